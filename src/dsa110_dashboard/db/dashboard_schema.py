@@ -1,0 +1,27 @@
+"""Tables the dashboard adds to a pipeline database (through migrations only).
+
+Each table here is created by an Alembic revision in ``migrations/versions``; features
+that need one ask ``features.require`` first so that a database which was never upgraded
+gets a clear message instead of an error.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+dashboard_metadata = sa.MetaData()
+
+#: Indexes that make the dashboard's queries fast on the pipeline's own tables.
+#: Only small tables: an index build on the 20-million-row photometry table would hold
+#: SQLite's write lock longer than the pipeline's busy timeout.
+DASHBOARD_INDEXES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("dash_idx_images_center_dec", "images", ("center_dec_deg",)),
+    ("dash_idx_images_noise", "images", ("noise_jy",)),
+    ("dash_idx_image_qa_image_path", "image_qa", ("image_path",)),
+    ("dash_idx_calibration_qa_ms_path", "calibration_qa", ("ms_path",)),
+    ("dash_idx_calibration_applied_ms_path", "calibration_applied", ("ms_path",)),
+    ("dash_idx_batch_job_items_batch_id", "batch_job_items", ("batch_id",)),
+    ("dash_idx_ese_candidates_source_id", "ese_candidates", ("source_id",)),
+    ("dash_idx_variability_stats_radec", "variability_stats", ("ra_deg", "dec_deg")),
+    ("dash_idx_caltables_validity", "caltables", ("valid_start_mjd", "valid_end_mjd")),
+)

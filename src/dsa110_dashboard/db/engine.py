@@ -1,0 +1,210 @@
+"""One SQLAlchemy engine per process, made lazily, for SQLite or PostgreSQL.
+
+The Panel server forks its worker processes after importing our modules, and a pooled
+connection must never cross a fork: the engine is created on first use and re-created
+when the process id changes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+from ..errors import DatabaseUnavailableError
+from ..settings import Settings, TimeoutConfig
+from .catalog import SQLITE_ATTACHED_SCHEMA, Catalog
+from .errors import translate
+from .target import DatabaseTarget, resolve_target
+
+log = logging.getLogger(__name__)
+
+DRIVER_ERRORS = (sa.exc.DBAPIError, sqlite3.Error)
+
+
+def _translated(exc: BaseException) -> BaseException:
+    return translate(exc) or exc
+
+
+def _sqlite_uri(path: Path, mode: str, immutable: bool = False) -> str:
+    uri = f"file:{quote(str(path))}?mode={mode}"
+    return uri + "&immutable=1" if immutable else uri
+
+
+def _open_sqlite(target: DatabaseTarget, timeouts: TimeoutConfig) -> sqlite3.Connection:
+    """Open the file the way the target asks; read-only never creates a file."""
+    path = target.sqlite_path
+    mode = "ro" if target.read_only else "rwc"
+    try:
+        conn = sqlite3.connect(_sqlite_uri(path, mode), uri=True,
+                               timeout=timeouts.db_connection, check_same_thread=False)
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError as exc:
+        # A WAL database in a directory we may not write (a read-only copy, a file
+        # owned by the pipeline account) cannot create its -shm file. Nobody writes
+        # such a file, so opening it immutable is safe.
+        if not (target.read_only and path.is_file() and os.access(path, os.R_OK)
+                and not os.access(path.parent, os.W_OK)):
+            raise
+        log.warning("opening %s as immutable (%s): its directory is not writable",
+                    path, exc)
+        conn = sqlite3.connect(_sqlite_uri(path, "ro", immutable=True), uri=True,
+                               timeout=timeouts.db_connection, check_same_thread=False)
+    # We issue BEGIN ourselves (see _begin) so SQLite's locking is predictable.
+    conn.isolation_level = None
+    busy_ms = int(timeouts.db_connection * 1000)
+    conn.execute(f"PRAGMA busy_timeout = {busy_ms}")
+    if target.read_only:
+        conn.execute("PRAGMA query_only = 1")
+    else:
+        mode_now = conn.execute("PRAGMA journal_mode").fetchone()[0]
+        if mode_now.lower() != "wal":
+            conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+    if target.cal_registry_path is not None:
+        cal_mode = "ro" if target.read_only else "rw"
+        conn.execute(f"ATTACH DATABASE ? AS {SQLITE_ATTACHED_SCHEMA}",
+                     (_sqlite_uri(target.cal_registry_path, cal_mode),))
+    return conn
+
+
+def create_engine_for(target: DatabaseTarget, settings: Settings) -> Engine:
+    timeouts = settings.timeouts
+    if target.is_sqlite:
+        if target.read_only and not target.sqlite_path.exists():
+            raise DatabaseUnavailableError(
+                f"database file {target.sqlite_path} does not exist")
+        engine = sa.create_engine(
+            "sqlite+pysqlite://",
+            creator=lambda: _open_sqlite(target, timeouts),
+            poolclass=sa.pool.QueuePool,
+            pool_size=max(settings.num_threads, 2),
+            max_overflow=settings.num_threads,
+            pool_timeout=timeouts.db_connection,
+        )
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Connection) -> None:
+            conn.exec_driver_sql("BEGIN")
+
+        return engine
+
+    options = f"-c statement_timeout={int(timeouts.statement * 1000)}"
+    if target.read_only:
+        options += " -c default_transaction_read_only=on"
+    return sa.create_engine(
+        target.url,
+        pool_pre_ping=True,
+        pool_size=settings.pool_size,
+        max_overflow=settings.max_overflow,
+        pool_recycle=settings.pool_recycle,
+        pool_timeout=timeouts.db_connection,
+        connect_args={"connect_timeout": max(1, int(timeouts.db_connection)),
+                      "options": options,
+                      "application_name": "dsa110-dashboard"},
+    )
+
+
+class Database:
+    """The database the dashboard serves: engine, catalog and transactions.
+
+    Thread-safe; the engine and catalog are made on first use in each process.
+    """
+
+    def __init__(self, settings: Settings, target: DatabaseTarget | None = None):
+        self.settings = settings
+        self.target = target or resolve_target(settings)
+        self._lock = threading.Lock()
+        self._engine: Engine | None = None
+        self._catalog: Catalog | None = None
+        self._pid: int | None = None
+
+    # ----------------------------------------------------------- lifecycle
+    @property
+    def engine(self) -> Engine:
+        pid = os.getpid()
+        if self._engine is None or self._pid != pid:
+            with self._lock:
+                if self._engine is None or self._pid != pid:
+                    if self._engine is not None:
+                        # Inherited from the parent: drop its pool without closing
+                        # the parent's sockets.
+                        self._engine.dispose(close=False)
+                    self._engine = create_engine_for(self.target, self.settings)
+                    self._catalog = None
+                    self._pid = pid
+        return self._engine
+
+    @property
+    def catalog(self) -> Catalog:
+        engine = self.engine
+        if self._catalog is None:
+            with self.connect() as conn:
+                catalog = Catalog.read(conn)
+            with self._lock:
+                if self._engine is engine:
+                    self._catalog = catalog
+            return catalog
+        return self._catalog
+
+    def refresh_catalog(self) -> Catalog:
+        self._catalog = None
+        return self.catalog
+
+    def dispose(self) -> None:
+        with self._lock:
+            if self._engine is not None:
+                self._engine.dispose()
+            self._engine = None
+            self._catalog = None
+
+    @property
+    def dialect(self) -> str:
+        return self.target.dialect
+
+    @property
+    def read_only(self) -> bool:
+        return self.target.read_only
+
+    def describe(self) -> str:
+        mode = "read-only" if self.read_only else "read-write"
+        return f"{self.target.display()} ({self.dialect}, {mode}, from {self.target.origin})"
+
+    # ------------------------------------------------------ connections
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """A connection for reads; its implicit transaction ends with the block."""
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except DRIVER_ERRORS as exc:
+            raise _translated(exc) from exc
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """Commit when the block succeeds, roll back when it raises."""
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except DRIVER_ERRORS as exc:
+            raise _translated(exc) from exc
+
+    def ping(self, timeout: float | None = None) -> float:
+        """Seconds a ``SELECT 1`` took; raises DatabaseUnavailableError."""
+        import time
+
+        start = time.perf_counter()
+        with self.connect() as conn:
+            if self.dialect == "postgresql" and timeout:
+                conn.exec_driver_sql(f"SET LOCAL statement_timeout = {int(timeout * 1000)}")
+            conn.exec_driver_sql("SELECT 1").scalar()
+        return time.perf_counter() - start

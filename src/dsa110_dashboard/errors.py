@@ -1,0 +1,79 @@
+"""The exception hierarchy every layer raises and the web layer maps to messages.
+
+Data access, the FITS engine and the services raise these; the API handlers map
+``http_status`` to the response and ``user_message`` to the text a person reads.
+"""
+
+from __future__ import annotations
+
+
+class DashboardError(Exception):
+    """Base of every error the dashboard expects and explains to the user."""
+
+    http_status = 500
+    title = "Internal error"
+
+    @property
+    def user_message(self) -> str:
+        return str(self) or self.title
+
+
+class ConfigError(DashboardError):
+    """A setting has an invalid value; the message names the variable."""
+
+    title = "Configuration error"
+
+
+class NotFoundError(DashboardError):
+    http_status = 404
+    title = "Not found"
+
+
+class InvalidInputError(DashboardError):
+    """A parameter from a user (query string, widget, CLI) is not acceptable."""
+
+    http_status = 400
+    title = "Invalid input"
+
+    def __init__(self, message: str, *, parameter: str | None = None):
+        super().__init__(message)
+        self.parameter = parameter
+
+
+class ConflictError(DashboardError):
+    http_status = 409
+    title = "Conflict"
+
+
+class DatabaseUnavailableError(DashboardError):
+    """The database cannot be reached (server down, file missing, unreadable)."""
+
+    http_status = 503
+    title = "Database unavailable"
+
+
+class DatabaseLockedError(DatabaseUnavailableError):
+    """SQLite stayed locked by a writer for longer than the busy timeout."""
+
+    title = "Database busy"
+
+
+class FeatureUnavailableError(DashboardError):
+    """A feature needs a dashboard migration that this database has not had."""
+
+    http_status = 501
+    title = "Feature unavailable on this database"
+
+
+class ReadOnlyError(DashboardError):
+    """A write was attempted on a database opened read-only."""
+
+    http_status = 403
+    title = "Database is read-only"
+
+
+class ImageReadError(DashboardError):
+    """An image file is missing, truncated, corrupt or of an unsupported kind."""
+
+    http_status = 422
+    title = "Image unreadable"
