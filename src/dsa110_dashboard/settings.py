@@ -99,9 +99,14 @@ def setting(
     *,
     secret: bool = False,
     group: str = "general",
+    unset: str = "(unset)",
 ) -> Any:
-    """A dataclass field that knows its environment variable and parser."""
-    meta = {"env": env, "parse": parse, "doc": doc, "secret": secret, "group": group}
+    """A dataclass field that knows its environment variable and parser.
+
+    ``unset`` is what ``config show`` prints while the value is None or empty.
+    """
+    meta = {"env": env, "parse": parse, "doc": doc, "secret": secret, "group": group,
+            "unset": unset}
     if isinstance(default, (list, dict, set)):
         raise TypeError("use tuples for list defaults")
     return field(default=default, metadata=meta)
@@ -170,7 +175,7 @@ class Settings:
     logs_dir: Path | None = setting(
         "CONTIMG_LOGS_DIR", None, _path,
         "Directory of the pipeline's job logs ({run_id}.log); default <state_dir>/logs.",
-        group="pipeline")
+        group="pipeline", unset="(<state_dir>/logs)")
     data_dir: Path = setting(
         "DSA110_DASH_DATA_DIR", None, _path,
         "The dashboard's own data directory: the embedded default database "
@@ -180,14 +185,16 @@ class Settings:
         "DSA110_DASH_DATA_ROOTS", (), _path_list,
         "Directories image, log and table files may be served from "
         "(os.pathsep-separated). Default: the data directory and the state directory.",
-        group="paths")
+        group="paths", unset="(data_dir and state_dir)")
     cache_dir: Path | None = setting(
         "DSA110_DASH_CACHE_DIR", None, _path,
-        "Thumbnail and query cache directory. Default <data_dir>/cache.", group="paths")
+        "Thumbnail and query cache directory. Default <data_dir>/cache.", group="paths",
+        unset="(<data_dir>/cache)")
     read_only: bool | None = setting(
         "DSA110_DASH_READ_ONLY", None, _optional_bool,
         "Open the database read-only: true, false, or auto (read-only for a pipeline "
-        "database found through PIPELINE_*, writable for our own).", group="database")
+        "database found through PIPELINE_*, writable for our own).", group="database",
+        unset="auto")
     pool_size: int = setting(
         "DSA110_DASH_DB_POOL_SIZE", 5, _positive_int,
         "PostgreSQL connection pool size per process.", group="database")
@@ -309,17 +316,18 @@ class Settings:
                     continue
                 key = prefix + f.name
                 value = getattr(obj, f.name)
-                shown = _show(value, secret=f.metadata["secret"])
+                shown = _show(value, secret=f.metadata["secret"],
+                              unset=f.metadata["unset"])
                 rows.append((key, f.metadata["env"], shown,
                              self.sources.get(key, "default")))
         return rows
 
 
-def _show(value: Any, *, secret: bool) -> str:
-    if value is None:
-        return "(unset)"
+def _show(value: Any, *, secret: bool, unset: str = "(unset)") -> str:
+    if value is None or value == ():
+        return unset
     if isinstance(value, tuple):
-        return os.pathsep.join(str(v) for v in value) or "(empty)"
+        return ",".join(str(v) for v in value)
     text = str(value)
     if secret:
         return mask_secret(text)
@@ -349,5 +357,7 @@ def environment_documentation() -> list[tuple[str, str, str]]:
             if "env" not in f.metadata:
                 continue
             default = f.default if f.default is not dataclasses.MISSING else None
-            rows.append((f.metadata["env"], _show(default, secret=False), f.metadata["doc"]))
+            rows.append((f.metadata["env"],
+                         _show(default, secret=False, unset=f.metadata["unset"]),
+                         f.metadata["doc"]))
     return rows

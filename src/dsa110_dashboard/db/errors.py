@@ -20,7 +20,7 @@ _READ_ONLY = ("attempt to write a readonly database", "read-only transaction",
 _UNAVAILABLE = ("unable to open database", "connection refused", "could not connect",
                 "connection failed", "server closed the connection", "no such host",
                 "timeout expired", "disk i/o error", "file is not a database",
-                "database disk image is malformed", "does not exist",
+                "database disk image is malformed",
                 "terminating connection", "connection is closed")
 
 
@@ -37,7 +37,7 @@ def translate(exc: BaseException, what: str = "the database") -> DashboardError 
             "busy timeout. Try again in a moment.")
     if any(marker in text for marker in _READ_ONLY):
         return ReadOnlyError(f"{what} is open read-only; this action needs write access.")
-    if isinstance(exc, sa_exc.OperationalError) and any(m in text for m in _UNAVAILABLE):
+    if any(marker in text for marker in _UNAVAILABLE):
         first_line = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
         return DatabaseUnavailableError(f"{what} is unavailable: {first_line}")
     if isinstance(exc, sa_exc.IntegrityError):

@@ -1,0 +1,63 @@
+# Two commands on a fresh machine: `make run` serves the dashboard, `make test` runs the suite.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 5006
+DATA   ?= $(CURDIR)/demo-data
+PYTEST_ARGS ?=
+
+.PHONY: run test venv test-venv chromium postgres demo bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[test]"
+	touch $@ $(VENV)/.installed
+
+venv: $(VENV)/.installed
+test-venv: $(VENV)/.installed-test
+
+# The embedded default: a SQLite database (and, from the demo generator, its dataset)
+# in $(DATA). Only made when no database is configured and none exists yet.
+demo: venv
+	@if [ -z "$$DSA110_DASH_DB$$PIPELINE_DB$$PIPELINE_PRODUCTS_DB" ] && \
+	    [ ! -f "$(DATA)/pipeline.sqlite3" ]; then \
+	  mkdir -p "$(DATA)" && \
+	  DSA110_DASH_DATA_DIR="$(DATA)" $(BIN)/dsa110-dash db upgrade; \
+	fi
+
+run: demo
+	DSA110_DASH_DATA_DIR="$(DATA)" $(BIN)/dsa110-dash serve --port $(PORT)
+
+# Debian's Chromium for the browser tests (never a downloaded browser).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+# The suite needs the local PostgreSQL server; start the machine's cluster if it is down.
+postgres:
+	@pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || { \
+	  echo "starting the local PostgreSQL cluster"; \
+	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start && \
+	  sleep 2; }
+
+test: test-venv chromium postgres
+	$(BIN)/coverage erase
+	$(BIN)/pytest --cov --cov-report= $(PYTEST_ARGS)
+	$(BIN)/coverage combine --quiet 2>/dev/null || true
+	$(BIN)/coverage report --skip-empty
+
+bench: test-venv
+	$(BIN)/python benchmarks/bench_queries.py --small
+	$(BIN)/python benchmarks/bench_thumbnails.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .coverage .coverage.* build *.egg-info

@@ -1,0 +1,1 @@
+"""Page modules: each builds one page from view components. Imported by app.py."""

@@ -1,0 +1,1 @@
+"""JSON and file endpoints served beside the pages (Tornado handlers)."""

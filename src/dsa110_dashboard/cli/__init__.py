@@ -1,0 +1,1 @@
+"""The ``dsa110-dash`` command line."""

@@ -1,0 +1,65 @@
+"""``dsa110-dash serve``: run the dashboard server from this checkout's ``app.py``."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+from pathlib import Path
+from types import ModuleType
+
+from ..db import migrate
+from ..db.engine import Database
+from ..errors import ConfigError, DatabaseUnavailableError
+from ..settings import Settings
+
+CHECKOUT_ROOT = Path(__file__).resolve().parents[3]
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "serve", help="serve the dashboard (default http://127.0.0.1:5006)",
+        description="Serve the dashboard pages and JSON API on the database that the "
+                    "settings resolve to (see `dsa110-dash config show`).")
+    parser.add_argument("--port", help="HTTP port (DSA110_DASH_PORT)")
+    parser.add_argument("--address", help="listen address (DSA110_DASH_ADDRESS)")
+    parser.add_argument("--num-procs", help="server processes (DSA110_DASH_NUM_PROCS)")
+    parser.add_argument("--num-threads", help="worker threads (DSA110_DASH_NUM_THREADS)")
+    parser.add_argument("--allow-websocket-origin",
+                        help="comma-separated origins (DSA110_DASH_ALLOW_WEBSOCKET_ORIGIN)")
+    parser.set_defaults(handler=_serve, setting_overrides=lambda a: {
+        "port": a.port, "address": a.address, "num_procs": a.num_procs,
+        "num_threads": a.num_threads, "allow_websocket_origin": a.allow_websocket_origin})
+
+
+def load_app() -> ModuleType:
+    """Import the composition root ``app.py`` (DSA110_DASH_APP, else this checkout's)."""
+    path = Path(os.environ.get("DSA110_DASH_APP") or CHECKOUT_ROOT / "app.py")
+    if not path.is_file():
+        raise ConfigError(f"DSA110_DASH_APP: {path} not found; run the dashboard from a "
+                          "source checkout (pip install -e .) or point DSA110_DASH_APP at "
+                          "its app.py")
+    spec = importlib.util.spec_from_file_location("dsa110_dashboard_app", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def preflight(settings: Settings) -> None:
+    """Refuse to start on something that is not a pipeline database, with the fix."""
+    db = Database(settings)
+    report = migrate.check(db)
+    db.dispose()
+    if not report.reachable:
+        raise DatabaseUnavailableError(report.error)
+    if not report.is_pipeline:
+        raise DatabaseUnavailableError(
+            f"{db.target.display()} is not a pipeline database (no ms_index, images and "
+            "photometry tables); create one with `dsa110-dash db upgrade` or point "
+            "DSA110_DASH_DB / PIPELINE_DB at one")
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    preflight(settings)
+    load_app().serve(settings)
+    return 0

@@ -1,0 +1,1 @@
+"""Page state as ``param.Parameterized`` objects: no Panel, testable without a browser."""

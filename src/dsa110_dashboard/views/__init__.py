@@ -1,0 +1,1 @@
+"""Panel ``Viewer`` components: widgets bound to view-models; each displays in Jupyter."""

@@ -1,0 +1,72 @@
+"""Start the real dashboard server (app.py) in a thread on a free port, for tests."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import socket
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from dsa110_dashboard.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def load_app():
+    spec = importlib.util.spec_from_file_location("dsa110_test_app", ROOT / "app.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@dataclass
+class RunningServer:
+    url: str
+    thread: object
+
+    def get(self, path: str, timeout: float = 10.0) -> tuple[int, dict | bytes]:
+        try:
+            with urllib.request.urlopen(self.url + path, timeout=timeout) as response:
+                return response.status, _decode(response)
+        except urllib.error.HTTPError as err:
+            return err.code, _decode(err)
+
+    def stop(self) -> None:
+        self.thread.stop()
+
+
+def _decode(response) -> dict | bytes:
+    body = response.read()
+    if "json" in (response.headers.get("Content-Type") or ""):
+        return json.loads(body)
+    return body
+
+
+def start_server(env: dict[str, str], timeout: float = 60.0) -> RunningServer:
+    port = free_port()
+    settings = Settings.load(environ={**env, "DSA110_DASH_PORT": str(port),
+                                      "DSA110_DASH_ADDRESS": "127.0.0.1"})
+    thread = load_app().serve(settings, threaded=True)
+    server = RunningServer(url=f"http://127.0.0.1:{port}", thread=thread)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            status, _ = server.get("/api/v1/health", timeout=2)
+            if status == 200:
+                return server
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            server.stop()
+            raise RuntimeError(f"the dashboard did not start on port {port}")
+        time.sleep(0.2)
