@@ -65,6 +65,11 @@ def defaults(table: str, n: int) -> dict[str, Any]:
                 "significance": 5.0, "flag_type": "variability"}
     if table == "sources":
         return {"id": f"NVSS J0800{n:04d}+543000", "ra_deg": 120.0, "dec_deg": 54.5}
+    if table == "calibration_applied":
+        return {"ms_path": _ms_name(n), "caltable_path": f"/data/cal/set{n}.bpcal",
+                "applied_at": UNIX0 + n * 300, "success": 1}
+    if table == "batch_job_items":
+        return {"ms_path": _ms_name(n), "status": "pending"}
     return {"created_at": time.time()}
 
 

@@ -77,3 +77,10 @@ class ImageReadError(DashboardError):
 
     http_status = 422
     title = "Image unreadable"
+
+
+class ForbiddenPathError(DashboardError):
+    """A file registered in the database lies outside the configured data roots."""
+
+    http_status = 403
+    title = "File outside the data roots"

@@ -36,7 +36,7 @@ def test_upgrade_of_a_pipeline_database_only_adds_and_is_idempotent(tmp_path):
     assert ("table", "alembic_version") in added
     assert ("table", "sources") in added and ("table", "variability_stats") in added
     assert ("table", "hdf5_files") not in added, "the older name counts as present"
-    assert ("index", "dash_idx_image_qa_image_path") in added
+    assert ("index", "dash_idx_image_qa_latest") in added
     assert migrate.current_revision(db) == migrate.head_revision()
     migrate.upgrade(db)
     assert sqlite_schema(path)[0] == after
@@ -50,13 +50,14 @@ def test_existing_index_on_same_columns_is_not_duplicated(tmp_path):
     conn = sqlite3.connect(path)
     conn.executescript("CREATE TABLE image_qa (id INTEGER PRIMARY KEY, ms_path TEXT NOT NULL,"
                        " job_id INTEGER NOT NULL, image_path TEXT NOT NULL,"
-                       " timestamp REAL NOT NULL);"
-                       "CREATE INDEX pipeline_qa_path ON image_qa(image_path);")
+                       " overall_quality TEXT, timestamp REAL NOT NULL);"
+                       "CREATE INDEX pipeline_qa_time ON image_qa(timestamp);")
     conn.close()
     db = Database(settings_for(str(path)))
     migrate.upgrade(db)
     names = {ix["name"] for ix in sa.inspect(db.engine).get_indexes("image_qa")}
-    assert names == {"pipeline_qa_path"}
+    assert "pipeline_qa_time" in names and "dash_idx_image_qa_timestamp" not in names
+    assert "dash_idx_image_qa_latest" in names
     db.dispose()
 
 

@@ -114,8 +114,8 @@ class Catalog:
                 view.schema = table_schema
                 view.present = frozenset(present)
                 view.table = sa.Table(
-                    actual, own, *(sa.Column(c.name, c.type, primary_key=c.primary_key)
-                                   for c in known),
+                    actual, own, *(sa.Column(c.name, c.type, primary_key=c.primary_key,
+                                             nullable=c.nullable) for c in known),
                     schema=query_schema)
             views[name] = view
         return cls(views, set(found), dialect,

@@ -17,8 +17,13 @@ dashboard_metadata = sa.MetaData()
 DASHBOARD_INDEXES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("dash_idx_images_center_dec", "images", ("center_dec_deg",)),
     ("dash_idx_images_noise", "images", ("noise_jy",)),
-    ("dash_idx_image_qa_image_path", "image_qa", ("image_path",)),
+    ("dash_idx_images_dynamic_range", "images", ("dynamic_range",)),
+    # Covers "latest QA grade of an image" without touching the table.
+    ("dash_idx_image_qa_latest", "image_qa",
+     ("image_path", "timestamp", "id", "overall_quality")),
+    ("dash_idx_image_qa_timestamp", "image_qa", ("timestamp",)),
     ("dash_idx_calibration_qa_ms_path", "calibration_qa", ("ms_path",)),
+    ("dash_idx_calibration_qa_timestamp", "calibration_qa", ("timestamp",)),
     ("dash_idx_calibration_applied_ms_path", "calibration_applied", ("ms_path",)),
     ("dash_idx_batch_job_items_batch_id", "batch_job_items", ("batch_id",)),
     ("dash_idx_ese_candidates_source_id", "ese_candidates", ("source_id",)),

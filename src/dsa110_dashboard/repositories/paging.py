@@ -92,10 +92,17 @@ def order_by(stmt: sa.Select, request: PageRequest,
                                 parameter="sort")
     column = allowed[key]
     direction = column.desc() if request.descending else column.asc()
-    clauses = [column.is_(None), direction]
+    # A NOT NULL column sorts plainly so that an index on it can be read in order;
+    # a nullable one puts NULLs last in both directions (SQLite >= 3.30 and PostgreSQL).
+    clauses = [direction if _not_null(column) else direction.nulls_last()]
     if tiebreak is not None:
         clauses.append(tiebreak.desc() if request.descending else tiebreak.asc())
     return stmt.order_by(*clauses)
+
+
+def _not_null(column: sa.ColumnElement) -> bool:
+    inner = getattr(column, "element", column)  # see through a label
+    return getattr(inner, "nullable", True) is False
 
 
 def fetch_page(conn: sa.Connection, stmt: sa.Select, request: PageRequest,

@@ -1,0 +1,285 @@
+"""Pipeline jobs and batch jobs (reads; operator writes arrive with a later issue)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+
+from ..db.engine import Database
+from ..errors import NotFoundError
+from .paging import Page, PageRequest, fetch_page, order_by
+from .records import (
+    column_names,
+    empty_page,
+    in_values,
+    parse_json,
+    record_from,
+    run_id_for,
+    where_all,
+)
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    id: int
+    type: str
+    status: str
+    ms_path: str
+    #: Parsed JSON, or the stored text when it is not valid JSON (then ``*_invalid``).
+    params: Any
+    params_invalid: bool
+    logs: str | None
+    artifacts: Any
+    artifacts_invalid: bool
+    created_at: float | None
+    started_at: float | None
+    finished_at: float | None
+    #: Name of the job's log file under CONTIMG_LOGS_DIR (``{run_id}.log``).
+    run_id: str | None
+
+
+@dataclass(frozen=True)
+class JobFilter:
+    statuses: tuple[str, ...] | None = None
+    types: tuple[str, ...] | None = None
+    ms_path: str | None = None
+    created_after: float | None = None
+    created_before: float | None = None
+
+
+def job_record(row: Any) -> JobRecord:
+    params, params_ok = parse_json(row.get("params"))
+    artifacts, artifacts_ok = parse_json(row.get("artifacts"))
+    return record_from(JobRecord, row, params=params, params_invalid=not params_ok,
+                       artifacts=artifacts, artifacts_invalid=not artifacts_ok,
+                       run_id=run_id_for(row.get("ms_path")))
+
+
+class JobRepository:
+    SORT_KEYS = ("id", "created_at", "started_at", "finished_at", "status", "type",
+                 "ms_path")
+    #: Lists leave out the logs, which can be megabytes; ``get`` has them.
+    LIST_COLUMNS = ("id", "type", "status", "ms_path", "params", "artifacts",
+                    "created_at", "started_at", "finished_at")
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    def get(self, job_id: int) -> JobRecord:
+        t = self.db.catalog["jobs"]
+        row = None
+        if t.exists:
+            with self.db.connect() as conn:
+                row = conn.execute(sa.select(*t.columns()).select_from(t.table)
+                                   .where(t["id"] == job_id)).mappings().first()
+        if row is None:
+            raise NotFoundError(f"no job {job_id}")
+        return job_record(row)
+
+    def page(self, filter: JobFilter | None = None,
+             request: PageRequest | None = None) -> Page[pd.DataFrame]:
+        f = filter or JobFilter()
+        request = request or PageRequest()
+        t = self.db.catalog["jobs"]
+        stmt = sa.select(*t.columns(*self.LIST_COLUMNS))
+        allowed = {k: t[k] for k in self.SORT_KEYS}
+        if not t.exists:
+            order_by(stmt, request, allowed, "created_at")
+            return empty_page(self.LIST_COLUMNS + ("run_id",), request)
+        stmt = where_all(stmt.select_from(t.table), [
+            in_values(t["status"], f.statuses),
+            in_values(t["type"], f.types),
+            t["ms_path"] == f.ms_path if f.ms_path is not None else None,
+            t["created_at"] >= f.created_after if f.created_after is not None else None,
+            t["created_at"] <= f.created_before if f.created_before is not None else None,
+        ])
+        stmt = order_by(stmt, request, allowed, "created_at", tiebreak=t["id"])
+        with self.db.connect() as conn:
+            page = fetch_page(conn, stmt, request)
+        page.rows["run_id"] = [run_id_for(p) for p in page.rows["ms_path"]]
+        return page
+
+    def counts_by_status(self) -> dict[str | None, int]:
+        t = self.db.catalog["jobs"]
+        if not t.exists:
+            return {}
+        stmt = sa.select(t["status"], sa.func.count()).select_from(t.table).group_by(
+            t["status"])
+        with self.db.connect() as conn:
+            return {status: int(n) for status, n in conn.execute(stmt)}
+
+    def for_ms(self, ms_path: str) -> list[JobRecord]:
+        """Every job for an MS, newest first."""
+        t = self.db.catalog["jobs"]
+        if not t.exists:
+            return []
+        stmt = (sa.select(*t.columns()).select_from(t.table)
+                .where(t["ms_path"] == ms_path)
+                .order_by(t["created_at"].desc(), t["id"].desc()))
+        with self.db.connect() as conn:
+            return [job_record(r) for r in conn.execute(stmt).mappings()]
+
+
+# ----------------------------------------------------------------- batch jobs
+
+@dataclass(frozen=True)
+class BatchJobItemRecord:
+    id: int
+    batch_id: int
+    ms_path: str
+    job_id: int | None
+    status: str
+    error: str | None
+    started_at: float | None
+    completed_at: float | None
+    data_id: str | None
+
+
+@dataclass(frozen=True)
+class BatchCounts:
+    """Counted from the items; the stored counters on ``batch_jobs`` may lag."""
+
+    total: int
+    pending: int
+    running: int
+    done: int
+    failed: int
+    cancelled: int
+    other: int
+
+
+@dataclass(frozen=True)
+class BatchJobRecord:
+    id: int
+    type: str
+    created_at: float | None
+    #: As stored; may lag behind the items.
+    status: str
+    total_items: int | None
+    completed_items: int | None
+    failed_items: int | None
+    params: Any
+    params_invalid: bool
+    items: tuple[BatchJobItemRecord, ...]
+    counts: BatchCounts
+    #: From the items, by the pipeline's rule (see ``derived_status``).
+    derived_status: str
+
+
+@dataclass(frozen=True)
+class BatchJobFilter:
+    statuses: tuple[str, ...] | None = None
+    types: tuple[str, ...] | None = None
+    created_after: float | None = None
+    created_before: float | None = None
+
+
+_KNOWN_ITEM_STATUSES = ("pending", "running", "done", "failed", "cancelled")
+
+
+def batch_counts(statuses: Iterable[str | None]) -> BatchCounts:
+    return batch_counts_from_tally(Counter(statuses))
+
+
+def batch_counts_from_tally(tally: Mapping[str | None, int]) -> BatchCounts:
+    total = sum(tally.values())
+    known = {s: tally.get(s, 0) for s in _KNOWN_ITEM_STATUSES}
+    return BatchCounts(total=total, other=total - sum(known.values()), **known)
+
+
+def derived_status(items: Iterable[BatchJobItemRecord | str | None]) -> str:
+    """``done`` when nothing is pending or running and nothing failed, ``failed`` when
+    nothing is pending or running and something failed, else ``running``.
+
+    Accepts item records or their status strings. A batch without items is ``done``
+    by this rule.
+    """
+    statuses = [i.status if isinstance(i, BatchJobItemRecord) else i for i in items]
+    return _status_from_counts(batch_counts(statuses))
+
+
+def _status_from_counts(counts: BatchCounts) -> str:
+    if counts.pending or counts.running:
+        return "running"
+    return "failed" if counts.failed else "done"
+
+
+class BatchJobRepository:
+    SORT_KEYS = ("id", "created_at", "status", "type", "total_items")
+    COUNT_COLUMNS = ("items_total", "items_pending", "items_running", "items_done",
+                     "items_failed", "items_cancelled", "derived_status")
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    derived_status = staticmethod(derived_status)
+
+    def page(self, filter: BatchJobFilter | None = None,
+             request: PageRequest | None = None) -> Page[pd.DataFrame]:
+        """A page of batches with their item counts and derived status (two queries)."""
+        f = filter or BatchJobFilter()
+        request = request or PageRequest()
+        t = self.db.catalog["batch_jobs"]
+        stmt = sa.select(*t.columns())
+        allowed = {k: t[k] for k in self.SORT_KEYS}
+        if not t.exists:
+            order_by(stmt, request, allowed, "created_at")
+            return empty_page(column_names(t) + list(self.COUNT_COLUMNS), request)
+        stmt = where_all(stmt.select_from(t.table), [
+            in_values(t["status"], f.statuses),
+            in_values(t["type"], f.types),
+            t["created_at"] >= f.created_after if f.created_after is not None else None,
+            t["created_at"] <= f.created_before if f.created_before is not None else None,
+        ])
+        stmt = order_by(stmt, request, allowed, "created_at", tiebreak=t["id"])
+        with self.db.connect() as conn:
+            page = fetch_page(conn, stmt, request)
+            tallies = self._item_tallies(conn, [int(i) for i in page.rows["id"]])
+        counts = [batch_counts_from_tally(tallies.get(int(i), {})) for i in page.rows["id"]]
+        frame = page.rows
+        frame["items_total"] = [c.total for c in counts]
+        for name in ("pending", "running", "done", "failed", "cancelled"):
+            frame[f"items_{name}"] = [getattr(c, name) for c in counts]
+        frame["derived_status"] = [_status_from_counts(c) for c in counts]
+        return page
+
+    def _item_tallies(self, conn: sa.Connection,
+                      batch_ids: list[int]) -> dict[int, dict[str | None, int]]:
+        items = self.db.catalog["batch_job_items"]
+        if not batch_ids or not items.exists:
+            return {}
+        stmt = (sa.select(items["batch_id"], items["status"], sa.func.count())
+                .select_from(items.table).where(items["batch_id"].in_(batch_ids))
+                .group_by(items["batch_id"], items["status"]))
+        tallies: dict[int, dict[str | None, int]] = {}
+        for batch_id, status, n in conn.execute(stmt):
+            tallies.setdefault(int(batch_id), {})[status] = int(n)
+        return tallies
+
+    def get(self, batch_id: int) -> BatchJobRecord:
+        t = self.db.catalog["batch_jobs"]
+        items = self.db.catalog["batch_job_items"]
+        row = None
+        item_rows: list = []
+        if t.exists:
+            with self.db.connect() as conn:
+                row = conn.execute(sa.select(*t.columns()).select_from(t.table)
+                                   .where(t["id"] == batch_id)).mappings().first()
+                if row is not None and items.exists:
+                    item_rows = conn.execute(
+                        sa.select(*items.columns()).select_from(items.table)
+                        .where(items["batch_id"] == batch_id).order_by(items["id"])
+                    ).mappings().all()
+        if row is None:
+            raise NotFoundError(f"no batch job {batch_id}")
+        item_records = tuple(record_from(BatchJobItemRecord, r) for r in item_rows)
+        counts = batch_counts(i.status for i in item_records)
+        params, ok = parse_json(row.get("params"))
+        return record_from(BatchJobRecord, row, params=params, params_invalid=not ok,
+                           items=item_records, counts=counts,
+                           derived_status=_status_from_counts(counts))

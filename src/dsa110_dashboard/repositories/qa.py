@@ -1,0 +1,216 @@
+"""Quality assessment: the pipeline's grading thresholds and the QA tables.
+
+Two kinds of grade exist and every result says which one it carries: ``measured``
+(``image_qa.overall_quality``, written by the pipeline's QA step) and
+``derived-from-dynamic-range`` (our grading of ``images.dynamic_range`` for an image the
+QA step never assessed).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+import sqlalchemy as sa
+
+from ..db.engine import Database
+from .calibration import problematic_spws
+from .records import empty_frame, frame_from, json_or_none, record_from
+
+GRADES = ("excellent", "good", "marginal", "poor", "unknown")
+MEASURED = "measured"
+DERIVED_FROM_DR = "derived-from-dynamic-range"
+
+#: Image thresholds (science.md): DR > 1000 excellent, > 100 good, > 10 marginal.
+DR_EXCELLENT, DR_GOOD, DR_MARGINAL = 1000.0, 100.0, 10.0
+NOISE_WARNING_JY = 0.010
+DR_WARNING = 100.0
+#: Calibration: mean flagged fraction < 0.1 excellent, < 0.3 good, < 0.5 marginal.
+FLAGGED_EXCELLENT, FLAGGED_GOOD, FLAGGED_MARGINAL = 0.1, 0.3, 0.5
+
+
+def _missing(value: float | None) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def grade_image_dynamic_range(dynamic_range: float | None) -> str:
+    if _missing(dynamic_range):
+        return "unknown"
+    if dynamic_range > DR_EXCELLENT:
+        return "excellent"
+    if dynamic_range > DR_GOOD:
+        return "good"
+    if dynamic_range > DR_MARGINAL:
+        return "marginal"
+    return "poor"
+
+
+def dynamic_range_grade_sql(dynamic_range: sa.ColumnElement) -> sa.ColumnElement:
+    """``grade_image_dynamic_range`` as a SQL expression (kept next to it on purpose)."""
+    return sa.case(
+        (dynamic_range.is_(None), "unknown"),
+        (dynamic_range > DR_EXCELLENT, "excellent"),
+        (dynamic_range > DR_GOOD, "good"),
+        (dynamic_range > DR_MARGINAL, "marginal"),
+        else_="poor")
+
+
+def grade_calibration_flagged(fraction: float | None) -> str:
+    """Grade from the mean flagged fraction of a calibration solution."""
+    if _missing(fraction):
+        return "unknown"
+    if fraction < FLAGGED_EXCELLENT:
+        return "excellent"
+    if fraction < FLAGGED_GOOD:
+        return "good"
+    if fraction < FLAGGED_MARGINAL:
+        return "marginal"
+    return "poor"
+
+
+def image_warnings(noise_jy: float | None, dynamic_range: float | None) -> list[str]:
+    """The pipeline's image warnings; a NULL value warns of nothing (it is unknown)."""
+    warnings = []
+    if not _missing(noise_jy) and noise_jy > NOISE_WARNING_JY:
+        warnings.append(f"noise {noise_jy * 1e3:.1f} mJy/beam is above 10 mJy/beam")
+    if not _missing(dynamic_range) and dynamic_range < DR_WARNING:
+        warnings.append(f"dynamic range {dynamic_range:.0f} is below 100")
+    return warnings
+
+
+@dataclass(frozen=True)
+class ImageQARecord:
+    id: int
+    ms_path: str
+    job_id: int | None
+    image_path: str
+    rms_noise: float | None
+    peak_flux: float | None
+    dynamic_range: float | None
+    beam_major: float | None
+    beam_minor: float | None
+    beam_pa: float | None
+    num_sources: int | None
+    thumbnail_path: str | None
+    overall_quality: str | None
+    timestamp: float | None
+
+
+SERIES_COLUMNS = ("timestamp", "image_path", "image_id", "rms_noise", "dynamic_range",
+                  "overall_quality", "grade_kind")
+CAL_SERIES_COLUMNS = ("id", "timestamp", "ms_path", "job_id", "overall_quality",
+                      "flags_total", "n_problematic_spws")
+
+
+def _assessed(q, images) -> sa.ColumnElement:
+    """The image has at least one image_qa row."""
+    return (sa.select(sa.literal(1)).select_from(q.table)
+            .where(q["image_path"] == images["path"]).correlate(images.table).exists())
+
+
+class QARepository:
+    def __init__(self, db: Database):
+        self.db = db
+
+    def image_qa_for(self, image_path: str) -> list[ImageQARecord]:
+        """Every QA assessment of an image, newest first."""
+        q = self.db.catalog["image_qa"]
+        if not q.exists:
+            return []
+        stmt = (sa.select(*q.columns()).select_from(q.table)
+                .where(q["image_path"] == image_path)
+                .order_by(q["timestamp"].desc(), q["id"].desc()))
+        with self.db.connect() as conn:
+            return [record_from(ImageQARecord, r) for r in conn.execute(stmt).mappings()]
+
+    def image_qa_series(self, start_unix: float, end_unix: float) -> pd.DataFrame:
+        """Image quality over time: measured QA rows in the window, plus images made in
+        the window that have no QA row, graded from their dynamic range."""
+        images = self.db.catalog["images"]
+        q = self.db.catalog["image_qa"]
+        parts = []
+        if q.exists:
+            source = q.table
+            image_id = sa.null()
+            if images.exists:
+                source = q.table.outerjoin(images.table, images["path"] == q["image_path"])
+                image_id = images["id"]
+            parts.append(
+                sa.select(q["timestamp"].label("timestamp"),
+                          q["image_path"].label("image_path"),
+                          image_id.label("image_id"),
+                          q["rms_noise"].label("rms_noise"),
+                          q["dynamic_range"].label("dynamic_range"),
+                          q["overall_quality"].label("overall_quality"),
+                          sa.literal(MEASURED).label("grade_kind"))
+                .select_from(source)
+                .where(q["timestamp"] >= start_unix, q["timestamp"] <= end_unix))
+        if images.exists:
+            parts.append(
+                sa.select(images["created_at"].label("timestamp"),
+                          images["path"].label("image_path"),
+                          images["id"].label("image_id"),
+                          images["noise_jy"].label("rms_noise"),
+                          images["dynamic_range"].label("dynamic_range"),
+                          dynamic_range_grade_sql(images["dynamic_range"])
+                          .label("overall_quality"),
+                          sa.literal(DERIVED_FROM_DR).label("grade_kind"))
+                .select_from(images.table)
+                .where(images["created_at"] >= start_unix,
+                       images["created_at"] <= end_unix,
+                       *([~_assessed(q, images)] if q.exists else [])))
+        if not parts:
+            return empty_frame(SERIES_COLUMNS)
+        union = sa.union_all(*parts).subquery()
+        stmt = sa.select(union).order_by(union.c.timestamp, union.c.image_path)
+        with self.db.connect() as conn:
+            return frame_from(conn.execute(stmt), SERIES_COLUMNS)
+
+    def grade_counts(self, since_unix: float | None = None) -> dict[str, dict[str, int]]:
+        """Images made since ``since_unix``, one grade each, counted per kind:
+        ``{"measured": {...}, "derived-from-dynamic-range": {...}}``. An image's measured
+        grade is its latest QA row's (NULL counts as ``unknown``)."""
+        images = self.db.catalog["images"]
+        q = self.db.catalog["image_qa"]
+        counts: dict[str, dict[str, int]] = {MEASURED: {}, DERIVED_FROM_DR: {}}
+        if not images.exists:
+            return counts
+        derived = dynamic_range_grade_sql(images["dynamic_range"])
+        if q.exists:
+            latest = (sa.select(q["overall_quality"]).select_from(q.table)
+                      .where(q["image_path"] == images["path"])
+                      .order_by(q["timestamp"].desc(), q["id"].desc()).limit(1)
+                      .correlate(images.table).scalar_subquery())
+            assessed = _assessed(q, images)
+            grade = sa.case((assessed, sa.func.coalesce(latest, "unknown")), else_=derived)
+            kind = sa.case((assessed, MEASURED), else_=DERIVED_FROM_DR)
+        else:
+            grade, kind = derived, sa.literal(DERIVED_FROM_DR)
+        inner = sa.select(grade.label("grade"), kind.label("kind")).select_from(images.table)
+        if since_unix is not None:
+            inner = inner.where(images["created_at"] >= since_unix)
+        inner = inner.subquery()
+        stmt = (sa.select(inner.c.kind, inner.c.grade, sa.func.count())
+                .group_by(inner.c.kind, inner.c.grade))
+        with self.db.connect() as conn:
+            for kind_value, grade_value, n in conn.execute(stmt):
+                counts.setdefault(kind_value, {})[grade_value] = int(n)
+        return counts
+
+    def calibration_qa_series(self, start_unix: float, end_unix: float) -> pd.DataFrame:
+        """Calibration QA rows in the window, oldest first, with how many SPWs were
+        problematic (from ``per_spw_stats``; 0 when it is NULL)."""
+        t = self.db.catalog["calibration_qa"]
+        if not t.exists:
+            return empty_frame(CAL_SERIES_COLUMNS)
+        stmt = (sa.select(*t.columns("id", "timestamp", "ms_path", "job_id",
+                                     "overall_quality", "flags_total", "per_spw_stats"))
+                .select_from(t.table)
+                .where(t["timestamp"] >= start_unix, t["timestamp"] <= end_unix)
+                .order_by(t["timestamp"], t["id"]))
+        with self.db.connect() as conn:
+            frame = frame_from(conn.execute(stmt))
+        frame["n_problematic_spws"] = [
+            len(problematic_spws(json_or_none(s))) for s in frame["per_spw_stats"]]
+        return frame.drop(columns=["per_spw_stats"])
