@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
-import time
 
 from ..db import migrate
 from ..db.engine import Database
 from ..db.target import parse_database
 from ..settings import Settings
+from .progress import ProgressLine
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -31,22 +31,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=_scale_db)
 
 
-class _Progress:
-    def __init__(self) -> None:
-        self.start = time.monotonic()
-        self.last = 0.0
-
-    def __call__(self, done: int, total: int, what: str) -> None:
-        now = time.monotonic()
-        if done < total and now - self.last < 1.0:
-            return
-        self.last = now
-        pct = 100.0 * done / total if total else 100.0
-        print(f"\r{what:<12} {done:>12,}/{total:<12,} {pct:5.1f}%  "
-              f"{now - self.start:7.1f} s", end="" if done < total else "\n",
-              file=sys.stderr, flush=True)
-
-
 def _scale_db(args: argparse.Namespace, settings: Settings) -> int:
     from ..scale import fill_database
 
@@ -58,6 +42,6 @@ def _scale_db(args: argparse.Namespace, settings: Settings) -> int:
     db = Database(dataclasses.replace(settings, read_only=False), target)
     migrate.upgrade(db)
     fill_database(db, images=args.images, sources=args.sources, epochs=args.epochs,
-                  seed=args.seed, batch_size=args.batch_size, progress=_Progress())
+                  seed=args.seed, batch_size=args.batch_size, progress=ProgressLine())
     print(f"filled {target.display()}")
     return 0
