@@ -22,17 +22,17 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 venv: $(VENV)/.installed
 test-venv: $(VENV)/.installed-test
 
-# The embedded default: a SQLite database (and, from the demo generator, its dataset)
-# in $(DATA). Only made when no database is configured and none exists yet.
+# The embedded default: the generated demo dataset (SQLite database, FITS images, job
+# logs) in $(DATA). Made only when no database is configured and none exists yet.
 demo: venv
 	@if [ -z "$$DSA110_DASH_DB$$PIPELINE_DB$$PIPELINE_PRODUCTS_DB" ] && \
 	    [ ! -f "$(DATA)/pipeline.sqlite3" ]; then \
-	  mkdir -p "$(DATA)" && \
-	  DSA110_DASH_DATA_DIR="$(DATA)" $(BIN)/dsa110-dash db upgrade; \
+	  $(BIN)/dsa110-dash demo --out "$(DATA)"; \
 	fi
 
 run: demo
-	DSA110_DASH_DATA_DIR="$(DATA)" $(BIN)/dsa110-dash serve --port $(PORT)
+	DSA110_DASH_DATA_DIR="$(DATA)" CONTIMG_LOGS_DIR="$${CONTIMG_LOGS_DIR:-$(DATA)/logs}" \
+	  $(BIN)/dsa110-dash serve --port $(PORT)
 
 # Debian's Chromium for the browser tests (never a downloaded browser).
 chromium:

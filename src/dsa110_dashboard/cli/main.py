@@ -13,9 +13,9 @@ from collections.abc import Sequence
 
 from ..errors import ConfigError, DashboardError
 from ..settings import Settings
-from . import config_cmd, db_cmd, scale_cmd, serve_cmd, thumbnails_cmd
+from . import config_cmd, db_cmd, demo_cmd, scale_cmd, serve_cmd, thumbnails_cmd
 
-SUBCOMMANDS = (serve_cmd, db_cmd, config_cmd, scale_cmd, thumbnails_cmd)
+SUBCOMMANDS = (serve_cmd, db_cmd, config_cmd, scale_cmd, thumbnails_cmd, demo_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,33 @@
+"""A small demo dataset built once per session, on real files and real SQLite."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from dsa110_dashboard.demo import build_demo
+
+SMALL = {"days": 2, "size": 256, "seed": 1}
+
+
+@pytest.fixture(scope="session")
+def small_demo(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo") / "data"
+    summary = build_demo(out, **SMALL)
+    return summary
+
+
+@pytest.fixture
+def conn(small_demo):
+    c = sqlite3.connect(f"file:{small_demo.out_dir / 'pipeline.sqlite3'}?mode=ro", uri=True)
+    c.row_factory = sqlite3.Row
+    yield c
+    c.close()
+
+
+@pytest.fixture(scope="session")
+def truth(small_demo) -> dict:
+    return json.loads((Path(small_demo.out_dir) / "demo_truth.json").read_text())
