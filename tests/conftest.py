@@ -6,7 +6,6 @@ required: when it is unreachable the suite fails loudly rather than skipping.
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import uuid
@@ -18,21 +17,8 @@ import sqlalchemy as sa
 
 from dsa110_dashboard.db import migrate
 from dsa110_dashboard.db.engine import Database
-from dsa110_dashboard.settings import Settings
 
-PG_HOST = os.environ.get("DSA110_TEST_PG_HOST", "127.0.0.1")
-PG_PORT = int(os.environ.get("DSA110_TEST_PG_PORT", "5432"))
-PG_USER = os.environ.get("DSA110_TEST_PG_USER", "postgres")
-BACKENDS = ("sqlite", "postgresql")
-
-
-def pg_url(database: str) -> str:
-    return f"postgresql+psycopg://{PG_USER}@{PG_HOST}:{PG_PORT}/{database}"
-
-
-def settings_for(db: str, **env: str) -> Settings:
-    """Settings as a user would set them, isolated from this shell's environment."""
-    return Settings.load(environ={"DSA110_DASH_DB": db, **env})
+from dbsupport import PG_HOST, PG_PORT, BACKENDS, pg_url, settings_for  # noqa: F401
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@ import sqlite3
 
 import pytest
 
-from conftest import settings_for  # noqa: F401 - keeps the shared fixtures importable
+from dbsupport import settings_for
 from dsa110_dashboard.db import migrate
 from dsa110_dashboard.db.engine import Database
 from factories import insert

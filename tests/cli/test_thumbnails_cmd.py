@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import settings_for
+from dbsupport import settings_for
 from dsa110_dashboard.cli.main import main
 from dsa110_dashboard.cli.thumbnails_cmd import parse_since
 from dsa110_dashboard.db import migrate

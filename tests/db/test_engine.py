@@ -9,7 +9,7 @@ import textwrap
 import pytest
 import sqlalchemy as sa
 
-from conftest import settings_for
+from dbsupport import settings_for
 from dsa110_dashboard.db.engine import Database
 from dsa110_dashboard.errors import (
     ConflictError,

@@ -1,6 +1,6 @@
 import pytest
 
-from conftest import settings_for
+from dbsupport import settings_for
 from dsa110_dashboard.db import features, migrate
 from dsa110_dashboard.db.engine import Database
 from dsa110_dashboard.errors import FeatureUnavailableError

@@ -3,7 +3,7 @@
 import pandas as pd
 import sqlalchemy as sa
 
-from conftest import settings_for
+from dbsupport import settings_for
 from dsa110_dashboard.db import migrate
 from dsa110_dashboard.db.engine import Database
 from dsa110_dashboard.repositories.tables import table_row_counts
@@ -64,3 +64,17 @@ def test_row_counts_on_both_backends(db):
         insert(conn, "images")
     counts = table_row_counts(db).set_index("table")["rows"]
     assert counts["images"] == 2 and counts["ms_index"] == 1 and counts["photometry"] == 0
+
+
+def test_missing_numeric_column_reads_as_null_on_both_backends(db):
+    from factories import insert
+
+    with db.transaction() as conn:
+        insert(conn, "photometry", snr=12.5)
+        conn.exec_driver_sql("ALTER TABLE photometry DROP COLUMN snr")
+    db.refresh_catalog()
+    photometry = db.catalog["photometry"]
+    assert not photometry.has("snr")
+    with db.connect() as conn:
+        row = conn.execute(sa.select(photometry.col("snr"), photometry.col("flux_jy"))).one()
+    assert row.snr is None and row.flux_jy == 0.05

@@ -5,7 +5,7 @@ import sqlite3
 import pytest
 import sqlalchemy as sa
 
-from conftest import settings_for
+from dbsupport import settings_for
 from dsa110_dashboard.db import migrate
 from dsa110_dashboard.db.dashboard_schema import DASHBOARD_INDEXES
 from dsa110_dashboard.db.engine import Database

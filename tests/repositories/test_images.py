@@ -6,7 +6,7 @@ import sqlite3
 
 import pandas as pd
 import pytest
-from conftest import settings_for
+from dbsupport import settings_for
 from factories import MJD0, UNIX0, insert
 
 from dsa110_dashboard.db.engine import Database

@@ -46,7 +46,9 @@ class TableView:
             raise KeyError(f"{self.name} has no column {column!r}")
         if column not in self._nulls:
             declared = self.definition.c[column].type
-            self._nulls[column] = sa.type_coerce(sa.null(), declared)
+            # A CAST, not type_coerce: PostgreSQL must be told the NULL's type, or it
+            # sends it as text and the driver cannot read it back as a number.
+            self._nulls[column] = sa.cast(sa.null(), declared)
         return self._nulls[column]
 
     def col(self, column: str) -> sa.ColumnElement:

@@ -15,6 +15,9 @@ dashboard_metadata = sa.MetaData()
 #: Only small tables: an index build on the 20-million-row photometry table would hold
 #: SQLite's write lock longer than the pipeline's busy timeout.
 DASHBOARD_INDEXES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    # The image table's default page: filtered by type, newest first, and its total.
+    ("dash_idx_images_type_created_at", "images", ("type", "created_at")),
+    ("dash_idx_images_type_noise", "images", ("type", "noise_jy")),
     ("dash_idx_images_center_dec", "images", ("center_dec_deg",)),
     ("dash_idx_images_noise", "images", ("noise_jy",)),
     ("dash_idx_images_dynamic_range", "images", ("dynamic_range",)),
@@ -28,5 +31,6 @@ DASHBOARD_INDEXES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("dash_idx_batch_job_items_batch_id", "batch_job_items", ("batch_id",)),
     ("dash_idx_ese_candidates_source_id", "ese_candidates", ("source_id",)),
     ("dash_idx_variability_stats_radec", "variability_stats", ("ra_deg", "dec_deg")),
+    ("dash_idx_sources_radec", "sources", ("ra_deg", "dec_deg")),
     ("dash_idx_caltables_validity", "caltables", ("valid_start_mjd", "valid_end_mjd")),
 )

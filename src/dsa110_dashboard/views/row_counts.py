@@ -22,8 +22,7 @@ class RowCountsView(Viewer):
         self._banner = pn.pane.Alert("", alert_type="danger", visible=False,
                                      sizing_mode="stretch_width")
         self._table = pn.widgets.Tabulator(
-            self.model.counts, disabled=True, show_index=False, sizing_mode="stretch_width",
-            name="row-counts")
+            self.model.counts, disabled=True, show_index=False, sizing_mode="stretch_width")
         self._stamp = pn.pane.Markdown("Counting rows…")
         self._button = pn.widgets.Button(label="Refresh")
         self._button.on_click(self._on_click)
