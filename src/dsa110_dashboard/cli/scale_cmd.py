@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import sys
 
-from ..db import migrate
 from ..db.engine import Database
 from ..db.target import parse_database
 from ..settings import Settings
@@ -34,14 +32,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _scale_db(args: argparse.Namespace, settings: Settings) -> int:
     from ..scale import fill_database
 
-    for name in ("images", "sources", "epochs"):
-        if getattr(args, name) < 1:
-            print(f"dsa110-dash scale-db: --{name} must be at least 1", file=sys.stderr)
-            return 2
     target = parse_database(args.out, "--out", read_only=False)
     db = Database(dataclasses.replace(settings, read_only=False), target)
-    migrate.upgrade(db)
-    fill_database(db, images=args.images, sources=args.sources, epochs=args.epochs,
-                  seed=args.seed, batch_size=args.batch_size, progress=ProgressLine())
-    print(f"filled {target.display()}")
+    summary = fill_database(db, images=args.images, sources=args.sources,
+                            epochs=args.epochs, seed=args.seed, batch_size=args.batch_size,
+                            progress=ProgressLine())
+    rows = ", ".join(f"{table}={n:,}" for table, n in summary.rows.items())
+    print(f"filled {target.display()} in {summary.seconds:.1f} s: {rows}")
     return 0
