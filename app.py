@@ -1,9 +1,9 @@
 """Composition root of the DSA-110 dashboard server.
 
 Everything the server serves is assembled here from one ``Settings`` object: the pages
-(``dashboards/``), the HTTP endpoints beside them (``dsa110_dashboard.api``) and the
-static ``assets/``. ``make run`` and ``dsa110-dash serve`` both come through ``serve``.
-Run it directly with ``python app.py`` (settings from the environment).
+(``dashboards/``, each wrapped in the shell), the HTTP endpoints beside them
+(``dsa110_dashboard.api``) and the static ``assets/``. ``make run`` and
+``dsa110-dash serve`` both come through ``serve``; ``python app.py`` works too.
 """
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import panel as pn
 
@@ -23,24 +25,44 @@ from dashboards import overview  # noqa: E402
 from dsa110_dashboard.api.routes import api_patterns  # noqa: E402
 from dsa110_dashboard.context import AppContext  # noqa: E402
 from dsa110_dashboard.settings import Settings  # noqa: E402
+from dsa110_dashboard.views import errors as view_errors  # noqa: E402
+from dsa110_dashboard.views.shell import NavItem, page_shell, session_theme  # noqa: E402
 
 log = logging.getLogger("dsa110_dashboard.app")
 ASSETS = ROOT / "assets"
-PAGES = {"/": overview}
+
+
+@dataclass(frozen=True)
+class Page:
+    path: str
+    module: ModuleType
+    nav: str | None = None  # the navigation entry it belongs to; None: its own path
+
+
+PAGES = [
+    Page("/", overview),
+]
+
+
+def navigation() -> list[NavItem]:
+    return [NavItem(p.path, p.module.TITLE) for p in PAGES if p.nav is None]
 
 
 def routes(ctx: AppContext) -> dict[str, Callable[[], pn.viewable.Viewable]]:
     """One page function per URL; Panel calls it for every new session."""
+    nav = navigation()
 
-    def bind(module):
+    def bind(page: Page):
         # A plain function: Panel renders a functools.partial as text, not as a page.
         def make_page() -> pn.viewable.Viewable:
-            return module.page(ctx)
+            if session_theme() == "dark":
+                pn.config.theme = "dark"  # session-local: set before views are built
+            return page_shell(ctx, nav, page.nav or page.path, page.module.page(ctx))
 
-        make_page.__name__ = f"{module.__name__.rsplit('.', 1)[-1]}_page"
+        make_page.__name__ = f"{page.module.__name__.rsplit('.', 1)[-1]}_page"
         return make_page
 
-    return {path: bind(module) for path, module in PAGES.items()}
+    return {page.path: bind(page) for page in PAGES}
 
 
 def server_options(settings: Settings, ctx: AppContext) -> dict:
@@ -53,7 +75,7 @@ def server_options(settings: Settings, ctx: AppContext) -> dict:
         "num_procs": settings.num_procs,
         "static_dirs": {"assets": str(ASSETS)},
         "extra_patterns": api_patterns(ctx),
-        "title": {path: f"DSA-110 · {module.TITLE}" for path, module in PAGES.items()},
+        "title": {p.path: f"DSA-110 · {p.module.TITLE}" for p in PAGES},
         "cookie_secret": settings.cookie_secret,
         "websocket_max_message_size": 20 * 1024 * 1024,
         "keep_alive_milliseconds": int(settings.timeouts.websocket_ping * 1000),
@@ -62,11 +84,17 @@ def server_options(settings: Settings, ctx: AppContext) -> dict:
     }
 
 
+def configure_panel(settings: Settings) -> None:
+    pn.extension("tabulator", notifications=True, css_files=["assets/dashboard.css"])
+    pn.config.nthreads = settings.num_threads
+    pn.config.favicon = "assets/favicon.svg"
+    view_errors.install()
+
+
 def serve(settings: Settings, *, start: bool = True, threaded: bool = False):
     """Serve the dashboard; returns the server (or its thread when ``threaded``)."""
     ctx = AppContext.from_settings(settings)
-    pn.extension("tabulator", notifications=True)
-    pn.config.nthreads = settings.num_threads
+    configure_panel(settings)
     log.info("serving %s on http://%s:%s", ctx.db.describe(), settings.address,
              settings.port)
     return pn.serve(routes(ctx), show=False, start=start, threaded=threaded,

@@ -13,7 +13,7 @@ TITLE = "Overview"
 
 def page(ctx: AppContext) -> pn.viewable.Viewable:
     return pn.Column(
-        pn.pane.Markdown(f"# DSA-110 continuum pipeline\n\nDatabase: `{ctx.db.describe()}`"),
+        pn.pane.Markdown("## Pipeline overview"),
         RowCountsView(model=RowCountsModel(ctx.db)),
         sizing_mode="stretch_width",
     )

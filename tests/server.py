@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import socket
 import time
@@ -11,6 +10,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from dsa110_dashboard.cli.serve_cmd import load_app
 from dsa110_dashboard.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,13 +20,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def load_app():
-    spec = importlib.util.spec_from_file_location("dsa110_test_app", ROOT / "app.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @dataclass
@@ -56,7 +49,7 @@ def start_server(env: dict[str, str], timeout: float = 60.0) -> RunningServer:
     port = free_port()
     settings = Settings.load(environ={**env, "DSA110_DASH_PORT": str(port),
                                       "DSA110_DASH_ADDRESS": "127.0.0.1"})
-    thread = load_app().serve(settings, threaded=True)
+    thread = load_app(ROOT / "app.py").serve(settings, threaded=True)
     server = RunningServer(url=f"http://127.0.0.1:{port}", thread=thread)
     deadline = time.monotonic() + timeout
     while True:
@@ -66,6 +59,9 @@ def start_server(env: dict[str, str], timeout: float = 60.0) -> RunningServer:
                 return server
         except OSError:
             pass
+        if not thread.is_alive():
+            raise RuntimeError(f"the dashboard server thread died while starting on port "
+                               f"{port}; see the captured log")
         if time.monotonic() > deadline:
             server.stop()
             raise RuntimeError(f"the dashboard did not start on port {port}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -32,15 +33,20 @@ def register(sub: argparse._SubParsersAction) -> None:
         "num_threads": a.num_threads, "allow_websocket_origin": a.allow_websocket_origin})
 
 
-def load_app() -> ModuleType:
-    """Import the composition root ``app.py`` (DSA110_DASH_APP, else this checkout's)."""
-    path = Path(os.environ.get("DSA110_DASH_APP") or CHECKOUT_ROOT / "app.py")
+def load_app(path: Path | None = None) -> ModuleType:
+    """Import the composition root ``app.py`` (``path``, else DSA110_DASH_APP, else this
+    checkout's)."""
+    path = path or Path(os.environ.get("DSA110_DASH_APP") or CHECKOUT_ROOT / "app.py")
     if not path.is_file():
         raise ConfigError(f"DSA110_DASH_APP: {path} not found; run the dashboard from a "
                           "source checkout (pip install -e .) or point DSA110_DASH_APP at "
                           "its app.py")
-    spec = importlib.util.spec_from_file_location("dsa110_dashboard_app", path)
+    name = "dsa110_dashboard_app"
+    if name in sys.modules and Path(sys.modules[name].__file__) == path:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses in app.py look their module up here
     spec.loader.exec_module(module)
     return module
 

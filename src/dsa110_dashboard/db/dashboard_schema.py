@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+# DOUBLE PRECISION on PostgreSQL, like the pipeline's REAL columns.
+from .schema import REAL
+
 dashboard_metadata = sa.MetaData()
 
 #: Indexes that make the dashboard's queries fast on the pipeline's own tables.
@@ -33,4 +36,28 @@ DASHBOARD_INDEXES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("dash_idx_variability_stats_radec", "variability_stats", ("ra_deg", "dec_deg")),
     ("dash_idx_sources_radec", "sources", ("ra_deg", "dec_deg")),
     ("dash_idx_caltables_validity", "caltables", ("valid_start_mjd", "valid_end_mjd")),
+)
+
+
+# Our own per-source statistics, beside the pipeline's variability_stats (revision 0003).
+# Separate table, because the pipeline's has no V or two-epoch columns and we never alter
+# a pipeline table. Fluxes in Jy like photometry; NULL where a statistic is undefined
+# (fewer than two usable epochs), never 0.
+dash_variability = sa.Table(
+    "dash_variability", dashboard_metadata,
+    sa.Column("source_id", sa.Text, primary_key=True),
+    sa.Column("n_epochs", sa.Integer),
+    # Epochs with a finite positive error: the N of the weighted statistics.
+    sa.Column("n_weighted_epochs", sa.Integer),
+    sa.Column("mean_flux_jy", REAL), sa.Column("weighted_mean_flux_jy", REAL),
+    sa.Column("std_flux_jy", REAL),
+    sa.Column("eta", REAL), sa.Column("v", REAL), sa.Column("chi2_nu", REAL),
+    sa.Column("sigma_deviation", REAL),
+    sa.Column("vs_max", REAL), sa.Column("m_at_vs_max", REAL),
+    sa.Column("is_two_epoch_variable", sa.Integer),
+    sa.Column("excluded_qa_epochs", sa.Integer),
+    sa.Column("flux_column", sa.Text),
+    sa.Column("computed_at", REAL),
+    sa.Index("dash_idx_dash_variability_eta", "eta"),
+    sa.Index("dash_idx_dash_variability_v", "v"),
 )

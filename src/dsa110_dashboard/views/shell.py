@@ -1,0 +1,96 @@
+"""The page shell: header with navigation and theme switch, database banner, footer.
+
+The shell is server-only; every view inside it is a ``Viewer`` that also displays in
+Jupyter on its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+from dataclasses import dataclass
+
+import panel as pn
+import param
+from panel.viewable import Viewer
+
+from ..context import AppContext
+from ..viewmodels.database_status import DatabaseStatus
+
+STATUS_PERIOD_MS = 10_000
+
+
+@dataclass(frozen=True)
+class NavItem:
+    path: str
+    title: str
+
+
+def session_theme() -> str:
+    """'dark' or 'default', from the page's ``?theme=`` argument."""
+    args = pn.state.session_args or {}
+    value = (args.get("theme") or [b""])[0]
+    return "dark" if value in (b"dark", "dark") else "default"
+
+
+_THEME_TOGGLE_JS = (
+    "const u = new URL(window.location.href);"
+    "u.searchParams.set('theme', u.searchParams.get('theme') === 'dark' ? 'default' : 'dark');"
+    "window.location.assign(u.toString()); return false;"
+)
+
+
+def header_html(nav: list[NavItem], active: str, database: str, theme: str) -> str:
+    links = "".join(
+        f'<a href="{html.escape(item.path)}" class="{"active" if item.path == active else ""}">'
+        f"{html.escape(item.title)}</a>" for item in nav)
+    other = "Light" if theme == "dark" else "Dark"
+    return (
+        '<div class="dsa-header">'
+        '<a class="dsa-brand" href="/"><img src="/assets/logo.svg" alt="DSA-110 logo">'
+        "<span>DSA-110 Continuum Pipeline</span></a>"
+        f'<nav class="dsa-nav">{links}</nav>'
+        f'<div class="dsa-right"><span title="database">{html.escape(database)}</span>'
+        f'<a href="#" class="dsa-theme-toggle" onclick="{_THEME_TOGGLE_JS}">{other} theme</a>'
+        "</div></div>")
+
+
+class DatabaseBanner(Viewer):
+    """A red banner while the database does not answer; it clears by itself."""
+
+    status = param.ClassSelector(class_=DatabaseStatus)
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self._alert = pn.pane.Alert("", alert_type="danger", visible=False,
+                                    sizing_mode="stretch_width", margin=(5, 16))
+        self.status.param.watch(self._render, ["ok", "message"])
+        self._render()
+
+    async def refresh(self) -> None:
+        self.status.apply(await asyncio.to_thread(self.status.probe))
+
+    def _render(self, *_events) -> None:
+        self._alert.object = (f"**Database unavailable.** {self.status.message} "
+                              "The page retries by itself.") if not self.status.ok else ""
+        self._alert.visible = not self.status.ok
+
+    def __panel__(self):
+        if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
+            pn.state.onload(self.refresh)
+            pn.state.add_periodic_callback(self.refresh, period=STATUS_PERIOD_MS)
+        return self._alert
+
+
+def page_shell(ctx: AppContext, nav: list[NavItem], active: str,
+               body: pn.viewable.Viewable) -> pn.viewable.Viewable:
+    theme = session_theme()
+    header = pn.pane.HTML(header_html(nav, active, ctx.db.target.display(), theme),
+                          sizing_mode="stretch_width", margin=0)
+    banner = DatabaseBanner(status=DatabaseStatus(ctx.db, ctx.settings.timeouts.quick_check))
+    footer = pn.pane.HTML(
+        f'<div class="dsa-footer">DSA-110 continuum pipeline dashboard · '
+        f'{html.escape(ctx.db.describe())}</div>', sizing_mode="stretch_width", margin=0)
+    return pn.Column(header, banner, pn.Column(body, sizing_mode="stretch_width",
+                                               margin=(0, 16)),
+                     footer, sizing_mode="stretch_width", margin=0)

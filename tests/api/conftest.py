@@ -1,0 +1,96 @@
+"""A real server over a real SQLite database and real FITS files, one per test module.
+
+The data directory holds two good FITS images (one square, one not), a corrupt one, a
+registered-but-missing one, a CASA image directory, and a symlink pointing outside;
+one more good FITS file lies outside the data roots altogether.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from api_helpers import Api
+from dbsupport import settings_for
+from dsa110_dashboard.db import migrate
+from dsa110_dashboard.db.engine import Database
+from dsa110_dashboard.fits.synth import sky_image, write_dsa110_fits
+from factories import UNIX0, insert
+from server import start_server
+
+RA0, DEC0, CELL = 150.0, 54.57, 10.0  # degrees, degrees, arcsec per pixel
+
+
+@dataclass
+class Dataset:
+    data_dir: Path
+    cache_dir: Path
+    db_path: Path
+    ids: dict[str, int] = field(default_factory=dict)
+    paths: dict[str, Path] = field(default_factory=dict)
+
+    def env(self, **extra: str) -> dict[str, str]:
+        return {"DSA110_DASH_DB": str(self.db_path), "DSA110_DASH_DATA_DIR": str(self.data_dir),
+                "DSA110_DASH_CACHE_DIR": str(self.cache_dir), **extra}
+
+
+def make_dataset(root: Path) -> Dataset:
+    data = root / "data"
+    images = data / "images"
+    images.mkdir(parents=True)
+    outside = root / "elsewhere"
+    outside.mkdir()
+    ds = Dataset(data_dir=data, cache_dir=root / "cache", db_path=data / "pipeline.sqlite3")
+
+    sources = [(64, 64, 0.5), (20, 100, 0.1), (100, 30, 0.2)]
+    square = images / "2025-10-17T08:00:00-image.fits"
+    write_dsa110_fits(square, sky_image((128, 128), sources, beam_fwhm_pix=3.0),
+                      center_ra=RA0, center_dec=DEC0, cell_arcsec=CELL)
+    wide = images / "2025-10-17T08:05:00-image.fits"
+    write_dsa110_fits(wide, sky_image((96, 160), [(80, 48, 0.3)], beam_fwhm_pix=3.0, seed=1),
+                      center_ra=RA0 + 1, center_dec=DEC0, cell_arcsec=CELL)
+    corrupt = images / "corrupt-image.fits"
+    corrupt.write_bytes(b"SIMPLE  =                    T" + b"\0" * 50)
+    casa = images / "2025-10-17T08:10:00.image"
+    casa.mkdir()
+    (casa / "table.dat").write_bytes(b"\xbe\xbe\xbe\xbe" + b"\0" * 60)
+    far = outside / "far-image.fits"
+    write_dsa110_fits(far, sky_image((64, 64)), center_ra=RA0, center_dec=DEC0,
+                      cell_arcsec=CELL)
+    link = images / "link-image.fits"
+    os.symlink(far, link)
+
+    files = {"square": (square, "fits"), "wide": (wide, "fits"), "corrupt": (corrupt, "fits"),
+             "missing": (images / "never-written-image.fits", "fits"),
+             "casa": (casa, "casa"), "outside": (far, "fits"), "symlink": (link, "fits")}
+    db = Database(settings_for(str(ds.db_path)))
+    migrate.upgrade(db)
+    with db.transaction() as conn:
+        for n, (name, (path, fmt)) in enumerate(files.items()):
+            row = insert(conn, "images", path=str(path), format=fmt,
+                         created_at=UNIX0 + n * 300, center_ra_deg=RA0, center_dec_deg=DEC0)
+            ds.ids[name] = int(row["id"])
+            ds.paths[name] = path
+    db.dispose()
+    return ds
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory) -> Dataset:
+    return make_dataset(tmp_path_factory.mktemp("api"))
+
+
+@pytest.fixture(scope="module")
+def server(dataset):
+    running = start_server(dataset.env())
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def api(server, dataset) -> Api:
+    return Api(server.url, dataset.ids)
