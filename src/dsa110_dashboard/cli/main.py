@@ -13,9 +13,18 @@ from collections.abc import Sequence
 
 from ..errors import ConfigError, DashboardError
 from ..settings import Settings
-from . import config_cmd, db_cmd, demo_cmd, scale_cmd, serve_cmd, thumbnails_cmd
+from . import (
+    config_cmd,
+    db_cmd,
+    demo_cmd,
+    scale_cmd,
+    serve_cmd,
+    thumbnails_cmd,
+    variability_cmd,
+)
 
-SUBCOMMANDS = (serve_cmd, db_cmd, config_cmd, scale_cmd, thumbnails_cmd, demo_cmd)
+SUBCOMMANDS = (serve_cmd, db_cmd, config_cmd, scale_cmd, thumbnails_cmd, demo_cmd,
+               variability_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,6 +57,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not args.verbose:
+        # Alembic narrates every step at INFO; the commands print their own summary.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         settings = settings_from(args)
         return int(args.handler(args, settings) or 0)
