@@ -84,3 +84,17 @@ class ForbiddenPathError(DashboardError):
 
     http_status = 403
     title = "File outside the data roots"
+
+
+class RenderTimeoutError(DashboardError):
+    """Reading or rendering an image took longer than ``timeouts.image_render``."""
+
+    http_status = 503
+    title = "Image render timed out"
+
+
+class NotDownloadableError(DashboardError):
+    """The registered product is not one regular file (a CASA image directory, a FIFO)."""
+
+    http_status = 422
+    title = "Not downloadable"

@@ -1,6 +1,6 @@
 """A real server over a real SQLite database and real FITS files, one per test module.
 
-The data directory holds two good FITS images (one square, one not), a corrupt one, a
+The data directory holds three good FITS images (square, wide, fine pixels), a corrupt one, a
 registered-but-missing one, a CASA image directory, and a symlink pointing outside;
 one more good FITS file lies outside the data roots altogether.
 """
@@ -11,7 +11,6 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from api_helpers import Api
@@ -53,6 +52,9 @@ def make_dataset(root: Path) -> Dataset:
     wide = images / "2025-10-17T08:05:00-image.fits"
     write_dsa110_fits(wide, sky_image((96, 160), [(80, 48, 0.3)], beam_fwhm_pix=3.0, seed=1),
                       center_ra=RA0 + 1, center_dec=DEC0, cell_arcsec=CELL)
+    fine = images / "fine-cell-image.fits"  # 0.5 arcsec pixels: 3600 arcsec is 7200 pixels
+    write_dsa110_fits(fine, sky_image((64, 64)), center_ra=RA0, center_dec=DEC0,
+                      cell_arcsec=0.5)
     corrupt = images / "corrupt-image.fits"
     corrupt.write_bytes(b"SIMPLE  =                    T" + b"\0" * 50)
     casa = images / "2025-10-17T08:10:00.image"
@@ -64,7 +66,8 @@ def make_dataset(root: Path) -> Dataset:
     link = images / "link-image.fits"
     os.symlink(far, link)
 
-    files = {"square": (square, "fits"), "wide": (wide, "fits"), "corrupt": (corrupt, "fits"),
+    files = {"square": (square, "fits"), "wide": (wide, "fits"), "fine": (fine, "fits"),
+             "corrupt": (corrupt, "fits"),
              "missing": (images / "never-written-image.fits", "fits"),
              "casa": (casa, "casa"), "outside": (far, "fits"), "symlink": (link, "fits")}
     db = Database(settings_for(str(ds.db_path)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+
 from api_helpers import Api, Reply, fetch, png_size
 from dsa110_dashboard.fits.cache import ThumbnailCache
 from dsa110_dashboard.settings import Settings

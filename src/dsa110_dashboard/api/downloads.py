@@ -25,7 +25,8 @@ from urllib.parse import quote
 from tornado.iostream import StreamClosedError
 
 from ..errors import ImageReadError, NotFoundError
-from .images import ImageFileHandler, NotDownloadableError, header_safe
+from ..errors import NotDownloadableError
+from .images import ImageFileHandler, header_safe
 
 CHUNK_BYTES = 1024 * 1024
 

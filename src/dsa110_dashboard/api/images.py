@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..errors import DashboardError, InvalidInputError, NotFoundError
+from ..errors import InvalidInputError, NotFoundError, RenderTimeoutError
 from ..files import confined
 from ..repositories.images import ImageRecord, ImageRepository
 from .base import ApiHandler
@@ -31,23 +31,6 @@ T = TypeVar("T")
 ID = r"([^/]+)"
 _MAX_ID = 2**63 - 1  # BIGINT; larger ids cannot exist (and would overflow PostgreSQL)
 _HEADER_UNSAFE = re.compile(r"[^\x20-\x7e]")
-
-
-class RenderTimeoutError(DashboardError):
-    """Reading or rendering an image took longer than ``timeouts.image_render``.
-
-    (Belongs in ``errors.py`` beside the others; kept here until that file is free.)
-    """
-
-    http_status = 503
-    title = "Image render timed out"
-
-
-class NotDownloadableError(DashboardError):
-    """The registered product is not one regular file (a CASA image directory, a FIFO)."""
-
-    http_status = 422
-    title = "Not downloadable"
 
 
 def parse_image_id(raw: str) -> int:
