@@ -1,6 +1,5 @@
 """Engines, transactions and the failures a production database brings."""
 
-import os
 import sqlite3
 import subprocess
 import sys
@@ -82,17 +81,20 @@ def test_read_only_mode_never_creates_a_missing_file(tmp_path):
     assert not missing.exists()
 
 
-def test_read_only_file_in_a_read_only_directory_opens_for_another_user(tmp_path_factory):
-    """The pipeline account owns the file; the dashboard's account may only read it."""
-    directory = tmp_path_factory.mktemp("ro", numbered=True)
+def test_read_only_file_in_a_read_only_directory_still_opens(tmp_path):
+    """The pipeline's account owns the file; the dashboard's may only read it, so SQLite
+    cannot create the WAL's -shm file beside it.
+
+    The subprocess runs without the capabilities that let root ignore file permissions
+    (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH), so a 0555 directory and a 0444 file are as
+    read-only for it as they are for an unprivileged account.
+    """
+    directory = tmp_path / "state"
+    directory.mkdir()
     path = older_unified(directory / "pipeline.sqlite3")
     sqlite3.connect(path).execute("PRAGMA wal_checkpoint(TRUNCATE)").close()
     for p in (directory / "pipeline.sqlite3-wal", directory / "pipeline.sqlite3-shm"):
         p.unlink(missing_ok=True)
-    for parent in [directory, *directory.parents]:
-        if parent == parent.parent:
-            break
-        parent.chmod(parent.stat().st_mode | 0o055)
     path.chmod(0o444)
     directory.chmod(0o555)
     script = textwrap.dedent(f"""
@@ -104,12 +106,16 @@ def test_read_only_file_in_a_read_only_directory_opens_for_another_user(tmp_path
         with db.connect() as conn:
             print(conn.execute(sa.select(sa.func.count()).select_from(images.table)).scalar())
     """)
-    result = subprocess.run(
-        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-         sys.executable, "-c", script],
-        capture_output=True, text=True, timeout=60, env={**os.environ, "HOME": "/tmp"})
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "2"
+    try:
+        result = subprocess.run(
+            ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--inh-caps=-all",
+             sys.executable, "-c", script],
+            capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == "2"
+        assert not (directory / "pipeline.sqlite3-shm").exists(), "nothing written beside it"
+    finally:
+        directory.chmod(0o755)
 
 
 def test_locked_database_gives_a_clear_error_and_recovers(tmp_path):

@@ -382,6 +382,93 @@ class SourceRepository:
         rows = page.rows[page.rows["source_id"] != source_id]
         return rows.head(limit).reset_index(drop=True)
 
+    #: Statistics ``search`` can bound (inclusive): columns of the source subquery, and
+    #: ``v`` (dash_variability.v where our table has the source, else std/mean).
+    SEARCH_BOUNDS = ("eta_metric", "v", "chi2_nu", "sigma_deviation", "n_epochs",
+                     "mean_flux_mjy", "nvss_flux_mjy")
+
+    def search(self, *, name: str | None = None,
+               cone: tuple[float, float, float] | None = None,
+               bounds: Mapping[str, tuple[float | None, float | None]] | None = None,
+               request: PageRequest = PageRequest()) -> Page:
+        """Name prefix, cone (ra, dec, radius in degrees) and bounds on statistics
+        together, one page and the total. Everything is filtered in SQL; on SQLite the
+        exact great-circle cut (and so a cone's sort and page) is done on the bounding
+        box's candidates as in ``cone``. Default order: nearest first for a cone, name
+        for a name search, else eta descending; NULLs last. A cone adds ``sep_arcsec``.
+        """
+        bounds = dict(bounds or {})
+        unknown = sorted(set(bounds) - set(self.SEARCH_BOUNDS))
+        if unknown:
+            raise InvalidInputError(f"cannot filter on {unknown[0]!r}; choose from: "
+                                    + ", ".join(self.SEARCH_BOUNDS), parameter=unknown[0])
+        if cone is not None:
+            _check_cone(*cone)
+        patterns = normalise_name_prefix(name) if name and name.strip() else None
+        extra = ["sep_arcsec"] if cone is not None else []
+        with self.db.connect() as conn:
+            origin = self.origin(conn)
+            base = self._source_select(origin)
+            if base is None or patterns == []:
+                return Page(self._empty_frame(extra), 0, request.offset, request.limit)
+            src = base.subquery("src")
+            ours = self.db.catalog["dash_variability"]
+            derived = v_expression(src.c.std_flux_mjy, src.c.mean_flux_mjy)
+            if ours.exists:
+                from_ = src.outerjoin(ours.table, ours["source_id"] == src.c.source_id)
+                v = sa.case((ours["source_id"].is_not(None), ours["v"]), else_=derived)
+            else:
+                from_, v = src, derived
+            where: list[sa.ColumnElement] = []
+            if patterns:
+                where.append(sa.or_(*(
+                    sa.func.upper(col).like(_escape_like(p) + "%", escape="\\")
+                    for p in patterns for col in (src.c.source_id, src.c.name))))
+            for key, (low, high) in bounds.items():
+                column = v if key == "v" else src.c[key]
+                if low is not None:
+                    where.append(column >= low)
+                if high is not None:
+                    where.append(column <= high)
+            if cone is not None:
+                where.append(box_clause(src.c.ra_deg, src.c.dec_deg, *cone))
+            stmt = sa.select(*src.c, v.label("v"), *self._ese_columns(src.c.source_id),
+                             sa.literal(origin).label("origin")).select_from(from_)
+            stmt = stmt.where(*where)
+            allowed = self._sorts(src)
+            allowed["v"] = v
+            default = "sep_arcsec" if cone else ("name" if patterns else "eta_metric")
+            request = _with_default_direction(request, default, default == "eta_metric")
+            if cone is not None and self.db.dialect != "postgresql":
+                return self._search_cone_numpy(conn, stmt, cone, request, allowed)
+            if cone is not None:
+                sep = _sql_separation_deg(src.c.ra_deg, src.c.dec_deg, cone[0], cone[1])
+                stmt = stmt.add_columns((sep * 3600.0).label("sep_arcsec")) \
+                    .where(sep <= cone[2])
+                where.append(sep <= cone[2])
+                allowed["sep_arcsec"] = sep
+            stmt = order_by(stmt, request, allowed, default, tiebreak=src.c.source_id)
+            count = sa.select(sa.func.count()).select_from(from_).where(*where)
+            return fetch_page(conn, stmt, request, count)
+
+    def _search_cone_numpy(self, conn, stmt, cone, request, allowed) -> Page:
+        key = request.sort
+        if key != "sep_arcsec" and key not in allowed:
+            raise InvalidInputError(f"cannot sort by {key!r}; choose one of: "
+                                    + ", ".join(sorted([*allowed, "sep_arcsec"])),
+                                    parameter="sort")
+        result = conn.execute(stmt)
+        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        sep = separation_deg(frame["ra_deg"], frame["dec_deg"], cone[0], cone[1]) \
+            if len(frame) else np.zeros(0)
+        frame["sep_arcsec"] = sep * 3600.0
+        frame = frame[sep <= cone[2]]
+        # NULLs last either way, then source_id as the tiebreak (as order_by does).
+        frame = frame.sort_values([key, "source_id"], ascending=not request.descending,
+                                  na_position="last", kind="mergesort")
+        page = frame.iloc[request.offset:request.offset + request.limit]
+        return Page(page.reset_index(drop=True), len(frame), request.offset, request.limit)
+
     # ------------------------------------------------------------- lightcurve
     def _flux(self, choice: FluxChoice):
         p = self.db.catalog["photometry"]
@@ -505,9 +592,36 @@ class VariabilityRepository:
     def __init__(self, db: Database):
         self.db = db
 
+    def _ours(self):
+        """Our dash_variability (revision 0003) when this database has it, else None."""
+        ours = self.db.catalog["dash_variability"]
+        return ours if ours.exists else None
+
     def _v(self):
+        """V: ours (dash_variability.v, computed with the ddof=1 std by
+        ``dsa110-dash variability``) for a source we have a row for - a NULL there means
+        undefined, and stays NULL - else std/mean from variability_stats."""
         vs = self.db.catalog["variability_stats"]
-        return v_expression(vs["std_flux_mjy"], vs["mean_flux_mjy"])
+        derived = v_expression(vs["std_flux_mjy"], vs["mean_flux_mjy"])
+        ours = self._ours()
+        if ours is None:
+            return derived
+        return sa.case((ours["source_id"].is_not(None), ours["v"]), else_=derived)
+
+    def _from(self, base: sa.FromClause) -> sa.FromClause:
+        """``base`` (which holds variability_stats) joined to our table when present."""
+        vs, ours = self.db.catalog["variability_stats"], self._ours()
+        if ours is None:
+            return base
+        return base.outerjoin(ours.table, ours["source_id"] == vs["source_id"])
+
+    def _two_epoch_columns(self) -> list[sa.ColumnElement]:
+        ours = self._ours()
+        if ours is None:
+            return [_null().label("vs_max"), _null().label("m_at_vs_max"),
+                    _null(sa.Integer).label("is_two_epoch_variable")]
+        return [ours.col("vs_max"), ours.col("m_at_vs_max"),
+                ours.col("is_two_epoch_variable")]
 
     def _where(self, flt: VariabilityFilter) -> list[sa.ColumnElement]:
         vs = self.db.catalog["variability_stats"]
@@ -530,7 +644,8 @@ class VariabilityRepository:
         sources = SourceRepository(self.db)
         where = self._where(flt)
         stmt = sa.select(*vs.columns(*self.PAGE_COLUMNS), self._v().label("v"),
-                         *sources._ese_columns(vs["source_id"])).where(*where)
+                         *sources._ese_columns(vs["source_id"])) \
+            .select_from(self._from(vs.table)).where(*where)
         allowed = {k: vs[k] for k in self.SORTS if k != "v"}
         allowed["v"] = self._v()
         stmt = order_by(stmt, _with_default_direction(request, "eta_metric", True), allowed,
@@ -542,15 +657,17 @@ class VariabilityRepository:
     def eta_points(self, min_n_obs: int = 2) -> pd.DataFrame:
         """Everything an eta-V plot needs, one row per source with n_obs >= min_n_obs.
 
-        ``v`` is std_flux_mjy / mean_flux_mjy computed here from the stored values (the
-        pipeline has no V column yet; a later migration will add one). Whether the
-        pipeline's std is the sample (ddof=1) one is not recorded; science.md asks for
-        ddof=1. NULL metrics stay NaN, never 0.
+        ``v`` is ours from dash_variability (revision 0003, filled by
+        ``dsa110-dash variability`` with the ddof=1 std) for the sources it has, else
+        std_flux_mjy / mean_flux_mjy computed here from the pipeline's stored values
+        (whether the pipeline's std is the sample one is not recorded). ``vs_max``,
+        ``m_at_vs_max`` and ``is_two_epoch_variable`` (Mooley et al. 2016) come from
+        dash_variability only: NaN/None without it. NULL metrics stay NaN, never 0.
         """
         vs = self.db.catalog["variability_stats"]
         columns = ["source_id", "ra_deg", "dec_deg", "eta", "v", "mean_flux_mjy",
                    "std_flux_mjy", "n_obs", "chi2_nu", "sigma_deviation", "nvss_flux_mjy",
-                   "ese_status"]
+                   "ese_status", "vs_max", "m_at_vs_max", "is_two_epoch_variable"]
         if not vs.exists:
             return pd.DataFrame(columns=columns)
         ese = self.db.catalog["ese_candidates"]
@@ -558,8 +675,8 @@ class VariabilityRepository:
                          vs["eta_metric"].label("eta"), self._v().label("v"),
                          vs.col("mean_flux_mjy"), vs.col("std_flux_mjy"), vs.col("n_obs"),
                          vs.col("chi2_nu"), vs.col("sigma_deviation"),
-                         vs.col("nvss_flux_mjy"))
-        stmt = stmt.where(sa.or_(vs["n_obs"].is_(None), vs["n_obs"] >= min_n_obs))
+                         vs.col("nvss_flux_mjy"), *self._two_epoch_columns())
+        stmt = stmt.select_from(self._from(vs.table)).where(sa.or_(vs["n_obs"].is_(None), vs["n_obs"] >= min_n_obs))
         with self.db.connect() as conn:
             result = conn.execute(stmt)
             frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
@@ -574,8 +691,11 @@ class VariabilityRepository:
                     .drop_duplicates("source_id", keep="last")
         frame = frame.merge(status, on="source_id", how="left")
         for col in ("ra_deg", "dec_deg", "eta", "v", "mean_flux_mjy", "std_flux_mjy",
-                    "chi2_nu", "sigma_deviation", "nvss_flux_mjy"):
+                    "chi2_nu", "sigma_deviation", "nvss_flux_mjy", "vs_max", "m_at_vs_max"):
             frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(float)
+        # 1/0, None where undefined (fewer than two epochs) or not computed.
+        frame["is_two_epoch_variable"] = [
+            None if pd.isna(x) else bool(x) for x in frame["is_two_epoch_variable"]]
         _none_for_missing(frame, ("ese_status",))
         return frame[columns]
 
@@ -596,8 +716,8 @@ class VariabilityRepository:
             [_null().label(c) for c in columns[10:]]
         stmt = sa.select(*ese.columns(*columns[:10]), *stats)
         if vs.exists:
-            stmt = stmt.select_from(ese.table.outerjoin(
-                vs.table, vs["source_id"] == ese["source_id"]))
+            stmt = stmt.select_from(self._from(ese.table.outerjoin(
+                vs.table, vs["source_id"] == ese["source_id"])))
         if statuses is not None:
             stmt = stmt.where(ese["status"].in_(list(statuses)))
         stmt = stmt.order_by(ese["significance"].desc(), ese["id"])

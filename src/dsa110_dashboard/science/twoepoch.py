@@ -40,7 +40,7 @@ TWO_EPOCH_M_THRESHOLD = 0.26
 #: Brightest and faintest epochs per source evaluated in step 1.
 DEFAULT_K = 16
 #: Largest padded pair array (elements) built at once.
-_PAIR_BUDGET = 4_000_000
+_PAIR_BUDGET = 1_000_000
 
 
 def _best_in_padded(flux: np.ndarray, var: np.ndarray) -> tuple[np.ndarray, np.ndarray,

@@ -166,11 +166,18 @@ def compute_stats(sources, flux, err, *, flux_column=None, k: int = DEFAULT_K
     ``sources`` labels each epoch (source ids or integer codes, any order); ``flux`` and
     ``err`` are in any one unit, and the flux statistics come out in that unit.
     ``flux_column`` (optional, per epoch, as from ``select_best_flux``) adds a
-    ``flux_column`` column. Columns: STAT_COLUMNS (see the module for the definitions).
+    ``flux_column`` column (missing where a source has no counted epoch). Columns:
+    STAT_COLUMNS (see the module for the definitions); counts are int64,
+    ``is_two_epoch_variable`` is pandas' nullable boolean (<NA> when undefined), the
+    rest float with NaN when undefined.
     """
     codes, keys = pd.factorize(np.asarray(sources), sort=True)
     data = _stats_arrays(codes, len(keys), flux, err, flux_column, k)
     frame = pd.DataFrame(data, index=pd.Index(keys, name="source"))
+    # True/False, <NA> where Vs is undefined.
+    flag = data["is_two_epoch_variable"]
+    frame["is_two_epoch_variable"] = pd.array(
+        np.where(np.isnan(flag), None, flag == 1.0), dtype="boolean")
     return frame
 
 

@@ -1,0 +1,1 @@
+"""Long-running data services the CLI runs (data layer: no Panel)."""

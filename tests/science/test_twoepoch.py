@@ -1,0 +1,59 @@
+"""The pair of epochs maximising |Vs| (Mooley et al. 2016) is found exactly."""
+
+import math
+
+import numpy as np
+import pytest
+
+from dsa110_dashboard.science.twoepoch import max_two_epoch
+
+
+def brute_force(flux, err):
+    best = (-np.inf, np.nan)
+    for a in range(len(flux)):
+        for b in range(len(flux)):
+            if a != b:
+                vs = (flux[a] - flux[b]) / math.hypot(err[a], err[b])
+                if vs > best[0]:
+                    best = (vs, 2 * (flux[a] - flux[b]) / (flux[a] + flux[b]))
+    return best
+
+
+def test_equal_errors_pick_the_brightest_and_faintest():
+    flux = np.array([5.0, 1.0, 9.0, 3.0, 2.0, 7.0])
+    vs, m = max_two_epoch(np.zeros(6), flux, np.full(6, 0.5), 1, k=1)
+    assert vs[0] == pytest.approx((9 - 1) / math.sqrt(0.5)), "(max, min)"
+    assert m[0] == pytest.approx(2 * 8 / 10)
+
+
+def test_small_errors_beat_a_larger_flux_difference():
+    # (10, 0): 10/sqrt(25.0001) = 2.0;  (10, 1): 9/sqrt(2e-4) = 636.4;  (1, 0): 0.2
+    flux, err = np.array([0.0, 1.0, 10.0]), np.array([5.0, 0.01, 0.01])
+    # k=1 evaluates only (faintest, brightest) first; the bound must send it further.
+    vs, m = max_two_epoch(np.zeros(3), flux, err, 1, k=1)
+    assert vs[0] == pytest.approx(9 / math.sqrt(2e-4))
+    assert m[0] == pytest.approx(2 * 9 / 11)
+
+
+def test_groups_with_fewer_than_two_epochs_are_nan():
+    vs, m = max_two_epoch(np.array([1, 1, 2]), np.array([1.0, 2.0, 3.0]),
+                          np.array([0.1, 0.1, 0.1]), 4)
+    assert math.isnan(vs[0]) and math.isnan(vs[2]) and math.isnan(vs[3])
+    assert vs[1] == pytest.approx(1 / math.sqrt(0.02))
+    assert math.isnan(m[0])
+
+
+@pytest.mark.parametrize("k", [1, 3, 16])
+def test_matches_every_pair_on_random_sources_with_very_different_errors(k):
+    rng = np.random.default_rng(7)
+    sizes = rng.integers(2, 90, size=60)
+    codes = np.repeat(np.arange(sizes.size), sizes)
+    flux = rng.normal(1.0, 0.2, codes.size)
+    err = rng.uniform(0.01, 1.0, codes.size) ** 3  # errors spanning six decades
+    order = rng.permutation(codes.size)
+    vs, m = max_two_epoch(codes[order], flux[order], err[order], sizes.size, k=k)
+    for g in range(sizes.size):
+        sel = codes == g
+        bvs, bm = brute_force(flux[sel], err[sel])
+        assert vs[g] == pytest.approx(bvs, rel=1e-12)
+        assert m[g] == pytest.approx(bm, rel=1e-12)
