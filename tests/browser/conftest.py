@@ -46,3 +46,30 @@ def page(page):
     page.set_default_timeout(20_000)
     yield page
     assert not problems, "browser reported errors:\n" + "\n".join(problems)
+
+
+@pytest.fixture(scope="session")
+def demo_dataset(tmp_path_factory):
+    """A small generated demo dataset (3 days, 512-pixel images), built once per session."""
+    from dsa110_dashboard.demo.build import build_demo
+
+    out = tmp_path_factory.mktemp("demo")
+    build_demo(out, days=3, size=512, seed=3)
+    return out
+
+
+def demo_env(dataset, cache_dir) -> dict[str, str]:
+    return {"DSA110_DASH_DB": str(dataset / "pipeline.sqlite3"),
+            "DSA110_DASH_DATA_DIR": str(dataset),
+            "CONTIMG_LOGS_DIR": str(dataset / "logs"),
+            "DSA110_DASH_CACHE_DIR": str(cache_dir)}
+
+
+@pytest.fixture(scope="session")
+def demo_server(demo_dataset, tmp_path_factory):
+    """The real dashboard (app.py) serving the demo dataset, shared by the session."""
+    from server import start_server
+
+    server = start_server(demo_env(demo_dataset, tmp_path_factory.mktemp("cache")))
+    yield server
+    server.stop()
