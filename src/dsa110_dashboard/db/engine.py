@@ -11,8 +11,9 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -181,28 +182,26 @@ class Database:
         return f"{self.target.display()} ({self.dialect}, {mode}, from {self.target.origin})"
 
     # ------------------------------------------------------ connections
-    @contextmanager
-    def connect(self) -> Iterator[Connection]:
+    def connect(self) -> AbstractContextManager[Connection]:
         """A connection for reads; its implicit transaction ends with the block."""
-        try:
-            with self.engine.connect() as conn:
-                yield conn
-        except DRIVER_ERRORS as exc:
-            raise _translated(exc) from exc
+        return self._translated(lambda: self.engine.connect())
 
-    @contextmanager
-    def transaction(self) -> Iterator[Connection]:
+    def transaction(self) -> AbstractContextManager[Connection]:
         """Commit when the block succeeds, roll back when it raises."""
+        return self._translated(lambda: self.engine.begin())
+
+    @staticmethod
+    @contextmanager
+    def _translated(open_connection) -> Iterator[Connection]:
+        """Driver errors (also those of connecting) become the dashboard's own."""
         try:
-            with self.engine.begin() as conn:
+            with open_connection() as conn:
                 yield conn
         except DRIVER_ERRORS as exc:
             raise _translated(exc) from exc
 
     def ping(self, timeout: float | None = None) -> float:
         """Seconds a ``SELECT 1`` took; raises DatabaseUnavailableError."""
-        import time
-
         start = time.perf_counter()
         with self.connect() as conn:
             if self.dialect == "postgresql" and timeout:
