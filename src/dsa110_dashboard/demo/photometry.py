@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from ..science.variability import compute_stats
 from astropy.wcs import WCS
 
 from ..scale.model import angular_sep_deg
@@ -160,38 +162,13 @@ def ensemble_gains(source: np.ndarray, image: np.ndarray, flux: np.ndarray,
 # ----------------------------------------------------------------- variability
 def variability(source: np.ndarray, flux_mjy: np.ndarray, err_mjy: np.ndarray,
                 n_sources: int) -> dict[str, np.ndarray]:
-    """science.md's metrics per source from its epochs; NaN (NULL) below two epochs.
-
-    std is the sample standard deviation (ddof=1); chi2_nu is about the weighted mean;
-    sigma deviation = max(|max - mean|, |min - mean|) / std;
-    eta = N/(N-1) (mean(w f^2) - mean(w f)^2 / mean(w)), w = 1/sigma^2.
-    """
-    out = {k: np.full(n_sources, np.nan) for k in
-           ("mean_flux_mjy", "std_flux_mjy", "min_flux_mjy", "max_flux_mjy", "chi2_nu",
-            "sigma_deviation", "eta_metric")}
-    n_obs = np.bincount(source, minlength=n_sources)
-    order = np.argsort(source, kind="stable")
-    s, f, e = source[order], flux_mjy[order], err_mjy[order]
-    bounds = np.flatnonzero(np.diff(s)) + 1
-    for gs, gf, ge in zip(np.split(s, bounds), np.split(f, bounds), np.split(e, bounds),
-                          strict=True):
-        if gs.size == 0:
-            continue
-        k = int(gs[0])
-        out["mean_flux_mjy"][k] = gf.mean()
-        out["min_flux_mjy"][k] = gf.min()
-        out["max_flux_mjy"][k] = gf.max()
-        n = gf.size
-        if n < 2:
-            continue
-        std = gf.std(ddof=1)
-        w = 1.0 / ge**2
-        mean_w = np.sum(w * gf) / np.sum(w)
-        out["std_flux_mjy"][k] = std
-        out["chi2_nu"][k] = np.sum(((gf - mean_w) / ge) ** 2) / (n - 1)
-        out["eta_metric"][k] = n / (n - 1) * (np.mean(w * gf**2)
-                                              - np.mean(w * gf) ** 2 / np.mean(w))
-        out["sigma_deviation"][k] = (max(abs(gf.max() - gf.mean()), abs(gf.min() - gf.mean()))
-                                     / std if std > 0 else np.nan)
-    out["n_obs"] = n_obs
+    """The pipeline's variability_stats columns per source code 0..n_sources-1, from the
+    science module (one implementation of the formulas); NaN (NULL) below two epochs."""
+    stats = compute_stats(source, flux_mjy, err_mjy).reindex(range(n_sources))
+    out = {column: stats[theirs].to_numpy(dtype=float)
+           for column, theirs in (("mean_flux_mjy", "mean_flux"), ("std_flux_mjy", "std_flux"),
+                                  ("min_flux_mjy", "min_flux"), ("max_flux_mjy", "max_flux"),
+                                  ("chi2_nu", "chi2_nu"), ("sigma_deviation", "sigma_deviation"),
+                                  ("eta_metric", "eta"))}
+    out["n_obs"] = stats["n_epochs"].fillna(0).to_numpy(dtype=np.int64)
     return out
