@@ -22,6 +22,7 @@ from ..db import migrate
 from ..db.engine import Database
 from ..db.target import parse_database
 from ..errors import ConflictError, InvalidInputError
+from ..jobs.variability import recompute_variability
 from ..scale.model import angular_sep_deg
 from ..scale.writers import BulkWriter
 from ..settings import Settings
@@ -122,7 +123,7 @@ def build_demo(out_dir: str | os.PathLike[str], *, days: int = 7, size: int = 10
     tables = build_tables(plan, measured, book)
 
     report(0, 0, "writing database")
-    rows = _write_database(out / DB_NAME, tables)
+    rows = _write_database(out / DB_NAME, tables, now=float(plan.image_created.max()))
     report(0, 0, "writing logs")
     book.write(out / "logs")
     _write_truth(out / TRUTH_NAME, plan, measured, tables)
@@ -184,7 +185,7 @@ def _render_all(plan: Plan, workers: int | None, report: ProgressFn) -> list[Ima
 
 
 # ---------------------------------------------------------------------- database
-def _write_database(path: Path, tables) -> dict[str, int]:
+def _write_database(path: Path, tables, now: float) -> dict[str, int]:
     settings = replace(Settings.load(environ={}), read_only=False)
     db = Database(settings, parse_database(str(path), "demo --out", read_only=False))
     try:
@@ -198,6 +199,14 @@ def _write_database(path: Path, tables) -> dict[str, int]:
             for name in order:
                 rows[name] = writer.write(name, tables.columns(name))
             rows["photometry"] = writer.write("photometry", tables.photometry)
+        finally:
+            writer.close()
+        # V and the two-epoch statistics (our own table) as `dsa110-dash variability
+        # --exclude-failed-qa` computes them; `now` from the schedule keeps runs identical.
+        rows["dash_variability"] = recompute_variability(db, exclude_failed_qa=True,
+                                                         now=now).sources
+        writer = BulkWriter(db)
+        try:
             writer.execute("ANALYZE")
             # One self-contained file: fold the WAL back in.
             writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
