@@ -1,0 +1,94 @@
+"""Parsing of sky positions and search radii typed by a user.
+
+Positions (ICRS; offline, astropy.coordinates parsing only - never ``from_name``):
+
+- sexagesimal, RA in hours: ``12:34:56.7 +42:03:12``, ``12 34 56.7 +42 03 12``,
+  ``12h34m56.7s +42d03m12s``;
+- decimal degrees: ``188.736 42.053`` or ``188.736, 42.053``.
+
+Radii: a number and a unit - ``30 arcsec``, ``2 arcmin``, ``0.5 deg``, ``30"``, ``2'``,
+``1.5d``; a bare number is read in ``default_unit`` (arcsec).
+
+Both raise ``InvalidInputError`` naming the field (``position`` / ``radius``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import astropy.units as u
+from astropy.coordinates import Angle, SkyCoord
+
+from ..errors import InvalidInputError
+
+MAX_RADIUS_DEG = 10.0
+
+_RADIUS = re.compile(
+    r"""^\s*(?P<value>[+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?)\s*
+        (?P<unit>arcsec(ond)?s?|asec|"|''|arcmin(ute)?s?|amin|'|deg(ree)?s?|d|°)?\s*$""",
+    re.VERBOSE | re.IGNORECASE)
+_UNITS = {"arcsec": u.arcsec, "asec": u.arcsec, '"': u.arcsec, "''": u.arcsec,
+          "arcmin": u.arcmin, "amin": u.arcmin, "'": u.arcmin, "d": u.deg, "°": u.deg}
+_SEXAGESIMAL = re.compile(r"[:hHmMsSdD°'\"]|^\s*[+-]?\d+\s+\d+\s+\d")
+
+
+def parse_position(text: str, field: str = "position") -> tuple[float, float]:
+    """(ra_deg, dec_deg) of a typed position; RA wrapped into [0, 360)."""
+    raw = (text or "").strip()
+    if not raw:
+        raise InvalidInputError(f"{field} is empty: type RA and Dec, e.g. "
+                                "'12:34:56.7 +42:03:12' or '188.736 42.053'", parameter=field)
+    cleaned = raw.replace(",", " ")
+    parts = cleaned.split()
+    try:
+        if _SEXAGESIMAL.search(cleaned) or len(parts) == 6:
+            coord = SkyCoord(cleaned, unit=(u.hourangle, u.deg), frame="icrs")
+        else:
+            if len(parts) != 2:
+                raise ValueError("two numbers expected")
+            ra, dec = (float(p) for p in parts)
+            if not (math.isfinite(ra) and math.isfinite(dec)):
+                raise ValueError("not finite")
+            if not -90.0 <= dec <= 90.0:
+                raise InvalidInputError(f"{field}: Dec must be between -90 and +90 degrees; "
+                                        f"got {dec:g}", parameter=field)
+            coord = SkyCoord(ra * u.deg, dec * u.deg, frame="icrs")
+    except InvalidInputError:
+        raise
+    except (ValueError, TypeError, u.UnitsError) as exc:
+        raise InvalidInputError(
+            f"{field}: cannot read {raw[:60]!r} as RA Dec; use '12:34:56.7 +42:03:12', "
+            f"'12h34m56.7s +42d03m12s' or degrees '188.736 42.053' ({exc})",
+            parameter=field) from None
+    return float(coord.ra.wrap_at(360 * u.deg).deg) % 360.0, float(coord.dec.deg)
+
+
+def parse_radius(text: str, field: str = "radius", default_unit: str = "arcsec",
+                 max_deg: float = MAX_RADIUS_DEG) -> float:
+    """A search radius in degrees (> 0, at most ``max_deg``)."""
+    raw = (text or "").strip()
+    match = _RADIUS.match(raw)
+    if not match:
+        raise InvalidInputError(
+            f"{field}: cannot read {raw[:40]!r}; give a number and a unit, e.g. '30 arcsec', "
+            "'2 arcmin', '0.5 deg', '30\"' or \"2'\"", parameter=field)
+    unit_text = (match["unit"] or default_unit).lower()
+    # Longest spelling first: 'arcsec' before "'" and 'd' (deg, degrees).
+    unit = next(unit for key, unit in sorted(_UNITS.items(), key=lambda kv: -len(kv[0]))
+                if unit_text.startswith(key))
+    degrees = Angle(float(match["value"]), unit).deg
+    if not 0.0 < degrees <= max_deg:
+        raise InvalidInputError(f"{field} must be greater than 0 and at most {max_deg:g} deg; "
+                                f"got {raw[:40]!r}", parameter=field)
+    return float(degrees)
+
+
+def format_radius(degrees: float) -> str:
+    """The shortest natural spelling of a radius, e.g. ``30 arcsec``, ``2 arcmin``."""
+    arcsec = degrees * 3600.0
+    if arcsec < 120:
+        return f"{arcsec:g} arcsec"
+    if arcsec < 7200:
+        return f"{arcsec / 60:g} arcmin"
+    return f"{degrees:g} deg"

@@ -1,0 +1,262 @@
+"""State of one source's page (``/sources/{source_id}``).
+
+Loaded once (blocking ``fetch()`` in a worker thread): the catalogue record, the
+lightcurve in the chosen flux column, nearby sources and the contributing images. Only
+this source's photometry rows are read. Exclusions (QA-failed epochs as a switch, and
+single epochs by photometry id) change no query: the statistics are recomputed from the
+loaded lightcurve with the science module's ``lightcurve_stats``.
+
+An epoch failed QA when its image's latest image_qa grade is ``poor`` or the pipeline
+flagged the row ``image_qa_poor``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import urllib.parse
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import param
+
+from ..db.engine import Database
+from ..errors import DashboardError, InvalidInputError, NotFoundError
+from ..repositories.sources import LIGHTCURVE_COLUMNS, SourceRecord, SourceRepository
+from ..science.variability import lightcurve_stats
+from .sources import source_url
+
+FLUX_CHOICES = {"best": "Best (normalised, else raw, else peak)",
+                "normalized": "Normalised", "raw": "Raw (flux_jy)", "peak": "Peak (Jy/beam)"}
+TIME_AXES = {"mjd": "MJD", "date": "Date (UTC)"}
+FAILED_GRADES = frozenset({"poor", "fail", "failed", "bad"})
+FAILED_FLAGS = frozenset({"image_qa_poor", "qa_failed", "image_qa_failed"})
+CUTOUT_ARCSEC = 180
+NEARBY_RADIUS_DEG = 0.25
+EXPORT_FORMATS = ("csv", "votable", "json")
+
+#: Statistics shown: key of lightcurve_stats, key of SourceRecord (pipeline), label, unit.
+STAT_ROWS = (("n_epochs", "n_obs", "Epochs", ""),
+             ("mean_flux", "mean_flux_mjy", "Mean flux", "mJy"),
+             ("weighted_mean_flux", None, "Weighted mean flux", "mJy"),
+             ("std_flux", "std_flux_mjy", "Std (ddof=1)", "mJy"),
+             ("eta", "eta_metric", "η", ""),
+             ("v", "v", "V = std/mean", ""),
+             ("chi2_nu", "chi2_nu", "χ²ν", ""),
+             ("sigma_deviation", "sigma_deviation", "σ deviation", ""),
+             ("vs_max", None, "|Vs| max (two-epoch)", ""),
+             ("m_at_vs_max", None, "m at |Vs| max", ""))
+_MJY = {"mean_flux", "weighted_mean_flux", "std_flux"}
+
+
+def qa_failed(frame: pd.DataFrame) -> np.ndarray:
+    grade = frame["qa_grade"].astype(object).map(
+        lambda g: isinstance(g, str) and g.lower() in FAILED_GRADES)
+    flag = frame["quality_flag"].astype(object).map(
+        lambda f: isinstance(f, str) and f.lower() in FAILED_FLAGS)
+    return (grade | flag).to_numpy(bool)
+
+
+def parse_ids(text: str) -> list[int]:
+    """'12,15' -> [12, 15]; anything that is not a whole number is ignored."""
+    out = []
+    for part in (text or "").split(","):
+        part = part.strip()
+        if part.isdigit():
+            out.append(int(part))
+    return sorted(set(out))
+
+
+def export_url(source_id: str, fmt: str, flux: str = "best") -> str:
+    if fmt not in EXPORT_FORMATS:
+        raise InvalidInputError(f"format must be one of {', '.join(EXPORT_FORMATS)}",
+                                parameter="format")
+    query = urllib.parse.urlencode({"format": fmt, "flux": flux})
+    return f"/api/v1/sources/{urllib.parse.quote(source_id, safe='')}/lightcurve?{query}"
+
+
+def cutout_url(image_id: int, ra: float, dec: float, size: float = CUTOUT_ARCSEC) -> str:
+    query = urllib.parse.urlencode({"ra": f"{ra:.6f}", "dec": f"{dec:.6f}", "size": f"{size:g}"})
+    return f"/api/v1/images/{int(image_id)}/cutout.png?{query}"
+
+
+def mjd_to_datetime(mjd) -> pd.Series:
+    return pd.to_datetime(np.asarray(mjd, float) - 40587.0, unit="D", utc=True)
+
+
+@dataclass(frozen=True)
+class Loaded:
+    record: SourceRecord
+    lightcurve: pd.DataFrame
+    nearby: pd.DataFrame
+    images: pd.DataFrame
+
+
+class SourceDetailModel(param.Parameterized):
+    flux = param.Selector(default="best", objects=list(FLUX_CHOICES))
+    time_axis = param.Selector(default="mjd", objects=list(TIME_AXES))
+    exclude_qa = param.Boolean(default=True, doc="Leave QA-failed epochs out of the stats.")
+    excluded = param.String(default="", doc="Photometry ids excluded by hand, comma-separated.")
+    epoch = param.Integer(default=None, allow_None=True, doc="Selected photometry id.")
+
+    source_id = param.String(default="", constant=True)
+    record = param.ClassSelector(class_=SourceRecord, default=None, allow_None=True)
+    lightcurve = param.DataFrame(default=pd.DataFrame(columns=list(LIGHTCURVE_COLUMNS)))
+    nearby = param.DataFrame(default=pd.DataFrame())
+    images = param.DataFrame(default=pd.DataFrame())
+    stats = param.Dict(default={})
+    error = param.String(default=None, allow_None=True)
+    not_found = param.Boolean(default=False)
+    loaded_at = param.Number(default=None, allow_None=True)
+
+    QUERY = ("flux", "time_axis", "exclude_qa", "excluded", "epoch")
+
+    def __init__(self, db: Database, source_id: str, **params):
+        super().__init__(source_id=source_id, **params)
+        self.repo = SourceRepository(db)
+        self.param.watch(self._restat, ["exclude_qa", "excluded", "lightcurve"])
+
+    # ------------------------------------------------------------------ work
+    def fetch(self) -> Loaded | DashboardError:
+        """Blocking: everything the page shows, for this one source."""
+        try:
+            record = self.repo.get(self.source_id)
+            lightcurve = self.repo.lightcurve(self.source_id, flux=self.flux)
+            nearby = self.repo.nearby(self.source_id, NEARBY_RADIUS_DEG, limit=20)
+            images = self.repo.images_for(self.source_id)
+        except DashboardError as exc:
+            return exc
+        return Loaded(record, lightcurve, nearby, images)
+
+    def fetch_lightcurve(self) -> pd.DataFrame | DashboardError:
+        """Blocking: the lightcurve again, after the flux column changed."""
+        try:
+            return self.repo.lightcurve(self.source_id, flux=self.flux)
+        except DashboardError as exc:
+            return exc
+
+    def apply(self, result: Loaded | pd.DataFrame | DashboardError) -> None:
+        if isinstance(result, DashboardError):
+            self.param.update(error=result.user_message,
+                              not_found=isinstance(result, NotFoundError))
+            return
+        if isinstance(result, Loaded):
+            self.param.update(record=result.record, nearby=result.nearby,
+                              images=result.images, lightcurve=self._decorate(result.lightcurve),
+                              error=None, not_found=False, loaded_at=time.time())
+        else:
+            self.param.update(lightcurve=self._decorate(result), error=None,
+                              loaded_at=time.time())
+
+    def refresh(self) -> None:
+        self.apply(self.fetch())
+
+    @staticmethod
+    def _decorate(frame: pd.DataFrame) -> pd.DataFrame:
+        frame = frame.copy()
+        frame["qa_failed"] = qa_failed(frame) if len(frame) else np.zeros(0, bool)
+        frame["date"] = mjd_to_datetime(frame["mjd"])
+        return frame
+
+    # ------------------------------------------------------------ exclusions
+    @property
+    def excluded_ids(self) -> list[int]:
+        return parse_ids(self.excluded)
+
+    def included_mask(self) -> np.ndarray:
+        lc = self.lightcurve
+        if lc.empty:
+            return np.zeros(0, bool)
+        mask = ~lc["photometry_id"].isin(self.excluded_ids).to_numpy(bool)
+        if self.exclude_qa:
+            mask &= ~lc["qa_failed"].to_numpy(bool)
+        return mask
+
+    def toggle_epoch(self, photometry_id: int) -> None:
+        ids = set(self.excluded_ids)
+        ids ^= {int(photometry_id)}
+        self.excluded = ",".join(str(i) for i in sorted(ids))
+
+    def clear_exclusions(self) -> None:
+        self.excluded = ""
+
+    def _restat(self, *_events) -> None:
+        lc = self.lightcurve
+        if lc.empty:
+            self.stats = lightcurve_stats([], [])
+            return
+        mask = self.included_mask()
+        self.stats = lightcurve_stats(lc["flux_jy"].to_numpy(float)[mask],
+                                      lc["flux_err_jy"].to_numpy(float)[mask])
+
+    def stats_table(self) -> pd.DataFrame:
+        """Live statistics (current exclusions; fluxes in mJy) beside the pipeline's."""
+        rows = []
+        rec = self.record
+        for key, stored, label, unit in STAT_ROWS:
+            live = self.stats.get(key)
+            if key in _MJY and live is not None:
+                live = live * 1000.0
+            pipeline = getattr(rec, stored, None) if (rec is not None and stored) else None
+            rows.append({"statistic": label, "unit": unit,
+                         "live": _num(live), "pipeline": _num(pipeline)})
+        return pd.DataFrame(rows)
+
+    # -------------------------------------------------------------- selection
+    def select_nearest(self, x: float, y: float, x_span: float, y_span: float,
+                       tolerance: float = 0.03) -> int | None:
+        """The epoch nearest a click in the plot's (time, flux) space, else None."""
+        lc = self.lightcurve
+        if lc.empty or x is None or y is None:
+            return None
+        xs = self.x_values().astype(float)
+        dx = (xs - float(x)) / max(x_span, 1e-12)
+        dy = (lc["flux_jy"].to_numpy(float) - float(y)) / max(y_span, 1e-12)
+        d2 = np.where(np.isfinite(dx) & np.isfinite(dy), dx * dx + dy * dy, np.inf)
+        i = int(np.argmin(d2))
+        if not np.isfinite(d2[i]) or d2[i] > tolerance ** 2:
+            return None
+        self.epoch = int(lc["photometry_id"].iat[i])
+        return self.epoch
+
+    def x_values(self) -> np.ndarray:
+        """The plot's x of every epoch: MJD, or milliseconds since 1970 for dates."""
+        lc = self.lightcurve
+        if self.time_axis == "date":
+            return (lc["mjd"].to_numpy(float) - 40587.0) * 86400_000.0
+        return lc["mjd"].to_numpy(float)
+
+    def selected_epoch(self) -> dict | None:
+        if self.epoch is None or self.lightcurve.empty:
+            return None
+        rows = self.lightcurve[self.lightcurve["photometry_id"] == self.epoch]
+        if rows.empty:
+            return None
+        row = rows.iloc[0].to_dict()
+        row["excluded"] = not bool(self.included_mask()[rows.index[0]])
+        rec = self.record
+        image_id = row.get("image_id")
+        has_image = image_id is not None and not pd.isna(image_id)
+        if has_image and rec is not None and rec.ra_deg is not None:
+            row["cutout_url"] = cutout_url(int(image_id), rec.ra_deg, rec.dec_deg)
+        row["image_url"] = f"/images/{int(image_id)}" if has_image else None
+        return row
+
+    # ------------------------------------------------------------------ links
+    def export_url(self, fmt: str) -> str:
+        return export_url(self.source_id, fmt, self.flux)
+
+    @property
+    def url(self) -> str:
+        return source_url(self.source_id)
+
+
+def _num(value) -> float | None:
+    if value is None:
+        return None
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None

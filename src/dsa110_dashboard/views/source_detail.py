@@ -1,0 +1,260 @@
+"""One source: catalogue facts, lightcurve with the selected epoch's cutout, live
+statistics for the current exclusions, downloads, nearby sources, contributing images."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import math
+
+import astropy.units as u
+import pandas as pd
+import panel as pn
+import param
+from astropy.coordinates import Angle
+from panel.viewable import Viewer
+
+from .source_urlstate import run_on_document
+
+from ..viewmodels.source_detail import (
+    EXPORT_FORMATS,
+    FLUX_CHOICES,
+    TIME_AXES,
+    SourceDetailModel,
+)
+from ..viewmodels.sources import source_url
+from .lightcurve import LightcurvePlot
+
+#: Links readable on both themes (the panes render in their own shadow roots).
+LINK_CSS = ["a { color: #2f80ed; } a:visited { color: #7b61ff; }"]
+EXPORT_LABELS = {"csv": "CSV (ECSV, units in header)", "votable": "VOTable", "json": "JSON"}
+
+
+def _fmt(value, spec: str = ".4g", unit: str = "") -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "—"
+    try:
+        return f"{float(value):{spec}}{(' ' + unit) if unit else ''}"
+    except (TypeError, ValueError):
+        return html.escape(str(value))
+
+
+def sexagesimal(ra: float | None, dec: float | None) -> str:
+    if ra is None or dec is None:
+        return "—"
+    return (Angle(ra, u.deg).to_string(unit=u.hourangle, sep=":", precision=2, pad=True)
+            + " " + Angle(dec, u.deg).to_string(unit=u.deg, sep=":", precision=1,
+                                                alwayssign=True, pad=True))
+
+
+class SourceDetailView(Viewer):
+    model = param.ClassSelector(class_=SourceDetailModel)
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        m = self.model
+        self._flux = pn.widgets.RadioButtonGroup(
+            options={v: k for k, v in FLUX_CHOICES.items()}, value=m.flux)
+        self._flux.link(m, value="flux", bidirectional=True)
+        self._time = pn.widgets.RadioButtonGroup(
+            options={v: k for k, v in TIME_AXES.items()}, value=m.time_axis)
+        self._time.link(m, value="time_axis", bidirectional=True)
+        self._exclude_qa = pn.widgets.Checkbox.from_param(
+            m.param.exclude_qa, label="Exclude QA-failed epochs from the statistics",
+            css_classes=["dsa-exclude-qa"])
+        self._clear = pn.widgets.Button(label="Include all hand-excluded epochs")
+        self._clear.on_click(lambda _e: m.clear_exclusions())
+        self._toggle = pn.widgets.Button(label="Exclude this epoch", visible=False)
+        self._toggle.on_click(self._toggle_epoch)
+        self._facts = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=LINK_CSS)
+        self._downloads = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=LINK_CSS)
+        self._excl_text = pn.pane.Markdown("", margin=(0, 10))
+        self._stats = pn.pane.HTML("", sizing_mode="stretch_width")
+        self._epoch = pn.pane.HTML('<p class="dsa-muted">Click a point to see that epoch\'s '
+                                   "cutout here.</p>", width=300, min_height=300,
+                                   stylesheets=LINK_CSS)
+        self._alert = pn.pane.Alert("", alert_type="danger", visible=False,
+                                    sizing_mode="stretch_width")
+        self._nearby = pn.widgets.Tabulator(
+            pd.DataFrame(), disabled=True, show_index=False, selectable=False,
+            sizing_mode="stretch_width", formatters={"source": {"type": "html"}},
+            height=240, layout="fit_data_fill", sortable=False,
+            titles={"source": "Source", "sep_arcsec": "Sep (arcsec)",
+                    "nvss_flux_mjy": "NVSS (mJy)", "eta_metric": "η"})
+        self._images = pn.widgets.Tabulator(
+            pd.DataFrame(), disabled=True, show_index=False, selectable=False,
+            sizing_mode="stretch_width", formatters={"image": {"type": "html"}},
+            height=240, layout="fit_data_fill", pagination="local", page_size=50,
+            titles={"image": "Image", "mjd": "MJD", "type": "Type", "path": "Path"})
+        self._plot = LightcurvePlot(model=m)
+        self._body = pn.Column(
+            self._facts,
+            pn.Row(pn.pane.Markdown("**Flux**", margin=(12, 5)), self._flux,
+                   pn.pane.Markdown("**Time**", margin=(12, 5)), self._time,
+                   sizing_mode="stretch_width"),
+            pn.Row(self._exclude_qa, self._clear, self._excl_text),
+            pn.Row(pn.Column(self._plot, sizing_mode="stretch_width"),
+                   pn.Column(self._epoch, self._toggle, width=320),
+                   sizing_mode="stretch_width"),
+            self._downloads,
+            pn.Row(pn.Column(pn.pane.Markdown("#### Statistics"), self._stats, width=520),
+                   pn.Column(pn.pane.Markdown("#### Nearby sources (15 arcmin)"),
+                             self._nearby, sizing_mode="stretch_width"),
+                   sizing_mode="stretch_width"),
+            pn.pane.Markdown("#### Contributing images"), self._images,
+            visible=False, sizing_mode="stretch_width")
+        self._spinner = pn.indicators.LoadingSpinner(value=True, size=40,
+                                                     label="Loading the source…")
+        self._layout = pn.Column(self._alert, self._spinner, self._body,
+                                 sizing_mode="stretch_width")
+        m.param.watch(self._render_all, ["record", "error", "nearby", "images"])
+        m.param.watch(self._render_stats, ["stats"])
+        m.param.watch(self._render_epoch, ["epoch", "excluded", "exclude_qa", "lightcurve"])
+        m.param.watch(self._render_downloads, ["flux"])
+        m.param.watch(self._on_flux, ["flux"])
+
+    # ------------------------------------------------------------------ work
+    async def load(self) -> None:
+        try:
+            self.model.apply(await asyncio.to_thread(self.model.fetch))
+        finally:
+            self._spinner.visible = False
+
+    async def _reload_lightcurve(self) -> None:
+        self._plot._pane.loading = True
+        try:
+            self.model.apply(await asyncio.to_thread(self.model.fetch_lightcurve))
+        finally:
+            self._plot._pane.loading = False
+
+    def _on_flux(self, *_events) -> None:
+        if self.model.record is None:
+            return
+        if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
+            run_on_document(self._reload_lightcurve)
+        else:
+            self.model.apply(self.model.fetch_lightcurve())
+
+    def _toggle_epoch(self, _event) -> None:
+        if self.model.epoch is not None:
+            self.model.toggle_epoch(self.model.epoch)
+
+    # ---------------------------------------------------------------- render
+    def _render_all(self, *_events) -> None:
+        m = self.model
+        if m.error:
+            title = "Source not found" if m.not_found else "Could not load the source"
+            self._alert.object = (f"**{title}.** {html.escape(m.error)} "
+                                  '<a href="/sources">Back to the source search</a>')
+            self._alert.visible = True
+            self._spinner.visible = False
+            return
+        self._alert.visible = False
+        rec = m.record
+        if rec is None:
+            return
+        self._body.visible = True
+        self._render_facts()
+        self._render_downloads()
+        self._render_stats()
+        self._render_epoch()
+        self._nearby.value = self._nearby_frame()
+        self._images.value = self._images_frame()
+
+    def _render_facts(self) -> None:
+        rec = self.model.record
+        lc = self.model.lightcurve
+        n_failed = int(lc["qa_failed"].sum()) if not lc.empty else 0
+        ese = (f'<span class="dsa-badge">ESE candidate: {html.escape(rec.ese_status)}</span>'
+               if rec.ese_status else "")
+        self._facts.object = (
+            f'<h2 class="dsa-source-title">{html.escape(rec.source_id)} {ese}</h2>'
+            '<table class="dsa-facts"><tr>'
+            f"<td><b>Position</b> {sexagesimal(rec.ra_deg, rec.dec_deg)} "
+            f"({_fmt(rec.ra_deg, '.5f')}°, {_fmt(rec.dec_deg, '+.5f')}°)</td>"
+            f"<td><b>NVSS flux</b> {_fmt(rec.nvss_flux_mjy, '.1f', 'mJy')}</td>"
+            f"<td><b>Epochs</b> {len(lc):,} ({n_failed} from QA-failed images)</td>"
+            f"<td><b>MJD</b> {_fmt(rec.first_mjd, '.4f')} – {_fmt(rec.last_mjd, '.4f')}</td>"
+            "</tr></table>")
+
+    def _render_downloads(self, *_events) -> None:
+        m = self.model
+        links = " · ".join(
+            f'<a class="dsa-download" href="{html.escape(m.export_url(fmt))}" download>'
+            f"{EXPORT_LABELS[fmt]}</a>" for fmt in EXPORT_FORMATS)
+        self._downloads.object = (f"<p><b>Download the lightcurve</b> ({m.flux} flux): {links}"
+                                  "</p>")
+
+    def _render_stats(self, *_events) -> None:
+        m = self.model
+        table = m.stats_table()
+        rows = "".join(
+            f"<tr><td>{html.escape(r.statistic)}</td><td>{_fmt(r.live)}</td>"
+            f"<td>{_fmt(r.pipeline)}</td><td>{html.escape(r.unit)}</td></tr>"
+            for r in table.itertuples())
+        self._stats.object = (
+            '<table class="dsa-stats"><thead><tr><th>Statistic</th>'
+            "<th>Live (current exclusions)</th><th>Pipeline (stored)</th><th>Unit</th>"
+            f"</tr></thead><tbody>{rows}</tbody></table>"
+            '<p class="dsa-muted">Live values: the science module\'s lightcurve_stats on '
+            f"the included epochs of the {html.escape(m.flux)} flux column.</p>")
+        lc = m.lightcurve
+        n_in = int(m.included_mask().sum()) if not lc.empty else 0
+        self._excl_text.object = (f"{n_in} of {len(lc)} epochs in the statistics; "
+                                  f"{len(m.excluded_ids)} excluded by hand.")
+
+    def _render_epoch(self, *_events) -> None:
+        m = self.model
+        row = m.selected_epoch()
+        if row is None:
+            self._epoch.object = ('<p class="dsa-muted">Click a point to see that epoch\'s '
+                                  "cutout here.</p>")
+            self._toggle.visible = False
+            return
+        img = ""
+        if row.get("cutout_url"):
+            img = (f'<img class="dsa-cutout" src="{html.escape(row["cutout_url"])}" '
+                   'width="280" height="280" alt="cutout of the selected epoch">')
+        link = (f'<a class="dsa-image-link" href="{html.escape(row["image_url"])}">'
+                f'Open image {html.escape(row["image_url"].rsplit("/", 1)[-1])}</a>'
+                if row.get("image_url") else "no image registered")
+        status = "excluded" if row["excluded"] else "included"
+        qa = " · <b>QA failed</b>" if row["qa_failed"] else ""
+        self._epoch.object = (
+            f'<div class="dsa-epoch">{img}<p><b>MJD</b> {_fmt(row["mjd"], ".5f")} · '
+            f'{html.escape(str(row["date"])[:19])} UTC<br><b>Flux</b> '
+            f'{_fmt(row["flux_jy"] * 1000, ".3f")} ± {_fmt(row["flux_err_jy"] * 1000, ".3f")} '
+            f'mJy · <b>SNR</b> {_fmt(row["snr"], ".1f")}<br><b>QA</b> '
+            f'{html.escape(str(row.get("qa_grade") or "—"))}{qa} · {status}<br>{link}</p></div>')
+        self._toggle.label = "Include this epoch" if row["excluded"] and \
+            row["photometry_id"] in m.excluded_ids else "Exclude this epoch"
+        self._toggle.visible = True
+
+    def _nearby_frame(self) -> pd.DataFrame:
+        rows = self.model.nearby
+        if rows is None or rows.empty:
+            return pd.DataFrame({"source": [], "sep_arcsec": [], "nvss_flux_mjy": [],
+                                 "eta_metric": []})
+        return pd.DataFrame({
+            "source": [f'<a href="{html.escape(source_url(s))}">{html.escape(s)}</a>'
+                       for s in rows["source_id"]],
+            "sep_arcsec": rows["sep_arcsec"].round(1),
+            "nvss_flux_mjy": pd.to_numeric(rows["nvss_flux_mjy"], errors="coerce"),
+            "eta_metric": pd.to_numeric(rows["eta_metric"], errors="coerce").round(3)})
+
+    def _images_frame(self) -> pd.DataFrame:
+        rows = self.model.images
+        if rows is None or rows.empty:
+            return pd.DataFrame({"image": [], "mjd": [], "type": [], "path": []})
+        return pd.DataFrame({
+            "image": [f'<a href="/images/{int(i)}">{int(i)}</a>' for i in rows["image_id"]],
+            "mjd": pd.to_numeric(rows["mjd"], errors="coerce").round(5),
+            "type": rows["type"], "path": rows["path"]})
+
+    def __panel__(self):
+        if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
+            pn.state.onload(self.load)
+        else:
+            self.model.refresh()
+            self._spinner.visible = False
+        return self._layout

@@ -1,0 +1,245 @@
+"""The sources search (name, cone, statistic bounds; one page from SQL) and the ESE list."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+
+import pandas as pd
+import panel as pn
+import param
+from panel.viewable import Viewer
+
+from .source_urlstate import run_on_document
+
+from ..viewmodels.sources import (
+    FILTERS,
+    SORTS,
+    EseCandidatesModel,
+    SourceSearchModel,
+    source_url,
+)
+
+SORT_LABELS = {"relevance": "Default (nearest / name / η)", "eta": "η", "v": "V",
+               "chi2": "χ²ν", "sigma": "σ deviation", "epochs": "Epochs",
+               "mean": "Mean flux", "nvss": "NVSS flux", "name": "Name", "ra": "RA",
+               "dec": "Dec", "last": "Last MJD", "sep": "Separation (cone)"}
+TABLE_TITLES = {"source": "Source", "ra_deg": "RA (deg)", "dec_deg": "Dec (deg)",
+                "sep_arcsec": "Sep (arcsec)", "nvss_flux_mjy": "NVSS (mJy)",
+                "n_epochs": "Epochs", "mean_flux_mjy": "Mean (mJy)", "eta_metric": "η",
+                "v": "V", "chi2_nu": "χ²ν", "sigma_deviation": "σ dev",
+                "last_mjd": "Last MJD", "ese_status": "ESE"}
+NUMBER_FORMATS = {"ra_deg": "0.0000", "dec_deg": "0.0000", "sep_arcsec": "0.0",
+                  "nvss_flux_mjy": "0.0", "mean_flux_mjy": "0.00", "eta_metric": "0.000",
+                  "v": "0.000", "chi2_nu": "0.000", "sigma_deviation": "0.00",
+                  "last_mjd": "0.000"}
+
+
+def link(source_id: str) -> str:
+    return (f'<a class="dsa-source-link" href="{html.escape(source_url(source_id))}">'
+            f"{html.escape(source_id)}</a>")
+
+
+def table_frame(rows: pd.DataFrame, cone: bool) -> pd.DataFrame:
+    cols = ["source", "ra_deg", "dec_deg", *(["sep_arcsec"] if cone else []),
+            "nvss_flux_mjy", "n_epochs", "mean_flux_mjy", "eta_metric", "v", "chi2_nu",
+            "sigma_deviation", "last_mjd", "ese_status"]
+    if rows.empty:
+        return pd.DataFrame(columns=cols)
+    out = rows.copy()
+    out["source"] = [link(s) for s in out["source_id"]]
+    for col in cols:
+        if col not in out:
+            out[col] = None
+    return _blank_missing(out[cols])
+
+
+def _blank_missing(frame: pd.DataFrame) -> pd.DataFrame:
+    """NULL statistics show as empty cells, not 'NaN'."""
+    frame = frame.astype(object)
+    return frame.where(frame.notna(), None)
+
+
+class SourceSearchView(Viewer):
+    model = param.ClassSelector(class_=SourceSearchModel)
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        m = self.model
+        self._generation = 0
+        self._name = pn.widgets.TextInput.from_param(
+            m.param.name_query, label="Name starts with", placeholder="e.g. J0925 or NVSS J09",
+            width=220)
+        self._position = pn.widgets.TextInput.from_param(
+            m.param.position, label="Cone centre (RA Dec)",
+            placeholder="12:34:56.7 +42:03:12 or 188.736 42.053", width=280)
+        self._radius = pn.widgets.TextInput.from_param(
+            m.param.radius, label="Radius", placeholder='30 arcsec, 2 arcmin, 0.5 deg, 30"',
+            width=150)
+        self._sort = pn.widgets.Select(label="Sort by", width=190,
+                                       options={SORT_LABELS[k]: k for k in SORTS})
+        self._sort.link(m, value="sort", bidirectional=True)
+        self._sort.value = m.sort
+        self._desc = pn.widgets.Checkbox.from_param(m.param.descending, label="Descending",
+                                                    align="end")
+        self._clear = pn.widgets.Button(label="Clear search", align="end")
+        self._clear.on_click(lambda _e: m.reset())
+        bounds = []
+        for prefix, _key, label in FILTERS:
+            lo = pn.widgets.FloatInput.from_param(getattr(m.param, f"{prefix}_min"),
+                                                  label=f"{label} ≥", width=120)
+            hi = pn.widgets.FloatInput.from_param(getattr(m.param, f"{prefix}_max"),
+                                                  label=f"{label} ≤", width=120)
+            bounds.append(pn.Column(lo, hi, margin=(0, 4)))
+        self._filters = pn.Card(pn.FlexBox(*bounds), title="Filters on statistics",
+                                collapsed=not any(getattr(m, f"{p}_{e}") is not None
+                                                  for p, _, _ in FILTERS
+                                                  for e in ("min", "max")),
+                                sizing_mode="stretch_width")
+        self._alert = pn.pane.Alert("", alert_type="danger", visible=False,
+                                    sizing_mode="stretch_width")
+        self._table = pn.widgets.Tabulator(
+            table_frame(m.rows, False), disabled=True, show_index=False,
+            sizing_mode="stretch_width", titles=TABLE_TITLES, selectable=False,
+            formatters={"source": {"type": "html"},
+                        **{c: {"type": "money", "precision": f.count("0") - 1}
+                           for c, f in NUMBER_FORMATS.items()}},
+            layout="fit_data_fill", header_align="center", height=520,
+            sortable=False,  # sorting is server-side: a header sort would order one page
+            css_classes=["dsa-search-table"])
+        self._prev = pn.widgets.Button(label="← Previous", width=110)
+        self._next = pn.widgets.Button(label="Next →", width=110)
+        self._prev.on_click(lambda _e: self._turn(-1))
+        self._next.on_click(lambda _e: self._turn(+1))
+        self._status = pn.pane.Markdown("Searching…", margin=(0, 10))
+        self._layout = pn.Column(
+            pn.Row(self._name, self._position, self._radius, self._sort, self._desc,
+                   self._clear, sizing_mode="stretch_width"),
+            self._filters, self._alert,
+            pn.Row(self._prev, self._next, self._status), self._table,
+            sizing_mode="stretch_width")
+        m.param.watch(self._on_query, [q for q in m.QUERY if q != "page"])
+        m.param.watch(self._on_page, ["page"])
+        m.param.watch(self._render, ["rows", "total", "error"])
+
+    # ------------------------------------------------------------------ work
+    async def refresh(self) -> None:
+        self._generation += 1
+        mine = self._generation
+        self._table.loading = True
+        try:
+            result = await asyncio.to_thread(self.model.fetch)
+            if mine == self._generation:  # a newer search supersedes this one
+                self.model.apply(result)
+        finally:
+            if mine == self._generation:
+                self._table.loading = False
+
+    def _schedule(self) -> None:
+        if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
+            run_on_document(self.refresh)
+        else:
+            self.model.refresh()
+
+    def _on_query(self, *_events) -> None:
+        if self.model.page != 1:
+            self.model.page = 1  # triggers _on_page
+        else:
+            self._schedule()
+
+    def _on_page(self, *_events) -> None:
+        self._schedule()
+
+    def _turn(self, step: int) -> None:
+        m = self.model
+        m.page = min(max(1, m.page + step), m.pages)
+
+    def _render(self, *_events) -> None:
+        m = self.model
+        self._alert.object = f"**{m.error_field or 'Search'}:** {m.error}" if m.error else ""
+        self._alert.visible = bool(m.error)
+        self._table.value = table_frame(m.rows, m.cone is not None)
+        first = (m.page - 1) * m.page_size + 1 if m.total else 0
+        last = min(m.page * m.page_size, m.total)
+        where = ""
+        if m.cone is not None:
+            ra, dec, radius = m.cone
+            where = f" within {radius * 3600:g} arcsec of RA {ra:.5f}°, Dec {dec:+.5f}°"
+        self._status.object = (f"Sources {first:,}–{last:,} of **{m.total:,}**{where} "
+                               f"(page {m.page} of {m.pages})")
+        self._prev.disabled = m.page <= 1
+        self._next.disabled = m.page >= m.pages
+
+    def __panel__(self):
+        if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
+            pn.state.onload(self.refresh)
+        else:
+            self.model.refresh()
+            self._render()
+        return self._layout
+
+
+class EseCandidatesView(Viewer):
+    model = param.ClassSelector(class_=EseCandidatesModel)
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        m = self.model
+        self._status = pn.widgets.RadioButtonGroup.from_param(m.param.status, width=360)
+        self._alert = pn.pane.Alert("", alert_type="warning", visible=False,
+                                    sizing_mode="stretch_width")
+        self._table = pn.widgets.Tabulator(
+            self._frame(), disabled=True, show_index=False, sizing_mode="stretch_width",
+            formatters={"source": {"type": "html"},
+                        **{c: {"type": "money", "precision": 3}
+                           for c in ("significance", "eta_metric", "v", "sigma_deviation")}},
+            selectable=False, sortable=False, layout="fit_data_fill", height=220,
+            css_classes=["dsa-ese-table"],
+            titles={"source": "Source", "status": "Status", "significance": "Significance",
+                    "flag_type": "Flag", "flagged_at": "Flagged (UTC)", "eta_metric": "η",
+                    "v": "V", "sigma_deviation": "σ dev", "notes": "Notes"})
+        m.param.watch(self._render, ["rows", "error"])
+        m.param.watch(lambda _e: self._schedule(), ["status"])
+        self._layout = pn.Column(pn.Row(pn.pane.Markdown("Status:", margin=(8, 5)),
+                                        self._status),
+                                 self._alert, self._table, sizing_mode="stretch_width")
+
+    def _frame(self) -> pd.DataFrame:
+        rows = self.model.rows
+        cols = ["source", "status", "significance", "flag_type", "flagged_at", "eta_metric",
+                "v", "sigma_deviation", "notes"]
+        if rows.empty:
+            return pd.DataFrame(columns=cols)
+        out = rows.copy()
+        out["source"] = [link(s) for s in out["source_id"]]
+        for col in cols:
+            if col not in out:
+                out[col] = None
+        return _blank_missing(out[cols])
+
+    async def refresh(self) -> None:
+        self._table.loading = True
+        try:
+            self.model.apply(await asyncio.to_thread(self.model.fetch))
+        finally:
+            self._table.loading = False
+
+    def _schedule(self) -> None:
+        if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
+            run_on_document(self.refresh)
+        else:
+            self.model.refresh()
+
+    def _render(self, *_events) -> None:
+        m = self.model
+        self._alert.object = f"**ESE candidates unavailable.** {m.error}" if m.error else ""
+        self._alert.visible = bool(m.error)
+        self._table.value = self._frame()
+
+    def __panel__(self):
+        if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
+            pn.state.onload(self.refresh)
+        else:
+            self.model.refresh()
+            self._render()
+        return self._layout

@@ -1,0 +1,125 @@
+"""/sources/{id} in a browser over the demo dataset: the lightcurve click-through to the
+epoch's cutout and image, exclusions with live statistics, the URL state, downloads,
+an unknown source."""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+
+import pytest
+
+from browser.helpers import wait_idle
+from browser.test_sources_page import click_data
+from dbsupport import settings_for
+from dsa110_dashboard.db.engine import Database
+from dsa110_dashboard.viewmodels.source_detail import SourceDetailModel
+
+pytestmark = pytest.mark.browser
+
+SOURCE = "NVSS J084934.7+545907"  # the demo's injected flare; one QA-failed epoch
+
+
+@pytest.fixture(scope="module")
+def model(demo_dataset):
+    db = Database(settings_for(str(demo_dataset / "pipeline.sqlite3")))
+    m = SourceDetailModel(db, SOURCE)
+    m.refresh()
+    yield m
+    db.dispose()
+
+
+def path(source_id: str = SOURCE, query: str = "") -> str:
+    return "/sources/" + urllib.parse.quote(source_id, safe="") + query
+
+
+def open_source(page, server, query: str = "") -> None:
+    page.goto(server.url + path(query=query))
+    wait_idle(page)
+    page.locator(f"h2:has-text('{SOURCE}')").wait_for()
+    page.locator("text=Download the lightcurve").wait_for()
+    wait_idle(page)
+
+
+def select_epoch(page, row) -> None:
+    """Click the epoch's point until the server shows it (the plot's click stream
+    attaches a moment after the first render)."""
+    link = page.locator(f"a.dsa-image-link[href='/images/{int(row['image_id'])}']")
+    for _ in range(4):
+        click_data(page, float(row["mjd"]), float(row["flux_jy"]) * 1000.0)
+        try:
+            link.wait_for(timeout=5_000)
+            return
+        except Exception:  # noqa: BLE001 - playwright's TimeoutError; click again
+            continue
+    link.wait_for()
+
+
+def test_click_an_epoch_shows_its_cutout_and_opens_its_image(demo_server, model, page):
+    lc = model.lightcurve
+    good = lc[~lc["qa_failed"]]
+    # The brightest included epoch: clear of the others on the plot.
+    row = good.loc[good["flux_jy"].idxmax()]
+    open_source(page, demo_server)
+    assert page.locator(f"text={len(lc) - 1} of {len(lc)} epochs in the statistics").count()
+    select_epoch(page, row)
+    image_id = int(row["image_id"])
+    link = page.locator(f"a.dsa-image-link[href='/images/{image_id}']")
+    link.wait_for()
+    img = page.locator("img.dsa-cutout")
+    src = img.get_attribute("src")
+    assert src.startswith(f"/api/v1/images/{image_id}/cutout.png?ra=")
+    page.wait_for_function(
+        "() => { const walk = (r) => { for (const e of r.querySelectorAll('*')) {"
+        " if (e.tagName === 'IMG' && e.classList.contains('dsa-cutout')) return e;"
+        " if (e.shadowRoot) { const f = walk(e.shadowRoot); if (f) return f; } } return null; };"
+        " const i = walk(document); return i && i.complete && i.naturalWidth > 0; }")
+    page.wait_for_function(
+        f"() => window.location.search.includes('epoch={int(row['photometry_id'])}')")
+    link.click()
+    page.wait_for_url(re.compile(rf"/images/{image_id}$"))
+
+
+def test_exclusions_recompute_statistics_and_the_link_reproduces_them(demo_server, model,
+                                                                      page):
+    lc = model.lightcurve
+    n = len(lc)
+    good = lc[~lc["qa_failed"]]
+    row = good.loc[good["flux_jy"].idxmax()]
+    open_source(page, demo_server)
+    select_epoch(page, row)
+    page.get_by_role("button", name="Exclude this epoch").click()
+    page.locator(f"text={n - 2} of {n} epochs in the statistics; 1 excluded by hand").wait_for()
+    pid = int(row["photometry_id"])
+    page.wait_for_function(f"() => window.location.search.includes('excluded={pid}')")
+    # Include QA-failed epochs too.
+    qa_box = page.locator(".dsa-exclude-qa input[type=checkbox]")
+    qa_box.uncheck()
+    page.locator(f"text={n - 1} of {n} epochs in the statistics").wait_for()
+    page.wait_for_function("() => window.location.search.includes('exclude_qa=false')")
+
+    link = page.url
+    page.goto(link)
+    wait_idle(page)
+    page.locator(f"text={n - 1} of {n} epochs in the statistics; 1 excluded by hand").wait_for()
+    assert not page.locator(".dsa-exclude-qa input[type=checkbox]").is_checked()
+    page.locator(f"a.dsa-image-link[href='/images/{int(row['image_id'])}']").wait_for()
+    assert page.get_by_role("button", name="Include this epoch").count() == 1
+
+
+def test_flux_and_time_axis_state_and_download_links(demo_server, page):
+    open_source(page, demo_server, "?flux=raw&time=date")
+    page.locator("text=Date (UTC)").first.wait_for()
+    csv = page.locator("a.dsa-download", has_text="CSV")
+    href = csv.get_attribute("href")
+    assert href == ("/api/v1/sources/NVSS%20J084934.7%2B545907/lightcurve?format=csv&flux=raw")
+    page.get_by_role("button", name="Normalised", exact=True).click()
+    page.wait_for_function("() => window.location.search.includes('flux=normalized')")
+    page.locator("a.dsa-download[href*='flux=normalized']").first.wait_for()
+
+
+def test_unknown_source_says_so(demo_server, page):
+    page.goto(demo_server.url + path("NVSS J000000.0+000000"))
+    wait_idle(page)
+    page.locator("text=Source not found").wait_for()
+    assert page.locator("a[href='/sources']").count() >= 1

@@ -1,0 +1,155 @@
+"""/sources in a browser over the demo dataset: search (name, cone, filters, bad input),
+the URL reproducing the view, and the eta-V click-through to a source page."""
+
+from __future__ import annotations
+
+import math
+import re
+import urllib.parse
+
+import pytest
+
+from browser.helpers import wait_idle
+from dbsupport import settings_for
+from dsa110_dashboard.db.engine import Database
+from dsa110_dashboard.repositories.sources import SourceRepository
+from dsa110_dashboard.viewmodels.eta_v import EtaVModel
+
+pytestmark = pytest.mark.browser
+
+#: Viewport position of data (x, y) in the n-th Bokeh figure, scrolled into view.
+DATA_TO_SCREEN = """
+([n, x, y]) => {
+  const figures = [];
+  const walk = (v, d) => {
+    if (d > 60 || !v) return;
+    if (v.model && (v.model.type === 'Figure' || v.model.type === 'Plot')) figures.push(v);
+    for (const c of (v.child_views ?? [])) walk(c, d + 1);
+  };
+  for (const v of Object.values(Bokeh.index)) walk(v, 0);
+  const f = figures[n];
+  if (!f) return null;
+  f.el.scrollIntoView({block: 'center'});
+  const r = f.el.getBoundingClientRect();
+  return [r.left + f.frame.x_scale.compute(x), r.top + f.frame.y_scale.compute(y)];
+}
+"""
+
+
+def click_data(page, x: float, y: float, figure: int = 0) -> None:
+    page.wait_for_function(
+        "() => Object.values(Bokeh.index).length > 0", timeout=20_000)
+    pos = page.evaluate(DATA_TO_SCREEN, [figure, x, y])
+    assert pos is not None, "no Bokeh figure on the page"
+    page.mouse.move(pos[0] - 3, pos[1] - 3)
+    page.mouse.move(pos[0], pos[1])
+    page.mouse.click(pos[0], pos[1])
+
+
+def visible_source_ids(page) -> list[str]:
+    cells = page.locator(".dsa-search-table .tabulator-cell[tabulator-field='source'] a")
+    return [c.inner_text().strip() for c in cells.all()]
+
+
+@pytest.fixture(scope="module")
+def demo_db(demo_dataset):
+    db = Database(settings_for(str(demo_dataset / "pipeline.sqlite3")))
+    yield db
+    db.dispose()
+
+
+def open_sources(page, server, query: str = "") -> None:
+    page.goto(server.url + "/sources" + query)
+    wait_idle(page)
+    page.locator("text=/Sources \\d/").first.wait_for()
+
+
+def test_name_search_filters_and_paging_in_the_url(demo_server, demo_db, page):
+    open_sources(page, demo_server)
+    total_text = page.locator("text=/Sources 1–50 of/").first.inner_text()
+    assert "of" in total_text
+    expected = SourceRepository(demo_db).search(name="j0849")
+    box = page.get_by_placeholder("e.g. J0925 or NVSS J09")
+    box.fill("j0849")
+    box.press("Enter")
+    page.locator(f"text=/ of {expected.total} .*page 1 of/").first.wait_for()
+    page.wait_for_function("() => window.location.search.includes('q=j0849')")
+    wait_idle(page)
+    ids = visible_source_ids(page)
+    assert ids and all(i.startswith("NVSS J0849") for i in ids)
+    assert len(ids) == min(50, expected.total)
+
+    # A filter on eta: the total comes from SQL.
+    page.locator("text=Filters on statistics").click()
+    eta_min = page.get_by_label("η ≥")
+    eta_min.fill("2")
+    eta_min.press("Enter")
+    want = SourceRepository(demo_db).search(name="j0849", bounds={"eta_metric": (2.0, None)})
+    page.wait_for_function("() => window.location.search.includes('eta_min=2')")
+    page.locator(f"text=/ of {want.total} /").first.wait_for()
+    assert sorted(visible_source_ids(page)) == sorted(want.rows["source_id"])
+
+    # A copied link reproduces the view in a fresh session.
+    link = page.url
+    page.goto(link)
+    wait_idle(page)
+    page.locator(f"text=/ of {want.total} /").first.wait_for()
+    assert sorted(visible_source_ids(page)) == sorted(want.rows["source_id"])
+    assert page.get_by_placeholder("e.g. J0925 or NVSS J09").input_value() == "j0849"
+
+
+def test_cone_search_sexagesimal_and_bad_radius(demo_server, demo_db, page):
+    rec = SourceRepository(demo_db).get("NVSS J084934.7+545907")
+    from astropy.coordinates import SkyCoord
+    import astropy.units as u
+    text = SkyCoord(rec.ra_deg * u.deg, rec.dec_deg * u.deg).to_string(
+        "hmsdms", sep=":", precision=2)
+    open_sources(page, demo_server)
+    page.get_by_placeholder('30 arcsec, 2 arcmin, 0.5 deg, 30"').fill("5'")
+    pos = page.get_by_placeholder("12:34:56.7 +42:03:12 or 188.736 42.053")
+    pos.fill(text)
+    pos.press("Enter")
+    page.locator("text=/within 300 arcsec/").first.wait_for()
+    ids = visible_source_ids(page)
+    assert ids[0] == "NVSS J084934.7+545907"  # nearest first
+    want = SourceRepository(demo_db).search(cone=(rec.ra_deg, rec.dec_deg, 5 / 60))
+    assert ids == list(want.rows["source_id"])
+
+    radius = page.get_by_placeholder('30 arcsec, 2 arcmin, 0.5 deg, 30"')
+    radius.fill("5 parsec")
+    radius.press("Enter")
+    page.locator("text=/cannot read '5 parsec'/").first.wait_for()
+    assert page.locator("text=radius:").count() >= 1
+
+
+def test_eta_v_click_on_a_candidate_opens_its_page(demo_server, demo_db, page):
+    model = EtaVModel(demo_db)
+    model.refresh()
+    cands = model.candidates.sort_values("log_eta", ascending=False)
+    target = cands.iloc[0]  # the largest eta: far right, alone
+    open_sources(page, demo_server)
+    page.locator("text=/\\d+ candidates/").first.wait_for()
+    wait_idle(page)
+    click_data(page, float(target["log_eta"]), float(target["log_v"]))
+    quoted = urllib.parse.quote(target["source_id"], safe="")
+    page.wait_for_url(re.compile(re.escape(f"/sources/{quoted}")))
+    wait_idle(page)
+    page.locator(f"h2:has-text('{target['source_id']}')").wait_for()
+
+
+def test_eta_v_thresholds_typed_and_preset_are_in_the_url(demo_server, demo_db, page):
+    model = EtaVModel(demo_db)
+    model.refresh()
+    open_sources(page, demo_server, "?eta_thr=3&v_thr=0.2")
+    model.param.update(eta_threshold=3.0, v_threshold=0.2)
+    n = int(model.candidate_mask().sum())
+    page.locator(f"text={n} candidates").first.wait_for()
+    page.get_by_role("button", name="Set to mean + kσ").click()
+    model.apply_sigma_preset()
+    page.wait_for_function(
+        f"() => window.location.search.includes('eta_thr={model.eta_threshold:g}')")
+    page.locator(f"text={int(model.candidate_mask().sum())} candidates").first.wait_for()
+    # A click on a bulk (non-candidate) point selects it and shows a link.
+    bulk = model.bulk
+    lone = bulk.iloc[(bulk["log_eta"] - bulk["log_eta"].median()).abs().argsort().iloc[0]]
+    assert math.isfinite(lone["log_eta"])
