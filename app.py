@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent
 if str(ROOT) not in sys.path:  # `python app.py` from elsewhere still finds dashboards/
     sys.path.insert(0, str(ROOT))
 
-from dashboards import overview  # noqa: E402
+from dashboards import image_detail, images, overview, source_detail, sources  # noqa: E402
 from dsa110_dashboard.api.routes import api_patterns  # noqa: E402
 from dsa110_dashboard.context import AppContext  # noqa: E402
 from dsa110_dashboard.settings import Settings  # noqa: E402
@@ -41,6 +41,10 @@ class Page:
 
 PAGES = [
     Page("/", overview),
+    Page("/images", images),
+    Page("/images/{image_id}", image_detail, nav="/images"),
+    Page("/sources", sources),
+    Page("/sources/{source_id}", source_detail, nav="/sources"),
 ]
 
 
@@ -85,9 +89,8 @@ def server_options(settings: Settings, ctx: AppContext) -> dict:
 
 
 def configure_panel(settings: Settings) -> None:
-    pn.extension("tabulator", notifications=True, css_files=["assets/dashboard.css"])
+    pn.extension("tabulator", notifications=True, css_files=["/assets/dashboard.css"])
     pn.config.nthreads = settings.num_threads
-    pn.config.favicon = "assets/favicon.svg"
     view_errors.install()
 
 

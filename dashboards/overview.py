@@ -1,19 +1,21 @@
-"""Overview page (``/``). Until the full overview lands it shows the database's row counts."""
+"""Overview page (``/``): is the pipeline healthy and keeping up?
+
+Health light, freshness, the latest image, images per hour, image QA, counts and sky
+coverage; see ``dsa110_dashboard.views.overview`` for the cards and
+``dsa110_dashboard.viewmodels.overview`` for what they read.
+"""
 
 from __future__ import annotations
 
 import panel as pn
 
 from dsa110_dashboard.context import AppContext
-from dsa110_dashboard.viewmodels.row_counts import RowCountsModel
-from dsa110_dashboard.views.row_counts import RowCountsView
+from dsa110_dashboard.viewmodels.overview import OverviewModel
+from dsa110_dashboard.views.overview import OverviewPage
 
 TITLE = "Overview"
 
 
 def page(ctx: AppContext) -> pn.viewable.Viewable:
-    return pn.Column(
-        pn.pane.Markdown("## Pipeline overview"),
-        RowCountsView(model=RowCountsModel(ctx.db)),
-        sizing_mode="stretch_width",
-    )
+    model = OverviewModel(ctx.db, count_cache_seconds=ctx.settings.count_cache_seconds)
+    return OverviewPage(model=model)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from ..context import AppContext
 from .cutouts import CutoutHandler
 from .downloads import FitsDownloadHandler
+from .exports import ImagesCsvHandler
 from .health import HealthHandler
 from .images import ID
+from .lightcurves import LightcurveHandler
 from .thumbnails import ThumbnailHandler
 
 
@@ -14,7 +16,9 @@ def api_patterns(ctx: AppContext) -> list[tuple]:
     kw = {"ctx": ctx}
     return [
         (r"/api/v1/health/?", HealthHandler, kw),
+        (r"/api/v1/images\.csv", ImagesCsvHandler, kw),
         (rf"/api/v1/images/{ID}/thumbnail\.png", ThumbnailHandler, kw),
         (rf"/api/v1/images/{ID}/fits", FitsDownloadHandler, kw),
         (rf"/api/v1/images/{ID}/cutout\.(png|fits)", CutoutHandler, kw),
+        (r"/api/v1/sources/([^/]+)/lightcurve/?", LightcurveHandler, kw),
     ]

@@ -6,7 +6,6 @@ Jupyter on its own.
 
 from __future__ import annotations
 
-import asyncio
 import html
 from dataclasses import dataclass
 
@@ -16,6 +15,7 @@ from panel.viewable import Viewer
 
 from ..context import AppContext
 from ..viewmodels.database_status import DatabaseStatus
+from .background import load_in_background
 
 STATUS_PERIOD_MS = 10_000
 
@@ -67,8 +67,9 @@ class DatabaseBanner(Viewer):
         self.status.param.watch(self._render, ["ok", "message"])
         self._render()
 
-    async def refresh(self) -> None:
-        self.status.apply(await asyncio.to_thread(self.status.probe))
+    def refresh(self) -> None:
+        """Blocking; runs on a worker thread (see views/background.py)."""
+        self.status.check()
 
     def _render(self, *_events) -> None:
         self._alert.object = (f"**Database unavailable.** {self.status.message} "
@@ -76,9 +77,7 @@ class DatabaseBanner(Viewer):
         self._alert.visible = not self.status.ok
 
     def __panel__(self):
-        if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
-            pn.state.onload(self.refresh)
-            pn.state.add_periodic_callback(self.refresh, period=STATUS_PERIOD_MS)
+        load_in_background(self.refresh, every_ms=STATUS_PERIOD_MS)
         return self._alert
 
 

@@ -1,0 +1,240 @@
+"""/images: filters, a one-page table (or thumbnail grid), pager, CSV export, URL state.
+
+The table holds the current page only; sorting, paging and filtering are done in SQL by
+the view-model. A click on a column header asks the model to sort by that column (the
+same column again flips the order); Tabulator's own sort is reset at once, so what is
+shown is always the database's order.
+
+The search lives in the URL (``?type=5min&grade=poor&page=3&view=grid``) in the same
+format as the CSV export (``viewmodels.image_filters``), written with
+``pn.state.location``; it is read back from the session's arguments when a page opens.
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+import urllib.parse
+
+import panel as pn
+import param
+from panel.viewable import Viewer
+
+from ..viewmodels.image_browser import QUERY_PARAMS, ImageBrowserModel
+from ..viewmodels.image_filters import PAGE_SIZES, ImageQuery
+from .image_filters import ImageFiltersView
+from .image_grid import GRID_CSS, grid_html
+from .image_table import COLUMNS, HTML_COLUMNS, LINK_COLOUR, display_frame, table_theme
+
+SORT_LABELS = {"Observation time": "mjd", "Created": "created_at", "ID": "id", "Type": "type",
+               "Field": "field_name", "RA": "center_ra_deg", "Dec": "center_dec_deg",
+               "Noise": "noise_jy", "Dynamic range": "dynamic_range", "QA grade": "qa_grade",
+               "Path": "path"}
+#: URL arguments that belong to the shell, not to the search.
+SHELL_ARGS = ("theme",)
+SPINNER_DELAY = 0.25  # seconds
+
+
+def off_loop(fn) -> None:
+    """Run ``fn`` on Panel's worker threads when serving (``config.nthreads``), else now."""
+    if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None \
+            and pn.state._thread_pool is not None:
+        pn.state.execute(fn, schedule="thread")
+    else:
+        fn()
+
+LINK_STYLE = f"a {{ color: {LINK_COLOUR}; font-weight: 600; }}"
+
+
+class ImageBrowserView(Viewer):
+    model = param.ClassSelector(class_=ImageBrowserModel)
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        m = self.model
+        self._pending = 0
+        self._apply_lock = threading.RLock()
+        self._spinning = False
+        self._ready = False  # no fetch before the page has loaded
+        self._served = (pn.state.curdoc is not None
+                        and pn.state.curdoc.session_context is not None)
+        if self._served:
+            self.read_url()  # before the widgets are made, so they start with its values
+        self.filters = ImageFiltersView(model=m)
+        self.alert = pn.pane.Alert("", alert_type="danger", visible=False,
+                                   sizing_mode="stretch_width")
+        self.range = pn.pane.HTML("Loading…", margin=(12, 8, 0, 8),
+                                  styles={"font-weight": "600"})
+        self.view_mode = pn.widgets.RadioButtonGroup.from_param(
+            m.param.view, options={"Table": "table", "Grid": "grid"}, label="",
+            margin=(8, 8), width=150)
+        self.sort = pn.widgets.Select.from_param(m.param.sort, options=SORT_LABELS,
+                                                 label="Sort by", width=160)
+        self.order = pn.widgets.RadioButtonGroup.from_param(
+            m.param.order, options={"↓ desc": "desc", "↑ asc": "asc"}, label="",
+            width=130, margin=(25, 8, 8, 8))
+        self.size = pn.widgets.Select(label="Rows per page", width=110,
+                                      options=self._size_options(), value=m.size)
+        self.size.param.watch(lambda e: setattr(m, "size", int(e.new)), "value")
+        self.first = pn.widgets.Button(label="« First", width=75, margin=(25, 2, 8, 2))
+        self.prev = pn.widgets.Button(label="‹ Previous", width=95, margin=(25, 2, 8, 2))
+        self.next = pn.widgets.Button(label="Next ›", width=80, margin=(25, 2, 8, 2))
+        self.last = pn.widgets.Button(label="Last »", width=75, margin=(25, 2, 8, 2))
+        self.first.on_click(lambda _e: m.go_to_page(1))
+        self.prev.on_click(lambda _e: m.previous_page())
+        self.next.on_click(lambda _e: m.next_page())
+        self.last.on_click(lambda _e: m.go_to_page(m.page_count))
+        self.page_input = pn.widgets.IntInput(label="Page", value=m.page, start=1, width=90)
+        self.page_input.param.watch(self._on_page_input, "value")
+        self.page_of = pn.pane.HTML("", margin=(32, 4, 0, 0))
+        self.export = pn.pane.HTML("", margin=(30, 8, 0, 8), stylesheets=[LINK_STYLE])
+        self.table = pn.widgets.Tabulator(
+            display_frame(m.rows), disabled=True, show_index=False, selectable=False,
+            formatters={c: {"type": "html"} for c in HTML_COLUMNS},
+            sizing_mode="stretch_width", layout="fit_data_stretch",
+            header_align="left", min_height=200, theme=table_theme())
+        self.table.param.watch(self._on_sorters, "sorters")
+        self.grid = pn.pane.HTML("", sizing_mode="stretch_width", visible=False,
+                                 stylesheets=[GRID_CSS], min_height=200)
+        self.timing = pn.pane.HTML("", margin=(0, 8), styles={"font-size": "0.8em",
+                                                               "opacity": "0.7"})
+        toolbar = pn.FlexBox(self.view_mode, self.sort, self.order, self.size, self.first,
+                             self.prev, self.page_input, self.page_of, self.next, self.last,
+                             self.export, flex_wrap="wrap", align_items="flex-start",
+                             sizing_mode="stretch_width", margin=0)
+        self._results = pn.Column(self.alert, pn.Row(self.range, self.timing, margin=0),
+                                  toolbar, self.table, self.grid,
+                                  sizing_mode="stretch_width", margin=0)
+        self._layout = pn.Row(self.filters, self._results, sizing_mode="stretch_width",
+                              margin=0)
+        m.param.watch(self._render_rows, ["rows", "view"])
+        m.param.watch(self._render, ["rows", "total", "error", "page", "size", "seconds"])
+        m.param.watch(self._on_query, list(QUERY_PARAMS))
+        self._render_rows()
+        self._render()
+
+    # ---------------------------------------------------------------- loading
+    def refresh(self) -> None:
+        """Fetch the current query and show it. Blocking: called on a worker thread
+        (Panel runs onload callbacks and widget events there with ``nthreads``), so the
+        event loop never waits for the database; Panel hands the resulting model
+        changes to the loop under the document lock. The loading indicator appears
+        only when a fetch takes longer than ``SPINNER_DELAY`` (a quick page change
+        would only flicker, and costs two more round trips)."""
+        with self._apply_lock:
+            self._pending += 1
+        timer = threading.Timer(SPINNER_DELAY, self._show_busy)
+        timer.daemon = True
+        timer.start()
+        try:
+            result = self.model.fetch(self.model.query)
+            with self._apply_lock:
+                self.model.apply(result)
+        finally:
+            timer.cancel()
+            with self._apply_lock:
+                self._pending -= 1
+                idle = self._pending == 0
+            if idle and self._spinning:
+                self._spinning = False
+                self.table.loading = self.grid.loading = False
+
+    def _show_busy(self) -> None:
+        with self._apply_lock:
+            if self._pending == 0:
+                return
+            self._spinning = True
+        self.table.loading = self.grid.loading = True
+
+    def _on_query(self, *events) -> None:
+        if not self._ready:
+            return
+        self._push_url()
+        if all(e.name == "view" for e in events):
+            return
+        off_loop(self.refresh)
+
+    # ------------------------------------------------------------ URL state
+    def read_url(self) -> None:
+        args = {k: v for k, v in (pn.state.session_args or {}).items()
+                if k not in SHELL_ARGS}
+        self.model.set_query(ImageQuery.from_args(args))
+
+    def _push_url(self) -> None:
+        location = pn.state.location
+        if location is None:
+            return
+        keep = {k: v for k, v in location.query_params.items() if k in SHELL_ARGS}
+        args = {**keep, **self.model.query_args()}
+        search = "?" + urllib.parse.urlencode(args) if args else ""
+        if location.search != search:
+            location.search = search
+
+    # -------------------------------------------------------------- events
+    def _on_sorters(self, event) -> None:
+        sorters = event.new or []
+        if not sorters:
+            return
+        key = COLUMNS.get(sorters[0].get("field"))
+        self.table.sorters = []  # the database's order is the one shown
+        if key:
+            self.model.sort_by(key)
+
+    def _on_page_input(self, event) -> None:
+        if event.new is not None and event.new != self.model.page:
+            self.model.go_to_page(event.new)
+
+    def _size_options(self) -> list[int]:
+        return sorted(set(PAGE_SIZES) | {self.model.size})
+
+    # -------------------------------------------------------------- render
+    def _render_rows(self, *_events) -> None:
+        """The rows, only when they (or the mode) change: a page change renders once."""
+        m = self.model
+        grid = m.view == "grid"
+        if grid:
+            self.grid.object = grid_html(m.rows)
+        else:
+            self.table.value = display_frame(m.rows)
+        self.table.visible = not grid
+        self.grid.visible = grid
+
+    def _render(self, *_events) -> None:
+        m = self.model
+        self.range.object = html.escape(m.range_text)
+        self.timing.object = (f"query {m.seconds * 1e3:.0f} ms" if m.seconds is not None
+                              else "")
+        if m.error:
+            kind = "Invalid filter" if m.error_parameter else "Could not load images"
+            name = f" (<code>{html.escape(m.error_parameter)}</code>)" if m.error_parameter \
+                else ""
+            self.alert.object = f"**{kind}**{name}: {html.escape(m.error)}"
+            self.alert.alert_type = "warning" if m.error_parameter else "danger"
+        self.alert.visible = bool(m.error)
+        pages = m.page_count
+        self.page_input.param.update(value=m.page, end=max(pages, m.page))
+        self.page_of.object = f"of {pages:,}"
+        self.first.disabled = self.prev.disabled = m.page <= 1
+        self.next.disabled = self.last.disabled = m.page >= pages
+        if self.size.value != m.size:
+            self.size.param.update(options=self._size_options(), value=m.size)
+        if m.total:
+            self.export.object = (
+                f'<a href="{html.escape(m.export_url)}" download '
+                f'title="every row matching the filters, not only this page">'
+                f"Export CSV ({m.total:,} rows)</a>")
+        else:
+            self.export.object = ""
+
+    def __panel__(self):
+        if self._served:
+            pn.state.onload(self._first_load, threaded=True)
+        else:  # a notebook: load now, then follow the model
+            self.model.refresh()
+            self._ready = True
+        return self._layout
+
+    def _first_load(self) -> None:
+        self._ready = True
+        self._push_url()
+        self.refresh()

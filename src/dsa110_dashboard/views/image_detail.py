@@ -1,0 +1,196 @@
+"""/images/{image_id}: the viewer, summary, QA, provenance, FITS header and sources.
+
+The page opens with a loading placeholder; everything is read in a worker thread
+(``ImageDetailModel.fetch``). An unknown or malformed id shows a message; a missing or
+corrupt file shows the database row and provenance with a message in place of the
+viewer. Stretch, colormap and the sources overlay live in the URL.
+"""
+
+from __future__ import annotations
+
+import html
+import urllib.parse
+
+import panel as pn
+import param
+from bokeh.models.widgets.tables import NumberFormatter
+from panel.viewable import Viewer
+
+from ..fits import COLORMAPS, STRETCHES
+from ..viewmodels.image_detail import DetailData, DetailFailure, ImageDetailModel
+from .image_sections import (
+    SECTION_CSS,
+    header_html,
+    provenance_html,
+    qa_html,
+    summary_html,
+)
+from .image_table import grade_badge, table_theme
+
+SHELL_ARGS = ("theme",)
+LINK_CSS = """
+.dsa-links { display: flex; gap: 14px; flex-wrap: wrap; align-items: center; }
+.dsa-links a { text-decoration: none; color: #2f81f7; font-weight: 600; }
+.dsa-links .dsa-disabled { opacity: 0.45; }
+"""
+
+
+def _card(title: str, *objects, **kw) -> pn.Card:
+    return pn.Card(*objects, title=title, collapsible=True, sizing_mode="stretch_width",
+                   margin=(6, 6), **kw)
+
+
+class ImageDetailView(Viewer):
+    model = param.ClassSelector(class_=ImageDetailModel)
+    raw_id = param.String(default="")
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self._layout = pn.Column(
+            pn.pane.HTML(f"Loading image {html.escape(self.raw_id)}…", margin=(12, 8)),
+            sizing_mode="stretch_width", min_height=300, loading=True)
+        self._links = pn.pane.HTML("", sizing_mode="stretch_width", margin=(0, 8, 6, 8),
+                                   stylesheets=[LINK_CSS])
+        self.model.param.watch(self._push_url, ["stretch", "cmap", "show_sources"])
+
+    # ---------------------------------------------------------------- loading
+    def load(self) -> None:
+        """Blocking: Panel runs onload callbacks on a worker thread (``nthreads``), and
+        hands the resulting model changes to the event loop under the document lock."""
+        self._layout.loading = True
+        try:
+            result = self.model.fetch(self.raw_id)
+            self.model.apply(result)
+            self._layout[:] = self._content(result)
+        finally:
+            self._layout.loading = False
+
+    # ------------------------------------------------------------ URL state
+    def read_url(self) -> None:
+        args = pn.state.session_args or {}
+
+        def arg(name: str) -> str | None:
+            values = args.get(name) or []
+            return values[-1].decode("utf-8", "replace") if values else None
+
+        updates = {}
+        if arg("stretch") in STRETCHES:
+            updates["stretch"] = arg("stretch")
+        if arg("cmap") in COLORMAPS:
+            updates["cmap"] = arg("cmap")
+        if arg("sources") in ("0", "1"):
+            updates["show_sources"] = arg("sources") == "1"
+        self.model.param.update(**updates)
+
+    def _push_url(self, *_events) -> None:
+        location = pn.state.location
+        if location is None:
+            return
+        args = {k: v for k, v in location.query_params.items() if k in SHELL_ARGS}
+        m = self.model
+        if m.stretch != m.param.stretch.default:
+            args["stretch"] = m.stretch
+        if m.cmap != m.param.cmap.default:
+            args["cmap"] = m.cmap
+        if not m.show_sources:
+            args["sources"] = "0"
+        search = "?" + urllib.parse.urlencode(args) if args else ""
+        if location.search != search:
+            location.search = search
+        if self.model.data is not None:
+            self._links.object = self._links_html(self.model.data)
+
+    # ---------------------------------------------------------------- content
+    def _content(self, result: DetailData | DetailFailure) -> list:
+        if isinstance(result, DetailFailure):
+            return [pn.pane.Alert(
+                f"**{html.escape(result.title)}.** {html.escape(result.message)} "
+                "[Back to all images](/images)", alert_type="warning",
+                sizing_mode="stretch_width", margin=(12, 8))]
+        data = result
+        im = data.image
+        name = im.path.rsplit("/", 1)[-1]
+        title = pn.pane.HTML(
+            f"<h2 style='margin:8px 0 2px 0'>Image {im.id} "
+            f"<span style='font-weight:400;font-size:0.7em'>{html.escape(name)}</span> "
+            f"{grade_badge(data.grade, data.grade_note)}</h2>",
+            sizing_mode="stretch_width", margin=(0, 8))
+        self._links.object = self._links_html(data)
+        if data.raster is not None:
+            from .image_viewer import ImageViewer  # HoloViews only when there is an image
+
+            viewer = ImageViewer(model=self.model, data=data)
+        else:
+            viewer = pn.pane.Alert(
+                f"**The image file cannot be shown.** {html.escape(data.file_error or '')}"
+                "<br>The database row, QA and provenance are below.", alert_type="danger",
+                width=830, margin=(8, 8))
+        css = [SECTION_CSS]
+        summary = _card("Summary", pn.pane.HTML(summary_html(data), stylesheets=css,
+                                                sizing_mode="stretch_width"))
+        quality = _card("Quality", pn.pane.HTML(qa_html(data), stylesheets=css,
+                                                sizing_mode="stretch_width"))
+        provenance = _card("Provenance", pn.pane.HTML(provenance_html(data), stylesheets=css,
+                                                      sizing_mode="stretch_width"))
+        header = _card("FITS header", pn.pane.HTML(header_html(data), stylesheets=css,
+                                                   sizing_mode="stretch_width"))
+        sources = _card(f"Catalogue sources measured in this image ({len(data.sources):,})",
+                        self._sources_table(data))
+        return [title, self._links,
+                pn.Row(pn.Column(viewer, margin=0),
+                       pn.Column(summary, quality, sizing_mode="stretch_width",
+                                 min_width=360, margin=0),
+                       sizing_mode="stretch_width", margin=0),
+                pn.Row(pn.Column(provenance, sources, sizing_mode="stretch_width", margin=0),
+                       pn.Column(header, sizing_mode="stretch_width", margin=0),
+                       sizing_mode="stretch_width", margin=0)]
+
+    def _links_html(self, data: DetailData) -> str:
+        m = self.model
+
+        def link(image_id, text):
+            url = m.neighbour_url(image_id)
+            if url is None:
+                return f"<span class='dsa-disabled'>{text} (none)</span>"
+            return f"<a href='{html.escape(url)}' title='image {image_id}'>{text}</a>"
+
+        parts = [link(data.previous_id, "← Previous in time"),
+                 link(data.next_id, "Next in time →"),
+                 f"<a href='{html.escape(m.fits_url)}' download>Download FITS</a>",
+                 "<a href='/images'>All images</a>"]
+        centre = data.metadata["centre"].value
+        if centre and centre[0] is not None:
+            parts.insert(3, f"<a href='{html.escape(m.cutout_url(centre[0], centre[1], 600))}'"
+                            " target='_blank'>Cutout (10′ at centre)</a>")
+        return "<div class='dsa-links'>" + "".join(parts) + "</div>"
+
+    @staticmethod
+    def _sources_table(data: DetailData):
+        frame = data.sources
+        if frame.empty:
+            return pn.pane.HTML("<div style='opacity:0.8'>No photometry rows for this "
+                                "image.</div>")
+        shown = frame.assign(
+            flux_mjy=frame["flux_jy"] * 1e3, err_mjy=frame["flux_err_jy"] * 1e3)[
+            ["source_id", "ra_deg", "dec_deg", "flux_mjy", "err_mjy", "snr", "nvss_flux_mjy",
+             "flux_column"]].rename(columns={
+                 "source_id": "Source", "ra_deg": "RA (°)", "dec_deg": "Dec (°)",
+                 "flux_mjy": "Flux (mJy)", "err_mjy": "Error (mJy)", "snr": "SNR",
+                 "nvss_flux_mjy": "NVSS (mJy)", "flux_column": "Flux column"})
+        return pn.widgets.Tabulator(
+            shown, disabled=True, show_index=False, pagination="local", page_size=12,
+            selectable=False, sizing_mode="stretch_width", layout="fit_data_stretch",
+            theme=table_theme(), formatters={"RA (°)": NumberFormatter(format="0.00000"),
+                        "Dec (°)": NumberFormatter(format="+0.00000"),
+                        "Flux (mJy)": NumberFormatter(format="0.00"),
+                        "Error (mJy)": NumberFormatter(format="0.000"),
+                        "SNR": NumberFormatter(format="0.0"),
+                        "NVSS (mJy)": NumberFormatter(format="0.0")})
+
+    def __panel__(self):
+        if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
+            self.read_url()
+            pn.state.onload(self.load, threaded=True)
+        else:
+            self.load()
+        return self._layout

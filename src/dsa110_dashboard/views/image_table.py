@@ -1,0 +1,112 @@
+"""How one page of images is shown: display columns, grade badges, links."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import math
+
+import pandas as pd
+
+from ..repositories.records import SECONDS_PER_DAY, UNIX_EPOCH_MJD
+
+GRADE_COLOURS = {"excellent": "#1b7f3b", "good": "#2e7d32", "marginal": "#b26a00",
+                 "poor": "#c62828", "unknown": "#6b7785"}
+#: Legible on the light and the dark theme.
+LINK_COLOUR = "#2f81f7"
+
+#: Display column -> the repository sort key it sorts by (None: not sortable).
+COLUMNS: dict[str, str | None] = {
+    "ID": "id",
+    "Observed (UTC)": "mjd",
+    "MJD": "mjd",
+    "Type": "type",
+    "Field": "field_name",
+    "RA (°)": "center_ra_deg",
+    "Dec (°)": "center_dec_deg",
+    "Noise (mJy/beam)": "noise_jy",
+    "DR": "dynamic_range",
+    "Beam (″)": None,
+    "QA grade": "qa_grade",
+    "Path": "path",
+}
+HTML_COLUMNS = ("ID", "QA grade", "Path", "Observed (UTC)")
+DASH = "—"
+
+
+def table_theme() -> str:
+    """Tabulator's bundled theme matching the session's light or dark theme."""
+    import panel as pn
+
+    return "midnight" if pn.config.theme == "dark" else "simple"
+
+
+def grade_badge(grade: str | None, title: str = "latest measured QA grade") -> str:
+    shown = grade or "unknown"
+    colour = GRADE_COLOURS.get(shown, "#6b7785")
+    if grade is None:
+        title = "never assessed by the pipeline's QA step"
+    return (f'<span title="{html.escape(title)}" style="background:{colour};color:#fff;'
+            f'padding:1px 8px;border-radius:9px;font-size:0.85em;white-space:nowrap">'
+            f"{html.escape(shown)}</span>")
+
+
+def mjd_to_utc(mjd) -> str:
+    if mjd is None or (isinstance(mjd, float) and math.isnan(mjd)):
+        return DASH
+    unix = (float(mjd) - UNIX_EPOCH_MJD) * SECONDS_PER_DAY
+    return dt.datetime.fromtimestamp(unix, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def short_path(path: str, keep: int = 42) -> str:
+    if len(path) <= keep:
+        return path
+    return "…" + path[-(keep - 1):]
+
+
+def _fmt(value, spec: str, scale: float = 1.0) -> str:
+    if value is None:
+        return DASH
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return DASH
+    if math.isnan(number):
+        return DASH
+    return format(number * scale, spec)
+
+
+def _beam(major, minor, pa) -> str:
+    if _fmt(major, ".1f") == DASH or _fmt(minor, ".1f") == DASH:
+        return DASH
+    return f"{float(major):.1f} × {float(minor):.1f} @ {_fmt(pa, '.0f') if pa is not None else '?'}°"
+
+
+def display_frame(rows: pd.DataFrame) -> pd.DataFrame:
+    """The page's rows as display strings (links and badges as HTML)."""
+    import panel as pn
+
+    colour = "#9cc3ff" if pn.config.theme == "dark" else LINK_COLOUR
+    out = []
+    for r in rows.to_dict("records"):
+        image_id = int(r["id"])
+        href = f"/images/{image_id}"
+        path = str(r.get("path") or "")
+        mjd_note = ("observation time of its measurement set" if r.get("mjd_source") ==
+                    "ms_index" else "no MS time: the image's creation time")
+        out.append({
+            "ID": f'<a style="color:{colour}" href="{href}" title="open image {image_id}">{image_id}</a>',
+            "Observed (UTC)": f'<a style="color:{colour}" href="{href}" title="{mjd_note}">{mjd_to_utc(r.get("mjd"))}</a>',
+            "MJD": _fmt(r.get("mjd"), ".5f"),
+            "Type": str(r.get("type") or DASH),
+            "Field": str(r.get("field_name") or DASH),
+            "RA (°)": _fmt(r.get("center_ra_deg"), ".3f"),
+            "Dec (°)": _fmt(r.get("center_dec_deg"), "+.3f"),
+            "Noise (mJy/beam)": _fmt(r.get("noise_jy"), ".3f", 1e3),
+            "DR": _fmt(r.get("dynamic_range"), ",.0f"),
+            "Beam (″)": _beam(r.get("beam_major_arcsec"), r.get("beam_minor_arcsec"),
+                              r.get("beam_pa_deg")),
+            "QA grade": grade_badge(r.get("qa_grade")),
+            "Path": f'<span title="{html.escape(path)}">{html.escape(short_path(path))}</span>',
+        })
+    return pd.DataFrame(out, columns=list(COLUMNS))

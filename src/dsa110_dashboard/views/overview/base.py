@@ -1,0 +1,52 @@
+"""What every overview card shares: the model, its refresh, the loading indicator."""
+
+from __future__ import annotations
+
+import panel as pn
+import param
+from panel.viewable import Viewer
+
+from ...viewmodels.overview import OverviewModel
+from .refresh import attach
+from .style import card
+
+
+class OverviewCard(Viewer):
+    """A card bound to an ``OverviewModel``; subclasses build ``body`` and ``render``."""
+
+    model = param.ClassSelector(class_=OverviewModel)
+
+    title = "Overview"
+    flex = "1 1 440px"
+    #: Model parameters whose change re-renders the card.
+    watches = ("snapshot", "error")
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self._card = card(self.title, *self.body(), flex=self.flex)
+        self.model.param.watch(self._rerender, list(self.watches))
+        self.model.param.watch(self._loading, ["refreshing"])
+        self._rerender()
+
+    def body(self) -> list:
+        raise NotImplementedError
+
+    def render(self) -> None:
+        raise NotImplementedError
+
+    def _rerender(self, *_events) -> None:
+        self.render()
+
+    def _loading(self, *_events) -> None:
+        # Spin only while nothing is on screen yet; periodic refreshes do not flash.
+        self._card.loading = self.model.refreshing and self.model.snapshot is None
+
+    @staticmethod
+    def set_html(pane: pn.pane.HTML, text: str) -> None:
+        """Send HTML only when it changed (an unchanged <img> is not reloaded)."""
+        if pane.object != text:
+            pane.object = text
+
+    def __panel__(self):
+        attach(self.model)
+        return self._card

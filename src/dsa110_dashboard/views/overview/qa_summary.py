@@ -1,0 +1,56 @@
+"""QA summary: image grades in the 24-hour window, per kind of grade, with lights."""
+
+from __future__ import annotations
+
+from ...repositories.qa import MEASURED
+from .base import OverviewCard
+from .style import GRADE_LIGHT, dot, esc, html_pane
+
+KIND_TEXT = {
+    MEASURED: ("Measured", "image_qa.overall_quality, written by the pipeline's QA step"),
+    "derived-from-dynamic-range": (
+        "Derived from dynamic range",
+        "images with no QA row, graded from images.dynamic_range: > 1000 excellent, "
+        "> 100 good, > 10 marginal, else poor"),
+}
+
+
+class QASummaryCard(OverviewCard):
+    title = "Image QA"
+    flex = "1 1 520px"
+
+    def body(self) -> list:
+        self._html = html_pane()
+        return [self._html]
+
+    def render(self) -> None:
+        if self.model.snapshot is None:
+            self.set_html(self._html, '<div class="ov-muted">Reading the database…</div>')
+            return
+        table = self.model.grade_table()
+        window = esc(self.model.window_text())
+        if not table:
+            self.set_html(self._html, f'<div class="ov-muted">No images in {window}.</div>')
+            return
+        grades = list(table[0][1])
+        for _, row, _ in table[1:]:
+            grades += [g for g in row if g not in grades]
+        head = "".join(f'<th class="num">{dot(GRADE_LIGHT.get(g, "unknown"))}{esc(g)}</th>'
+                       for g in grades)
+        rows = []
+        for kind, row, total in table:
+            label, tip = KIND_TEXT.get(kind, (kind, kind))
+            cells = "".join(
+                f'<td class="num" data-grade="{esc(g)}">{row.get(g, 0):,}</td>'
+                for g in grades)
+            rows.append(f'<tr title="{esc(tip)}"><td><b>{esc(label)}</b></td>{cells}'
+                        f'<td class="num">{total:,}</td></tr>')
+        notes = "".join(f"<li><b>{esc(KIND_TEXT.get(k, (k, k))[0])}</b>: "
+                        f"{esc(KIND_TEXT.get(k, (k, k))[1])}</li>" for k, _, _ in table)
+        self.set_html(self._html, (
+            f'<div class="ov-small ov-muted">Images made in {window}; one grade each '
+            "(an image's latest QA row when it has one).</div>"
+            f'<table class="ov-table ov-qa"><tr><th>Kind of grade</th>{head}'
+            f'<th class="num">total</th></tr>{"".join(rows)}</table>'
+            f'<ul class="ov-small ov-muted" style="margin: 6px 0 0 0; padding-left: 1.2em">'
+            f"{notes}</ul>"))

@@ -1,0 +1,65 @@
+"""Images per hour over 24 hours (ending now, or at the latest image of an old
+database), with the expected cadence as a reference line."""
+
+from __future__ import annotations
+
+import holoviews as hv
+import holoviews.plotting.bokeh  # noqa: F401 - registers the backend for .opts()
+import pandas as pd
+import panel as pn
+
+from ...viewmodels.overview import utc_text
+from .base import OverviewCard
+
+#: One ~5-minute observation every ~4.3 minutes: ~14 images an hour.
+EXPECTED_PER_HOUR = 60 / 4.3
+
+
+def throughput_plot(per_hour: pd.DataFrame, title: str) -> hv.Overlay:
+    frame = pd.DataFrame({
+        "hour": per_hour["hour_start"].dt.strftime("%H:00"),
+        "images": per_hour["images"].astype(int),
+        "start": per_hour["hour_start"].dt.strftime("%Y-%m-%d %H:00 UTC"),
+    })
+    bars = hv.Bars(frame, kdims=["hour"], vdims=["images", "start"]).opts(
+        color="#f2a541", line_color=None, tools=["hover"], xrotation=60,
+        ylabel="images per hour", xlabel="hour starting (UTC)")
+    expected = hv.HLine(EXPECTED_PER_HOUR).opts(color="#6b7785", line_dash="dashed",
+                                                line_width=2)
+    ymax = max(EXPECTED_PER_HOUR, float(frame["images"].max() if len(frame) else 0)) * 1.15
+    return (bars * expected).opts(
+        title=title, responsive=True, height=320, ylim=(0, ymax), toolbar=None,
+        fontsize={"title": "12pt", "labels": "11pt", "xticks": "10pt", "yticks": "10pt"})
+
+
+class ThroughputCard(OverviewCard):
+    title = "Images per hour"
+    flex = "2 1 560px"
+
+    def body(self) -> list:
+        # Built at the first data, not before: an empty figure in the first render
+        # delays the page, and streaming data into it (a Pipe) measured no faster.
+        self._plot = pn.pane.HoloViews(None, sizing_mode="stretch_width", height=330)
+        self._note = pn.pane.Markdown("", sizing_mode="stretch_width", margin=(0, 10))
+        return [self._plot, self._note]
+
+    def render(self) -> None:
+        s = self.model.snapshot
+        if s is None:
+            return
+        key = (s.window_end, tuple(s.per_hour["images"]))
+        if getattr(self, "_shown", None) == key:
+            return
+        self._shown = key
+        if s.window_is_live:
+            title = "Images per hour, last 24 h"
+            note = ""
+        else:
+            title = f"Images per hour, 24 h ending at the latest image ({utc_text(s.window_end)})"
+            note = ("**No images in the real last 24 hours**: the plot shows the 24 hours "
+                    "before the latest image instead.")
+        total = int(s.per_hour["images"].sum())
+        self._plot.object = throughput_plot(s.per_hour, title)
+        self._note.object = (f"{total:,} images in the window; dashed line: the expected "
+                             f"~{EXPECTED_PER_HOUR:.0f} per hour (one every ~4.3 min). "
+                             + note)

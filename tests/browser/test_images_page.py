@@ -1,0 +1,142 @@
+"""/images against the real server over the demo dataset (93 images, 3 poor, 3 pbcor)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from browser.helpers import wait_idle
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def truth(demo_dataset):
+    return json.loads((demo_dataset / "demo_truth.json").read_text())
+
+
+def open_images(page, server, query: str = ""):
+    page.goto(server.url + "/images" + query)
+    wait_idle(page)
+    page.locator("text=/Rows \\d|No images match/").first.wait_for()
+
+
+def range_text(page) -> str:
+    return page.locator("text=/^Rows [0-9,]+–[0-9,]+ of [0-9,]+$/").first.inner_text()
+
+
+def first_ids(page, n: int = 3) -> list[str]:
+    cells = page.locator('.tabulator-row .tabulator-cell[tabulator-field="ID"]')
+    return [cells.nth(i).inner_text().strip() for i in range(min(n, cells.count()))]
+
+
+def column(page, field: str) -> list[str]:
+    cells = page.locator(f'.tabulator-row .tabulator-cell[tabulator-field="{field}"]')
+    return [c.strip() for c in cells.all_inner_texts()]
+
+
+def wait_range(page, pattern: str) -> None:
+    page.locator(f"text=/{pattern}/").first.wait_for()
+
+
+def test_loads_with_total_and_one_page_of_rows(demo_server, page):
+    open_images(page, demo_server)
+    assert range_text(page) == "Rows 1–50 of 93"
+    assert page.locator(".tabulator-row").count() == 50
+    assert page.locator("text=Export CSV (93 rows)").count() == 1
+    ids = [int(i) for i in column(page, "ID")]
+    assert ids == sorted(ids, reverse=True)  # newest observation first
+
+
+def test_text_filter_changes_rows_and_total_and_url(demo_server, page):
+    open_images(page, demo_server)
+    box = page.get_by_placeholder("e.g. pbcor or 2025-10-14")
+    box.fill("pbcor")
+    box.press("Enter")
+    wait_range(page, "^Rows 1–3 of 3$")
+    assert set(column(page, "Type")) == {"pbcor"}
+    page.wait_for_function("() => window.location.search.includes('q=pbcor')")
+
+
+def test_grade_filter_from_the_multichoice(demo_server, page):
+    open_images(page, demo_server)
+    choice = page.locator(".choices").nth(1)  # Type, then QA grade
+    choice.click()
+    page.locator(".choices__item--choice", has_text="poor").first.click()
+    wait_range(page, "^Rows 1–3 of 3$")
+    assert set(column(page, "QA grade")) == {"poor"}
+    page.wait_for_function("() => window.location.search.includes('grade=poor')")
+
+
+def test_header_click_sorts_in_sql(demo_server, page):
+    open_images(page, demo_server)
+    before = first_ids(page)
+    page.locator('.tabulator-col[tabulator-field="Noise (mJy/beam)"] .tabulator-col-title').click()
+    page.wait_for_function("() => window.location.search.includes('sort=noise_jy')")
+    wait_idle(page)
+    page.wait_for_timeout(300)
+    noise = [float(v) for v in column(page, "Noise (mJy/beam)") if v != "—"]
+    assert noise == sorted(noise, reverse=True)  # numbers start largest first
+    assert first_ids(page) != before
+    # The same header again flips the order.
+    page.locator('.tabulator-col[tabulator-field="Noise (mJy/beam)"] .tabulator-col-title').click()
+    page.wait_for_function("() => window.location.search.includes('order=asc')")
+    wait_idle(page)
+    page.wait_for_timeout(300)
+    noise = [float(v) for v in column(page, "Noise (mJy/beam)") if v != "—"]
+    assert noise == sorted(noise)
+
+
+def test_next_page(demo_server, page):
+    open_images(page, demo_server)
+    before = set(column(page, "ID"))
+    page.get_by_role("button", name="Next ›").click()
+    wait_range(page, "^Rows 51–93 of 93$")
+    after = set(column(page, "ID"))
+    assert len(after) == 43 and before.isdisjoint(after)
+    page.wait_for_function("() => window.location.search.includes('page=2')")
+
+
+def test_url_reproduces_the_view(demo_server, page, truth):
+    open_images(page, demo_server, "?grade=poor&sort=noise_jy&order=asc&size=25")
+    wait_range(page, "^Rows 1–3 of 3$")
+    assert set(column(page, "QA grade")) == {"poor"}
+    assert len(truth["bad_image_grades"]) == 3
+    noise = [float(v) for v in column(page, "Noise (mJy/beam)") if v != "—"]
+    assert noise == sorted(noise)
+    assert page.locator(".choices__item--selectable", has_text="poor").count() >= 1
+    open_images(page, demo_server, "?page=2&size=25&type=5min")
+    wait_range(page, "^Rows 26–50 of 90$")
+
+
+def test_invalid_url_value_is_explained(demo_server, page):
+    open_images(page, demo_server, "?dec_min=north")
+    page.locator("text=Invalid filter").wait_for()
+    assert page.locator("text=dec_min must be a number").count() == 1
+
+
+def test_grid_mode_shows_lazy_thumbnails(demo_server, page):
+    open_images(page, demo_server, "?size=25")
+    page.get_by_role("button", name="Grid").click()
+    page.wait_for_function("() => window.location.search.includes('view=grid')")
+    images = page.locator("img[src*='/thumbnail.png']")
+    images.first.wait_for()
+    assert images.count() == 25
+    assert images.first.get_attribute("loading") == "lazy"
+    src = images.first.get_attribute("src")
+    assert re.fullmatch(r"/api/v1/images/\d+/thumbnail\.png", src)
+    page.wait_for_function(
+        "(img) => img.complete && img.naturalWidth > 0", arg=images.first.element_handle())
+    tile = page.locator("a.dsa-tile").first
+    assert re.fullmatch(r"/images/\d+", tile.get_attribute("href"))
+
+
+def test_row_link_opens_the_detail_page(demo_server, page):
+    open_images(page, demo_server)
+    first = first_ids(page, 1)[0]
+    page.locator('.tabulator-row .tabulator-cell[tabulator-field="ID"] a').first.click()
+    page.wait_for_url(re.compile(rf"/images/{first}$"))
+    wait_idle(page)
+    page.locator(f"text=Image {first}").first.wait_for()
