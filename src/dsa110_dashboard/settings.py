@@ -242,6 +242,10 @@ class Settings:
         "DSA110_DASH_COUNT_CACHE_SECONDS", 30.0, _positive_float,
         "How long the overview's row counts are reused before they are counted again.",
         group="limits")
+    status_check_seconds: float = setting(
+        "DSA110_DASH_STATUS_CHECK_SECONDS", 10.0, _positive_float,
+        "How often each open page checks that the database answers (the banner).",
+        group="limits")
     timeouts: TimeoutConfig = field(default_factory=TimeoutConfig)
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 

@@ -206,5 +206,8 @@ class Database:
         with self.connect() as conn:
             if self.dialect == "postgresql" and timeout:
                 conn.exec_driver_sql(f"SET LOCAL statement_timeout = {int(timeout * 1000)}")
-            conn.exec_driver_sql("SELECT 1").scalar()
+            # On SQLite, SELECT 1 touches no file; reading the schema needs the shared
+            # lock that a pipeline writer holding the file exclusively would deny.
+            probe = "SELECT count(*) FROM sqlite_master" if self.target.is_sqlite else "SELECT 1"
+            conn.exec_driver_sql(probe).scalar()
         return time.perf_counter() - start

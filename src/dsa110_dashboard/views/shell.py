@@ -33,8 +33,10 @@ def session_theme() -> str:
     return "dark" if value in (b"dark", "dark") else "default"
 
 
+# Keeps the page's current query (filters the user set since load) and flips the theme.
+# ``window.`` everywhere: inside an inline handler ``URL`` is ``document.URL``, a string.
 _THEME_TOGGLE_JS = (
-    "const u = new URL(window.location.href);"
+    "const u = new window.URL(window.location.href);"
     "u.searchParams.set('theme', u.searchParams.get('theme') === 'dark' ? 'default' : 'dark');"
     "window.location.assign(u.toString()); return false;"
 )
@@ -51,7 +53,8 @@ def header_html(nav: list[NavItem], active: str, database: str, theme: str) -> s
         "<span>DSA-110 Continuum Pipeline</span></a>"
         f'<nav class="dsa-nav">{links}</nav>'
         f'<div class="dsa-right"><span title="database">{html.escape(database)}</span>'
-        f'<a href="#" class="dsa-theme-toggle" onclick="{_THEME_TOGGLE_JS}">{other} theme</a>'
+        f'<a href="?theme={"default" if theme == "dark" else "dark"}" '
+        f'class="dsa-theme-toggle" onclick="{_THEME_TOGGLE_JS}">{other} theme</a>'
         "</div></div>")
 
 
@@ -59,6 +62,7 @@ class DatabaseBanner(Viewer):
     """A red banner while the database does not answer; it clears by itself."""
 
     status = param.ClassSelector(class_=DatabaseStatus)
+    period_ms = param.Integer(default=STATUS_PERIOD_MS, bounds=(100, None))
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -77,7 +81,7 @@ class DatabaseBanner(Viewer):
         self._alert.visible = not self.status.ok
 
     def __panel__(self):
-        load_in_background(self.refresh, every_ms=STATUS_PERIOD_MS)
+        load_in_background(self.refresh, every_ms=self.period_ms)
         return self._alert
 
 
@@ -86,7 +90,8 @@ def page_shell(ctx: AppContext, nav: list[NavItem], active: str,
     theme = session_theme()
     header = pn.pane.HTML(header_html(nav, active, ctx.db.target.display(), theme),
                           sizing_mode="stretch_width", margin=0)
-    banner = DatabaseBanner(status=DatabaseStatus(ctx.db, ctx.settings.timeouts.quick_check))
+    banner = DatabaseBanner(status=DatabaseStatus(ctx.db, ctx.settings.timeouts.quick_check),
+                            period_ms=int(ctx.settings.status_check_seconds * 1000))
     footer = pn.pane.HTML(
         f'<div class="dsa-footer">DSA-110 continuum pipeline dashboard · '
         f'{html.escape(ctx.db.describe())}</div>', sizing_mode="stretch_width", margin=0)

@@ -1,0 +1,68 @@
+"""The page shell: navigation, theme switch, and the database banner that clears itself."""
+
+import shutil
+import sqlite3
+
+import pytest
+
+from browser.conftest import demo_env
+from browser.helpers import wait_idle
+from server import start_server
+
+
+def test_navigation_between_pages_and_theme_switch(demo_server, page):
+    page.goto(demo_server.url + "/")
+    wait_idle(page)
+    nav = page.locator(".dsa-nav a")
+    assert [t.strip() for t in nav.all_inner_texts()] == ["Overview", "Images", "Sources"]
+    assert page.locator(".dsa-nav a.active").inner_text().strip() == "Overview"
+    page.locator(".dsa-nav a", has_text="Images").click()
+    page.wait_for_url("**/images")
+    wait_idle(page)
+    assert page.locator(".dsa-nav a.active").inner_text().strip() == "Images"
+    page.locator(".dsa-theme-toggle").click()
+    page.wait_for_url("**/images?theme=dark")
+    wait_idle(page)
+    assert page.locator(".dsa-theme-toggle").inner_text().strip() == "Light theme"
+    assert page.locator("img[alt='DSA-110 logo']").count() == 1
+
+
+@pytest.fixture
+def lockable_copy(demo_dataset, tmp_path):
+    """A copy of the demo database in rollback-journal mode, as older pipelines write:
+    a writer holding it exclusively then blocks readers too."""
+    path = tmp_path / "pipeline.sqlite3"
+    shutil.copy(demo_dataset / "pipeline.sqlite3", path)
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode=DELETE")
+    conn.close()
+    return path
+
+
+def test_locked_database_shows_a_banner_that_clears_by_itself(demo_dataset, lockable_copy,
+                                                             tmp_path, page):
+    env = {**demo_env(demo_dataset, tmp_path / "cache"),
+           "DSA110_DASH_DB": str(lockable_copy), "DSA110_DASH_READ_ONLY": "true",
+           "DSA110_DASH_TIMEOUT_DB_CONNECTION": "0.3",
+           "DSA110_DASH_STATUS_CHECK_SECONDS": "0.5"}
+    server = start_server(env)
+    try:
+        page.goto(server.url + "/")
+        wait_idle(page)
+        banner = page.locator("text=Database unavailable")
+        assert banner.count() == 0
+        writer = sqlite3.connect(lockable_copy, isolation_level=None)
+        writer.execute("BEGIN EXCLUSIVE")
+        try:
+            banner.wait_for(timeout=10_000)
+            assert page.locator("text=busy").count() >= 1
+            status, body = server.get("/api/v1/health")
+            assert status == 200 and body["database"]["ok"] is False
+        finally:
+            writer.execute("ROLLBACK")
+            writer.close()
+        banner.wait_for(state="detached", timeout=10_000)
+        status, body = server.get("/api/v1/health")
+        assert body["database"]["ok"] is True
+    finally:
+        server.stop()
