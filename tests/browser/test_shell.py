@@ -47,7 +47,10 @@ def test_locked_database_shows_a_banner_that_clears_by_itself(demo_dataset, lock
            "DSA110_DASH_STATUS_CHECK_SECONDS": "0.5"}
     server = start_server(env)
     try:
-        page.goto(server.url + "/")
+        # The overview's cards (and the latest image's thumbnail) arrive after the
+        # document is idle; lock only once they are all on screen.
+        with page.expect_response(lambda r: "thumbnail.png" in r.url, timeout=20_000):
+            page.goto(server.url + "/")
         wait_idle(page)
         banner = page.locator("text=Database unavailable")
         assert banner.count() == 0
