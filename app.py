@@ -24,6 +24,7 @@ if str(ROOT) not in sys.path:  # `python app.py` from elsewhere still finds dash
 from dashboards import image_detail, images, overview, source_detail, sources  # noqa: E402
 from dsa110_dashboard.api.routes import api_patterns  # noqa: E402
 from dsa110_dashboard.context import AppContext  # noqa: E402
+from dsa110_dashboard.errors import ConfigError  # noqa: E402
 from dsa110_dashboard.settings import Settings  # noqa: E402
 from dsa110_dashboard.views import errors as view_errors  # noqa: E402
 from dsa110_dashboard.views.shell import NavItem, page_shell, session_theme  # noqa: E402
@@ -69,6 +70,17 @@ def routes(ctx: AppContext) -> dict[str, Callable[[], pn.viewable.Viewable]]:
     return {page.path: bind(page) for page in PAGES}
 
 
+def auth_options(settings: Settings) -> dict:
+    """Sign-in for every page (and, through ApiHandler, every endpoint but health)."""
+    if not settings.basic_auth:
+        return {}
+    if not settings.cookie_secret:
+        raise ConfigError("DSA110_DASH_COOKIE_SECRET: must be set when "
+                          "DSA110_DASH_BASIC_AUTH is (it signs the sign-in cookie)")
+    return {"basic_auth": settings.basic_auth, "cookie_secret": settings.cookie_secret,
+            "login_template": str(ASSETS / "login.html")}
+
+
 def server_options(settings: Settings, ctx: AppContext) -> dict:
     origins = list(settings.allow_websocket_origin) or [
         f"{host}:{settings.port}" for host in {"localhost", "127.0.0.1", settings.address}]
@@ -81,6 +93,7 @@ def server_options(settings: Settings, ctx: AppContext) -> dict:
         "extra_patterns": api_patterns(ctx),
         "title": {p.path: f"DSA-110 · {p.module.TITLE}" for p in PAGES},
         "cookie_secret": settings.cookie_secret,
+        **auth_options(settings),
         "websocket_max_message_size": 20 * 1024 * 1024,
         "keep_alive_milliseconds": int(settings.timeouts.websocket_ping * 1000),
         "check_unused_sessions_milliseconds": 17_000,

@@ -98,3 +98,10 @@ class NotDownloadableError(DashboardError):
 
     http_status = 422
     title = "Not downloadable"
+
+
+class NotAuthenticatedError(DashboardError):
+    """The request needs a signed-in user."""
+
+    http_status = 401
+    title = "Sign-in required"

@@ -221,6 +221,11 @@ class Settings:
         "DSA110_DASH_ALLOW_WEBSOCKET_ORIGIN", (), _str_list,
         "Comma-separated host[:port] origins allowed to open the websocket "
         "(default: the address and port served).", group="server")
+    basic_auth: str | None = setting(
+        "DSA110_DASH_BASIC_AUTH", None, _text,
+        "Require sign-in: one shared password, or the path of a JSON file mapping users "
+        "to passwords. Needs DSA110_DASH_COOKIE_SECRET. Unset: open access.",
+        secret=True, group="server")
     operator_token: str | None = setting(
         "DSA110_DASH_OPERATOR_TOKEN", None, _text,
         "Shared secret operators present to rerun or cancel jobs and clear caches; "
@@ -348,8 +353,8 @@ def mask_secret(text: str) -> str:
             return make_url(text).render_as_string(hide_password=True)
         except ArgumentError:
             return "***"
-    if "/" in text or text.endswith((".sqlite3", ".sqlite", ".db")):
-        return text  # a file path is not a secret
+    if os.path.exists(text) or text.endswith((".sqlite3", ".sqlite", ".db")):
+        return text  # a file path is not a secret (a password with a "/" still is)
     return "***"
 
 

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from tornado.web import RequestHandler
 
 from ..context import AppContext
-from ..errors import DashboardError, InvalidInputError
+from ..errors import DashboardError, InvalidInputError, NotAuthenticatedError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -27,8 +27,17 @@ class ApiHandler(RequestHandler):
 
     ctx: AppContext
 
+    #: Endpoints that answer without sign-in (monitoring probes).
+    public = False
+
     def initialize(self, ctx: AppContext) -> None:
         self.ctx = ctx
+
+    def prepare(self) -> None:
+        # The pages' sign-in cookie (Panel's basic auth) guards the endpoints too.
+        if self.ctx.settings.basic_auth and not self.public \
+                and not self.get_secure_cookie("user"):
+            raise NotAuthenticatedError("sign in at /login first")
 
     async def blocking(self, fn: Callable[..., T], *args: Any,
                        timeout: float | None = None) -> T:

@@ -10,6 +10,8 @@ from .base import ApiHandler
 
 
 class HealthHandler(ApiHandler):
+    public = True
+
     async def get(self) -> None:
         timeout = self.ctx.settings.timeouts.quick_check
         database: dict[str, object] = {"target": self.ctx.db.target.display(),
