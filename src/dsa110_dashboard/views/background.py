@@ -9,6 +9,10 @@ that await a thread and then touch models raced with Bokeh's document lock in pr
 - ``load_in_background``: the first load of a view (and an optional periodic refresh).
 - ``run_in_background``: work triggered later (a changed filter, a button), from a
   widget callback, a param watcher or the URL sync, whichever thread that runs on.
+- ``update_together``: show a fetched result (quick model updates, no I/O) so that the
+  browser receives all of its changes in one message. Changes made on a worker thread
+  are otherwise sent one message per property (a table's rows, with a binary buffer,
+  in one; the status line in another), and the page can be caught in between.
 
 Worker threads run concurrently: a view whose fetches can overlap must make sure an
 older result does not overwrite a newer one (see ``Latest``).
@@ -16,10 +20,18 @@ older result does not overwrite a newer one (see ``Latest``).
 
 from __future__ import annotations
 
+import concurrent.futures
+import logging
 import threading
 from collections.abc import Callable
 
 import panel as pn
+
+log = logging.getLogger(__name__)
+
+#: How long a worker thread waits for the event loop to show its result; past it the
+#: session is gone or the loop is stuck, and the thread goes back to the pool.
+UPDATE_WAIT_S = 30.0
 
 
 def is_served() -> bool:
@@ -29,6 +41,10 @@ def is_served() -> bool:
 
 def _threads_available() -> bool:
     return pn.state._thread_pool is not None
+
+
+def _on_event_loop() -> bool:
+    return pn.state._thread_id in (pn.state._current_thread, None)
 
 
 def load_in_background(callback: Callable[[], None], *, every_ms: int | None = None) -> None:
@@ -50,6 +66,35 @@ def run_in_background(callback: Callable[[], None]) -> None:
         pn.state.execute(callback, schedule="thread")
     else:
         callback()
+
+
+def update_together(update: Callable[[], None]) -> None:
+    """Run ``update`` (model changes only: no I/O) so that the browser gets all of its
+    changes in one message, in order: from a worker thread, on the event loop under
+    ``pn.io.hold()`` (Panel then writes the held events as one patch), waiting for it
+    to finish; on the loop or outside a server, here under ``pn.io.hold()``."""
+    doc = pn.state.curdoc
+    if not is_served() or _on_event_loop():  # never wait for the loop on the loop
+        with pn.io.hold():
+            update()
+        return
+    done: concurrent.futures.Future = concurrent.futures.Future()
+
+    def on_loop() -> None:
+        try:
+            with pn.io.hold(doc):
+                update()
+        except BaseException as exc:  # noqa: BLE001 - re-raised on the worker thread
+            done.set_exception(exc)
+        else:
+            done.set_result(None)
+
+    pn.state.execute(on_loop, schedule=True)
+    try:
+        done.result(timeout=UPDATE_WAIT_S)
+    except concurrent.futures.TimeoutError:
+        log.warning("the event loop did not show a result within %.0f s (session closed?)",
+                    UPDATE_WAIT_S)
 
 
 class Latest:

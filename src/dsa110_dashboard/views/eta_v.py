@@ -17,7 +17,6 @@ Bokeh cannot drag span annotations, so there is no dragging.
 
 from __future__ import annotations
 
-import asyncio
 import html
 import math
 
@@ -32,6 +31,7 @@ from panel.viewable import Viewer
 
 from ..viewmodels.eta_v import EtaVModel
 from ..viewmodels.sources import source_url
+from .background import is_served, load_in_background, update_together
 
 hv.extension("bokeh", logo=False)
 
@@ -120,10 +120,13 @@ class EtaVView(Viewer):
             sizing_mode="stretch_width")
 
     # ------------------------------------------------------------------ data
-    async def load(self) -> None:
+    def load(self) -> None:
+        """Blocking: runs on a worker thread (see views/background.py)."""
         self._plot_holder.loading = True
         try:
-            self.model.apply(await asyncio.to_thread(self.model.fetch))
+            result = self.model.fetch()
+            # The plot and its summary line arrive together.
+            update_together(lambda: self.model.apply(result))
         finally:
             self._plot_holder.loading = False
 
@@ -255,8 +258,8 @@ class EtaVView(Viewer):
             "</div>")
 
     def __panel__(self):
-        if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
-            pn.state.onload(self.load)
+        if is_served():
+            load_in_background(self.load)
         else:
             self.model.refresh()
         return self._layout

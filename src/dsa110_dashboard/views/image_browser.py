@@ -22,6 +22,7 @@ from panel.viewable import Viewer
 
 from ..viewmodels.image_browser import QUERY_PARAMS, ImageBrowserModel
 from ..viewmodels.image_filters import PAGE_SIZES, ImageQuery
+from .background import is_served, load_in_background, run_in_background, update_together
 from .image_filters import ImageFiltersView
 from .image_grid import GRID_CSS, grid_html
 from .image_table import COLUMNS, HTML_COLUMNS, LINK_COLOUR, display_frame, table_theme
@@ -34,14 +35,6 @@ SORT_LABELS = {"Observation time": "mjd", "Created": "created_at", "ID": "id", "
 SHELL_ARGS = ("theme",)
 SPINNER_DELAY = 0.25  # seconds
 
-
-def off_loop(fn) -> None:
-    """Run ``fn`` on Panel's worker threads when serving (``config.nthreads``), else now."""
-    if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None \
-            and pn.state._thread_pool is not None:
-        pn.state.execute(fn, schedule="thread")
-    else:
-        fn()
 
 LINK_STYLE = f"a {{ color: {LINK_COLOUR}; font-weight: 600; }}"
 
@@ -56,8 +49,7 @@ class ImageBrowserView(Viewer):
         self._apply_lock = threading.RLock()
         self._spinning = False
         self._ready = False  # no fetch before the page has loaded
-        self._served = (pn.state.curdoc is not None
-                        and pn.state.curdoc.session_context is not None)
+        self._served = is_served()
         if self._served:
             self.read_url()  # before the widgets are made, so they start with its values
         self.filters = ImageFiltersView(model=m)
@@ -128,8 +120,10 @@ class ImageBrowserView(Viewer):
         timer.start()
         try:
             result = self.model.fetch(self.model.query)
+            # One batch: otherwise the range line ("Rows 51–93 of 93") can reach the
+            # browser before the table's new rows.
             with self._apply_lock:
-                self.model.apply(result)
+                update_together(lambda: self.model.apply(result))
         finally:
             timer.cancel()
             with self._apply_lock:
@@ -152,7 +146,7 @@ class ImageBrowserView(Viewer):
         self._push_url()
         if all(e.name == "view" for e in events):
             return
-        off_loop(self.refresh)
+        run_in_background(self.refresh)
 
     # ------------------------------------------------------------ URL state
     def read_url(self) -> None:
@@ -199,9 +193,12 @@ class ImageBrowserView(Viewer):
         self.table.visible = not grid
         self.grid.visible = grid
 
-    def _render(self, *_events) -> None:
+    def _render(self, *events) -> None:
         m = self.model
-        self.range.object = html.escape(m.range_text)
+        # The range line describes the rows on screen: a page or size change alone (its
+        # fetch still running) must not announce "Rows 51–93" over the old page's rows.
+        if not events or any(e.name not in ("page", "size") for e in events):
+            self.range.object = html.escape(m.range_text)
         self.timing.object = (f"query {m.seconds * 1e3:.0f} ms" if m.seconds is not None
                               else "")
         if m.error:
@@ -228,7 +225,7 @@ class ImageBrowserView(Viewer):
 
     def __panel__(self):
         if self._served:
-            pn.state.onload(self._first_load, threaded=True)
+            load_in_background(self._first_load)
         else:  # a notebook: load now, then follow the model
             self.model.refresh()
             self._ready = True

@@ -18,6 +18,7 @@ from panel.viewable import Viewer
 
 from ..fits import COLORMAPS, STRETCHES
 from ..viewmodels.image_detail import DetailData, DetailFailure, ImageDetailModel
+from .background import is_served, load_in_background
 from .image_sections import (
     SECTION_CSS,
     header_html,
@@ -188,9 +189,7 @@ class ImageDetailView(Viewer):
                         "NVSS (mJy)": NumberFormatter(format="0.0")})
 
     def __panel__(self):
-        if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
+        if is_served():
             self.read_url()
-            pn.state.onload(self.load, threaded=True)
-        else:
-            self.load()
+        load_in_background(self.load)  # outside a server: now
         return self._layout

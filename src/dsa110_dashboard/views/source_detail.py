@@ -3,7 +3,6 @@ statistics for the current exclusions, downloads, nearby sources, contributing i
 
 from __future__ import annotations
 
-import asyncio
 import html
 import math
 
@@ -14,8 +13,6 @@ import param
 from astropy.coordinates import Angle
 from panel.viewable import Viewer
 
-from .source_urlstate import run_on_document
-
 from ..viewmodels.source_detail import (
     EXPORT_FORMATS,
     FLUX_CHOICES,
@@ -23,6 +20,13 @@ from ..viewmodels.source_detail import (
     SourceDetailModel,
 )
 from ..viewmodels.sources import source_url
+from .background import (
+    Latest,
+    is_served,
+    load_in_background,
+    run_in_background,
+    update_together,
+)
 from .lightcurve import LightcurvePlot
 
 #: Links readable on both themes (the panes render in their own shadow roots).
@@ -53,6 +57,7 @@ class SourceDetailView(Viewer):
     def __init__(self, **params):
         super().__init__(**params)
         m = self.model
+        self._lightcurve_latest = Latest()
         self._flux = pn.widgets.RadioButtonGroup(
             options={v: k for k, v in FLUX_CHOICES.items()}, value=m.flux)
         self._flux.link(m, value="flux", bidirectional=True)
@@ -114,24 +119,41 @@ class SourceDetailView(Viewer):
         m.param.watch(self._on_flux, ["flux"])
 
     # ------------------------------------------------------------------ work
-    async def load(self) -> None:
+    def load(self) -> None:
+        """Blocking: runs on a worker thread (see views/background.py). The page's many
+        panes change in one batch, so none shows before the others (the title before
+        the statistics, say)."""
         try:
-            self.model.apply(await asyncio.to_thread(self.model.fetch))
+            result = self.model.fetch()
+
+            def show() -> None:
+                self.model.apply(result)
+                self._spinner.visible = False
+
+            update_together(show)
         finally:
             self._spinner.visible = False
 
-    async def _reload_lightcurve(self) -> None:
+    def _reload_lightcurve(self) -> None:
+        """Blocking: runs on a worker thread (see views/background.py). Quick flux
+        changes overlap; only the newest one's lightcurve is shown."""
+        mine = self._lightcurve_latest.start()
         self._plot._pane.loading = True
         try:
-            self.model.apply(await asyncio.to_thread(self.model.fetch_lightcurve))
+            result = self.model.fetch_lightcurve()
+            with self._lightcurve_latest.lock:
+                if self._lightcurve_latest.is_current(mine):
+                    update_together(lambda: self.model.apply(result))
         finally:
-            self._plot._pane.loading = False
+            with self._lightcurve_latest.lock:
+                if self._lightcurve_latest.is_current(mine):
+                    self._plot._pane.loading = False
 
     def _on_flux(self, *_events) -> None:
         if self.model.record is None:
             return
-        if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
-            run_on_document(self._reload_lightcurve)
+        if is_served():
+            run_in_background(self._reload_lightcurve)
         else:
             self.model.apply(self.model.fetch_lightcurve())
 
@@ -252,8 +274,8 @@ class SourceDetailView(Viewer):
             "type": rows["type"], "path": rows["path"]})
 
     def __panel__(self):
-        if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
-            pn.state.onload(self.load)
+        if is_served():
+            load_in_background(self.load)
         else:
             self.model.refresh()
             self._spinner.visible = False

@@ -71,11 +71,3 @@ def sync_to_url(model: param.Parameterized, mapping: Mapping[str, str]) -> None:
 
     model.param.watch(drop_cleared, list(mapping))
 
-
-def run_on_document(coroutine_fn) -> None:
-    """Run an async view callback on the session's document, holding its lock (a param
-    watcher may fire on a worker thread or outside the lock)."""
-    doc = pn.state.curdoc
-    if doc is None or doc.session_context is None:
-        raise RuntimeError("run_on_document needs a served session")
-    doc.add_next_tick_callback(coroutine_fn)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import html
 
 import pandas as pd
@@ -10,14 +9,19 @@ import panel as pn
 import param
 from panel.viewable import Viewer
 
-from .source_urlstate import run_on_document
-
 from ..viewmodels.sources import (
     FILTERS,
     SORTS,
     EseCandidatesModel,
     SourceSearchModel,
     source_url,
+)
+from .background import (
+    Latest,
+    is_served,
+    load_in_background,
+    run_in_background,
+    update_together,
 )
 
 SORT_LABELS = {"relevance": "Default (nearest / name / η)", "eta": "η", "v": "V",
@@ -66,7 +70,7 @@ class SourceSearchView(Viewer):
     def __init__(self, **params):
         super().__init__(**params)
         m = self.model
-        self._generation = 0
+        self._latest = Latest()
         self._name = pn.widgets.TextInput.from_param(
             m.param.name_query, label="Name starts with", placeholder="e.g. J0925 or NVSS J09",
             width=220)
@@ -123,21 +127,25 @@ class SourceSearchView(Viewer):
         m.param.watch(self._render, ["rows", "total", "error"])
 
     # ------------------------------------------------------------------ work
-    async def refresh(self) -> None:
-        self._generation += 1
-        mine = self._generation
+    def refresh(self) -> None:
+        """Blocking: runs on a worker thread (see views/background.py). Searches can
+        overlap (typing, paging); only the newest one's result is shown."""
+        mine = self._latest.start()
         self._table.loading = True
         try:
-            result = await asyncio.to_thread(self.model.fetch)
-            if mine == self._generation:  # a newer search supersedes this one
-                self.model.apply(result)
+            result = self.model.fetch()
+            # One batch: the status line must not announce rows the table lacks yet.
+            with self._latest.lock:
+                if self._latest.is_current(mine):  # a newer search supersedes this one
+                    update_together(lambda: self.model.apply(result))
         finally:
-            if mine == self._generation:
-                self._table.loading = False
+            with self._latest.lock:
+                if self._latest.is_current(mine):
+                    self._table.loading = False
 
     def _schedule(self) -> None:
-        if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
-            run_on_document(self.refresh)
+        if is_served():
+            run_in_background(self.refresh)
         else:
             self.model.refresh()
 
@@ -171,8 +179,8 @@ class SourceSearchView(Viewer):
         self._next.disabled = m.page >= m.pages
 
     def __panel__(self):
-        if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
-            pn.state.onload(self.refresh)
+        if is_served():
+            load_in_background(self.refresh)
         else:
             self.model.refresh()
             self._render()
@@ -185,6 +193,7 @@ class EseCandidatesView(Viewer):
     def __init__(self, **params):
         super().__init__(**params)
         m = self.model
+        self._latest = Latest()
         self._status = pn.widgets.RadioButtonGroup.from_param(m.param.status, width=360)
         self._alert = pn.pane.Alert("", alert_type="warning", visible=False,
                                     sizing_mode="stretch_width")
@@ -217,16 +226,24 @@ class EseCandidatesView(Viewer):
                 out[col] = None
         return _blank_missing(out[cols])
 
-    async def refresh(self) -> None:
+    def refresh(self) -> None:
+        """Blocking: runs on a worker thread (see views/background.py); only the newest
+        of overlapping fetches (quick status clicks) is shown."""
+        mine = self._latest.start()
         self._table.loading = True
         try:
-            self.model.apply(await asyncio.to_thread(self.model.fetch))
+            result = self.model.fetch()
+            with self._latest.lock:
+                if self._latest.is_current(mine):
+                    update_together(lambda: self.model.apply(result))
         finally:
-            self._table.loading = False
+            with self._latest.lock:
+                if self._latest.is_current(mine):
+                    self._table.loading = False
 
     def _schedule(self) -> None:
-        if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
-            run_on_document(self.refresh)
+        if is_served():
+            run_in_background(self.refresh)
         else:
             self.model.refresh()
 
@@ -237,8 +254,8 @@ class EseCandidatesView(Viewer):
         self._table.value = self._frame()
 
     def __panel__(self):
-        if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
-            pn.state.onload(self.refresh)
+        if is_served():
+            load_in_background(self.refresh)
         else:
             self.model.refresh()
             self._render()

@@ -6,48 +6,68 @@ updates itself. In a session: a full fetch on load, then every ``CHECK_MS`` a ch
 check of the latest image id that advances the ages ("3 min ago") and fetches again
 when a new image arrived, the database came back, or the figures are older than
 ``FULL_REFRESH_S``. Outside a session (a notebook) the model is fetched once, in place.
+
+The functions here are blocking: Panel runs them on its worker threads (see
+``views/background.py``), so two of them can overlap (a slow load and the first check);
+a per-model lock keeps it to one fetch at a time.
 """
 
 from __future__ import annotations
 
-import asyncio
+import threading
 import weakref
 
 import panel as pn
 
 from ...viewmodels.overview import OverviewModel
+from ..background import is_served, load_in_background, update_together
 
 CHECK_MS = 20_000
 FULL_REFRESH_S = 120.0
 
 _attached: weakref.WeakSet[OverviewModel] = weakref.WeakSet()
+_locks: weakref.WeakKeyDictionary[OverviewModel, threading.Lock] = \
+    weakref.WeakKeyDictionary()
+_locks_guard = threading.Lock()
 
 
 def in_session() -> bool:
-    doc = pn.state.curdoc
-    return doc is not None and doc.session_context is not None
+    return is_served()
 
 
-async def full_refresh(model: OverviewModel) -> None:
-    if model.refreshing:
+def _lock(model: OverviewModel) -> threading.Lock:
+    with _locks_guard:
+        lock = _locks.get(model)
+        if lock is None:
+            lock = _locks[model] = threading.Lock()
+        return lock
+
+
+def full_refresh(model: OverviewModel) -> None:
+    """Fetch and show everything; skipped while another fetch of this model runs."""
+    lock = _lock(model)
+    if not lock.acquire(blocking=False):
         return
-    model.refreshing = True
     try:
-        result = await asyncio.to_thread(model.fetch)
-        with pn.io.hold():
-            model.apply(result)
+        model.refreshing = True
+        try:
+            result = model.fetch()
+            update_together(lambda: model.apply(result))
+        finally:
+            model.refreshing = False
     finally:
-        model.refreshing = False
+        lock.release()
 
 
-async def tick(model: OverviewModel) -> None:
-    if model.refreshing:
+def tick(model: OverviewModel) -> None:
+    """The cheap periodic check; a full refresh when it calls for one."""
+    if _lock(model).locked():  # a fetch is running: it brings everything up to date
         return
-    result = await asyncio.to_thread(model.check)
-    with pn.io.hold():
-        stale = model.needs_refresh(result, FULL_REFRESH_S)
-    if stale:
-        await full_refresh(model)
+    result = model.check()
+    stale = []
+    update_together(lambda: stale.append(model.needs_refresh(result, FULL_REFRESH_S)))
+    if stale and stale[0]:
+        full_refresh(model)
 
 
 def attach(model: OverviewModel) -> None:
@@ -55,13 +75,7 @@ def attach(model: OverviewModel) -> None:
         return
     _attached.add(model)
     if in_session():
-        async def load() -> None:
-            await full_refresh(model)
-
-        async def check() -> None:
-            await tick(model)
-
-        pn.state.onload(load)
-        pn.state.add_periodic_callback(check, period=CHECK_MS)
+        load_in_background(lambda: full_refresh(model))
+        pn.state.add_periodic_callback(lambda: tick(model), period=CHECK_MS)
     elif model.snapshot is None:
         model.refresh()
