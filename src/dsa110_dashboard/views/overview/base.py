@@ -8,7 +8,7 @@ from panel.viewable import Viewer
 
 from ...viewmodels.overview import OverviewModel
 from .refresh import attach
-from .style import card
+from .style import card, html_pane
 
 
 class OverviewCard(Viewer):
@@ -50,3 +50,23 @@ class OverviewCard(Viewer):
     def __panel__(self):
         attach(self.model)
         return self._card
+
+
+class HtmlCard(OverviewCard):
+    """A card whose body is one HTML block made from the model's snapshot."""
+
+    #: Shown until the first snapshot arrives.
+    waiting = "Reading the database…"
+
+    def body(self) -> list:
+        self._html = html_pane()
+        return [self._html]
+
+    def render(self) -> None:
+        snapshot = self.model.snapshot
+        text = (f'<div class="ov-muted">{self.waiting}</div>' if snapshot is None
+                else self.html(snapshot))
+        self.set_html(self._html, text)
+
+    def html(self, snapshot) -> str:
+        raise NotImplementedError

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from ...repositories.stats import Count, GroupedCount
 from ...viewmodels.overview import JOB_STATUS_ORDER, STAGE_ORDER, ordered, utc_text
-from .base import OverviewCard
-from .style import esc, estimated, html_pane, number
+from .base import HtmlCard
+from .style import esc, estimated, number
 
 
 def _stat(label: str, count: Count) -> str:
@@ -31,19 +31,12 @@ def _breakdown(label: str, grouped: GroupedCount, order: tuple[str, ...]) -> str
     return head + rows + note + "</table>"
 
 
-class CountsCard(OverviewCard):
+class CountsCard(HtmlCard):
     title = "Counts"
     flex = "2 1 640px"
+    waiting = "Counting…"
 
-    def body(self) -> list:
-        self._html = html_pane()
-        return [self._html]
-
-    def render(self) -> None:
-        snapshot = self.model.snapshot
-        if snapshot is None:
-            self.set_html(self._html, '<div class="ov-muted">Counting…</div>')
-            return
+    def html(self, snapshot) -> str:
         c = snapshot.counts
         stats = "".join([
             _stat("Measurement sets", c.measurement_sets.total),
@@ -64,6 +57,6 @@ class CountsCard(OverviewCard):
                   + ("All figures exact." if c.all_exact else
                      "Tables too big to count on every visit are estimated "
                      "(marked; hover for the method).") + "</div>")
-        self.set_html(self._html, f'<div class="ov-stats">{stats}</div>'
+        return (f'<div class="ov-stats">{stats}</div>'
                                   f'<div class="ov-row" style="margin-top: 10px">{tables}'
                                   f"</div>{footer}")

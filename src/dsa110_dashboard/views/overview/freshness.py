@@ -4,26 +4,18 @@ from __future__ import annotations
 
 from ...viewmodels.overview import freshness_light, human_age, human_duration, utc_text
 from ...viewmodels.overview import mjd_to_datetime
-from .base import OverviewCard
-from .style import esc, html_pane, light
+from .base import HtmlCard
+from .style import esc, light
 
 RULE = "green < 15 min, amber < 1 h, red otherwise (time since the last image was made)"
 
 
-class FreshnessCard(OverviewCard):
+class FreshnessCard(HtmlCard):
     title = "Freshness"
     flex = "1 1 340px"
     watches = ("snapshot", "error", "now")
 
-    def body(self) -> list:
-        self._html = html_pane()
-        return [self._html]
-
-    def render(self) -> None:
-        snapshot = self.model.snapshot
-        if snapshot is None:
-            self.set_html(self._html, '<div class="ov-muted">Reading the database…</div>')
-            return
+    def html(self, snapshot) -> str:
         f = snapshot.freshness
         age = self.model.seconds_since_latest
         state = freshness_light(age)
@@ -47,4 +39,4 @@ class FreshnessCard(OverviewCard):
             "</div>"
             f'<div class="ov-small ov-muted" style="margin-top: 6px">Lights: {esc(RULE)}.'
             f" Checked {esc(utc_text(self.model.now, seconds=True))}.</div>")
-        self.set_html(self._html, text)
+        return text

@@ -5,8 +5,8 @@ from __future__ import annotations
 from ...repositories.images import MJD_FROM_CREATED_AT
 from ...repositories.qa import MEASURED, image_warnings
 from ...viewmodels.overview import mjd_to_datetime, utc_text
-from .base import OverviewCard
-from .style import GRADE_LIGHT, esc, html_pane, light
+from .base import HtmlCard
+from .style import GRADE_LIGHT, esc, light
 
 THUMBNAIL_URL = "/api/v1/images/{id}/thumbnail.png"
 DETAIL_URL = "/images/{id}"
@@ -17,24 +17,14 @@ def thumbnail_url(image_id: int) -> str:
     return THUMBNAIL_URL.format(id=int(image_id))
 
 
-class LatestImageCard(OverviewCard):
+class LatestImageCard(HtmlCard):
     title = "Latest image"
     flex = "1 1 500px"
 
-    def body(self) -> list:
-        self._html = html_pane()
-        return [self._html]
-
-    def render(self) -> None:
-        snapshot = self.model.snapshot
-        if snapshot is None:
-            self.set_html(self._html, '<div class="ov-muted">Reading the database…</div>')
-            return
+    def html(self, snapshot) -> str:
         image = snapshot.latest
         if image is None:
-            self.set_html(self._html, '<div class="ov-muted">No images in the database yet.'
-                                      "</div>")
-            return
+            return '<div class="ov-muted">No images in the database yet.</div>'
         grade, kind = self.model.latest_grade()
         kind_text = ("measured (image QA)" if kind == MEASURED
                      else "derived from dynamic range (no QA row)")
@@ -72,4 +62,4 @@ class LatestImageCard(OverviewCard):
             "</div>"
             f"{warn_html}"
             "</div></div>")
-        self.set_html(self._html, text)
+        return text

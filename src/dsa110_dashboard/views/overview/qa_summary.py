@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ...repositories.qa import MEASURED
-from .base import OverviewCard
-from .style import GRADE_LIGHT, dot, esc, html_pane
+from .base import HtmlCard
+from .style import GRADE_LIGHT, dot, esc
 
 KIND_TEXT = {
     MEASURED: ("Measured", "image_qa.overall_quality, written by the pipeline's QA step"),
@@ -15,23 +15,15 @@ KIND_TEXT = {
 }
 
 
-class QASummaryCard(OverviewCard):
+class QASummaryCard(HtmlCard):
     title = "Image QA"
     flex = "1 1 520px"
 
-    def body(self) -> list:
-        self._html = html_pane()
-        return [self._html]
-
-    def render(self) -> None:
-        if self.model.snapshot is None:
-            self.set_html(self._html, '<div class="ov-muted">Reading the database…</div>')
-            return
+    def html(self, snapshot) -> str:
         table = self.model.grade_table()
         window = esc(self.model.window_text())
         if not table:
-            self.set_html(self._html, f'<div class="ov-muted">No images in {window}.</div>')
-            return
+            return f'<div class="ov-muted">No images in {window}.</div>'
         grades = list(table[0][1])
         for _, row, _ in table[1:]:
             grades += [g for g in row if g not in grades]
@@ -47,10 +39,10 @@ class QASummaryCard(OverviewCard):
                         f'<td class="num">{total:,}</td></tr>')
         notes = "".join(f"<li><b>{esc(KIND_TEXT.get(k, (k, k))[0])}</b>: "
                         f"{esc(KIND_TEXT.get(k, (k, k))[1])}</li>" for k, _, _ in table)
-        self.set_html(self._html, (
+        return (
             f'<div class="ov-small ov-muted">Images made in {window}; one grade each '
             "(an image's latest QA row when it has one).</div>"
             f'<table class="ov-table ov-qa"><tr><th>Kind of grade</th>{head}'
             f'<th class="num">total</th></tr>{"".join(rows)}</table>'
             f'<ul class="ov-small ov-muted" style="margin: 6px 0 0 0; padding-left: 1.2em">'
-            f"{notes}</ul>"))
+            f"{notes}</ul>")
