@@ -46,6 +46,7 @@ from ..repositories.qa import (
 from ..repositories.records import UNIX_EPOCH_MJD, SECONDS_PER_DAY
 from ..settings import Settings
 from .image_raster import ImageRaster
+from .values import finite_or_none
 
 ORIGIN_DB = "database"
 ORIGIN_HEADER = "from FITS header"
@@ -115,14 +116,6 @@ def unix_to_iso(unix: float | None) -> str | None:
     return dt.datetime.fromtimestamp(unix, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _num(value) -> float | None:
-    if value is None:
-        return None
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
 
 
 def _pick(*candidates: tuple[Any, str]) -> tuple[Any, str | None]:
@@ -138,13 +131,13 @@ def build_metadata(image: ImageRecord, summary: HeaderSummary | None,
     s = summary
     out: dict[str, Metadatum] = {}
 
-    noise, noise_origin = _pick((_num(image.noise_jy), ORIGIN_DB),
+    noise, noise_origin = _pick((finite_or_none(image.noise_jy), ORIGIN_DB),
                                 (raster.robust_rms() if raster else None, ORIGIN_PIXELS))
     out["noise"] = Metadatum("Noise (RMS)", noise,
                              f"{noise * 1e3:.3f} mJy/beam" if noise is not None else "unknown",
                              noise_origin)
 
-    dr, dr_origin = _num(image.dynamic_range), ORIGIN_DB
+    dr, dr_origin = finite_or_none(image.dynamic_range), ORIGIN_DB
     if dr is None and raster is not None and noise:
         peak = raster.peak()
         dr, dr_origin = (peak / noise, ORIGIN_PIXELS) if peak else (None, None)
@@ -153,8 +146,8 @@ def build_metadata(image: ImageRecord, summary: HeaderSummary | None,
     out["dynamic_range"] = Metadatum("Dynamic range", dr,
                                      f"{dr:,.0f}" if dr is not None else "unknown", dr_origin)
 
-    bmaj, bmin, bpa = (_num(image.beam_major_arcsec), _num(image.beam_minor_arcsec),
-                       _num(image.beam_pa_deg))
+    bmaj, bmin, bpa = (finite_or_none(image.beam_major_arcsec), finite_or_none(image.beam_minor_arcsec),
+                       finite_or_none(image.beam_pa_deg))
     beam_origin = ORIGIN_DB
     if bmaj is None or bmin is None:
         if s is not None and s.bmaj_arcsec and s.bmin_arcsec:
@@ -166,7 +159,7 @@ def build_metadata(image: ImageRecord, summary: HeaderSummary | None,
                  if bmaj is not None else "unknown")
     out["beam"] = Metadatum("Restoring beam", (bmaj, bmin, bpa), beam_text, beam_origin)
 
-    ra, dec = _num(image.center_ra_deg), _num(image.center_dec_deg)
+    ra, dec = finite_or_none(image.center_ra_deg), finite_or_none(image.center_dec_deg)
     centre_origin = ORIGIN_DB
     if ra is None or dec is None:
         if s is not None and s.ra_deg is not None and s.dec_deg is not None:
@@ -189,12 +182,12 @@ def build_metadata(image: ImageRecord, summary: HeaderSummary | None,
     out["size"] = Metadatum("Size (pixels)", (nx, ny),
                             f"{nx} × {ny}" if nx else "unknown", size_origin)
 
-    cell, cell_origin = _pick((_num(image.cellsize_arcsec), ORIGIN_DB),
+    cell, cell_origin = _pick((finite_or_none(image.cellsize_arcsec), ORIGIN_DB),
                               (s.pixel_scale_arcsec if s else None, ORIGIN_HEADER))
     out["cell"] = Metadatum("Pixel scale", cell,
                             f"{cell:.3f}″" if cell is not None else "unknown", cell_origin)
 
-    freq, freq_origin = _pick((_num(image.freq_ghz), ORIGIN_DB),
+    freq, freq_origin = _pick((finite_or_none(image.freq_ghz), ORIGIN_DB),
                               (s.freq_ghz if s else None, ORIGIN_HEADER))
     out["frequency"] = Metadatum("Frequency", freq,
                                  f"{freq:.4f} GHz" if freq is not None else "unknown",

@@ -12,7 +12,6 @@ flagged the row ``image_qa_poor``.
 
 from __future__ import annotations
 
-import math
 import time
 import urllib.parse
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from ..errors import DashboardError, InvalidInputError, NotFoundError
 from ..repositories.sources import LIGHTCURVE_COLUMNS, SourceRecord, SourceRepository
 from ..science.variability import lightcurve_stats
 from .sources import source_url
+from .values import finite_or_none
 
 FLUX_CHOICES = {"best": "Best (normalised, else raw, else peak)",
                 "normalized": "Normalised", "raw": "Raw (flux_jy)", "peak": "Peak (Jy/beam)"}
@@ -200,7 +200,7 @@ class SourceDetailModel(param.Parameterized):
                 live = live * 1000.0
             pipeline = getattr(rec, stored, None) if (rec is not None and stored) else None
             rows.append({"statistic": label, "unit": unit,
-                         "live": _num(live), "pipeline": _num(pipeline)})
+                         "live": finite_or_none(live), "pipeline": finite_or_none(pipeline)})
         return pd.DataFrame(rows)
 
     # -------------------------------------------------------------- selection
@@ -252,11 +252,3 @@ class SourceDetailModel(param.Parameterized):
         return source_url(self.source_id)
 
 
-def _num(value) -> float | None:
-    if value is None:
-        return None
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None

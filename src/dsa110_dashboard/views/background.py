@@ -116,3 +116,19 @@ class Latest:
     def is_current(self, token: int) -> bool:
         with self.lock:
             return token == self._generation
+
+    def fetch_and_show(self, model, busy) -> None:
+        """Blocking: ``model.fetch()``, then ``model.apply(result)`` in one message unless
+        a newer fetch started meanwhile; ``busy`` (a Panel object) shows the loading
+        indicator until the newest fetch is done."""
+        mine = self.start()
+        busy.loading = True
+        try:
+            result = model.fetch()
+            with self.lock:
+                if self.is_current(mine):
+                    update_together(lambda: model.apply(result))
+        finally:
+            with self.lock:
+                if self.is_current(mine):
+                    busy.loading = False

@@ -21,7 +21,6 @@ from .background import (
     is_served,
     load_in_background,
     run_in_background,
-    update_together,
 )
 
 SORT_LABELS = {"relevance": "Default (nearest / name / η)", "eta": "η", "v": "V",
@@ -130,24 +129,11 @@ class SourceSearchView(Viewer):
     def refresh(self) -> None:
         """Blocking: runs on a worker thread (see views/background.py). Searches can
         overlap (typing, paging); only the newest one's result is shown."""
-        mine = self._latest.start()
-        self._table.loading = True
-        try:
-            result = self.model.fetch()
-            # One batch: the status line must not announce rows the table lacks yet.
-            with self._latest.lock:
-                if self._latest.is_current(mine):  # a newer search supersedes this one
-                    update_together(lambda: self.model.apply(result))
-        finally:
-            with self._latest.lock:
-                if self._latest.is_current(mine):
-                    self._table.loading = False
+        # One message: the status line must not announce rows the table lacks yet.
+        self._latest.fetch_and_show(self.model, busy=self._table)
 
     def _schedule(self) -> None:
-        if is_served():
-            run_in_background(self.refresh)
-        else:
-            self.model.refresh()
+        run_in_background(self.refresh)
 
     def _on_query(self, *_events) -> None:
         if self.model.page != 1:
@@ -229,23 +215,10 @@ class EseCandidatesView(Viewer):
     def refresh(self) -> None:
         """Blocking: runs on a worker thread (see views/background.py); only the newest
         of overlapping fetches (quick status clicks) is shown."""
-        mine = self._latest.start()
-        self._table.loading = True
-        try:
-            result = self.model.fetch()
-            with self._latest.lock:
-                if self._latest.is_current(mine):
-                    update_together(lambda: self.model.apply(result))
-        finally:
-            with self._latest.lock:
-                if self._latest.is_current(mine):
-                    self._table.loading = False
+        self._latest.fetch_and_show(self.model, busy=self._table)
 
     def _schedule(self) -> None:
-        if is_served():
-            run_in_background(self.refresh)
-        else:
-            self.model.refresh()
+        run_in_background(self.refresh)
 
     def _render(self, *_events) -> None:
         m = self.model
