@@ -77,6 +77,8 @@ def test_sources_views(demo):
     assert search.total > 0
     eta_v = EtaVModel(demo)
     render(EtaVView(model=eta_v))
+    assert len(eta_v.points) > 0
+    assert eta_v.v_note == "", "the demo fills dash_variability, so V is ours"
 
 
 def test_source_detail(demo):

@@ -209,3 +209,19 @@ def test_log_points_counts_what_log_axes_cannot_show():
                           "mean_flux_mjy": [1.0] * 4, "ese_status": [None] * 4})
     points, bad = log_points(frame)
     assert list(points["source_id"]) == ["a"] and bad == 3
+
+
+def test_eta_v_says_where_v_comes_from(db):
+    from dsa110_dashboard.db import migrate
+    from dsa110_dashboard.viewmodels.eta_v import EtaVModel
+    from factories import insert
+
+    with db.transaction() as conn:
+        insert(conn, "variability_stats", std_flux_mjy=5.0, eta_metric=2.0)
+    model = EtaVModel(db)
+    model.refresh()
+    assert "std/mean" in model.v_note and "dsa110-dash variability" in model.v_note
+    migrate.downgrade(db, "0002_dashboard_indexes")
+    db.refresh_catalog()
+    model.refresh()
+    assert "std/mean" in model.v_note, "a database without our table says so too"

@@ -64,6 +64,7 @@ class EtaVModel(param.Parameterized):
     n_total = param.Integer(default=0)
     error = param.String(default=None, allow_None=True)
     loaded = param.Boolean(default=False)
+    v_note = param.String(default="", doc="Where V comes from, when not from our table.")
 
     QUERY = ("eta_threshold", "v_threshold", "k", "selected")
 
@@ -85,7 +86,7 @@ class EtaVModel(param.Parameterized):
             return
         points, bad = log_points(result)
         self.param.update(points=points, n_unplottable=bad, n_total=len(result),
-                          error=None, loaded=True)
+                          error=None, loaded=True, v_note=v_origin_note(result))
 
     def refresh(self) -> None:
         self.apply(self.fetch())
@@ -148,3 +149,14 @@ def _round(value: float) -> float:
     if value <= 0 or not math.isfinite(value):
         return value
     return float(f"{value:.3g}")
+
+
+def v_origin_note(points: pd.DataFrame) -> str:
+    """Empty when V comes from our dash_variability table (it carries the two-epoch
+    statistics too); otherwise the fallback, and how an operator gets the real thing."""
+    ours = "vs_max" in points and points["vs_max"].notna().any()
+    if ours or points.empty:
+        return ""
+    return ("V here is std/mean of the pipeline's stored statistics: this database has no "
+            "dashboard variability statistics yet (an operator runs `dsa110-dash db "
+            "upgrade` and `dsa110-dash variability`).")

@@ -245,7 +245,8 @@ class EtaVView(Viewer):
         self._summary.object = (
             f"**{n_cand:,} candidates** (η ≥ {m.eta_threshold:g} and V ≥ {m.v_threshold:g}) "
             f"of {len(m.points):,} sources plotted.{hidden} Click a red point to open it; "
-            "double-click to move both thresholds there.")
+            "double-click to move both thresholds there."
+            + (f" *{m.v_note}*" if m.v_note else ""))
         row = m.selected_row()
         if row is None:
             self._card.object = ""
