@@ -71,6 +71,7 @@ class LightcurvePlot(Viewer):
 
     def __init__(self, **params):
         super().__init__(**params)
+        self._cached: tuple | None = None
         m = self.model
         stream = hv.streams.Params(m, ["lightcurve", "time_axis", "exclude_qa", "excluded",
                                        "epoch", "flux"])
@@ -90,8 +91,14 @@ class LightcurvePlot(Viewer):
                                        height=HEIGHT, linked_axes=False)
 
     def _frame(self) -> pd.DataFrame:
+        """The plot's table, built once per change and shared by every layer."""
         m = self.model
-        return plot_frame(m) if not m.lightcurve.empty else plot_frame_empty()
+        key = (m.time_axis, m.exclude_qa, m.excluded)
+        if (self._cached is None or self._cached[0] is not m.lightcurve
+                or self._cached[1] != key):
+            frame = plot_frame(m) if not m.lightcurve.empty else plot_frame_empty()
+            self._cached = (m.lightcurve, key, frame)
+        return self._cached[2]
 
     def _common(self) -> dict:
         m = self.model
