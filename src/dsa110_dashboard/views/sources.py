@@ -43,10 +43,9 @@ def link(source_id: str) -> str:
             f"{html.escape(source_id)}</a>")
 
 
-def table_frame(rows: pd.DataFrame, cone: bool) -> pd.DataFrame:
-    cols = ["source", "ra_deg", "dec_deg", *(["sep_arcsec"] if cone else []),
-            "nvss_flux_mjy", "n_epochs", "mean_flux_mjy", "eta_metric", "v", "chi2_nu",
-            "sigma_deviation", "last_mjd", "ese_status"]
+def linked_frame(rows: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+    """``cols`` of ``rows`` for a table: ``source`` as a link to the source page, a
+    column the rows lack as empty, missing values blank."""
     if rows.empty:
         return pd.DataFrame(columns=cols)
     out = rows.copy()
@@ -55,6 +54,13 @@ def table_frame(rows: pd.DataFrame, cone: bool) -> pd.DataFrame:
         if col not in out:
             out[col] = None
     return _blank_missing(out[cols])
+
+
+def table_frame(rows: pd.DataFrame, cone: bool) -> pd.DataFrame:
+    return linked_frame(rows, [
+        "source", "ra_deg", "dec_deg", *(["sep_arcsec"] if cone else []), "nvss_flux_mjy",
+        "n_epochs", "mean_flux_mjy", "eta_metric", "v", "chi2_nu", "sigma_deviation",
+        "last_mjd", "ese_status"])
 
 
 def _blank_missing(frame: pd.DataFrame) -> pd.DataFrame:
@@ -200,17 +206,9 @@ class EseCandidatesView(Viewer):
                                  self._alert, self._table, sizing_mode="stretch_width")
 
     def _frame(self) -> pd.DataFrame:
-        rows = self.model.rows
-        cols = ["source", "status", "significance", "flag_type", "flagged_at", "eta_metric",
-                "v", "sigma_deviation", "notes"]
-        if rows.empty:
-            return pd.DataFrame(columns=cols)
-        out = rows.copy()
-        out["source"] = [link(s) for s in out["source_id"]]
-        for col in cols:
-            if col not in out:
-                out[col] = None
-        return _blank_missing(out[cols])
+        return linked_frame(self.model.rows, [
+            "source", "status", "significance", "flag_type", "flagged_at", "eta_metric",
+            "v", "sigma_deviation", "notes"])
 
     def refresh(self) -> None:
         """Blocking: runs on a worker thread (see views/background.py); only the newest

@@ -70,3 +70,38 @@ class HtmlCard(OverviewCard):
 
     def html(self, snapshot) -> str:
         raise NotImplementedError
+
+
+class PlotCard(OverviewCard):
+    """A card with one plot and a note under it, redrawn only when its data changed.
+
+    The plot is built at the first data, not before: an empty figure in the first
+    render delays the page, and streaming data into it (a Pipe) measured no faster.
+    """
+
+    plot_height = 340
+
+    def body(self) -> list:
+        self._plot = pn.pane.HoloViews(None, sizing_mode="stretch_width",
+                                       height=self.plot_height)
+        self._note = pn.pane.Markdown("", sizing_mode="stretch_width", margin=(0, 10))
+        self._shown = None
+        return [self._plot, self._note]
+
+    def render(self) -> None:
+        snapshot = self.model.snapshot
+        if snapshot is None:
+            return
+        key = self.data_key(snapshot)
+        if key == self._shown:
+            return
+        self._shown = key
+        self._plot.object, self._note.object = self.draw(snapshot)
+
+    def data_key(self, snapshot) -> object:
+        """What the plot shows; an unchanged key skips the redraw."""
+        raise NotImplementedError
+
+    def draw(self, snapshot) -> tuple[object, str]:
+        """The plot and its note."""
+        raise NotImplementedError

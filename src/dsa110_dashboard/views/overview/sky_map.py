@@ -5,10 +5,9 @@ from __future__ import annotations
 import holoviews as hv
 import holoviews.plotting.bokeh  # noqa: F401 - registers the backend for .opts()
 import pandas as pd
-import panel as pn
 
 from ...viewmodels.overview import mjd_to_datetime
-from .base import OverviewCard
+from .base import PlotCard
 
 
 def sky_plot(centres: pd.DataFrame) -> hv.Points:
@@ -27,30 +26,21 @@ def sky_plot(centres: pd.DataFrame) -> hv.Points:
         fontsize={"labels": "11pt", "xticks": "10pt", "yticks": "10pt"})
 
 
-class SkyMapCard(OverviewCard):
+class SkyMapCard(PlotCard):
     title = "Sky coverage"
     flex = "2 1 640px"
+    plot_height = 350
 
-    def body(self) -> list:
-        self._plot = pn.pane.HoloViews(None, sizing_mode="stretch_width", height=350)
-        self._note = pn.pane.Markdown("", sizing_mode="stretch_width", margin=(0, 10))
-        return [self._plot, self._note]
+    def data_key(self, snapshot) -> object:
+        centres = snapshot.centres
+        return len(centres), int(centres["id"].iloc[0]) if len(centres) else None
 
-    def render(self) -> None:
-        s = self.model.snapshot
-        if s is None:
-            return
-        centres = s.centres
-        key = (len(centres), int(centres["id"].iloc[0]) if len(centres) else None)
-        if getattr(self, "_shown", None) == key:
-            return
-        self._shown = key
-        self._plot.object = sky_plot(centres)
-        if len(centres):
-            first = mjd_to_datetime(float(centres["mjd"].min())).strftime("%Y-%m-%d")
-            last = mjd_to_datetime(float(centres["mjd"].max())).strftime("%Y-%m-%d")
-            self._note.object = (f"Centres of the newest {len(centres):,} images with a "
-                                 f"recorded centre ({first} to {last}); RA increases to "
-                                 "the left.")
-        else:
-            self._note.object = "No image has a recorded centre yet."
+    def draw(self, snapshot) -> tuple[object, str]:
+        centres = snapshot.centres
+        if not len(centres):
+            return sky_plot(centres), "No image has a recorded centre yet."
+        first = mjd_to_datetime(float(centres["mjd"].min())).strftime("%Y-%m-%d")
+        last = mjd_to_datetime(float(centres["mjd"].max())).strftime("%Y-%m-%d")
+        return sky_plot(centres), (f"Centres of the newest {len(centres):,} images with a "
+                                   f"recorded centre ({first} to {last}); RA increases to "
+                                   "the left.")

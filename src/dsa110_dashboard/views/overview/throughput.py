@@ -6,10 +6,9 @@ from __future__ import annotations
 import holoviews as hv
 import holoviews.plotting.bokeh  # noqa: F401 - registers the backend for .opts()
 import pandas as pd
-import panel as pn
 
 from ...viewmodels.overview import utc_text
-from .base import OverviewCard
+from .base import PlotCard
 
 #: One ~5-minute observation every ~4.3 minutes: ~14 images an hour.
 EXPECTED_PER_HOUR = 60 / 4.3
@@ -32,25 +31,16 @@ def throughput_plot(per_hour: pd.DataFrame, title: str) -> hv.Overlay:
         fontsize={"title": "12pt", "labels": "11pt", "xticks": "10pt", "yticks": "10pt"})
 
 
-class ThroughputCard(OverviewCard):
+class ThroughputCard(PlotCard):
     title = "Images per hour"
     flex = "2 1 560px"
+    plot_height = 330
 
-    def body(self) -> list:
-        # Built at the first data, not before: an empty figure in the first render
-        # delays the page, and streaming data into it (a Pipe) measured no faster.
-        self._plot = pn.pane.HoloViews(None, sizing_mode="stretch_width", height=330)
-        self._note = pn.pane.Markdown("", sizing_mode="stretch_width", margin=(0, 10))
-        return [self._plot, self._note]
+    def data_key(self, snapshot) -> object:
+        return snapshot.window_end, tuple(snapshot.per_hour["images"])
 
-    def render(self) -> None:
-        s = self.model.snapshot
-        if s is None:
-            return
-        key = (s.window_end, tuple(s.per_hour["images"]))
-        if getattr(self, "_shown", None) == key:
-            return
-        self._shown = key
+    def draw(self, snapshot) -> tuple[object, str]:
+        s = snapshot
         if s.window_is_live:
             title = "Images per hour, last 24 h"
             note = ""
@@ -59,7 +49,6 @@ class ThroughputCard(OverviewCard):
             note = ("**No images in the real last 24 hours**: the plot shows the 24 hours "
                     "before the latest image instead.")
         total = int(s.per_hour["images"].sum())
-        self._plot.object = throughput_plot(s.per_hour, title)
-        self._note.object = (f"{total:,} images in the window; dashed line: the expected "
-                             f"~{EXPECTED_PER_HOUR:.0f} per hour (one every ~4.3 min). "
-                             + note)
+        return throughput_plot(s.per_hour, title), (
+            f"{total:,} images in the window; dashed line: the expected "
+            f"~{EXPECTED_PER_HOUR:.0f} per hour (one every ~4.3 min). " + note)
