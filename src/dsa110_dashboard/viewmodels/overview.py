@@ -342,24 +342,18 @@ class OverviewModel(param.Parameterized):
             "no images yet" if age is None else f"last image {human_age(age)}",
             "green < 15 min, amber < 1 h, else red"))
         where = "last 24 h" if s is None or s.window_is_live else "24 h before latest image"
-        if s is not None and s.jobs_in_window:
-            fraction = s.failed_jobs_in_window / s.jobs_in_window
-            lights.append(Light(
-                "Failed jobs", fraction_light(fraction, FAILED_JOBS_GREEN, FAILED_JOBS_AMBER),
-                f"{s.failed_jobs_in_window} of {s.jobs_in_window} ({fraction:.0%}), {where}",
-                "green < 5 %, amber < 20 %, else red"))
-        else:
-            lights.append(Light("Failed jobs", UNKNOWN, f"no jobs, {where}",
-                                "green < 5 %, amber < 20 %, else red"))
         graded = sum(sum(by.values()) for by in (s.grades.values() if s else []))
-        if graded:
-            poor = sum(by.get("poor", 0) for by in s.grades.values())
-            fraction = poor / graded
-            lights.append(Light(
-                "Poor images", fraction_light(fraction, POOR_IMAGES_GREEN, POOR_IMAGES_AMBER),
-                f"{poor} of {graded} ({fraction:.0%}), {where}",
-                "green < 5 %, amber < 20 %, else red"))
-        else:
-            lights.append(Light("Poor images", UNKNOWN, f"no images, {where}",
-                                "green < 5 %, amber < 20 %, else red"))
+        poor = sum(by.get("poor", 0) for by in s.grades.values()) if graded else 0
+        for name, bad, total, green, amber, empty in (
+                ("Failed jobs", s.failed_jobs_in_window if s else 0,
+                 s.jobs_in_window if s else 0, FAILED_JOBS_GREEN, FAILED_JOBS_AMBER, "no jobs"),
+                ("Poor images", poor, graded, POOR_IMAGES_GREEN, POOR_IMAGES_AMBER,
+                 "no images")):
+            rule = f"green < {green:.0%}, amber < {amber:.0%}, else red".replace("%", " %")
+            if total:
+                fraction = bad / total
+                lights.append(Light(name, fraction_light(fraction, green, amber),
+                                    f"{bad} of {total} ({fraction:.0%}), {where}", rule))
+            else:
+                lights.append(Light(name, UNKNOWN, f"{empty}, {where}", rule))
         return worst([light.state for light in lights]), lights
