@@ -141,47 +141,42 @@ def provenance_html(data: DetailData) -> str:
         f"<div class='dsa-note'>Jobs of this MS: <a href='{e(jobs_url(im.ms_path))}'>"
         "/jobs?ms=…</a> (the jobs page is not built yet; the link is its future URL).</div>")
 
-    parts.append("<h4 class='dsa-h'>Calibration tables active at its MJD "
-                 "(apply order)</h4>")
-    tables = p.calibration_tables if p else ()
-    if tables:
-        head = ("<tr><th>#</th><th>Type</th><th>Set</th><th>Valid (MJD)</th><th>Status</th>"
-                "<th>Path</th></tr>")
-        body = "".join(
-            f"<tr><td>{e(t.order_index)}</td><td>{e(t.table_type)}</td><td>{e(t.set_name)}</td>"
-            f"<td>{_f(t.valid_start_mjd, '.3f')} – {_f(t.valid_end_mjd, '.3f')}</td>"
-            f"<td>{status_badge(t.status)}</td><td><code>{e(t.path)}</code></td></tr>"
-            for t in tables)
-        parts.append(f"<table class='dsa-list'>{head}{body}</table>")
-    else:
-        parts.append("<div class='dsa-note'>No active calibration table covers this "
-                     "image's MJD.</div>")
-
-    parts.append("<h4 class='dsa-h'>Calibration applied to the MS</h4>")
-    applied = p.calibration_applied if p else ()
-    if applied:
-        head = "<tr><th>Applied (UTC)</th><th>Table</th><th>OK</th><th>Error</th></tr>"
-        body = "".join(
-            f"<tr><td>{e(unix_to_iso(a.applied_at))}</td><td><code>{e(a.caltable_path)}"
-            f"</code></td><td>{'yes' if a.success else 'no' if a.success is not None else '—'}"
-            f"</td><td>{e(a.error_message or '')}</td></tr>" for a in applied)
-        parts.append(f"<table class='dsa-list'>{head}{body}</table>")
-    else:
-        parts.append("<div class='dsa-note'>No calibration_applied rows for this MS.</div>")
-
-    parts.append("<h4 class='dsa-h'>Jobs that processed the MS (newest first)</h4>")
-    jobs = p.jobs if p else ()
-    if jobs:
-        head = ("<tr><th>Id</th><th>Type</th><th>Status</th><th>Created (UTC)</th>"
-                "<th>Finished (UTC)</th></tr>")
-        body = "".join(
-            f"<tr><td>{e(j.id)}</td><td>{e(j.type)}</td><td>{status_badge(j.status)}</td>"
-            f"<td>{e(unix_to_iso(j.created_at) or '—')}</td>"
-            f"<td>{e(unix_to_iso(j.finished_at) or '—')}</td></tr>" for j in jobs)
-        parts.append(f"<table class='dsa-list'>{head}{body}</table>")
-    else:
-        parts.append("<div class='dsa-note'>No job rows for this MS.</div>")
+    applied_ok = {True: "yes", False: "no", None: "—"}
+    parts += [
+        _list_section(
+            "Calibration tables active at its MJD (apply order)",
+            ("#", "Type", "Set", "Valid (MJD)", "Status", "Path"),
+            [(e(t.order_index), e(t.table_type), e(t.set_name),
+              f"{_f(t.valid_start_mjd, '.3f')} – {_f(t.valid_end_mjd, '.3f')}",
+              status_badge(t.status), f"<code>{e(t.path)}</code>")
+             for t in (p.calibration_tables if p else ())],
+            "No active calibration table covers this image's MJD."),
+        _list_section(
+            "Calibration applied to the MS", ("Applied (UTC)", "Table", "OK", "Error"),
+            [(e(unix_to_iso(a.applied_at)), f"<code>{e(a.caltable_path)}</code>",
+              applied_ok[None if a.success is None else bool(a.success)],
+              e(a.error_message or "")) for a in (p.calibration_applied if p else ())],
+            "No calibration_applied rows for this MS."),
+        _list_section(
+            "Jobs that processed the MS (newest first)",
+            ("Id", "Type", "Status", "Created (UTC)", "Finished (UTC)"),
+            [(e(j.id), e(j.type), status_badge(j.status), e(unix_to_iso(j.created_at) or "—"),
+              e(unix_to_iso(j.finished_at) or "—")) for j in (p.jobs if p else ())],
+            "No job rows for this MS."),
+    ]
     return "".join(parts)
+
+
+def _list_section(title: str, columns: tuple[str, ...], rows: list[tuple[str, ...]],
+                  empty: str) -> str:
+    """A heading, then a table of ``rows`` (cells already HTML), or ``empty``."""
+    html_ = f"<h4 class='dsa-h'>{e(title)}</h4>"
+    if not rows:
+        return html_ + f"<div class='dsa-note'>{e(empty)}</div>"
+    head = "".join(f"<th>{e(c)}</th>" for c in columns)
+    body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>"
+                   for row in rows)
+    return html_ + f"<table class='dsa-list'><tr>{head}</tr>{body}</table>"
 
 
 def header_html(data: DetailData) -> str:
