@@ -62,6 +62,9 @@ def routes(ctx: AppContext) -> dict[str, Callable[[], pn.viewable.Viewable]]:
         def make_page() -> pn.viewable.Viewable:
             if session_theme() == "dark":
                 pn.config.theme = "dark"  # session-local: set before views are built
+                # Plain Bokeh figures take the document's theme when they join it
+                # (HoloViews plots theme themselves).
+                pn.state.curdoc.theme = pn.theme.DarkTheme.param.bokeh_theme.default
             return page_shell(ctx, nav, page.nav or page.path, page.module.page(ctx))
 
         make_page.__name__ = f"{page.module.__name__.rsplit('.', 1)[-1]}_page"

@@ -11,6 +11,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from ..db.engine import Database
+from .paging import frame_from
 
 COLUMNS = ("id", "source_id", "ra_deg", "dec_deg", "flux_jy", "flux_err_jy", "flux_column",
            "snr", "nvss_flux_mjy", "quality_flag")
@@ -46,7 +47,7 @@ class ImageSourceRepository:
                 .order_by(flux.desc().nulls_last(), p["id"]).limit(limit))
         with self.db.connect() as conn:
             result = conn.execute(stmt)
-            frame = pd.DataFrame(result.fetchall(), columns=list(COLUMNS))
+            frame = frame_from(result, COLUMNS)
         for column in ("ra_deg", "dec_deg", "flux_jy", "flux_err_jy", "snr", "nvss_flux_mjy"):
             frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
         return frame

@@ -22,13 +22,12 @@ from ..errors import NotFoundError
 from .calibration import CalibrationAppliedRecord, CalibrationRepository, CalTableRecord
 from .jobs import JobRecord, JobRepository
 from .measurement_sets import MeasurementSetRecord, MeasurementSetRepository
-from .paging import Page, PageRequest, order_by
+from .paging import Page, PageRequest, frame_from, order_by
 from .records import (
     SECONDS_PER_DAY,
     UNIX_EPOCH_MJD,
     as_bool,
     empty_frame,
-    frame_from,
     in_values,
     like_contains,
     mjd_to_unix,

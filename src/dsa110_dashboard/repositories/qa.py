@@ -16,7 +16,8 @@ import sqlalchemy as sa
 
 from ..db.engine import Database
 from .calibration import problematic_spws
-from .records import empty_frame, frame_from, json_or_none, record_from
+from .paging import frame_from
+from .records import empty_frame, json_or_none, record_from
 
 GRADES = ("excellent", "good", "marginal", "poor", "unknown")
 MEASURED = "measured"

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import fields
 from pathlib import PurePosixPath
 from typing import Any, TypeVar
 
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.engine import Result
 
 from ..db.catalog import TableView
 from .paging import Page, PageRequest
@@ -69,10 +68,6 @@ def like_contains(column: sa.ColumnElement, needle: str) -> sa.ColumnElement:
     escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     # ILIKE on PostgreSQL, lower() LIKE lower() on SQLite.
     return column.ilike(f"%{escaped}%", escape="\\")
-
-
-def frame_from(result: Result, columns: Sequence[str] | None = None) -> pd.DataFrame:
-    return pd.DataFrame(result.fetchall(), columns=list(columns or result.keys()))
 
 
 def empty_frame(columns: Iterable[str]) -> pd.DataFrame:

@@ -29,7 +29,7 @@ import sqlalchemy as sa
 
 from ..db.engine import Database
 from ..errors import InvalidInputError, NotFoundError
-from .paging import Page, PageRequest, fetch_page, order_by
+from .paging import Page, PageRequest, fetch_page, frame_from, order_by
 
 FluxChoice = Literal["best", "normalized", "raw", "peak"]
 
@@ -359,7 +359,7 @@ class SourceRepository:
 
     def _cone_numpy(self, conn, records, ra, dec, radius, request, descending):
         result = conn.execute(records)
-        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        frame = frame_from(result)
         if frame.empty:
             frame["sep_arcsec"] = pd.Series(dtype=float)
             return Page(frame, 0, request.offset, request.limit)
@@ -458,7 +458,7 @@ class SourceRepository:
                                     + ", ".join(sorted([*allowed, "sep_arcsec"])),
                                     parameter="sort")
         result = conn.execute(stmt)
-        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        frame = frame_from(result)
         sep = separation_deg(frame["ra_deg"], frame["dec_deg"], cone[0], cone[1]) \
             if len(frame) else np.zeros(0)
         frame["sep_arcsec"] = sep * 3600.0
@@ -524,7 +524,7 @@ class SourceRepository:
         stmt = stmt.order_by(p["mjd"].is_(None), p["mjd"], p["id"])
         with self.db.connect() as conn:
             result = conn.execute(stmt)
-            frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+            frame = frame_from(result)
         if frame.empty:
             self.get(source_id)
         for col in ("mjd", "flux_jy", "flux_err_jy", "snr", "sep_from_center_deg"):
@@ -549,7 +549,7 @@ class SourceRepository:
                 .order_by(p["mjd"].is_(None), p["mjd"], img["id"]))
         with self.db.connect() as conn:
             result = conn.execute(stmt)
-            frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+            frame = frame_from(result)
         if frame.empty:
             self.get(source_id)
         # A source measured twice in one image (a rerun) lists the image once.
@@ -679,7 +679,7 @@ class VariabilityRepository:
         stmt = stmt.select_from(self._from(vs.table)).where(sa.or_(vs["n_obs"].is_(None), vs["n_obs"] >= min_n_obs))
         with self.db.connect() as conn:
             result = conn.execute(stmt)
-            frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+            frame = frame_from(result)
             status = pd.DataFrame(columns=["source_id", "ese_status"])
             if ese.exists:
                 # One query for every flag, latest per source taken in pandas: cheaper
@@ -687,7 +687,7 @@ class VariabilityRepository:
                 res = conn.execute(sa.select(ese.col("source_id"),
                                              ese["status"].label("ese_status"))
                                    .order_by(ese["flagged_at"], ese["id"]))
-                status = pd.DataFrame(res.fetchall(), columns=list(res.keys())) \
+                status = frame_from(res) \
                     .drop_duplicates("source_id", keep="last")
         frame = frame.merge(status, on="source_id", how="left")
         for col in ("ra_deg", "dec_deg", "eta", "v", "mean_flux_mjy", "std_flux_mjy",
@@ -723,4 +723,4 @@ class VariabilityRepository:
         stmt = stmt.order_by(ese["significance"].desc(), ese["id"])
         with self.db.connect() as conn:
             result = conn.execute(stmt)
-            return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+            return frame_from(result)

@@ -7,6 +7,9 @@ that await a thread and then touch models raced with Bokeh's document lock in pr
 ("_pending_writes should be non-None"), so views do not use them.
 
 - ``load_in_background``: the first load of a view (and an optional periodic refresh).
+- ``load_early``: the first load of a page whose data the browser should get with the
+  page itself: the fetch starts while the page is being created and the result is
+  shown on the event loop as soon as it is ready (see its docstring).
 - ``run_in_background``: work triggered later (a changed filter, a button), from a
   widget callback, a param watcher or the URL sync, whichever thread that runs on.
 - ``update_together``: show a fetched result (quick model updates, no I/O) so that the
@@ -24,8 +27,13 @@ import concurrent.futures
 import logging
 import threading
 from collections.abc import Callable
+from typing import TypeVar
 
 import panel as pn
+from panel.io.state import set_curdoc
+from tornado.ioloop import IOLoop
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +65,43 @@ def load_in_background(callback: Callable[[], None], *, every_ms: int | None = N
     pn.state.onload(callback, threaded=_threads_available())
     if every_ms:
         pn.state.add_periodic_callback(callback, period=every_ms)
+
+
+def load_early(fetch: Callable[[], T], show: Callable[[T], None],
+               after: Callable[[], None] | None = None) -> None:
+    """Served: run ``fetch`` on a worker thread now, while the page is still being
+    created, and ``show(result)`` on the event loop as soon as it is done, with all of
+    its changes in one batch. The browser spends about a second loading scripts before
+    it asks for the page's models: a result shown before then travels inside the first
+    document and is drawn in the first render (no second message, no re-render); one
+    shown later arrives as one update. Outside a server: both here, now.
+
+    ``show`` and ``after`` (run after ``show``, or after a failure, e.g. to hide a
+    spinner) make model changes only; an unexpected exception from ``fetch`` or ``show``
+    goes to Panel's exception handler (app.py logs it and tells the user)."""
+    if not is_served() or not _threads_available():
+        try:
+            show(fetch())
+        finally:
+            if after is not None:
+                after()
+        return
+    doc = pn.state.curdoc
+    loop = IOLoop.current()  # page functions run on the server's event loop
+
+    def on_loop(future: concurrent.futures.Future) -> None:
+        with set_curdoc(doc), pn.io.hold(doc):
+            try:
+                show(future.result())
+            except Exception as exc:  # noqa: BLE001 - to the one handler
+                pn.state._handle_exception(exc)
+            finally:
+                if after is not None:
+                    after()
+
+    future = pn.state._thread_pool.submit(fetch)
+    # IOLoop.add_callback is the one IOLoop method that is safe from another thread.
+    future.add_done_callback(lambda done: loop.add_callback(on_loop, done))
 
 
 def run_in_background(callback: Callable[[], None]) -> None:

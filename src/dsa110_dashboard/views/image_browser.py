@@ -25,7 +25,8 @@ from ..viewmodels.image_filters import PAGE_SIZES, ImageQuery
 from .background import is_served, load_in_background, run_in_background, update_together
 from .image_filters import ImageFiltersView
 from .image_grid import GRID_CSS, grid_html
-from .image_table import COLUMNS, HTML_COLUMNS, LINK_COLOUR, display_frame, table_theme
+from .image_table import COLUMNS, HTML_COLUMNS, LINK_COLOUR, display_frame
+from .shell import table_theme
 
 SORT_LABELS = {"Observation time": "mjd", "Created": "created_at", "ID": "id", "Type": "type",
                "Field": "field_name", "RA": "center_ra_deg", "Dec": "center_dec_deg",

@@ -26,7 +26,8 @@ from .image_sections import (
     qa_html,
     summary_html,
 )
-from .image_table import grade_badge, table_theme
+from .image_table import grade_badge
+from .shell import table_theme
 
 SHELL_ARGS = ("theme",)
 LINK_CSS = """

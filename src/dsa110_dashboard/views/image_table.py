@@ -34,13 +34,6 @@ HTML_COLUMNS = ("ID", "QA grade", "Path", "Observed (UTC)")
 DASH = "—"
 
 
-def table_theme() -> str:
-    """Tabulator's bundled theme matching the session's light or dark theme."""
-    import panel as pn
-
-    return "midnight" if pn.config.theme == "dark" else "simple"
-
-
 def grade_badge(grade: str | None, title: str = "latest measured QA grade") -> str:
     shown = grade or "unknown"
     colour = GRADE_COLOURS.get(shown, "#6b7785")

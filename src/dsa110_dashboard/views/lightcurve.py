@@ -3,53 +3,98 @@
 Fluxes are drawn in mJy (mJy/beam for peak fluxes). Markers: included epochs filled
 blue circles, QA-failed epochs orange triangles, excluded epochs hollow grey; the
 selected epoch gets a ring. A click selects the nearest epoch (``model.select_nearest``).
+
+One plain Bokeh figure whose data sources are updated in place, not a HoloViews
+overlay rebuilt on each change: a 5,000-epoch lightcurve then costs one data message
+(see docs/decisions/0019-lightcurve-plain-bokeh.md). An exclusion resends only the
+status column and keeps the user's zoom.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
-import operator
-
-import holoviews as hv
 import numpy as np
 import pandas as pd
 import panel as pn
 import param
+from bokeh import events
+from bokeh.models import (
+    BasicTicker,
+    BasicTickFormatter,
+    CDSView,
+    ColumnDataSource,
+    DatetimeTicker,
+    DatetimeTickFormatter,
+    GroupFilter,
+    HoverTool,
+    Range1d,
+)
+from bokeh.plotting import figure
+from panel.io.state import set_curdoc
 from panel.viewable import Viewer
 
 from ..viewmodels.source_detail import SourceDetailModel
-
-hv.extension("bokeh", logo=False)
+from .background import update_together
 
 HEIGHT = 380
 COLORS = {"included": "#1f77b4", "qa failed": "#ff7f0e", "excluded": "#9e9e9e"}
 MARKERS = {"included": "circle", "qa failed": "triangle", "excluded": "circle"}
 HOVER = [("date", "@date"), ("MJD", "@mjd{0.00000}"), ("flux", "@flux{0.000} ± @err{0.000}"),
          ("SNR", "@snr{0.0}"), ("image", "@image"), ("QA", "@qa"), ("status", "@status")]
-VDIMS = ["flux", "err", "status", "mjd", "date", "snr", "image", "qa", "photometry_id"]
+COLUMNS = ("x", "flux", "err", "lo", "hi", "status", "mjd", "date", "snr", "image", "qa",
+           "photometry_id")
+#: Blank space around the data, as a fraction of its span (a single epoch gets PAD_ONE).
+PAD, PAD_ONE = 0.05, 1.0
+MS_PER_DAY = 86400_000.0
 
 
-def plot_frame(model: SourceDetailModel) -> pd.DataFrame:
+def statuses(model: SourceDetailModel) -> np.ndarray:
     lc = model.lightcurve
     included = model.included_mask()
-    status = np.where(included, "included",
-                      np.where(lc["qa_failed"].to_numpy(bool), "qa failed", "excluded"))
-    if model.time_axis == "date":
-        x = pd.to_datetime(lc["mjd"].to_numpy(float) - 40587.0, unit="D")  # naive UTC
-    else:
-        x = lc["mjd"].to_numpy(float)
+    return np.where(included, "included",
+                    np.where(lc["qa_failed"].to_numpy(bool), "qa failed", "excluded"))
+
+
+def plot_columns(model: SourceDetailModel) -> dict[str, np.ndarray | list]:
+    """The plot's data source columns (fluxes in mJy; x in MJD or ms since 1970)."""
+    lc = model.lightcurve
+    if lc.empty:
+        return {c: [] for c in COLUMNS}
+    flux = lc["flux_jy"].to_numpy(float) * 1000.0
+    err = lc["flux_err_jy"].to_numpy(float) * 1000.0
     image_id = pd.to_numeric(lc["image_id"], errors="coerce")
-    return pd.DataFrame({
-        "x": x, "flux": lc["flux_jy"].to_numpy(float) * 1000.0,
-        "err": lc["flux_err_jy"].to_numpy(float) * 1000.0,
-        "status": status, "mjd": lc["mjd"].to_numpy(float),
-        "date": lc["date"].dt.strftime("%Y-%m-%d %H:%M:%S").fillna(""),
+    return {
+        "x": model.x_values().astype(float), "flux": flux, "err": err,
+        "lo": flux - err, "hi": flux + err, "status": statuses(model),
+        "mjd": lc["mjd"].to_numpy(float),
+        "date": lc["date"].dt.strftime("%Y-%m-%d %H:%M:%S").fillna("").to_numpy(object),
         "snr": lc["snr"].to_numpy(float),
-        "image": ["" if pd.isna(i) else str(int(i)) for i in image_id],
-        "qa": lc["qa_grade"].fillna("—").astype(str),
-        "photometry_id": lc["photometry_id"].to_numpy(),
-    })
+        "image": np.array(["" if pd.isna(i) else str(int(i)) for i in image_id], object),
+        "qa": lc["qa_grade"].fillna("—").astype(str).to_numpy(object),
+        "photometry_id": lc["photometry_id"].to_numpy(np.int64),
+    }
+
+
+def padded(lo: float, hi: float, pad: float = PAD, pad_one: float = PAD_ONE
+           ) -> tuple[float, float]:
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return 0.0, 1.0
+    span = hi - lo
+    margin = span * pad if span > 0 else (abs(hi) * 0.1 or pad_one)
+    return lo - margin, hi + margin
+
+
+def data_ranges(columns: dict, time_axis: str) -> tuple[tuple, tuple]:
+    """x and y ranges that show every epoch and its error bar."""
+    x = np.asarray(columns["x"], float)
+    if not len(x) or not np.isfinite(x).any():
+        return (0.0, 1.0), (0.0, 1.0)
+    lo = np.asarray(columns["lo"], float)
+    hi = np.asarray(columns["hi"], float)
+    flux = np.asarray(columns["flux"], float)
+    y_lo = np.nanmin(np.where(np.isfinite(lo), lo, flux))
+    y_hi = np.nanmax(np.where(np.isfinite(hi), hi, flux))
+    one = MS_PER_DAY if time_axis == "date" else 1.0
+    return (padded(np.nanmin(x), np.nanmax(x), pad_one=one), padded(y_lo, y_hi))
 
 
 def flux_label(model: SourceDetailModel) -> str:
@@ -57,104 +102,111 @@ def flux_label(model: SourceDetailModel) -> str:
     return f"Flux density ({unit})"
 
 
-def _x_number(x) -> float | None:
-    """A click's x as the model counts it (MJD, or ms since 1970 on a date axis)."""
-    if x is None:
-        return None
-    if isinstance(x, (np.datetime64, pd.Timestamp, dt.datetime)):
-        return pd.Timestamp(x).value / 1e6
-    return float(x)
-
-
 class LightcurvePlot(Viewer):
     model = param.ClassSelector(class_=SourceDetailModel)
 
     def __init__(self, **params):
         super().__init__(**params)
-        self._cached: tuple | None = None
+        self._source = ColumnDataSource(data={c: [] for c in COLUMNS})
+        self._ring = ColumnDataSource(data={"x": [], "flux": []})
+        self._axis_kind: str | None = None
+        self.figure = self._build_figure()
+        self.figure.on_event(events.Tap, self._on_tap)
+        self.pane = pn.pane.Bokeh(self.figure, sizing_mode="stretch_width", height=HEIGHT)
         m = self.model
-        stream = hv.streams.Params(m, ["lightcurve", "time_axis", "exclude_qa", "excluded",
-                                       "epoch", "flux"])
-        # One DynamicMap per layer: a Tap/RangeXY stream attaches to a DynamicMap that
-        # returns a single element, not to one that returns an Overlay.
-        layers = [hv.DynamicMap(self._bars, streams=[stream])]
-        layers += [hv.DynamicMap(self._points_layer(status), streams=[stream])
-                   for status in COLORS]
-        layers.append(hv.DynamicMap(self._selected, streams=[stream]))
-        source = layers[1]
-        self._ranges = hv.streams.RangeXY(source=source)
-        tap = hv.streams.Tap(source=source)
-        tap.add_subscriber(self._on_tap)
-        overlay = functools.reduce(operator.mul, layers).opts(
-            hv.opts.Overlay(legend_position="top_right", responsive=True, height=HEIGHT))
-        self._pane = pn.pane.HoloViews(overlay, sizing_mode="stretch_width",
-                                       height=HEIGHT, linked_axes=False)
+        m.param.watch(self._on_data, ["lightcurve", "time_axis"])
+        m.param.watch(self._on_status, ["exclude_qa", "excluded"])
+        m.param.watch(self._on_epoch, ["epoch"])
+        self._show_data()
 
-    def _frame(self) -> pd.DataFrame:
-        """The plot's table, built once per change and shared by every layer."""
-        m = self.model
-        key = (m.time_axis, m.exclude_qa, m.excluded)
-        if (self._cached is None or self._cached[0] is not m.lightcurve
-                or self._cached[1] != key):
-            frame = plot_frame(m) if not m.lightcurve.empty else plot_frame_empty()
-            self._cached = (m.lightcurve, key, frame)
-        return self._cached[2]
+    def _build_figure(self):
+        fig = figure(height=HEIGHT, sizing_mode="stretch_width",
+                     x_range=Range1d(0, 1), y_range=Range1d(0, 1),
+                     tools="pan,wheel_zoom,box_zoom,reset,save",
+                     active_drag="pan", active_scroll="wheel_zoom",
+                     toolbar_location="right", output_backend="canvas")
+        fig.segment("x", "lo", "x", "hi", source=self._source, color="#888888", line_width=1)
+        points = []
+        for status, color in COLORS.items():
+            view = CDSView(filter=GroupFilter(column_name="status", group=status))
+            points.append(fig.scatter(
+                "x", "flux", source=self._source, view=view, marker=MARKERS[status],
+                size=8, color=color, line_color=color,
+                fill_alpha=0.0 if status == "excluded" else 0.9, legend_label=status))
+        fig.scatter("x", "flux", source=self._ring, size=16, fill_color=None,
+                    line_color="#d62728", line_width=2.5)
+        fig.add_tools(HoverTool(renderers=points, tooltips=HOVER))
+        fig.legend.location = "top_right"
+        fig.xgrid.visible = fig.ygrid.visible = True
+        return fig
 
-    def _common(self) -> dict:
-        m = self.model
-        xlabel = "Date (UTC)" if m.time_axis == "date" else "MJD (UTC)"
-        return dict(responsive=True, height=HEIGHT, xlabel=xlabel, ylabel=flux_label(m),
-                    show_grid=True, framewise=True)
-
-    def _bars(self, **_kw):
-        return hv.ErrorBars(self._frame(), "x", ["flux", "err"]).opts(
-            color="#888888", line_width=1, **self._common())
-
-    def _points_layer(self, status: str):
-        color = COLORS[status]
-
-        def layer(**_kw):
-            frame = self._frame()
-            part = frame[frame["status"] == status]
-            return hv.Points(part, ["x", "flux"], VDIMS[1:], label=status).opts(
-                color=color, marker=MARKERS[status], size=8,
-                fill_alpha=0.0 if status == "excluded" else 0.9, line_color=color,
-                tools=["hover"], hover_tooltips=HOVER, **self._common())
-
-        return layer
-
-    def _selected(self, **_kw):
-        m = self.model
-        frame = self._frame()
-        chosen = frame[frame["photometry_id"] == m.epoch] if m.epoch is not None \
-            else frame.iloc[:0]
-        return hv.Points(chosen, ["x", "flux"], label="selected").opts(
-            color="rgba(0,0,0,0)", line_color="#d62728", line_width=2.5, size=16,
-            **self._common())
-
-    def _on_tap(self, x=None, y=None, **_kw) -> None:
-        xn = _x_number(x)
-        if xn is None or y is None or self.model.lightcurve.empty:
+    # ---------------------------------------------------------------- updates
+    def _apply(self, update) -> None:
+        """Bokeh model changes. In a served page: on the event loop, in one message (the
+        watchers can run on a worker thread when a widget callback is threaded). Not
+        yet on a page, or in a notebook: here."""
+        doc = self.figure.document
+        if doc is None or doc.session_context is None:
+            update()
             return
-        r = self._ranges
-        xs = self.model.x_values()
-        ys = self.model.lightcurve["flux_jy"].to_numpy(float) * 1000.0
-        x_span = y_span = None
-        if r.x_range and None not in r.x_range:
-            x_span = _x_number(r.x_range[1]) - _x_number(r.x_range[0])
-        if r.y_range and None not in r.y_range:
-            y_span = float(r.y_range[1] - r.y_range[0])
-        # The visible ranges; before any zoom they may be unknown (None or NaN).
-        if not (x_span and np.isfinite(x_span)):
-            x_span = float(np.nanmax(xs) - np.nanmin(xs)) or 1.0
-        if not (y_span and np.isfinite(y_span)):
-            y_span = float(np.nanmax(ys) - np.nanmin(ys)) or 1.0
-        self.model.select_nearest(xn, float(y) / 1000.0, x_span, y_span / 1000.0)
+        with set_curdoc(doc):
+            update_together(update)
+
+    def _on_data(self, *_events) -> None:
+        self._apply(self._show_data)
+
+    def _on_status(self, *_events) -> None:
+        if self.model.lightcurve.empty:
+            return
+        status = statuses(self.model)
+        self._apply(lambda: self._source.data.update(status=status))
+
+    def _on_epoch(self, *_events) -> None:
+        self._apply(self._show_epoch)
+
+    def _show_data(self) -> None:
+        m = self.model
+        columns = plot_columns(m)
+        self._source.data = columns
+        (x0, x1), (y0, y1) = data_ranges(columns, m.time_axis)
+        fig = self.figure
+        fig.x_range.update(start=x0, end=x1, reset_start=x0, reset_end=x1)
+        fig.y_range.update(start=y0, end=y1, reset_start=y0, reset_end=y1)
+        if m.time_axis != self._axis_kind:
+            self._set_time_axis(m.time_axis)
+        fig.yaxis[0].axis_label = flux_label(m)
+        self._show_epoch()
+
+    def _set_time_axis(self, kind: str) -> None:
+        axis = self.figure.xaxis[0]
+        if kind == "date":
+            axis.update(ticker=DatetimeTicker(), formatter=DatetimeTickFormatter(),
+                        axis_label="Date (UTC)")
+        else:
+            axis.update(ticker=BasicTicker(), formatter=BasicTickFormatter(use_scientific=False),
+                        axis_label="MJD (UTC)")
+        self._axis_kind = kind
+
+    def _show_epoch(self) -> None:
+        m = self.model
+        lc = m.lightcurve
+        if m.epoch is None or lc.empty:
+            self._ring.data = {"x": [], "flux": []}
+            return
+        hit = (lc["photometry_id"] == m.epoch).to_numpy(bool)
+        self._ring.data = {"x": m.x_values()[hit].astype(float),
+                           "flux": lc["flux_jy"].to_numpy(float)[hit] * 1000.0}
+
+    # ------------------------------------------------------------------ click
+    def _on_tap(self, event: events.Tap) -> None:
+        if event.x is None or event.y is None or self.model.lightcurve.empty:
+            return
+        fig = self.figure
+        x_span = float(fig.x_range.end - fig.x_range.start) or 1.0
+        y_span = float(fig.y_range.end - fig.y_range.start) or 1.0
+        with set_curdoc(fig.document):
+            self.model.select_nearest(float(event.x), float(event.y) / 1000.0,
+                                      x_span, y_span / 1000.0)
 
     def __panel__(self):
-        return self._pane
-
-
-def plot_frame_empty() -> pd.DataFrame:
-    return pd.DataFrame({c: [] for c in ("x", "flux", "err", "status", "mjd", "date", "snr",
-                                         "image", "qa", "photometry_id")})
+        return self.pane

@@ -26,6 +26,11 @@ class NavItem:
     title: str
 
 
+def table_theme() -> str:
+    """Tabulator's bundled theme matching the session's light or dark theme."""
+    return "midnight" if pn.config.theme == "dark" else "simple"
+
+
 def session_theme() -> str:
     """'dark' or 'default', from the page's ``?theme=`` argument."""
     args = pn.state.session_args or {}

@@ -23,14 +23,21 @@ from ..viewmodels.sources import source_url
 from .background import (
     Latest,
     is_served,
-    load_in_background,
+    load_early,
     run_in_background,
     update_together,
 )
 from .lightcurve import LightcurvePlot
+from .shell import table_theme
 
 #: Links readable on both themes (the panes render in their own shadow roots).
 LINK_CSS = ["a { color: #2f80ed; } a:visited { color: #7b61ff; }"]
+#: Plain HTML tables (statistics, nearby sources): a handful of rows each, cheaper to
+#: draw than a Tabulator.
+TABLE_CSS = ["table.dsa-table { border-collapse: collapse; }"
+             " .dsa-table th, .dsa-table td { padding: 3px 10px 3px 0; text-align: left;"
+             " border-bottom: 1px solid rgba(128, 128, 128, 0.3); }"
+             " .dsa-table td.num { text-align: right; font-variant-numeric: tabular-nums; }"]
 EXPORT_LABELS = {"csv": "CSV (ECSV, units in header)", "votable": "VOTable", "json": "JSON"}
 
 
@@ -74,22 +81,19 @@ class SourceDetailView(Viewer):
         self._facts = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=LINK_CSS)
         self._downloads = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=LINK_CSS)
         self._excl_text = pn.pane.Markdown("", margin=(0, 10))
-        self._stats = pn.pane.HTML("", sizing_mode="stretch_width")
+        self._stats = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=TABLE_CSS)
         self._epoch = pn.pane.HTML('<p class="dsa-muted">Click a point to see that epoch\'s '
                                    "cutout here.</p>", width=300, min_height=300,
                                    stylesheets=LINK_CSS)
         self._alert = pn.pane.Alert("", alert_type="danger", visible=False,
                                     sizing_mode="stretch_width")
-        self._nearby = pn.widgets.Tabulator(
-            pd.DataFrame(), disabled=True, show_index=False, selectable=False,
-            sizing_mode="stretch_width", formatters={"source": {"type": "html"}},
-            height=240, layout="fit_data_fill", sortable=False,
-            titles={"source": "Source", "sep_arcsec": "Sep (arcsec)",
-                    "nvss_flux_mjy": "NVSS (mJy)", "eta_metric": "η"})
+        self._nearby = pn.pane.HTML("", sizing_mode="stretch_width",
+                                    stylesheets=LINK_CSS + TABLE_CSS)
         self._images = pn.widgets.Tabulator(
             pd.DataFrame(), disabled=True, show_index=False, selectable=False,
             sizing_mode="stretch_width", formatters={"image": {"type": "html"}},
-            height=240, layout="fit_data_fill", pagination="local", page_size=50,
+            theme=table_theme(),
+            height=240, layout="fit_data_fill", pagination="remote", page_size=50,
             titles={"image": "Image", "mjd": "MJD", "type": "Type", "path": "Path"})
         self._plot = LightcurvePlot(model=m)
         self._body = pn.Column(
@@ -119,26 +123,14 @@ class SourceDetailView(Viewer):
         m.param.watch(self._on_flux, ["flux"])
 
     # ------------------------------------------------------------------ work
-    def load(self) -> None:
-        """Blocking: runs on a worker thread (see views/background.py). The page's many
-        panes change in one batch, so none shows before the others (the title before
-        the statistics, say)."""
-        try:
-            result = self.model.fetch()
-
-            def show() -> None:
-                self.model.apply(result)
-                self._spinner.visible = False
-
-            update_together(show)
-        finally:
-            self._spinner.visible = False
+    def _loaded(self) -> None:
+        self._spinner.visible = False
 
     def _reload_lightcurve(self) -> None:
         """Blocking: runs on a worker thread (see views/background.py). Quick flux
         changes overlap; only the newest one's lightcurve is shown."""
         mine = self._lightcurve_latest.start()
-        self._plot._pane.loading = True
+        self._plot.pane.loading = True
         try:
             result = self.model.fetch_lightcurve()
             with self._lightcurve_latest.lock:
@@ -147,7 +139,7 @@ class SourceDetailView(Viewer):
         finally:
             with self._lightcurve_latest.lock:
                 if self._lightcurve_latest.is_current(mine):
-                    self._plot._pane.loading = False
+                    self._plot.pane.loading = False
 
     def _on_flux(self, *_events) -> None:
         if self.model.record is None:
@@ -180,7 +172,7 @@ class SourceDetailView(Viewer):
         self._render_downloads()
         self._render_stats()
         self._render_epoch()
-        self._nearby.value = self._nearby_frame()
+        self._nearby.object = self._nearby_html()
         self._images.value = self._images_frame()
 
     def _render_facts(self) -> None:
@@ -211,11 +203,11 @@ class SourceDetailView(Viewer):
         m = self.model
         table = m.stats_table()
         rows = "".join(
-            f"<tr><td>{html.escape(r.statistic)}</td><td>{_fmt(r.live)}</td>"
-            f"<td>{_fmt(r.pipeline)}</td><td>{html.escape(r.unit)}</td></tr>"
+            f'<tr><td>{html.escape(r.statistic)}</td><td class="num">{_fmt(r.live)}</td>'
+            f'<td class="num">{_fmt(r.pipeline)}</td><td>{html.escape(r.unit)}</td></tr>'
             for r in table.itertuples())
         self._stats.object = (
-            '<table class="dsa-stats"><thead><tr><th>Statistic</th>'
+            '<table class="dsa-stats dsa-table"><thead><tr><th>Statistic</th>'
             "<th>Live (current exclusions)</th><th>Pipeline (stored)</th><th>Unit</th>"
             f"</tr></thead><tbody>{rows}</tbody></table>"
             '<p class="dsa-muted">Live values: the science module\'s lightcurve_stats on '
@@ -252,17 +244,21 @@ class SourceDetailView(Viewer):
             row["photometry_id"] in m.excluded_ids else "Exclude this epoch"
         self._toggle.visible = True
 
-    def _nearby_frame(self) -> pd.DataFrame:
+    def _nearby_html(self) -> str:
         rows = self.model.nearby
         if rows is None or rows.empty:
-            return pd.DataFrame({"source": [], "sep_arcsec": [], "nvss_flux_mjy": [],
-                                 "eta_metric": []})
-        return pd.DataFrame({
-            "source": [f'<a href="{html.escape(source_url(s))}">{html.escape(s)}</a>'
-                       for s in rows["source_id"]],
-            "sep_arcsec": rows["sep_arcsec"].round(1),
-            "nvss_flux_mjy": pd.to_numeric(rows["nvss_flux_mjy"], errors="coerce"),
-            "eta_metric": pd.to_numeric(rows["eta_metric"], errors="coerce").round(3)})
+            return '<p class="dsa-muted">No other catalogued source within 15 arcmin.</p>'
+        body = "".join(
+            f'<tr><td><a href="{html.escape(source_url(s))}">{html.escape(s)}</a></td>'
+            f'<td class="num">{_fmt(sep, ".1f")}</td><td class="num">{_fmt(nvss, ".1f")}</td>'
+            f'<td class="num">{_fmt(eta, ".3f")}</td></tr>'
+            for s, sep, nvss, eta in zip(
+                rows["source_id"], pd.to_numeric(rows["sep_arcsec"], errors="coerce"),
+                pd.to_numeric(rows["nvss_flux_mjy"], errors="coerce"),
+                pd.to_numeric(rows["eta_metric"], errors="coerce")))
+        return ('<table class="dsa-nearby dsa-table"><thead><tr><th>Source</th>'
+                "<th>Sep (arcsec)</th><th>NVSS (mJy)</th><th>η</th></tr></thead>"
+                f"<tbody>{body}</tbody></table>")
 
     def _images_frame(self) -> pd.DataFrame:
         rows = self.model.images
@@ -274,9 +270,6 @@ class SourceDetailView(Viewer):
             "type": rows["type"], "path": rows["path"]})
 
     def __panel__(self):
-        if is_served():
-            load_in_background(self.load)
-        else:
-            self.model.refresh()
-            self._spinner.visible = False
+        # The page's many panes change in one batch: none shows before the others.
+        load_early(self.model.fetch, self.model.apply, self._loaded)
         return self._layout

@@ -22,6 +22,7 @@ from .background import (
     load_in_background,
     run_in_background,
 )
+from .shell import table_theme
 
 SORT_LABELS = {"relevance": "Default (nearest / name / η)", "eta": "η", "v": "V",
                "chi2": "χ²ν", "sigma": "σ deviation", "epochs": "Epochs",
@@ -108,7 +109,7 @@ class SourceSearchView(Viewer):
         self._alert = pn.pane.Alert("", alert_type="danger", visible=False,
                                     sizing_mode="stretch_width")
         self._table = pn.widgets.Tabulator(
-            table_frame(m.rows, False), disabled=True, show_index=False,
+            table_frame(m.rows, False), disabled=True, show_index=False, theme=table_theme(),
             sizing_mode="stretch_width", titles=TABLE_TITLES, selectable=False,
             formatters={"source": {"type": "html"},
                         **{c: {"type": "money", "precision": f.count("0") - 1}
@@ -191,6 +192,7 @@ class EseCandidatesView(Viewer):
                                     sizing_mode="stretch_width")
         self._table = pn.widgets.Tabulator(
             self._frame(), disabled=True, show_index=False, sizing_mode="stretch_width",
+            theme=table_theme(),
             formatters={"source": {"type": "html"},
                         **{c: {"type": "money", "precision": 3}
                            for c in ("significance", "eta_metric", "v", "sigma_deviation")}},
