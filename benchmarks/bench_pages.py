@@ -120,7 +120,9 @@ def start(env: dict[str, str]):
     routes = dict(app.routes(ctx))
 
     def empty_page():
-        return pn.pane.Markdown("# Empty page")
+        # In a Column, as every real page's root is: Panel adds the 1.8 MB MathJax bundle
+        # to a page whose root is itself a Markdown pane, and to no real page.
+        return pn.Column(pn.pane.Markdown("# Empty page"))
 
     routes["/empty"] = empty_page
     options = app.server_options(settings, ctx)

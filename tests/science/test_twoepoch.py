@@ -57,3 +57,22 @@ def test_matches_every_pair_on_random_sources_with_very_different_errors(k):
         bvs, bm = brute_force(flux[sel], err[sel])
         assert vs[g] == pytest.approx(bvs, rel=1e-12)
         assert m[g] == pytest.approx(bm, rel=1e-12)
+
+
+@pytest.mark.parametrize("k", [1, 16])
+def test_quantised_lightcurves_with_errors_in_proportion_are_exact(k):
+    # A dozen flux values repeated, errors a fixed fraction of the flux: the best pair
+    # is not (brightest, faintest), and thousands of epochs tie.
+    rng = np.random.default_rng(3)
+    levels = np.linspace(0.010, 0.020, 12)
+    sizes = np.array([600, 5, 240])
+    codes = np.repeat(np.arange(sizes.size), sizes)
+    flux = rng.choice(levels, codes.size)
+    err = 0.05 * flux
+    vs, m = max_two_epoch(codes, flux, err, sizes.size, k=k)
+    for g in range(sizes.size):
+        sel = codes == g
+        distinct = np.unique(np.column_stack([flux[sel], err[sel]]), axis=0)
+        bvs, bm = brute_force(distinct[:, 0], distinct[:, 1])
+        assert vs[g] == pytest.approx(bvs, rel=1e-12)
+        assert m[g] == pytest.approx(bm, rel=1e-12)

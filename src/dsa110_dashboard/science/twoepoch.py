@@ -23,7 +23,8 @@ What we do is exact (up to floating-point rounding) and vectorised over sources:
 3. The few other sources: every pair of their survivors is evaluated (again padded and
    vectorised over sources, chunked to bound memory). Survivors are usually a handful
    of epochs; in the worst case (wildly varying errors) all of a source's epochs, which
-   is still only N^2/2 pairs for that one source.
+   is still only N^2/2 pairs for that one source. Epochs repeating another's flux and
+   error are evaluated once.
 
 The pair is oriented so that ``a`` is the brighter epoch: ``vs_max >= 0`` and ``m`` has
 the sign of ``f_a + f_b`` (positive for positive fluxes).
@@ -133,7 +134,13 @@ def max_two_epoch(codes: np.ndarray, flux: np.ndarray, err: np.ndarray, n_groups
 
     # 3. Every pair of survivors of those sources, in chunks of similar size.
     if recheck.any():
-        rows = survivor & recheck[g]
+        rows = np.flatnonzero(survivor & recheck[g])
+        # Epochs with equal flux and error make equal pairs: one of each is enough.
+        # Quantised lightcurves (a dozen values, errors in proportion) otherwise leave
+        # thousands of survivors.
+        _, keep = np.unique(np.column_stack([g[rows], f[rows], var[rows]]), axis=0,
+                            return_index=True)
+        rows = rows[np.sort(keep)]
         rg = g[rows]
         sizes = np.bincount(rg, minlength=n_groups)
         groups = np.flatnonzero(recheck)
