@@ -10,7 +10,7 @@ from bokeh import events
 from bokeh.models import DatetimeTickFormatter
 
 from dsa110_dashboard.viewmodels.source_detail import SourceDetailModel
-from dsa110_dashboard.views.lightcurve import LightcurvePlot
+from dsa110_dashboard.views.lightcurve import LightcurvePlot, data_ranges
 from factories import MJD0, UNIX0, insert
 
 SOURCE = "NVSS J123456.7+420312"
@@ -44,6 +44,8 @@ def test_points_in_mjy_with_error_bars_and_status(model):
     assert np.allclose(data["hi"][:2], [51.0, 54.0])
     assert np.isnan(data["lo"][2])  # a NaN error draws no bar
     assert list(data["status"]) == ["included"] * 3 + ["qa failed"] + ["included"] * 2
+    assert {k: i.visible for k, i in plot._legend.items()} == {
+        "included": True, "qa failed": True, "excluded": False}
     assert data["qa"][3] == "poor" and data["image"][0] == str(model.lightcurve["image_id"][0])
     assert plot.figure.xaxis[0].axis_label == "MJD (UTC)"
     assert plot.figure.yaxis[0].axis_label == "Flux density (mJy)"
@@ -59,6 +61,8 @@ def test_exclusions_change_the_status_and_keep_the_zoom(model):
     model.toggle_epoch(first)
     model.exclude_qa = False
     assert list(plot._source.data["status"]) == ["excluded"] + ["included"] * 5
+    assert {k: i.visible for k, i in plot._legend.items()} == {
+        "included": True, "qa failed": False, "excluded": True}
     assert (plot.figure.x_range.start, plot.figure.x_range.end) == (MJD0 + 1, MJD0 + 2)
 
 
@@ -103,3 +107,13 @@ def test_an_empty_lightcurve_draws_an_empty_plot(db):
     assert (plot.figure.x_range.start, plot.figure.x_range.end) == (0.0, 1.0)
     plot.figure._trigger_event(events.Tap(plot.figure, x=0.5, y=0.5))
     assert m.epoch is None
+
+
+def test_a_single_epoch_is_shown_with_a_day_either_side():
+    columns = {"x": [MJD0], "flux": [50.0], "lo": [49.0], "hi": [51.0]}
+    (x0, x1), (y0, y1) = data_ranges(columns, "mjd")
+    assert (x0, x1) == (MJD0 - 1, MJD0 + 1)
+    assert y0 < 49.0 and y1 > 51.0
+    ms = (MJD0 - 40587.0) * 86400_000.0
+    (x0, x1), _ = data_ranges({**columns, "x": [ms]}, "date")
+    assert (x0, x1) == (ms - 86400_000.0, ms + 86400_000.0)

@@ -67,14 +67,35 @@ def load_in_background(callback: Callable[[], None], *, every_ms: int | None = N
         pn.state.add_periodic_callback(callback, period=every_ms)
 
 
+def _as_session_callback(callback: Callable[[], None]) -> Callable[[], None]:
+    """``callback`` made safe to call from any thread of a served page: it hops to the
+    event loop (``IOLoop.add_callback``, the one thread-safe IOLoop call) and there
+    becomes one of the document's next-tick callbacks, which Bokeh runs under the
+    document lock: never in the middle of the browser pulling the document, so its
+    changes are in that document or reach the browser as a patch. Changes made on the
+    loop outside that lock were lost in a race with the pull."""
+    doc = pn.state.curdoc
+    loop = IOLoop.current()  # page functions run on the server's event loop
+
+    def locked() -> None:
+        with set_curdoc(doc), pn.io.hold(doc):
+            try:
+                callback()
+            except Exception as exc:  # noqa: BLE001 - to the one handler
+                pn.state._handle_exception(exc)
+
+    return lambda: loop.add_callback(doc.add_next_tick_callback, locked)
+
+
 def load_early(fetch: Callable[[], T], show: Callable[[T], None],
                after: Callable[[], None] | None = None) -> None:
     """Served: run ``fetch`` on a worker thread now, while the page is still being
-    created, and ``show(result)`` on the event loop as soon as it is done, with all of
-    its changes in one batch. The browser spends about a second loading scripts before
-    it asks for the page's models: a result shown before then travels inside the first
-    document and is drawn in the first render (no second message, no re-render); one
-    shown later arrives as one update. Outside a server: both here, now.
+    created, and ``show(result)`` as a session callback (see ``_as_session_callback``)
+    as soon as it is done, with all of its changes in one batch. The browser spends
+    about a second loading scripts before it asks for the page's models: a result
+    shown before then travels inside the first document and is drawn in the first
+    render (no second message, no re-render); one shown later arrives as one update.
+    Outside a server: both here, now.
 
     ``show`` and ``after`` (run after ``show``, or after a failure, e.g. to hide a
     spinner) make model changes only; an unexpected exception from ``fetch`` or ``show``
@@ -86,22 +107,17 @@ def load_early(fetch: Callable[[], T], show: Callable[[T], None],
             if after is not None:
                 after()
         return
-    doc = pn.state.curdoc
-    loop = IOLoop.current()  # page functions run on the server's event loop
-
-    def on_loop(future: concurrent.futures.Future) -> None:
-        with set_curdoc(doc), pn.io.hold(doc):
-            try:
-                show(future.result())
-            except Exception as exc:  # noqa: BLE001 - to the one handler
-                pn.state._handle_exception(exc)
-            finally:
-                if after is not None:
-                    after()
-
     future = pn.state._thread_pool.submit(fetch)
-    # IOLoop.add_callback is the one IOLoop method that is safe from another thread.
-    future.add_done_callback(lambda done: loop.add_callback(on_loop, done))
+
+    def show_result() -> None:
+        try:
+            show(future.result())
+        finally:
+            if after is not None:
+                after()
+
+    schedule = _as_session_callback(show_result)
+    future.add_done_callback(lambda _done: schedule())
 
 
 def run_in_background(callback: Callable[[], None]) -> None:

@@ -127,19 +127,20 @@ class ImageBrowserView(Viewer):
                 update_together(lambda: self.model.apply(result))
         finally:
             timer.cancel()
+            # The spinner is switched on and off under the lock: switched on outside
+            # it, a timer firing as the last fetch ended left the table loading for good.
             with self._apply_lock:
                 self._pending -= 1
-                idle = self._pending == 0
-            if idle and self._spinning:
-                self._spinning = False
-                self.table.loading = self.grid.loading = False
+                if self._pending == 0 and self._spinning:
+                    self._spinning = False
+                    self.table.loading = self.grid.loading = False
 
     def _show_busy(self) -> None:
         with self._apply_lock:
             if self._pending == 0:
                 return
             self._spinning = True
-        self.table.loading = self.grid.loading = True
+            self.table.loading = self.grid.loading = True
 
     def _on_query(self, *events) -> None:
         if not self._ready:

@@ -42,8 +42,8 @@ HOVER = [("date", "@date"), ("MJD", "@mjd{0.00000}"), ("flux", "@flux{0.000} ± 
          ("SNR", "@snr{0.0}"), ("image", "@image"), ("QA", "@qa"), ("status", "@status")]
 COLUMNS = ("x", "flux", "err", "lo", "hi", "status", "mjd", "date", "snr", "image", "qa",
            "photometry_id")
-#: Blank space around the data, as a fraction of its span (a single epoch gets PAD_ONE).
-PAD, PAD_ONE = 0.05, 1.0
+#: Blank space around the data, as a fraction of its span.
+PAD = 0.05
 MS_PER_DAY = 86400_000.0
 
 
@@ -74,12 +74,11 @@ def plot_columns(model: SourceDetailModel) -> dict[str, np.ndarray | list]:
     }
 
 
-def padded(lo: float, hi: float, pad: float = PAD, pad_one: float = PAD_ONE
-           ) -> tuple[float, float]:
+def padded(lo: float, hi: float, single: float) -> tuple[float, float]:
+    """[lo, hi] with a margin; ``single`` is the half-width shown when lo == hi."""
     if not (np.isfinite(lo) and np.isfinite(hi)):
         return 0.0, 1.0
-    span = hi - lo
-    margin = span * pad if span > 0 else (abs(hi) * 0.1 or pad_one)
+    margin = (hi - lo) * PAD if hi > lo else single
     return lo - margin, hi + margin
 
 
@@ -93,8 +92,9 @@ def data_ranges(columns: dict, time_axis: str) -> tuple[tuple, tuple]:
     flux = np.asarray(columns["flux"], float)
     y_lo = np.nanmin(np.where(np.isfinite(lo), lo, flux))
     y_hi = np.nanmax(np.where(np.isfinite(hi), hi, flux))
-    one = MS_PER_DAY if time_axis == "date" else 1.0
-    return (padded(np.nanmin(x), np.nanmax(x), pad_one=one), padded(y_lo, y_hi))
+    one_day = MS_PER_DAY if time_axis == "date" else 1.0
+    return (padded(np.nanmin(x), np.nanmax(x), one_day),
+            padded(y_lo, y_hi, abs(y_hi) * 0.1 or 1.0))
 
 
 def flux_label(model: SourceDetailModel) -> str:
@@ -137,6 +137,9 @@ class LightcurvePlot(Viewer):
                     line_color="#d62728", line_width=2.5)
         fig.add_tools(HoverTool(renderers=points, tooltips=HOVER))
         fig.legend.location = "top_right"
+        # One legend entry per status, in COLORS order; an empty one is hidden (Bokeh
+        # would show its label without a marker).
+        self._legend = dict(zip(COLORS, fig.legend[0].items))
         fig.xgrid.visible = fig.ygrid.visible = True
         return fig
 
@@ -159,7 +162,12 @@ class LightcurvePlot(Viewer):
         if self.model.lightcurve.empty:
             return
         status = statuses(self.model)
-        self._apply(lambda: self._source.data.update(status=status))
+
+        def update() -> None:
+            self._source.data.update(status=status)
+            self._show_legend(status)
+
+        self._apply(update)
 
     def _on_epoch(self, *_events) -> None:
         self._apply(self._show_epoch)
@@ -172,10 +180,16 @@ class LightcurvePlot(Viewer):
         fig = self.figure
         fig.x_range.update(start=x0, end=x1, reset_start=x0, reset_end=x1)
         fig.y_range.update(start=y0, end=y1, reset_start=y0, reset_end=y1)
+        self._show_legend(np.asarray(columns["status"]))
         if m.time_axis != self._axis_kind:
             self._set_time_axis(m.time_axis)
         fig.yaxis[0].axis_label = flux_label(m)
         self._show_epoch()
+
+    def _show_legend(self, status: np.ndarray) -> None:
+        present = set(np.unique(status).tolist())
+        for name, item in self._legend.items():
+            item.visible = name in present
 
     def _set_time_axis(self, kind: str) -> None:
         axis = self.figure.xaxis[0]

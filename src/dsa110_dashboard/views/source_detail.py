@@ -28,16 +28,16 @@ from .background import (
     update_together,
 )
 from .lightcurve import LightcurvePlot
-from .shell import table_theme
 
 #: Links readable on both themes (the panes render in their own shadow roots).
 LINK_CSS = ["a { color: #2f80ed; } a:visited { color: #7b61ff; }"]
-#: Plain HTML tables (statistics, nearby sources): a handful of rows each, cheaper to
-#: draw than a Tabulator.
+#: Plain HTML tables (statistics, nearby sources, a page of contributing images): a
+#: browser draws them far faster than a Tabulator.
 TABLE_CSS = ["table.dsa-table { border-collapse: collapse; }"
              " .dsa-table th, .dsa-table td { padding: 3px 10px 3px 0; text-align: left;"
              " border-bottom: 1px solid rgba(128, 128, 128, 0.3); }"
              " .dsa-table td.num { text-align: right; font-variant-numeric: tabular-nums; }"]
+IMAGES_PAGE = 50
 EXPORT_LABELS = {"csv": "CSV (ECSV, units in header)", "votable": "VOTable", "json": "JSON"}
 
 
@@ -89,12 +89,14 @@ class SourceDetailView(Viewer):
                                     sizing_mode="stretch_width")
         self._nearby = pn.pane.HTML("", sizing_mode="stretch_width",
                                     stylesheets=LINK_CSS + TABLE_CSS)
-        self._images = pn.widgets.Tabulator(
-            pd.DataFrame(), disabled=True, show_index=False, selectable=False,
-            sizing_mode="stretch_width", formatters={"image": {"type": "html"}},
-            theme=table_theme(),
-            height=240, layout="fit_data_fill", pagination="remote", page_size=50,
-            titles={"image": "Image", "mjd": "MJD", "type": "Type", "path": "Path"})
+        self._images = pn.pane.HTML("", sizing_mode="stretch_width",
+                                    stylesheets=LINK_CSS + TABLE_CSS)
+        self._images_page = 0
+        self._images_prev = pn.widgets.Button(label="‹ Previous", disabled=True)
+        self._images_next = pn.widgets.Button(label="Next ›", disabled=True)
+        self._images_prev.on_click(lambda _e: self._turn_images_page(-1))
+        self._images_next.on_click(lambda _e: self._turn_images_page(+1))
+        self._images_label = pn.pane.Markdown("", margin=(12, 10))
         self._plot = LightcurvePlot(model=m)
         self._body = pn.Column(
             self._facts,
@@ -110,7 +112,9 @@ class SourceDetailView(Viewer):
                    pn.Column(pn.pane.Markdown("#### Nearby sources (15 arcmin)"),
                              self._nearby, sizing_mode="stretch_width"),
                    sizing_mode="stretch_width"),
-            pn.pane.Markdown("#### Contributing images"), self._images,
+            pn.Row(pn.pane.Markdown("#### Contributing images"), self._images_label,
+                   self._images_prev, self._images_next),
+            self._images,
             visible=False, sizing_mode="stretch_width")
         self._spinner = pn.indicators.LoadingSpinner(value=True, size=40,
                                                      label="Loading the source…")
@@ -173,7 +177,8 @@ class SourceDetailView(Viewer):
         self._render_stats()
         self._render_epoch()
         self._nearby.object = self._nearby_html()
-        self._images.value = self._images_frame()
+        self._images_page = 0
+        self._render_images()
 
     def _render_facts(self) -> None:
         rec = self.model.record
@@ -260,14 +265,35 @@ class SourceDetailView(Viewer):
                 "<th>Sep (arcsec)</th><th>NVSS (mJy)</th><th>η</th></tr></thead>"
                 f"<tbody>{body}</tbody></table>")
 
-    def _images_frame(self) -> pd.DataFrame:
+    def _turn_images_page(self, step: int) -> None:
+        self._images_page += step
+        self._render_images()
+
+    def _render_images(self) -> None:
+        """One page of the contributing images, in observation order (a source observed
+        for a year has thousands: the browser gets IMAGES_PAGE rows at a time)."""
         rows = self.model.images
-        if rows is None or rows.empty:
-            return pd.DataFrame({"image": [], "mjd": [], "type": [], "path": []})
-        return pd.DataFrame({
-            "image": [f'<a href="/images/{int(i)}">{int(i)}</a>' for i in rows["image_id"]],
-            "mjd": pd.to_numeric(rows["mjd"], errors="coerce").round(5),
-            "type": rows["type"], "path": rows["path"]})
+        total = 0 if rows is None else len(rows)
+        pages = max(1, -(-total // IMAGES_PAGE))
+        self._images_page = min(max(self._images_page, 0), pages - 1)
+        first = self._images_page * IMAGES_PAGE
+        part = rows.iloc[first:first + IMAGES_PAGE] if total else None
+        self._images_prev.disabled = self._images_page == 0
+        self._images_next.disabled = self._images_page >= pages - 1
+        self._images_label.object = (f"{first + 1:,}–{first + len(part):,} of {total:,}"
+                                     if total else "")
+        if not total:
+            self._images.object = '<p class="dsa-muted">No image has measured this source.</p>'
+            return
+        mjd = pd.to_numeric(part["mjd"], errors="coerce")
+        body = "".join(
+            f'<tr><td><a href="/images/{int(i)}">{int(i)}</a></td>'
+            f'<td class="num">{_fmt(t, ".5f")}</td><td>{html.escape(str(kind or "—"))}</td>'
+            f"<td>{html.escape(str(path or '—'))}</td></tr>"
+            for i, t, kind, path in zip(part["image_id"], mjd, part["type"], part["path"]))
+        self._images.object = ('<table class="dsa-images dsa-table"><thead><tr><th>Image</th>'
+                               "<th>MJD</th><th>Type</th><th>Path</th></tr></thead>"
+                               f"<tbody>{body}</tbody></table>")
 
     def __panel__(self):
         # The page's many panes change in one batch: none shows before the others.

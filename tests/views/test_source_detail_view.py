@@ -1,0 +1,53 @@
+"""The source page's view outside a server: nearby sources and the contributing images,
+paged 50 at a time, as HTML tables with links."""
+
+from __future__ import annotations
+
+import pytest
+
+from dsa110_dashboard.viewmodels.source_detail import SourceDetailModel
+from dsa110_dashboard.views.source_detail import IMAGES_PAGE, SourceDetailView
+from factories import MJD0, insert
+
+SOURCE = "NVSS J123456.7+420312"
+N = 120
+
+
+@pytest.fixture
+def view(db):
+    with db.transaction() as conn:
+        insert(conn, "variability_stats", source_id=SOURCE, ra_deg=188.736, dec_deg=42.053)
+        insert(conn, "variability_stats", source_id="NVSS J123500.0+420400", ra_deg=188.75,
+               dec_deg=42.0667, nvss_flux_mjy=12.5, eta_metric=2.25)
+        for i in range(N):
+            img = insert(conn, "images", path=f"/data/images/p{i:03d}-image.fits")
+            insert(conn, "photometry", source_id=SOURCE, image_path=img["path"],
+                   ra_deg=188.736, dec_deg=42.053, mjd=MJD0 + i, flux_jy=0.05,
+                   flux_err_jy=0.001, snr=50.0)
+    v = SourceDetailView(model=SourceDetailModel(db, SOURCE))
+    v.__panel__()  # outside a server: loads now
+    return v
+
+
+def test_contributing_images_are_paged(view):
+    assert IMAGES_PAGE == 50
+    assert view._images_label.object == "1–50 of 120"
+    assert view._images_prev.disabled and not view._images_next.disabled
+    page = view._images.object
+    assert page.count("<tr>") == 51 and "p000-image.fits" in page and "p050" not in page
+    first_id = int(view.model.images["image_id"].iat[0])
+    assert f'<a href="/images/{first_id}">{first_id}</a>' in page
+    view._images_next.clicks += 1
+    assert view._images_label.object == "51–100 of 120" and "p050-image.fits" in view._images.object
+    view._images_next.clicks += 1
+    assert view._images_label.object == "101–120 of 120"
+    assert view._images_next.disabled and not view._images_prev.disabled
+    assert view._images.object.count("<tr>") == 21
+    view._images_prev.clicks += 1
+    assert view._images_label.object == "51–100 of 120"
+
+
+def test_nearby_sources_link_to_their_pages(view):
+    nearby = view._nearby.object
+    assert 'href="/sources/NVSS%20J123500.0%2B420400"' in nearby
+    assert "12.5" in nearby and "2.250" in nearby
