@@ -24,7 +24,8 @@ from dsa110_dashboard.viewmodels.image_detail import (
     DetailFailure,
     ImageDetailModel,
 )
-from dsa110_dashboard.viewmodels.image_raster import ImageRaster, format_dec, format_ra
+from dsa110_dashboard.science.coordinates import format_dec, format_ra
+from dsa110_dashboard.viewmodels.image_raster import ImageRaster
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ Radii: a number and a unit - ``30 arcsec``, ``2 arcmin``, ``0.5 deg``, ``30"``, 
 ``1.5d``; a bare number is read in ``default_unit`` (arcsec).
 
 Both raise ``InvalidInputError`` naming the field (``position`` / ``radius``).
+``format_ra`` / ``format_dec`` write positions back for display.
 """
 
 from __future__ import annotations
@@ -92,3 +93,30 @@ def format_radius(degrees: float) -> str:
     if arcsec < 7200:
         return f"{arcsec / 60:g} arcmin"
     return f"{degrees:g} deg"
+
+
+def _sexagesimal(value: float, rounds_up_at: float) -> tuple[int, int, float]:
+    """(whole, minutes, seconds) of a non-negative value; seconds that would print as
+    60 (``rounds_up_at``, per the printed precision) carry into the minutes and on."""
+    whole = int(value)
+    minutes = (value - whole) * 60
+    m = int(minutes)
+    s = (minutes - m) * 60
+    if s >= rounds_up_at:
+        s, m = 0.0, m + 1
+    if m >= 60:
+        m, whole = 0, whole + 1
+    return whole, m, s
+
+
+def format_ra(ra_deg: float) -> str:
+    """``10h00m00.00s``; rounding carries (astropy would print 24h00m00s just below
+    360 deg)."""
+    h, m, s = _sexagesimal((ra_deg % 360.0) / 15.0, 59.995)
+    return f"{h % 24:02d}h{m:02d}m{s:05.2f}s"
+
+
+def format_dec(dec_deg: float) -> str:
+    """``+54°54′00.8″``."""
+    d, m, s = _sexagesimal(abs(dec_deg), 59.95)
+    return f"{'-' if dec_deg < 0 else '+'}{d:02d}°{m:02d}′{s:04.1f}″"

@@ -197,30 +197,3 @@ def _clamp_slice(lo: float, hi: float, n: int) -> slice:
     start = max(0, min(n - 1, start))
     stop = max(start + 1, min(n, stop))
     return slice(start, stop)
-
-
-def format_ra(ra_deg: float) -> str:
-    hours = (ra_deg % 360.0) / 15.0
-    h = int(hours)
-    minutes = (hours - h) * 60
-    m = int(minutes)
-    s = (minutes - m) * 60
-    if s >= 59.995:
-        s, m = 0.0, m + 1
-    if m >= 60:
-        m, h = 0, (h + 1) % 24
-    return f"{h:02d}h{m:02d}m{s:05.2f}s"
-
-
-def format_dec(dec_deg: float) -> str:
-    sign = "-" if dec_deg < 0 else "+"
-    value = abs(dec_deg)
-    d = int(value)
-    minutes = (value - d) * 60
-    m = int(minutes)
-    s = (minutes - m) * 60
-    if s >= 59.95:
-        s, m = 0.0, m + 1
-    if m >= 60:
-        m, d = 0, d + 1
-    return f"{sign}{d:02d}°{m:02d}′{s:04.1f}″"

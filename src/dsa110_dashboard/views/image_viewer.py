@@ -23,7 +23,8 @@ from bokeh.models import HoverTool
 from panel.viewable import Viewer
 
 from ..viewmodels.image_detail import DetailData, ImageDetailModel
-from ..viewmodels.image_raster import ImageRaster, format_dec, format_ra
+from ..science.coordinates import format_dec, format_ra
+from ..viewmodels.image_raster import ImageRaster
 
 hv.Store.set_current_backend("bokeh")
 

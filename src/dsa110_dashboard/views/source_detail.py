@@ -6,13 +6,12 @@ from __future__ import annotations
 import html
 import math
 
-import astropy.units as u
 import pandas as pd
 import panel as pn
 import param
-from astropy.coordinates import Angle
 from panel.viewable import Viewer
 
+from ..science.coordinates import format_dec, format_ra
 from ..viewmodels.source_detail import (
     EXPORT_FORMATS,
     FLUX_CHOICES,
@@ -50,12 +49,10 @@ def _fmt(value, spec: str = ".4g", unit: str = "") -> str:
         return html.escape(str(value))
 
 
-def sexagesimal(ra: float | None, dec: float | None) -> str:
+def _position(ra: float | None, dec: float | None) -> str:
     if ra is None or dec is None:
         return "—"
-    return (Angle(ra, u.deg).to_string(unit=u.hourangle, sep=":", precision=2, pad=True)
-            + " " + Angle(dec, u.deg).to_string(unit=u.deg, sep=":", precision=1,
-                                                alwayssign=True, pad=True))
+    return f"{format_ra(ra)} {format_dec(dec)}"
 
 
 class SourceDetailView(Viewer):
@@ -189,7 +186,7 @@ class SourceDetailView(Viewer):
         self._facts.object = (
             f'<h2 class="dsa-source-title">{html.escape(rec.source_id)} {ese}</h2>'
             '<table class="dsa-facts"><tr>'
-            f"<td><b>Position</b> {sexagesimal(rec.ra_deg, rec.dec_deg)} "
+            f"<td><b>Position</b> {_position(rec.ra_deg, rec.dec_deg)} "
             f"({_fmt(rec.ra_deg, '.5f')}°, {_fmt(rec.dec_deg, '+.5f')}°)</td>"
             f"<td><b>NVSS flux</b> {_fmt(rec.nvss_flux_mjy, '.1f', 'mJy')}</td>"
             f"<td><b>Epochs</b> {len(lc):,} ({n_failed} from QA-failed images)</td>"
