@@ -108,6 +108,11 @@ def test_flux_and_time_axis_state_and_download_links(demo_server, page):
     page.get_by_role("button", name="Normalised", exact=True).click()
     page.wait_for_function("() => window.location.search.includes('flux=normalized')")
     page.locator("a.dsa-download[href*='flux=normalized']").first.wait_for()
+    page.get_by_role("button", name="Peak (Jy/beam)").click()
+    page.locator("a.dsa-download[href*='flux=peak']").first.wait_for()
+    wait_idle(page)
+    page.wait_for_timeout(1000)  # an error notification would be showing by now
+    assert page.locator("text=Something went wrong").count() == 0
 
 
 def test_unknown_source_says_so(demo_server, page):

@@ -112,7 +112,11 @@ class LightcurvePlot(Viewer):
         self._axis_kind: str | None = None
         self.figure = self._build_figure()
         self.figure.on_event(events.Tap, self._on_tap)
-        self.pane = pn.pane.Bokeh(self.figure, sizing_mode="stretch_width", height=HEIGHT)
+        # Wrapped in a layout: its ``loading`` may be switched from a worker thread
+        # (Panel syncs a layout safely; on a Bokeh pane it would set the figure's own
+        # properties outside the document lock).
+        self.pane = pn.Column(pn.pane.Bokeh(self.figure, sizing_mode="stretch_width",
+                                            height=HEIGHT), sizing_mode="stretch_width")
         m = self.model
         m.param.watch(self._on_data, ["lightcurve", "time_axis"])
         m.param.watch(self._on_status, ["exclude_qa", "excluded"])
