@@ -100,23 +100,18 @@ def load_early(fetch: Callable[[], T], show: Callable[[T], None],
     ``show`` and ``after`` (run after ``show``, or after a failure, e.g. to hide a
     spinner) make model changes only; an unexpected exception from ``fetch`` or ``show``
     goes to Panel's exception handler (app.py logs it and tells the user)."""
-    if not is_served() or not _threads_available():
+    def show_result(result: Callable[[], T]) -> None:
         try:
-            show(fetch())
+            show(result())  # a failed fetch raises here, and ``after`` still runs
         finally:
             if after is not None:
                 after()
+
+    if not is_served() or not _threads_available():
+        show_result(fetch)
         return
     future = pn.state._thread_pool.submit(fetch)
-
-    def show_result() -> None:
-        try:
-            show(future.result())
-        finally:
-            if after is not None:
-                after()
-
-    schedule = _as_session_callback(show_result)
+    schedule = _as_session_callback(lambda: show_result(future.result))
     future.add_done_callback(lambda _done: schedule())
 
 
