@@ -24,9 +24,10 @@ older result does not overwrite a newer one (see ``Latest``).
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 import panel as pn
@@ -67,6 +68,29 @@ def load_in_background(callback: Callable[[], None], *, every_ms: int | None = N
         pn.state.add_periodic_callback(callback, period=every_ms)
 
 
+@contextlib.contextmanager
+def held(doc) -> Iterator[None]:
+    """Hold ``doc``'s change events inside the block and send them together when it ends
+    (the caller is on the event loop, under the document lock).
+
+    Panel's ``pn.io.hold`` drops the held property changes of a session that Panel does
+    not yet count as connected, expecting the browser to pull the whole document later.
+    But Panel counts a session as connected only when the browser reports the document
+    rendered, after its pull: changes made between the pull and that report were lost
+    (a page's early result arrived without its plot data, about one load in fifty).
+    Until then Bokeh's own hold is used, which always sends its events to whoever has
+    pulled the document."""
+    if pn.state._connected.get(doc) or doc.callbacks.hold_value:
+        with pn.io.hold(doc):
+            yield
+        return
+    doc.hold("combine")
+    try:
+        yield
+    finally:
+        doc.unhold()
+
+
 def _as_session_callback(callback: Callable[[], None]) -> Callable[[], None]:
     """``callback`` made safe to call from any thread of a served page: it hops to the
     event loop (``IOLoop.add_callback``, the one thread-safe IOLoop call) and there
@@ -78,7 +102,7 @@ def _as_session_callback(callback: Callable[[], None]) -> Callable[[], None]:
     loop = IOLoop.current()  # page functions run on the server's event loop
 
     def locked() -> None:
-        with set_curdoc(doc), pn.io.hold(doc):
+        with set_curdoc(doc), held(doc):
             try:
                 callback()
             except Exception as exc:  # noqa: BLE001 - to the one handler
@@ -126,19 +150,23 @@ def run_in_background(callback: Callable[[], None]) -> None:
 
 def update_together(update: Callable[[], None]) -> None:
     """Run ``update`` (model changes only: no I/O) so that the browser gets all of its
-    changes in one message, in order: from a worker thread, on the event loop under
-    ``pn.io.hold()`` (Panel then writes the held events as one patch), waiting for it
-    to finish; on the loop or outside a server, here under ``pn.io.hold()``."""
+    changes together, in order: from a worker thread, on the event loop under
+    ``held`` (see there), waiting for it to finish; on the loop, here under ``held``;
+    outside a server, here under ``pn.io.hold()``."""
     doc = pn.state.curdoc
-    if not is_served() or _on_event_loop():  # never wait for the loop on the loop
+    if not is_served():
         with pn.io.hold():
+            update()
+        return
+    if _on_event_loop():  # never wait for the loop on the loop
+        with held(doc):
             update()
         return
     done: concurrent.futures.Future = concurrent.futures.Future()
 
     def on_loop() -> None:
         try:
-            with pn.io.hold(doc):
+            with held(doc):
                 update()
         except BaseException as exc:  # noqa: BLE001 - re-raised on the worker thread
             done.set_exception(exc)
