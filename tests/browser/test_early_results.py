@@ -38,6 +38,7 @@ class GatedPage:
     def __init__(self) -> None:
         self.release = threading.Event()
         self.shown = threading.Event()
+        self.connected_when_shown: bool | None = None
 
     def build(self):
         source = ColumnDataSource(data={"x": [], "y": []}, name="early")
@@ -50,6 +51,7 @@ class GatedPage:
             return [1.0, 2.0, 3.0]
 
         def show(values: list[float]) -> None:
+            self.connected_when_shown = bool(pn.state._connected.get(pn.state.curdoc))
             source.data = {"x": values, "y": values}  # a plain Bokeh model
             text.object = "shown"  # a Panel pane
 
@@ -112,4 +114,5 @@ def test_a_result_shown_between_the_pull_and_the_first_render_reaches_the_browse
     assert page_fn.shown.wait(20), "the early result was never shown on the server"
     page.wait_for_function(f"() => ({ROWS_JS})() === 3", timeout=10_000)
     page.get_by_text("shown", exact=True).wait_for()
-    assert held, "the browser's report that it rendered was expected to be held back"
+    assert held and page_fn.connected_when_shown is False, \
+        "the result was meant to be shown before Panel counted the session connected"
