@@ -1,7 +1,9 @@
 """The page shell: navigation, theme switch, and the database banner that clears itself."""
 
+import logging
 import shutil
 import sqlite3
+import urllib.parse
 
 import pytest
 
@@ -25,6 +27,23 @@ def test_navigation_between_pages_and_theme_switch(demo_server, page):
     wait_idle(page)
     assert page.locator(".dsa-theme-toggle").inner_text().strip() == "Light theme"
     assert page.locator("img[alt='DSA-110 logo']").count() == 1
+
+
+def test_every_page_passes_bokehs_validation(demo_server, demo_dataset, page, caplog):
+    """Bokeh validates each document it sends and logs what it finds: a warning there
+    (a widget in fixed sizing mode with no height, say) is repeated on every load."""
+    with sqlite3.connect(demo_dataset / "pipeline.sqlite3") as conn:
+        image_id = conn.execute("SELECT min(id) FROM images").fetchone()[0]
+        source_id = conn.execute("SELECT source_id FROM photometry "
+                                 "WHERE source_id IS NOT NULL LIMIT 1").fetchone()[0]
+    caplog.set_level(logging.WARNING, logger="bokeh.core.validation")
+    for path in ["/", "/images", f"/images/{image_id}", "/sources",
+                 "/sources/" + urllib.parse.quote(source_id, safe="")]:
+        page.goto(demo_server.url + path)
+        wait_idle(page)
+    found = [r.getMessage() for r in caplog.records
+             if r.name.startswith("bokeh.core.validation")]
+    assert not found, "\n".join(found)
 
 
 @pytest.fixture

@@ -20,8 +20,8 @@ def _text(model: ImageBrowserModel, name: str, label: str, placeholder: str = ""
 def _pair(model, low: str, high: str, label: str, hint: str) -> pn.Column:
     return pn.Column(
         pn.pane.HTML(f"<b>{label}</b>", margin=(6, 4, 0, 4)),
-        pn.Row(_text(model, low, "min", hint, width=110, sizing_mode="fixed"),
-               _text(model, high, "max", hint, width=110, sizing_mode="fixed"), margin=0),
+        pn.Row(_text(model, low, "min", hint, width=110, sizing_mode=None),
+               _text(model, high, "max", hint, width=110, sizing_mode=None), margin=0),
         margin=0, sizing_mode="stretch_width")
 
 
