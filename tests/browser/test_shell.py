@@ -46,6 +46,21 @@ def test_every_page_passes_bokehs_validation(demo_server, demo_dataset, page, ca
     assert not found, "\n".join(found)
 
 
+def test_the_chosen_theme_follows_the_user_to_other_pages(demo_server, page):
+    page.goto(demo_server.url + "/images")
+    wait_idle(page)
+    page.locator(".dsa-theme-toggle").click()
+    page.wait_for_url("**/images?theme=dark")
+    wait_idle(page)
+    page.locator(".dsa-nav a", has_text="Sources").click()  # a link without ?theme
+    page.wait_for_url("**/sources")
+    wait_idle(page)
+    assert page.locator(".dsa-theme-toggle").inner_text().strip() == "Light theme"
+    page.goto(demo_server.url + "/?theme=default")  # a shared light link still wins
+    wait_idle(page)
+    assert page.locator(".dsa-theme-toggle").inner_text().strip() == "Dark theme"
+
+
 @pytest.fixture
 def lockable_copy(demo_dataset, tmp_path):
     """A copy of the demo database in rollback-journal mode, as older pipelines write:

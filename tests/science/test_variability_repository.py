@@ -48,3 +48,13 @@ def test_without_the_table_v_comes_from_the_pipeline(db):
     assert pts.loc["A", "v"] == 0.3 and pts.loc["B", "v"] == 0.02
     assert math.isnan(pts.loc["A", "vs_max"])
     assert pts.loc["A", "is_two_epoch_variable"] is None
+
+
+def test_a_source_record_carries_our_two_epoch_statistics(db):
+    fill(db)
+    from dsa110_dashboard.repositories.sources import SourceRepository
+
+    repo = SourceRepository(db)
+    a, c = repo.get("A"), repo.get("C")
+    assert (a.vs_max, a.m_at_vs_max, a.is_two_epoch_variable) == (5.0, 0.4, 1)
+    assert c.vs_max is None and c.is_two_epoch_variable is None

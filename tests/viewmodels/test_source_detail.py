@@ -4,6 +4,7 @@ live statistics, flux column, click selection, links."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from dsa110_dashboard.science.variability import lightcurve_stats
@@ -103,3 +104,23 @@ def test_links_are_url_quoted(seeded):
     assert m.export_url("votable") == ("/api/v1/sources/NVSS%20J123456.7%2B420312/lightcurve"
                                        "?format=votable&flux=raw")
     assert parse_ids("3, 1,x,3") == [1, 3]
+
+
+def test_statistics_table_says_whether_some_pair_is_a_two_epoch_variable(seeded):
+    m = SourceDetailModel(seeded, SOURCE, exclude_qa=False)
+    m.refresh()
+    table = m.stats_table().set_index("statistic")
+    row = next(label for label in table.index if label.startswith("Two-epoch variable"))
+    # 120 vs ~50 mJy with 1 mJy errors: |Vs| ~ 49, m ~ 0.8.
+    assert table.loc[row, "live"] == "yes" and pd.isna(table.loc[row, "pipeline"])
+    m.exclude_qa = True
+    assert m.stats_table().set_index("statistic").loc[row, "live"] == "no"
+
+
+def test_peak_flux_statistics_are_in_mjy_per_beam(seeded):
+    m = SourceDetailModel(seeded, SOURCE, flux="peak")
+    m.refresh()
+    units = m.stats_table().set_index("statistic")["unit"]
+    assert units["Mean flux"] == units["Std (ddof=1)"] == "mJy/beam"
+    m.flux = "raw"
+    assert m.stats_table().set_index("statistic").loc["Mean flux", "unit"] == "mJy"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from bokeh import events
-from bokeh.models import DatetimeTickFormatter
+from bokeh.models import DatetimeTickFormatter, Legend
 
 from dsa110_dashboard.viewmodels.source_detail import SourceDetailModel
 from dsa110_dashboard.views.lightcurve import LightcurvePlot, data_ranges
@@ -72,12 +72,14 @@ def test_time_axis_and_flux_column(model):
     x = np.asarray(plot._source.data["x"])
     assert np.allclose(x, (MJD0 + np.arange(6) - 40587.0) * 86400_000.0)
     assert isinstance(plot.figure.xaxis[0].formatter, DatetimeTickFormatter)
+    assert plot.figure.xaxis[0].formatter.days == "%Y-%m-%d"  # not 10/14
     assert plot.figure.xaxis[0].axis_label == "Date (UTC)"
     assert plot.figure.x_range.start < x.min() and plot.figure.x_range.end > x.max()
     model.flux = "peak"
     model.refresh()
     assert np.allclose(plot._source.data["flux"], np.array(FLUX) * 3000)
     assert plot.figure.yaxis[0].axis_label == "Flux density (mJy/beam)"
+    assert dict(plot._hover.tooltips)["flux"].endswith(" mJy/beam")
     model.time_axis = "mjd"
     assert plot.figure.xaxis[0].axis_label == "MJD (UTC)"
 
@@ -117,3 +119,9 @@ def test_a_single_epoch_is_shown_with_a_day_either_side():
     ms = (MJD0 - 40587.0) * 86400_000.0
     (x0, x1), _ = data_ranges({**columns, "x": [ms]}, "date")
     assert (x0, x1) == (ms - 86400_000.0, ms + 86400_000.0)
+
+
+def test_the_legend_sits_above_the_plot_not_over_the_newest_epochs(model):
+    fig = LightcurvePlot(model=model).figure
+    assert not any(isinstance(r, Legend) for r in fig.center)
+    assert [type(r) for r in fig.above] == [Legend]

@@ -68,6 +68,10 @@ class SourceRecord:
     v: float | None = None
     ese_status: str | None = None
     ese_significance: float | None = None
+    #: Two-epoch statistics from our table (``dsa110-dash variability``), when it has them.
+    vs_max: float | None = None
+    m_at_vs_max: float | None = None
+    is_two_epoch_variable: int | None = None
     #: Which table the source came from: sources, variability_stats or photometry.
     origin: str | None = None
 
@@ -118,7 +122,8 @@ def _escape_like(text: str) -> str:
 
 
 # ------------------------------------------------------------------ sky geometry
-def ra_ranges(ra: float, dec: float, radius: float) -> tuple[float, float, list[tuple[float, float]] | None]:
+def ra_ranges(ra: float, dec: float,
+              radius: float) -> tuple[float, float, list[tuple[float, float]] | None]:
     """The bounding box of a cone: (dec_min, dec_max, RA intervals or None for all RA).
 
     The RA half-width is asin(sin r / cos dec), the cone's true extent (>= r/cos dec's
@@ -286,8 +291,19 @@ class SourceRepository:
             values = dict(row)
             if values.get("first_mjd") is None:
                 values.update(self._epoch_span(conn, source_id, values))
+            values.update(self._two_epoch(conn, source_id))
         return SourceRecord(**{f.name: values.get(f.name)
                                for f in dataclasses.fields(SourceRecord)})
+
+    def _two_epoch(self, conn: sa.Connection, source_id: str) -> dict[str, Any]:
+        """Our stored two-epoch statistics (dash_variability, revision 0003), if any."""
+        ours = self.db.catalog["dash_variability"]
+        if not ours.exists:
+            return {}
+        row = conn.execute(sa.select(ours["vs_max"], ours["m_at_vs_max"],
+                                     ours["is_two_epoch_variable"])
+                           .where(ours["source_id"] == source_id)).mappings().first()
+        return dict(row) if row is not None else {}
 
     def _epoch_span(self, conn: sa.Connection, source_id: str,
                     values: Mapping[str, Any]) -> dict[str, Any]:
@@ -676,7 +692,8 @@ class VariabilityRepository:
                          vs.col("mean_flux_mjy"), vs.col("std_flux_mjy"), vs.col("n_obs"),
                          vs.col("chi2_nu"), vs.col("sigma_deviation"),
                          vs.col("nvss_flux_mjy"), *self._two_epoch_columns())
-        stmt = stmt.select_from(self._from(vs.table)).where(sa.or_(vs["n_obs"].is_(None), vs["n_obs"] >= min_n_obs))
+        stmt = stmt.select_from(self._from(vs.table)).where(
+            sa.or_(vs["n_obs"].is_(None), vs["n_obs"] >= min_n_obs))
         with self.db.connect() as conn:
             result = conn.execute(stmt)
             frame = frame_from(result)

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 
 import astropy.units as u
-from astropy.coordinates import Angle, SkyCoord
+from astropy.coordinates import Angle, IllegalHourWarning, SkyCoord
 
 from ..errors import InvalidInputError
 
@@ -31,7 +32,40 @@ _RADIUS = re.compile(
     re.VERBOSE | re.IGNORECASE)
 _UNITS = {"arcsec": u.arcsec, "asec": u.arcsec, '"': u.arcsec, "''": u.arcsec,
           "arcmin": u.arcmin, "amin": u.arcmin, "'": u.arcmin, "d": u.deg, "°": u.deg}
-_SEXAGESIMAL = re.compile(r"[:hHmMsSdD°'\"]|^\s*[+-]?\d+\s+\d+\s+\d")
+#: A plain number, optionally marked as degrees: an RA written like this is in degrees.
+_DEGREES = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?(d|deg|°)?$", re.IGNORECASE)
+_HOURS = re.compile(r"[:hH]")
+
+
+def _ra_deg(text: str) -> float:
+    """An RA token: degrees when a plain number (``188.736``, ``188.736d``), hours when
+    sexagesimal in hours (``12:34:56.7``, ``12h34m56.7s``, ``12 34 56.7``), degrees when
+    sexagesimal in degrees (``188d44m10s``). Each token is read on its own: a Dec typed
+    with colons must not turn a decimal RA into hours."""
+    if _DEGREES.match(text):
+        return float(re.sub(r"(?i)(d|deg|°)$", "", text))
+    if _HOURS.search(text) or " " in text:
+        with warnings.catch_warnings():  # 24h and over: refused just below
+            warnings.simplefilter("ignore", IllegalHourWarning)
+            hours = Angle(text, unit=u.hourangle).hour
+        if not 0.0 <= hours < 24.0:
+            raise ValueError(f"RA {text!r} is outside 0h-24h")
+        return float(hours) * 15.0
+    return float(Angle(text, unit=u.deg).deg)
+
+
+def _dec_deg(text: str) -> float:
+    return float(Angle(text, unit=u.deg).deg)
+
+
+def _split(cleaned: str) -> tuple[str, str] | None:
+    """RA and Dec text of a typed position, or None when the split is not evident."""
+    parts = cleaned.split()
+    if len(parts) == 2:
+        return parts[0], parts[1]
+    if len(parts) == 6:  # "12 34 56.7 +42 03 12"
+        return " ".join(parts[:3]), " ".join(parts[3:])
+    return None
 
 
 def parse_position(text: str, field: str = "position") -> tuple[float, float]:
@@ -41,28 +75,23 @@ def parse_position(text: str, field: str = "position") -> tuple[float, float]:
         raise InvalidInputError(f"{field} is empty: type RA and Dec, e.g. "
                                 "'12:34:56.7 +42:03:12' or '188.736 42.053'", parameter=field)
     cleaned = raw.replace(",", " ")
-    parts = cleaned.split()
     try:
-        if _SEXAGESIMAL.search(cleaned) or len(parts) == 6:
+        split = _split(cleaned)
+        if split is not None:
+            ra, dec = _ra_deg(split[0]), _dec_deg(split[1])
+        else:  # e.g. "12h34m56.7s+42d03m12s": astropy finds the two halves
             coord = SkyCoord(cleaned, unit=(u.hourangle, u.deg), frame="icrs")
-        else:
-            if len(parts) != 2:
-                raise ValueError("two numbers expected")
-            ra, dec = (float(p) for p in parts)
-            if not (math.isfinite(ra) and math.isfinite(dec)):
-                raise ValueError("not finite")
-            if not -90.0 <= dec <= 90.0:
-                raise InvalidInputError(f"{field}: Dec must be between -90 and +90 degrees; "
-                                        f"got {dec:g}", parameter=field)
-            coord = SkyCoord(ra * u.deg, dec * u.deg, frame="icrs")
-    except InvalidInputError:
-        raise
-    except (ValueError, TypeError, u.UnitsError) as exc:
+            ra, dec = float(coord.ra.deg), float(coord.dec.deg)
+        if not (math.isfinite(ra) and math.isfinite(dec)):
+            raise ValueError("not finite")
+    except (ValueError, TypeError, u.UnitsError):
         raise InvalidInputError(
             f"{field}: cannot read {raw[:60]!r} as RA Dec; use '12:34:56.7 +42:03:12', "
-            f"'12h34m56.7s +42d03m12s' or degrees '188.736 42.053' ({exc})",
-            parameter=field) from None
-    return float(coord.ra.wrap_at(360 * u.deg).deg) % 360.0, float(coord.dec.deg)
+            "'12h34m56.7s +42d03m12s' or degrees '188.736 42.053'", parameter=field) from None
+    if not -90.0 <= dec <= 90.0:
+        raise InvalidInputError(f"{field}: Dec must be between -90 and +90 degrees; "
+                                f"got {dec:g}", parameter=field)
+    return ra % 360.0, dec
 
 
 def parse_radius(text: str, field: str = "radius", default_unit: str = "arcsec",

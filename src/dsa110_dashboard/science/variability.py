@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .twoepoch import DEFAULT_K, is_two_epoch_variable, max_two_epoch
+from .twoepoch import DEFAULT_K, max_two_epoch, two_epoch_variable
 
 #: Per-row flux columns in order of preference (pipeline-db.md), with their errors.
 FLUX_COLUMNS = ("normalized_flux_jy", "flux_jy", "peak_jyb")
@@ -138,7 +138,8 @@ def _stats_arrays(codes: np.ndarray, n_groups: int, flux: np.ndarray, err: np.nd
         "mean_flux": mean, "weighted_mean_flux": mean_w, "std_flux": std,
         "min_flux": fmin, "max_flux": fmax, "eta": eta, "v": v, "chi2_nu": chi2_nu,
         "sigma_deviation": sigma_dev, "vs_max": vs, "m_at_vs_max": m,
-        "is_two_epoch_variable": is_two_epoch_variable(vs, m),
+        "is_two_epoch_variable": two_epoch_variable(codes[weighted], f[weighted],
+                                                    e[weighted], n_groups),
     }
     if column is not None:
         out["flux_column"] = _flux_column(codes, n_groups, np.asarray(column), valid)

@@ -12,6 +12,8 @@ flagged the row ``image_qa_poor``.
 
 from __future__ import annotations
 
+import math
+
 import time
 import urllib.parse
 from dataclasses import dataclass
@@ -45,9 +47,17 @@ STAT_ROWS = (("n_epochs", "n_obs", "Epochs", ""),
              ("v", "v", "V = std/mean", ""),
              ("chi2_nu", "chi2_nu", "χ²ν", ""),
              ("sigma_deviation", "sigma_deviation", "σ deviation", ""),
-             ("vs_max", None, "|Vs| max (two-epoch)", ""),
-             ("m_at_vs_max", None, "m at |Vs| max", ""))
+             ("vs_max", "vs_max", "|Vs| max (two-epoch)", ""),
+             ("m_at_vs_max", "m_at_vs_max", "m at |Vs| max", ""),
+             ("is_two_epoch_variable", "is_two_epoch_variable",
+              "Two-epoch variable (some pair |Vs| ≥ 4.3, |m| ≥ 0.26)", ""))
 _MJY = {"mean_flux", "weighted_mean_flux", "std_flux"}
+
+
+def _yes_no(value) -> str | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return "yes" if value else "no"
 
 
 def qa_failed(frame: pd.DataFrame) -> np.ndarray:
@@ -191,7 +201,8 @@ class SourceDetailModel(param.Parameterized):
                                       lc["flux_err_jy"].to_numpy(float)[mask])
 
     def stats_table(self) -> pd.DataFrame:
-        """Live statistics (current exclusions; fluxes in mJy) beside the pipeline's."""
+        """Live statistics (current exclusions; fluxes in mJy, or mJy/beam for peak
+        fluxes) beside the pipeline's."""
         rows = []
         rec = self.record
         for key, stored, label, unit in STAT_ROWS:
@@ -199,8 +210,14 @@ class SourceDetailModel(param.Parameterized):
             if key in _MJY and live is not None:
                 live = live * 1000.0
             pipeline = getattr(rec, stored, None) if (rec is not None and stored) else None
-            rows.append({"statistic": label, "unit": unit,
-                         "live": finite_or_none(live), "pipeline": finite_or_none(pipeline)})
+            if key == "is_two_epoch_variable":
+                live, pipeline = _yes_no(live), _yes_no(pipeline)
+            else:
+                live, pipeline = finite_or_none(live), finite_or_none(pipeline)
+            if unit == "mJy" and self.flux == "peak":
+                unit = "mJy/beam"
+            rows.append({"statistic": label, "unit": unit, "live": live,
+                         "pipeline": pipeline})
         return pd.DataFrame(rows)
 
     # -------------------------------------------------------------- selection

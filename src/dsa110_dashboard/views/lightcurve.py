@@ -38,8 +38,12 @@ from .background import update_together
 HEIGHT = 380
 COLORS = {"included": "#1f77b4", "qa failed": "#ff7f0e", "excluded": "#9e9e9e"}
 MARKERS = {"included": "circle", "qa failed": "triangle", "excluded": "circle"}
-HOVER = [("date", "@date"), ("MJD", "@mjd{0.00000}"), ("flux", "@flux{0.000} ± @err{0.000}"),
-         ("SNR", "@snr{0.0}"), ("image", "@image"), ("QA", "@qa"), ("status", "@status")]
+def hover_rows(unit: str) -> list[tuple[str, str]]:
+    return [("date", "@date"), ("MJD", "@mjd{0.00000}"),
+            ("flux", f"@flux{{0.000}} ± @err{{0.000}} {unit}"), ("SNR", "@snr{0.0}"),
+            ("image", "@image"), ("QA", "@qa"), ("status", "@status")]
+
+
 COLUMNS = ("x", "flux", "err", "lo", "hi", "status", "mjd", "date", "snr", "image", "qa",
            "photometry_id")
 #: Blank space around the data, as a fraction of its span.
@@ -97,9 +101,12 @@ def data_ranges(columns: dict, time_axis: str) -> tuple[tuple, tuple]:
             padded(y_lo, y_hi, abs(y_hi) * 0.1 or 1.0))
 
 
+def flux_unit(model: SourceDetailModel) -> str:
+    return "mJy/beam" if model.flux == "peak" else "mJy"
+
+
 def flux_label(model: SourceDetailModel) -> str:
-    unit = "mJy/beam" if model.flux == "peak" else "mJy"
-    return f"Flux density ({unit})"
+    return f"Flux density ({flux_unit(model)})"
 
 
 class LightcurvePlot(Viewer):
@@ -139,8 +146,14 @@ class LightcurvePlot(Viewer):
                 fill_alpha=0.0 if status == "excluded" else 0.9, legend_label=status))
         fig.scatter("x", "flux", source=self._ring, size=16, fill_color=None,
                     line_color="#d62728", line_width=2.5)
-        fig.add_tools(HoverTool(renderers=points, tooltips=HOVER))
-        fig.legend.location = "top_right"
+        self._hover = HoverTool(renderers=points, tooltips=hover_rows("mJy"))
+        fig.add_tools(self._hover)
+        # Above the plot, not over it: the newest epochs sit at the top right.
+        legend = fig.legend[0]
+        fig.center.remove(legend)
+        legend.orientation = "horizontal"
+        legend.location = "top_left"
+        fig.add_layout(legend, "above")
         # One legend entry per status, in COLORS order; an empty one is hidden (Bokeh
         # would show its label without a marker).
         self._legend = dict(zip(COLORS, fig.legend[0].items))
@@ -188,6 +201,7 @@ class LightcurvePlot(Viewer):
         if m.time_axis != self._axis_kind:
             self._set_time_axis(m.time_axis)
         fig.yaxis[0].axis_label = flux_label(m)
+        self._hover.tooltips = hover_rows(flux_unit(m))
         self._show_epoch()
 
     def _show_legend(self, status: np.ndarray) -> None:
@@ -198,7 +212,10 @@ class LightcurvePlot(Viewer):
     def _set_time_axis(self, kind: str) -> None:
         axis = self.figure.xaxis[0]
         if kind == "date":
-            axis.update(ticker=DatetimeTicker(), formatter=DatetimeTickFormatter(),
+            # ISO dates: Bokeh's default days format (10/14) reads month/day.
+            axis.update(ticker=DatetimeTicker(),
+                        formatter=DatetimeTickFormatter(days="%Y-%m-%d", months="%Y-%m",
+                                                        hours="%m-%d %H:%M"),
                         axis_label="Date (UTC)")
         else:
             axis.update(ticker=BasicTicker(), formatter=BasicTickFormatter(use_scientific=False),

@@ -31,20 +31,31 @@ def table_theme() -> str:
     return "midnight" if pn.config.theme == "dark" else "simple"
 
 
+#: The cookie that keeps a chosen theme across pages and visits.
+THEME_COOKIE = "dsa_theme"
+
+
 def session_theme() -> str:
-    """'dark' or 'default', from the page's ``?theme=`` argument."""
+    """'dark' or 'default': the page's ``?theme=`` argument, else the theme the user last
+    chose (a cookie), so that following a link keeps it."""
     args = pn.state.session_args or {}
     value = (args.get("theme") or [b""])[0]
-    return "dark" if value in (b"dark", "dark") else "default"
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    if not value:
+        value = (pn.state.cookies or {}).get(THEME_COOKIE, "")
+    return "dark" if value == "dark" else "default"
 
 
-# Keeps the page's current query (filters the user set since load) and flips the theme.
-# ``window.`` everywhere: inside an inline handler ``URL`` is ``document.URL``, a string.
-_THEME_TOGGLE_JS = (
-    "const u = new window.URL(window.location.href);"
-    "u.searchParams.set('theme', u.searchParams.get('theme') === 'dark' ? 'default' : 'dark');"
-    "window.location.assign(u.toString()); return false;"
-)
+def _theme_toggle_js(new: str) -> str:
+    """Remembers ``new`` (a cookie for a year) and reloads the page in it, keeping the
+    page's current query (filters the user set since load). ``window.`` everywhere:
+    inside an inline handler ``URL`` is ``document.URL``, a string."""
+    return (f"document.cookie = '{THEME_COOKIE}={new}; path=/; max-age=31536000; "
+            "SameSite=Lax';"
+            "const u = new window.URL(window.location.href);"
+            f"u.searchParams.set('theme', '{new}');"
+            "window.location.assign(u.toString()); return false;")
 
 
 def header_html(nav: list[NavItem], active: str, database: str, theme: str) -> str:
@@ -52,14 +63,15 @@ def header_html(nav: list[NavItem], active: str, database: str, theme: str) -> s
         f'<a href="{html.escape(item.path)}" class="{"active" if item.path == active else ""}">'
         f"{html.escape(item.title)}</a>" for item in nav)
     other = "Light" if theme == "dark" else "Dark"
+    new = "default" if theme == "dark" else "dark"
     return (
         '<div class="dsa-header">'
         '<a class="dsa-brand" href="/"><img src="/assets/logo.svg" alt="DSA-110 logo">'
         "<span>DSA-110 Continuum Pipeline</span></a>"
         f'<nav class="dsa-nav">{links}</nav>'
         f'<div class="dsa-right"><span title="database">{html.escape(database)}</span>'
-        f'<a href="?theme={"default" if theme == "dark" else "dark"}" '
-        f'class="dsa-theme-toggle" onclick="{_THEME_TOGGLE_JS}">{other} theme</a>'
+        f'<a href="?theme={new}" class="dsa-theme-toggle" '
+        f'onclick="{_theme_toggle_js(new)}">{other} theme</a>'
         "</div></div>")
 
 

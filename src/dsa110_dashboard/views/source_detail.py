@@ -37,6 +37,7 @@ TABLE_CSS = ["table.dsa-table { border-collapse: collapse; }"
              " border-bottom: 1px solid rgba(128, 128, 128, 0.3); }"
              " .dsa-table td.num { text-align: right; font-variant-numeric: tabular-nums; }"]
 IMAGES_PAGE = 50
+CHOICE_STYLE = {"color": "primary", "variant": "outline"}
 EXPORT_LABELS = {"csv": "CSV (ECSV, units in header)", "votable": "VOTable", "json": "JSON"}
 
 
@@ -62,11 +63,13 @@ class SourceDetailView(Viewer):
         super().__init__(**params)
         m = self.model
         self._lightcurve_latest = Latest()
+        # Outline style: the chosen button is filled, which reads in both themes (the
+        # default style marks it by a shade that vanishes in the dark theme).
         self._flux = pn.widgets.RadioButtonGroup(
-            options={v: k for k, v in FLUX_CHOICES.items()}, value=m.flux)
+            options={v: k for k, v in FLUX_CHOICES.items()}, value=m.flux, **CHOICE_STYLE)
         self._flux.link(m, value="flux", bidirectional=True)
         self._time = pn.widgets.RadioButtonGroup(
-            options={v: k for k, v in TIME_AXES.items()}, value=m.time_axis)
+            options={v: k for k, v in TIME_AXES.items()}, value=m.time_axis, **CHOICE_STYLE)
         self._time.link(m, value="time_axis", bidirectional=True)
         self._exclude_qa = pn.widgets.Checkbox.from_param(
             m.param.exclude_qa, label="Exclude QA-failed epochs from the statistics",
@@ -89,11 +92,11 @@ class SourceDetailView(Viewer):
         self._images = pn.pane.HTML("", sizing_mode="stretch_width",
                                     stylesheets=LINK_CSS + TABLE_CSS)
         self._images_page = 0
-        self._images_prev = pn.widgets.Button(label="‹ Previous", disabled=True)
-        self._images_next = pn.widgets.Button(label="Next ›", disabled=True)
+        self._images_prev = pn.widgets.Button(label="‹ Previous", disabled=True, align="center")
+        self._images_next = pn.widgets.Button(label="Next ›", disabled=True, align="center")
         self._images_prev.on_click(lambda _e: self._turn_images_page(-1))
         self._images_next.on_click(lambda _e: self._turn_images_page(+1))
-        self._images_label = pn.pane.Markdown("", margin=(12, 10))
+        self._images_label = pn.pane.Markdown("", margin=(0, 10), align="center")
         self._plot = LightcurvePlot(model=m)
         self._body = pn.Column(
             self._facts,
@@ -109,8 +112,8 @@ class SourceDetailView(Viewer):
                    pn.Column(pn.pane.Markdown("#### Nearby sources (15 arcmin)"),
                              self._nearby, sizing_mode="stretch_width"),
                    sizing_mode="stretch_width"),
-            pn.Row(pn.pane.Markdown("#### Contributing images"), self._images_label,
-                   self._images_prev, self._images_next),
+            pn.Row(pn.pane.Markdown("#### Contributing images", align="center"),
+                   self._images_label, self._images_prev, self._images_next),
             self._images,
             visible=False, sizing_mode="stretch_width")
         self._spinner = pn.indicators.LoadingSpinner(value=True, size=40,
