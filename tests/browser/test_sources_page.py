@@ -109,7 +109,7 @@ def test_cone_search_sexagesimal_and_bad_radius(demo_server, demo_db, page):
     pos = page.get_by_placeholder("12:34:56.7 +42:03:12 or 188.736 42.053")
     pos.fill(text)
     pos.press("Enter")
-    page.locator("text=/within 300 arcsec/").first.wait_for()
+    page.locator("text=/within 5 arcmin/").first.wait_for()
     ids = visible_source_ids(page)
     assert ids[0] == "NVSS J084934.7+545907"  # nearest first
     want = SourceRepository(demo_db).search(cone=(rec.ra_deg, rec.dec_deg, 5 / 60))

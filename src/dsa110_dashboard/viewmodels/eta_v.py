@@ -5,9 +5,9 @@ log10 of the positive, finite values; a source whose eta or V is undefined, zero
 negative (a negative mean flux gives a negative V) cannot be placed on a log axis and
 is counted in ``n_unplottable``, not hidden silently.
 
-Candidates are the sources at or above both thresholds. Thresholds are either typed
-(defaults eta 1.5, V 0.1; science.md) or the preset ``mean + k sigma`` of each metric's
-log10 distribution.
+Candidates are the sources at or above both thresholds. Thresholds are typed (defaults
+eta 1.5, V 0.1; science.md), dragged on the plot, or the preset ``mean + k sigma`` of each
+metric's log10 distribution.
 """
 
 from __future__ import annotations
@@ -65,12 +65,17 @@ class EtaVModel(param.Parameterized):
     error = param.String(default=None, allow_None=True)
     loaded = param.Boolean(default=False)
     v_note = param.String(default="", doc="Where V comes from, when not from our table.")
+    input_notes = param.List(default=[], item_type=str,
+                             doc="Ignored URL values (source_urlstate); cleared when the user "
+                                 "moves a threshold.")
 
     QUERY = ("eta_threshold", "v_threshold", "k", "selected")
 
     def __init__(self, db: Database, **params):
         super().__init__(**params)
         self.repo = VariabilityRepository(db)
+        self.param.watch(lambda *_e: self.param.update(input_notes=[]),
+                         ["eta_threshold", "v_threshold", "k"])
 
     # ------------------------------------------------------------------ data
     def fetch(self) -> pd.DataFrame | DashboardError:
@@ -112,6 +117,18 @@ class EtaVModel(param.Parameterized):
 
     def reset_thresholds(self) -> None:
         self.param.update(eta_threshold=DEFAULT_ETA, v_threshold=DEFAULT_V)
+
+    def move_threshold(self, name: str, log_value: float | None) -> None:
+        """From a threshold line dragged on the plot: ``name`` is ``eta_threshold`` or
+        ``v_threshold``, ``log_value`` the line's new place (log10, the plot's units);
+        rounded like a preset, to a value a person can read and retype."""
+        if name not in ("eta_threshold", "v_threshold"):
+            raise ValueError(f"not a threshold: {name}")
+        if log_value is None or not math.isfinite(log_value):
+            return
+        value = _round(10 ** log_value)
+        if value > 0 and math.isfinite(value):
+            setattr(self, name, value)
 
     def set_thresholds_at(self, log_eta: float, log_v: float) -> None:
         """From a click on the plot (log10 coordinates)."""

@@ -19,7 +19,7 @@ from ..db.engine import Database
 from ..errors import DashboardError, InvalidInputError
 from ..repositories.paging import PageRequest
 from ..repositories.sources import SourceRepository, VariabilityRepository
-from ..science.coordinates import parse_position, parse_radius
+from ..science.coordinates import format_radius, parse_position, parse_radius
 
 PAGE_SIZE = 50
 
@@ -36,6 +36,20 @@ RESULT_COLUMNS = ["source_id", "ra_deg", "dec_deg", "nvss_flux_mjy", "n_epochs",
                   "mean_flux_mjy", "eta_metric", "v", "chi2_nu", "sigma_deviation",
                   "last_mjd", "ese_status"]
 ESE_STATUSES = ("active", "investigated", "dismissed")
+#: The label a person knows each input by (messages name the input once, by this).
+LABELS = {"name_query": "Name", "position": "Cone centre", "radius": "Cone radius",
+          "sort": "Sort", "descending": "Descending", "page": "Page",
+          **{f"{p}_{end}": f"{label} {sign}" for p, _key, label in FILTERS
+             for end, sign in (("min", "≥"), ("max", "≤"))}}
+#: How much of a typed text a message repeats.
+SHOWN_CHARS = 40
+
+
+def shown(text: str) -> str:
+    """``text`` quoted for a message, cut when long (a pasted page is not repeated)."""
+    if len(text) <= SHOWN_CHARS:
+        return repr(text)
+    return repr(text[:SHOWN_CHARS] + "…") + f" ({len(text):,} characters)"
 
 
 def source_url(source_id: str) -> str:
@@ -43,11 +57,22 @@ def source_url(source_id: str) -> str:
     return "/sources/" + urllib.parse.quote(source_id, safe="")
 
 
+def cone_text(cone: tuple[float, float, float]) -> str:
+    """``within 30 arcmin of RA 116.85800°, Dec +54.90000°``: the radius in the unit a
+    person would write it in."""
+    ra, dec, radius = cone
+    return f"within {format_radius(radius)} of RA {ra:.5f}°, Dec {dec:+.5f}°"
+
+
 @dataclass(frozen=True)
 class SearchResult:
     rows: pd.DataFrame
     total: int
     cone: tuple[float, float, float] | None
+    #: The page the rows are: the one asked for, or the last one when that was past
+    #: the end (a shared link outlives data that shrank).
+    page: int = 1
+    asked_page: int = 1
 
 
 def _filter_params() -> dict[str, param.Parameter]:
@@ -73,11 +98,17 @@ class SourceSearchModel(param.Parameterized):
 
     rows = param.DataFrame(default=pd.DataFrame(columns=RESULT_COLUMNS), doc="One page.")
     total = param.Integer(default=0)
-    error = param.String(default=None, allow_None=True, doc="Why the search failed.")
-    error_field = param.String(default=None, allow_None=True, doc="Which input is wrong.")
+    error = param.String(default=None, allow_None=True,
+                         doc="Why the search failed, naming the input once by its label.")
+    error_field = param.String(default=None, allow_None=True,
+                               doc="Which parameter is wrong (for code; see LABELS).")
     cone = param.Tuple(default=None, allow_None=True, length=3,
                        doc="Parsed (ra, dec, radius) in degrees of the last search.")
     loaded_at = param.Number(default=None, allow_None=True)
+    input_notes = param.List(default=[], item_type=str,
+                             doc="Inputs that were ignored or corrected (a bad URL value, "
+                                 "a page past the end); cleared when the user changes the "
+                                 "search.")
 
     QUERY = ("name_query", "position", "radius", "sort", "descending", "page",
              *[f"{p}_{e}" for p, _, _ in FILTERS for e in ("min", "max")])
@@ -85,6 +116,16 @@ class SourceSearchModel(param.Parameterized):
     def __init__(self, db: Database, **params):
         super().__init__(**params)
         self.repo = SourceRepository(db)
+        # True while ``apply`` puts a result on the parameters: a page it corrects is
+        # the page just fetched, not a new request (views must not search again).
+        self.applying = False
+        self.param.watch(self._forget_notes, list(self.QUERY))
+
+    def _forget_notes(self, *_events) -> None:
+        """A note about an ignored or corrected input is stale once the user changes
+        the search (the page ``apply`` corrects writes its own note)."""
+        if self.input_notes and not self.applying:
+            self.input_notes = []
 
     # -------------------------------------------------------------- the query
     def bounds(self) -> dict[str, tuple[float | None, float | None]]:
@@ -93,26 +134,56 @@ class SourceSearchModel(param.Parameterized):
             low, high = getattr(self, f"{prefix}_min"), getattr(self, f"{prefix}_max")
             for value, end in ((low, "min"), (high, "max")):
                 if value is not None and not math.isfinite(value):
-                    raise InvalidInputError(f"{label}: the bound must be a finite number",
-                                            parameter=f"{prefix}_{end}")
+                    raise InvalidInputError(f"{LABELS[f'{prefix}_{end}']}: the bound must "
+                                            "be a finite number", parameter=f"{prefix}_{end}")
             if low is not None and high is not None and low > high:
-                raise InvalidInputError(f"{label}: the minimum {low:g} is above the "
+                raise InvalidInputError(f"{label} filter: the minimum {low:g} is above the "
                                         f"maximum {high:g}", parameter=f"{prefix}_min")
             if low is not None or high is not None:
                 out[key] = (low, high)
         return out
 
     def parsed_cone(self) -> tuple[float, float, float] | None:
+        """(ra, dec, radius) in degrees, or None without a centre. The parsers word
+        their messages with the field name given: the label, so it is said once."""
         if not self.position.strip():
             return None
-        ra, dec = parse_position(self.position, "position")
-        return ra, dec, parse_radius(self.radius, "radius")
+        try:
+            ra, dec = parse_position(self.position, LABELS["position"])
+        except InvalidInputError as exc:
+            raise InvalidInputError(str(exc), parameter="position") from None
+        try:
+            radius = parse_radius(self.radius, LABELS["radius"])
+        except InvalidInputError as exc:
+            raise InvalidInputError(str(exc), parameter="radius") from None
+        return ra, dec, radius
 
-    def request(self, cone: bool) -> PageRequest:
+    def describe(self, cone: tuple[float, float, float] | None = None) -> str:
+        """What is asked, in words: "name starting with 'J09', within 2 arcmin of
+        RA 188.73600°, Dec +42.05300°, η ≥ 2". Empty when nothing is."""
+        parts = []
+        if self.name_query.strip():
+            parts.append(f"name starting with {shown(self.name_query.strip())}")
+        if cone is not None:
+            parts.append(cone_text(cone))
+        for prefix, _key, label in FILTERS:
+            for end, sign in (("min", "≥"), ("max", "≤")):
+                value = getattr(self, f"{prefix}_{end}")
+                if value is not None:
+                    parts.append(f"{label} {sign} {value:g}")
+        return ", ".join(parts)
+
+    def no_match_message(self) -> str:
+        """Why the table is empty, when the search ran and found nothing."""
+        asked = self.describe(self.cone)
+        return f"No source matches {asked}." if asked else "There are no sources yet."
+
+    def request(self, cone: bool, page: int | None = None) -> PageRequest:
         key = SORTS[self.sort]
         if key == "sep_arcsec" and not cone:
             key = None
-        return PageRequest(offset=(self.page - 1) * self.page_size, limit=self.page_size,
+        page = self.page if page is None else page
+        return PageRequest(offset=(page - 1) * self.page_size, limit=self.page_size,
                            sort=key, descending=self.descending)
 
     @property
@@ -125,27 +196,56 @@ class SourceSearchModel(param.Parameterized):
 
     # ------------------------------------------------------------------ work
     def fetch(self) -> SearchResult | DashboardError:
-        """Blocking: run it in a worker thread. The page of sources, or the error."""
+        """Blocking: run it in a worker thread. The page of sources, or the error.
+        A page past the end is fetched again as the last page."""
+        asked = self.page
         try:
             cone = self.parsed_cone()
-            page = self.repo.search(name=self.name_query or None, cone=cone,
-                                    bounds=self.bounds(), request=self.request(cone is not None))
+            bounds = self.bounds()
+
+            def search(page: int):
+                return self.repo.search(name=self.name_query or None, cone=cone,
+                                        bounds=bounds,
+                                        request=self.request(cone is not None, page))
+
+            page, number = search(asked), asked
+            last = max(1, math.ceil(page.total / self.page_size))
+            if asked > last:
+                number = last
+                if page.total:
+                    page = search(last)
         except DashboardError as exc:
             return exc
         rows = page.rows.copy()
         if "ese_status" in rows:
             rows["ese_status"] = rows["ese_status"].astype(object).where(
                 rows["ese_status"].notna(), None)
-        return SearchResult(rows, page.total, cone)
+        return SearchResult(rows, page.total, cone, number, asked)
 
     def apply(self, result: SearchResult | DashboardError) -> None:
-        if isinstance(result, DashboardError):
-            self.param.update(error=result.user_message,
-                              error_field=getattr(result, "parameter", None),
-                              rows=pd.DataFrame(columns=RESULT_COLUMNS), total=0)
-            return
-        self.param.update(rows=result.rows, total=result.total, cone=result.cone,
+        self.applying = True
+        try:
+            if isinstance(result, DashboardError):
+                # Nothing of the last search stays: its cone and total would describe
+                # input the user has since replaced.
+                field = getattr(result, "parameter", None)
+                message = result.user_message
+                if not isinstance(result, InvalidInputError) or field not in LABELS:
+                    message = f"Search failed: {message}"
+                self.param.update(error=message, error_field=field, cone=None,
+                                  rows=pd.DataFrame(columns=RESULT_COLUMNS), total=0)
+                return
+            update = dict(rows=result.rows, total=result.total, cone=result.cone,
                           error=None, error_field=None, loaded_at=time.time())
+            if result.page != result.asked_page and result.asked_page == self.page:
+                update["page"] = result.page
+                if result.total:
+                    update["input_notes"] = [*self.input_notes, (
+                        f"Page {result.asked_page:,} is past the end of the results: "
+                        f"showing page {result.page:,}, the last.")]
+            self.param.update(**update)
+        finally:
+            self.applying = False
 
     def refresh(self) -> None:
         self.apply(self.fetch())
@@ -158,10 +258,14 @@ class EseCandidatesModel(param.Parameterized):
     rows = param.DataFrame(default=pd.DataFrame(
         columns=["source_id", "status", "significance", "flag_type", "flagged_at", "notes"]))
     error = param.String(default=None, allow_None=True)
+    input_notes = param.List(default=[], item_type=str,
+                             doc="Inputs that were ignored (a bad URL value); cleared when "
+                                 "the user picks a status.")
 
     def __init__(self, db: Database, **params):
         super().__init__(**params)
         self.repo = VariabilityRepository(db)
+        self.param.watch(lambda _e: self.param.update(input_notes=[]), ["status"])
 
     def fetch(self) -> pd.DataFrame | DashboardError:
         try:

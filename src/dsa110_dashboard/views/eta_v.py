@@ -2,17 +2,31 @@
 
 Axes: datashader has no log axes, so the plot is drawn in log10(eta) / log10(V) space
 and the axes are labelled in linear values at fixed ticks (1, 2, 5 x 10^n): the axes
-read as honest log axes. The bulk of the sources is rasterised (datashader ``rasterize``
-+ ``dynspread``) once there are more than ``RASTER_ABOVE`` of them; the candidates (at
-or above both thresholds), the point under the cursor and the selected point are real
-Bokeh glyphs with hover. Clicking a candidate or the highlighted point under the cursor
-opens its page (a Bokeh TapTool with a CustomJS ``window.location.assign``: no server
-round trip); a click anywhere also selects the nearest source on the server, which shows
-a card with its numbers and a link.
+read as honest log axes.
+
+Every source is drawn. The bulk is rasterised (datashader ``rasterize`` of the counts,
+``spread`` by one pixel so a lone source is a 3 x 3 pixel dot) once there are more than
+``RASTER_ABOVE`` sources; its colormap starts at a mid grey that stands out on the
+background of either theme and darkens (light theme) or brightens (dark theme) with
+the count; empty pixels are transparent. (A colormap that starts at white drew every
+sparse source white on the light theme's white.) The candidates (at or above both
+thresholds), the point under the cursor and the selected point are real Bokeh glyphs
+with hover, so the plot stays light at 100,000 sources.
+
+Clicking: the bulk is an image, so the browser cannot tell which source was clicked.
+Every click goes to the server (Bokeh's ``Tap`` event), which takes the nearest
+source within ``PICK_TOLERANCE`` of the visible axis spans (the rule that rings the
+point under the cursor) and sends the browser to its page through a hidden input whose
+value change runs ``window.location.assign``. One path for every point: a grey point
+and a red one open the same way; a click on empty space opens nothing.
 
 Thresholds: typed in two inputs, set to mean + k sigma of the log distributions with a
-button, or moved by a double click on the plot (both lines jump to the clicked point).
-Bokeh cannot drag span annotations, so there is no dragging.
+button, or dragged: the dashed lines are HoloViews' ``VLine``/``HLine``, whose Bokeh
+``Span`` a hook makes ``editable`` (Bokeh moves it in the browser, in the plot's data
+units: log10). When the drag ends its place reaches the server and
+``EtaVModel.move_threshold`` applies it, so the inputs, the candidates and the URL
+follow exactly as for typing; typing moves the line back the other way (HoloViews
+redraws it from the thresholds).
 """
 
 from __future__ import annotations
@@ -25,13 +39,17 @@ import numpy as np
 import pandas as pd
 import panel as pn
 import param
-from bokeh.models import CustomJS, TapTool
-from holoviews.operation.datashader import dynspread, rasterize
+from bokeh import events
+from bokeh.models import CustomJS, Span
+from holoviews.operation.datashader import rasterize, spread
+from panel.io.state import set_curdoc
 from panel.viewable import Viewer
 
 from ..viewmodels.eta_v import EtaVModel
 from ..viewmodels.sources import source_url
 from .background import is_served, load_in_background, update_together
+from .shell import session_theme
+from .sources import plain
 
 hv.extension("bokeh", logo=False)
 
@@ -40,11 +58,14 @@ PLOT_HEIGHT = 460
 CANDIDATE_COLOR = "#d62728"
 SELECTED_COLOR = "#1f77b4"
 
-_NAVIGATE_JS = """
-const src = cb_data.source;
-const i = src.selected.indices[0];
-if (i !== undefined && src.data.url !== undefined) { window.location.assign(src.data.url[i]); }
-"""
+#: The rasterised bulk: low counts (a lone source) mid grey, visible on white and on the
+#: dark theme's background; the densest pixels black (light) or white (dark).
+BULK_CMAP = {"default": ["#8c8c8c", "#000000"], "dark": ["#8c8c8c", "#ffffff"]}
+#: A click or the cursor picks the nearest source within this fraction of the visible
+#: axis spans (about 18 x 7 pixels on a 1,200 x 460 plot); farther is empty space.
+PICK_TOLERANCE = 0.015
+
+_NAVIGATE_JS = "if (cb_obj.value) { window.location.assign(cb_obj.value); }"
 
 
 def log_ticks(lo: float, hi: float) -> list[tuple[float, str]]:
@@ -61,23 +82,42 @@ def log_ticks(lo: float, hi: float) -> list[tuple[float, str]]:
     return ticks
 
 
-def _navigate_hook(plot, element) -> None:
-    """A TapTool that opens the tapped glyph's ``url`` (added once per plot)."""
-    renderer = plot.handles.get("glyph_renderer")
-    if renderer is None:
-        return
-    for tool in plot.state.tools:
-        if isinstance(tool, TapTool) and renderer in (tool.renderers or []) \
-                and "dsa-navigate" in tool.tags:
+# Bokeh tells only the browser that a drag has ended (the span's ``pan`` signal). There
+# the line's place is put in the span's tags (user data that syncs to the server) and
+# the server applies it once per drag: applying every intermediate place re-sent the
+# candidates (thousands of points at 100,000 sources) on every mouse move. The signal
+# is connected on the first change of the line's place, which a drag starts with.
+_COMMIT_ON_DRAG_END_JS = """
+if (!span.__dsa_commit) {
+  span.__dsa_commit = true;
+  span.pan.connect(([phase]) => {
+    if (phase === "pan:end" && span.location != null) {
+      span.tags = [...span.tags.filter((t) => typeof t !== "number"), span.location];
+    }
+  });
+}
+"""
+
+
+def _draggable(model: EtaVModel, name: str):
+    """A HoloViews hook making a threshold line's Bokeh ``Span`` draggable and applying
+    a finished drag to ``model.<name>`` (hooks run again on every update: set up once)."""
+
+    def committed(_attr, _old, tags) -> None:
+        places = [t for t in tags if isinstance(t, (int, float)) and not isinstance(t, bool)]
+        if places:
+            model.move_threshold(name, float(places[-1]))
+
+    def hook(plot, element) -> None:
+        span = plot.handles.get("glyph")
+        if not isinstance(span, Span) or "dsa-threshold" in span.tags:
             return
-    plot.state.add_tools(TapTool(renderers=[renderer], tags=["dsa-navigate"],
-                                 callback=CustomJS(code=_NAVIGATE_JS)))
+        span.update(editable=True, tags=[*span.tags, "dsa-threshold", name])
+        span.js_on_change("location", CustomJS(args={"span": span},
+                                               code=_COMMIT_ON_DRAG_END_JS))
+        span.on_change("tags", committed)
 
-
-def _with_urls(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.copy()
-    out["url"] = [source_url(s) for s in out["source_id"]]
-    return out
+    return hook
 
 
 class EtaVView(Viewer):
@@ -104,19 +144,29 @@ class EtaVView(Viewer):
                                   stylesheets=["a { color: #2f80ed; }"])
         self._alert = pn.pane.Alert("", alert_type="warning", visible=False,
                                     sizing_mode="stretch_width")
+        self._notes = pn.pane.Alert("", alert_type="warning", visible=False,
+                                    sizing_mode="stretch_width", disable_math=True,
+                                    css_classes=["dsa-eta-v-notes"])
+        # Carries a clicked source's address to the browser, which goes there; hidden.
+        self._navigator = pn.widgets.TextInput(value="", visible=False, margin=0)
+        self._navigator.jscallback(value=_NAVIGATE_JS)
         self._plot_holder = pn.Column(
             pn.indicators.LoadingSpinner(value=True, size=40, label="Loading eta-V…"),
             sizing_mode="stretch_width", min_height=PLOT_HEIGHT)
         self._hovered = None
+        self._tap_figures: set[int] = set()
         self._pointer = None
         self._ranges = None
         m.param.watch(self._on_data, ["points", "error"])
         m.param.watch(self._render_text, ["eta_threshold", "v_threshold", "selected",
                                           "points"])
+        m.param.watch(self._render_notes, ["input_notes"])
+        self._render_notes()
         self._layout = pn.Column(
             pn.Row(self._eta_input, self._v_input, self._k_input, self._sigma_button,
                    self._reset_button, sizing_mode="stretch_width"),
-            self._alert, self._summary, self._plot_holder, self._card,
+            self._notes, self._alert, self._summary, self._plot_holder, self._card,
+            self._navigator,
             sizing_mode="stretch_width")
 
     # ------------------------------------------------------------------ data
@@ -159,27 +209,32 @@ class EtaVView(Viewer):
                     active_tools=["wheel_zoom"])
         every = hv.Points(pts, kdims, ["source_id"])
         if len(pts) > RASTER_ABOVE:
-            bulk = dynspread(rasterize(every, aggregator="count", dynamic=True),
-                             threshold=0.5, max_px=3).opts(
-                cmap="Greys", cnorm="log", alpha=0.9, tools=[], colorbar=False,
+            # A fixed spread, not dynspread: dynspread stops spreading once the dense
+            # clump has neighbours, leaving every sparse source a single pixel.
+            bulk = spread(rasterize(every, aggregator="count", dynamic=True), px=1).opts(
+                cmap=BULK_CMAP[session_theme()], cnorm="log", tools=[], colorbar=False,
                 clipping_colors={"min": "transparent", "NaN": "transparent"}, **axes)
         else:
             bulk = every.opts(color="grey", alpha=0.5, size=3, tools=[], **axes)
 
         hover = [("source", "@source_id"), ("η", "@eta{0.000}"), ("V", "@v{0.000}"),
                  ("epochs", "@n_obs")]
-        vdims = ["source_id", "eta", "v", "n_obs", "url"]
+        vdims = ["source_id", "eta", "v", "n_obs"]
 
         def candidates(eta_threshold, v_threshold):
-            frame = _with_urls(m.candidates)
-            return hv.Points(frame, kdims, vdims).opts(
+            return hv.Points(m.candidates, kdims, vdims).opts(
                 color=CANDIDATE_COLOR, size=7, line_color="white", hover_tooltips=hover,
-                tools=["hover"], hooks=[_navigate_hook], **axes)
+                tools=["hover"], **axes)
+
+        # Thicker under the cursor (which also turns into a resize arrow): it can be moved.
+        line = dict(color=CANDIDATE_COLOR, line_dash="dashed", line_width=2,
+                    hover_line_color=CANDIDATE_COLOR, hover_line_alpha=1.0,
+                    hover_line_width=4)
 
         def lines(eta_threshold, v_threshold):
             return (hv.VLine(math.log10(eta_threshold)) * hv.HLine(math.log10(v_threshold))) \
-                .opts(hv.opts.VLine(color=CANDIDATE_COLOR, line_dash="dashed", line_width=1.5),
-                      hv.opts.HLine(color=CANDIDATE_COLOR, line_dash="dashed", line_width=1.5))
+                .opts(hv.opts.VLine(hooks=[_draggable(m, "eta_threshold")], **line),
+                      hv.opts.HLine(hooks=[_draggable(m, "v_threshold")], **line))
 
         def highlight(selected, x, y):
             rows = []
@@ -188,10 +243,10 @@ class EtaVView(Viewer):
             hovered = self._nearest_to_pointer(x, y)
             if hovered is not None and hovered != selected:
                 rows.append(pts[pts["source_id"] == hovered])
-            frame = _with_urls(pd.concat(rows) if rows else pts.iloc[:0])
+            frame = pd.concat(rows) if rows else pts.iloc[:0]
             return hv.Points(frame, kdims, vdims).opts(
                 color="rgba(0,0,0,0)", line_color=SELECTED_COLOR, line_width=2.5, size=14,
-                hover_tooltips=hover, tools=["hover"], hooks=[_navigate_hook], **axes)
+                hover_tooltips=hover, tools=["hover"], **axes)
 
         thresholds = hv.streams.Params(m, ["eta_threshold", "v_threshold"])
         cand = hv.DynamicMap(candidates, streams=[thresholds])
@@ -202,13 +257,9 @@ class EtaVView(Viewer):
             hv.streams.Params(m, ["selected"]), pointer])
         ranges = hv.streams.RangeXY(source=cand)
         self._ranges = ranges
-        tap = hv.streams.Tap(source=cand)
-        tap.add_subscriber(self._on_tap)
-        double = hv.streams.DoubleTap(source=cand)
-        double.add_subscriber(self._on_double_tap)
         overlay = (bulk * spans * cand * picked).opts(
-            hv.opts.Overlay(**{k: v for k, v in axes.items()
-                               if k not in ("hover_tooltips",)}))
+            hv.opts.Overlay(hooks=[self._listen_for_taps],
+                            **{k: v for k, v in axes.items() if k != "hover_tooltips"}))
         return pn.pane.HoloViews(overlay, sizing_mode="stretch_width", height=PLOT_HEIGHT,
                                  linked_axes=False)
 
@@ -224,17 +275,43 @@ class EtaVView(Viewer):
     def _nearest_to_pointer(self, x, y) -> str | None:
         if x is None or y is None or self.model.points.empty:
             return None
-        return self.model.nearest(x, y, *self._spans(), tolerance=0.015)
+        return self.model.nearest(x, y, *self._spans(), tolerance=PICK_TOLERANCE)
+
+    def _listen_for_taps(self, plot, _element) -> None:
+        """Clicks as Bokeh's own Tap and DoubleTap events on the figure (hooks run on
+        every update: once per figure). A HoloViews Tap stream sometimes missed the
+        first click after the plot appeared."""
+        figure = plot.state
+        if id(figure) in self._tap_figures:
+            return
+        self._tap_figures.add(id(figure))
+        def on_tap(event: events.Tap) -> None:
+            with set_curdoc(figure.document):  # Bokeh's callbacks run without Panel's
+                self._on_tap(x=event.x, y=event.y)
+
+        # A click soon after another is reported as a double tap only: one more click.
+        figure.on_event(events.Tap, on_tap)
+        figure.on_event(events.DoubleTap, on_tap)
 
     def _on_tap(self, x=None, y=None, **_kw) -> None:
-        if x is not None and y is not None:
-            self.model.select_at(x, y, *self._spans())
-
-    def _on_double_tap(self, x=None, y=None, **_kw) -> None:
-        if x is not None and y is not None:
-            self.model.set_thresholds_at(x, y)
+        """Open the clicked source; a click on empty space clears the selection.
+        ``selected`` is left alone when navigating: its URL update (a history entry)
+        would race the navigation."""
+        source_id = self._nearest_to_pointer(x, y)
+        if source_id is None:
+            self.model.selected = None
+            return
+        url = source_url(source_id)
+        if self._navigator.value == url:  # the same source again: still a change
+            self._navigator.value = ""
+        self._navigator.value = url
 
     # ------------------------------------------------------------------ text
+    def _render_notes(self, *_events) -> None:
+        notes = self.model.input_notes
+        self._notes.object = "\n\n".join(plain(n) for n in notes)
+        self._notes.visible = bool(notes)
+
     def _render_text(self, *_events) -> None:
         m = self.model
         if not m.loaded or m.error:
@@ -244,8 +321,8 @@ class EtaVView(Viewer):
                   "log axes." if m.n_unplottable else "")
         self._summary.object = (
             f"**{n_cand:,} candidates** (η ≥ {m.eta_threshold:g} and V ≥ {m.v_threshold:g}) "
-            f"of {len(m.points):,} sources plotted.{hidden} Click a red point to open it; "
-            "double-click to move both thresholds there."
+            f"of {len(m.points):,} sources plotted.{hidden} Click a point to open its "
+            "source page; drag a dashed line (or type a value) to move a threshold."
             + (f" *{m.v_note}*" if m.v_note else ""))
         row = m.selected_row()
         if row is None:

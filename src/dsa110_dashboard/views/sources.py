@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 import pandas as pd
 import panel as pn
@@ -14,6 +15,7 @@ from ..viewmodels.sources import (
     SORTS,
     EseCandidatesModel,
     SourceSearchModel,
+    cone_text,
     source_url,
 )
 from .background import (
@@ -23,6 +25,7 @@ from .background import (
     run_in_background,
 )
 from .shell import table_theme
+from .source_detail import LINK_CSS
 
 SORT_LABELS = {"relevance": "Default (nearest / name / η)", "eta": "η", "v": "V",
                "chi2": "χ²ν", "sigma": "σ deviation", "epochs": "Epochs",
@@ -37,6 +40,30 @@ NUMBER_FORMATS = {"ra_deg": "0.0000", "dec_deg": "0.0000", "sep_arcsec": "0.0",
                   "nvss_flux_mjy": "0.0", "mean_flux_mjy": "0.00", "eta_metric": "0.000",
                   "v": "0.000", "chi2_nu": "0.000", "sigma_deviation": "0.00",
                   "last_mjd": "0.000"}
+#: Links in a dark-theme table: the source page's blue (LINK_CSS) is made for the page
+#: background, and on the midnight theme's #666 rows it is 1.5:1 (unreadable); these
+#: are 5.8:1 on its #444 rows and 3.4:1 on #666 (the rows' own white text is 5.7:1).
+DARK_TABLE_LINK_CSS = ["a { color: #9ecbff; } a:visited { color: #d0b3ff; }"]
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>$])")
+
+
+def table_link_css() -> list[str]:
+    """Stylesheets for source links in a table of this session's theme."""
+    return LINK_CSS + (DARK_TABLE_LINK_CSS if table_theme() == "midnight" else [])
+
+
+def number_formatters(formats: dict[str, str]) -> dict[str, dict]:
+    """Tabulator formatters with ``formats``' decimals. MJDs are written without a
+    thousands separator (60967.583, never 60,967.583); other numbers keep it."""
+    return {col: {"type": "money", "precision": fmt.count("0") - 1,
+                  **({"thousand": False} if "mjd" in col else {})}
+            for col, fmt in formats.items()}
+
+
+def plain(text: str) -> str:
+    """``text`` (which may hold what a user typed) shown literally in a Markdown pane:
+    no HTML, no emphasis, no math."""
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", html.escape(text, quote=False))
 
 
 def link(source_id: str) -> str:
@@ -107,30 +134,36 @@ class SourceSearchView(Viewer):
                                                   for e in ("min", "max")),
                                 sizing_mode="stretch_width")
         self._alert = pn.pane.Alert("", alert_type="danger", visible=False,
-                                    sizing_mode="stretch_width")
+                                    sizing_mode="stretch_width", disable_math=True,
+                                    css_classes=["dsa-search-error"])
+        self._notes = pn.pane.Alert("", alert_type="warning", visible=False,
+                                    sizing_mode="stretch_width", disable_math=True,
+                                    css_classes=["dsa-search-notes"])
         self._table = pn.widgets.Tabulator(
             table_frame(m.rows, False), disabled=True, show_index=False, theme=table_theme(),
             sizing_mode="stretch_width", titles=TABLE_TITLES, selectable=False,
-            formatters={"source": {"type": "html"},
-                        **{c: {"type": "money", "precision": f.count("0") - 1}
-                           for c, f in NUMBER_FORMATS.items()}},
+            formatters={"source": {"type": "html"}, **number_formatters(NUMBER_FORMATS)},
             layout="fit_data_fill", header_align="center", height=520,
             sortable=False,  # sorting is server-side: a header sort would order one page
-            css_classes=["dsa-search-table"])
+            css_classes=["dsa-search-table"],
+            stylesheets=table_link_css())  # the default #0000ee is unreadable on dark rows
         self._prev = pn.widgets.Button(label="← Previous", width=110)
         self._next = pn.widgets.Button(label="Next →", width=110)
         self._prev.on_click(lambda _e: self._turn(-1))
         self._next.on_click(lambda _e: self._turn(+1))
-        self._status = pn.pane.Markdown("Searching…", margin=(0, 10))
+        self._status = pn.pane.Markdown("Searching…", margin=(0, 10), disable_math=True,
+                                        css_classes=["dsa-search-status"])
         self._layout = pn.Column(
             pn.Row(self._name, self._position, self._radius, self._sort, self._desc,
                    self._clear, sizing_mode="stretch_width"),
-            self._filters, self._alert,
+            self._filters, self._notes, self._alert,
             pn.Row(self._prev, self._next, self._status), self._table,
             sizing_mode="stretch_width")
         m.param.watch(self._on_query, [q for q in m.QUERY if q != "page"])
         m.param.watch(self._on_page, ["page"])
         m.param.watch(self._render, ["rows", "total", "error"])
+        m.param.watch(self._render_notes, ["input_notes"])
+        self._render_notes()
 
     # ------------------------------------------------------------------ work
     def refresh(self) -> None:
@@ -149,25 +182,39 @@ class SourceSearchView(Viewer):
             self._schedule()
 
     def _on_page(self, *_events) -> None:
+        if self.model.applying:
+            return  # the model moved a page past the end to the one it just fetched
         self._schedule()
 
     def _turn(self, step: int) -> None:
         m = self.model
         m.page = min(max(1, m.page + step), m.pages)
 
+    def _render_notes(self, *_events) -> None:
+        notes = self.model.input_notes
+        self._notes.object = "\n\n".join(plain(n) for n in notes)
+        self._notes.visible = bool(notes)
+
     def _render(self, *_events) -> None:
         m = self.model
-        self._alert.object = f"**{m.error_field or 'Search'}:** {m.error}" if m.error else ""
+        # The message names the input by its label once (the model words it).
+        self._alert.object = plain(m.error) if m.error else ""
         self._alert.visible = bool(m.error)
         self._table.value = table_frame(m.rows, m.cone is not None)
-        first = (m.page - 1) * m.page_size + 1 if m.total else 0
-        last = min(m.page * m.page_size, m.total)
-        where = ""
-        if m.cone is not None:
-            ra, dec, radius = m.cone
-            where = f" within {radius * 3600:g} arcsec of RA {ra:.5f}°, Dec {dec:+.5f}°"
-        self._status.object = (f"Sources {first:,}–{last:,} of **{m.total:,}**{where} "
-                               f"(page {m.page} of {m.pages})")
+        if m.error:
+            # Nothing of an earlier search: its cone is not what the inputs now say.
+            status = "Search not run: correct the input named above."
+        elif not m.total:
+            status = plain(m.no_match_message())
+        else:
+            first = (m.page - 1) * m.page_size + 1
+            last = min(m.page * m.page_size, m.total)
+            where = ""
+            if m.cone is not None:
+                where = " " + plain(cone_text(m.cone))
+            status = (f"Sources {first:,}–{last:,} of **{m.total:,}**{where} "
+                      f"(page {m.page:,} of {m.pages:,})")
+        self._status.object = status
         self._prev.disabled = m.page <= 1
         self._next.disabled = m.page >= m.pages
 
@@ -190,22 +237,28 @@ class EseCandidatesView(Viewer):
         self._status = pn.widgets.RadioButtonGroup.from_param(m.param.status, width=360)
         self._alert = pn.pane.Alert("", alert_type="warning", visible=False,
                                     sizing_mode="stretch_width")
+        self._notes = pn.pane.Alert("", alert_type="warning", visible=False,
+                                    sizing_mode="stretch_width", disable_math=True,
+                                    css_classes=["dsa-ese-notes"])
         self._table = pn.widgets.Tabulator(
             self._frame(), disabled=True, show_index=False, sizing_mode="stretch_width",
             theme=table_theme(),
-            formatters={"source": {"type": "html"},
-                        **{c: {"type": "money", "precision": 3}
-                           for c in ("significance", "eta_metric", "v", "sigma_deviation")}},
+            formatters={"source": {"type": "html"}, **number_formatters(
+                dict.fromkeys(("significance", "eta_metric", "v", "sigma_deviation"),
+                              "0.000"))},
             selectable=False, sortable=False, layout="fit_data_fill", height=220,
-            css_classes=["dsa-ese-table"],
+            css_classes=["dsa-ese-table"], stylesheets=table_link_css(),
             titles={"source": "Source", "status": "Status", "significance": "Significance",
                     "flag_type": "Flag", "flagged_at": "Flagged (UTC)", "eta_metric": "η",
                     "v": "V", "sigma_deviation": "σ dev", "notes": "Notes"})
         m.param.watch(self._render, ["rows", "error"])
         m.param.watch(lambda _e: self._schedule(), ["status"])
+        m.param.watch(self._render_notes, ["input_notes"])
+        self._render_notes()
         self._layout = pn.Column(pn.Row(pn.pane.Markdown("Status:", margin=(8, 5)),
                                         self._status),
-                                 self._alert, self._table, sizing_mode="stretch_width")
+                                 self._notes, self._alert, self._table,
+                                 sizing_mode="stretch_width")
 
     def _frame(self) -> pd.DataFrame:
         return linked_frame(self.model.rows, [
@@ -219,6 +272,11 @@ class EseCandidatesView(Viewer):
 
     def _schedule(self) -> None:
         run_in_background(self.refresh)
+
+    def _render_notes(self, *_events) -> None:
+        notes = self.model.input_notes
+        self._notes.object = "\n\n".join(plain(n) for n in notes)
+        self._notes.visible = bool(notes)
 
     def _render(self, *_events) -> None:
         m = self.model
