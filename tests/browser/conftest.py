@@ -73,3 +73,14 @@ def demo_server(demo_dataset, tmp_path_factory):
     server = start_server(demo_env(demo_dataset, tmp_path_factory.mktemp("cache")))
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def demo_db(demo_dataset):
+    """Our Database over the demo dataset, to compute what a page should show."""
+    from dbsupport import settings_for
+    from dsa110_dashboard.db.engine import Database
+
+    db = Database(settings_for(str(demo_dataset / "pipeline.sqlite3")))
+    yield db
+    db.dispose()

@@ -6,3 +6,16 @@ def wait_idle(page, timeout: float = 20_000) -> None:
     page.wait_for_function(
         "() => window.Bokeh && Bokeh.documents.length > 0 && Bokeh.documents[0].is_idle",
         timeout=timeout)
+
+
+#: JavaScript declaring ``figures``: the views of every Bokeh figure on the page, in
+#: document order (Panel nests them in layouts and shadow roots).
+FIGURES_JS = """
+const figures = [];
+const walk = (v, d) => {
+  if (d > 60 || !v) return;
+  if (v.model && (v.model.type === 'Figure' || v.model.type === 'Plot')) figures.push(v);
+  for (const c of (v.child_views ?? [])) walk(c, d + 1);
+};
+for (const v of Object.values(Bokeh.index)) walk(v, 0);
+"""

@@ -13,25 +13,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from browser.helpers import wait_idle
+from browser.helpers import FIGURES_JS, wait_idle
 from browser.test_sources_page import click_data, open_sources
-from dbsupport import settings_for
-from dsa110_dashboard.db.engine import Database
 from dsa110_dashboard.viewmodels.eta_v import EtaVModel
 from dsa110_dashboard.views.eta_v import PICK_TOLERANCE
 
 pytestmark = pytest.mark.browser
 
-_FIGURE_JS = """
-const figures = [];
-const walk = (v, d) => {
-  if (d > 60 || !v) return;
-  if (v.model && (v.model.type === 'Figure' || v.model.type === 'Plot')) figures.push(v);
-  for (const c of (v.child_views ?? [])) walk(c, d + 1);
-};
-for (const v of Object.values(Bokeh.index)) walk(v, 0);
-const f = figures[0];
-"""
+_FIGURE_JS = FIGURES_JS + "const f = figures[0];\n"
 
 #: The figure once its rasterised bulk has been drawn for the figure's own size (the
 #: first image is computed before the browser reports the plot's size): the figure's
@@ -72,13 +61,6 @@ SPANS = """
           y_range: [f.frame.y_range.start, f.frame.y_range.end]};
 }
 """
-
-
-@pytest.fixture(scope="module")
-def demo_db(demo_dataset):
-    db = Database(settings_for(str(demo_dataset / "pipeline.sqlite3")))
-    yield db
-    db.dispose()
 
 
 @pytest.fixture(scope="module")

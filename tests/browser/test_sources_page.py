@@ -9,9 +9,7 @@ import urllib.parse
 
 import pytest
 
-from browser.helpers import wait_idle
-from dbsupport import settings_for
-from dsa110_dashboard.db.engine import Database
+from browser.helpers import FIGURES_JS, wait_idle
 from dsa110_dashboard.repositories.sources import SourceRepository
 from dsa110_dashboard.viewmodels.eta_v import EtaVModel
 
@@ -20,13 +18,7 @@ pytestmark = pytest.mark.browser
 #: Viewport position of data (x, y) in the n-th Bokeh figure, scrolled into view.
 DATA_TO_SCREEN = """
 ([n, x, y]) => {
-  const figures = [];
-  const walk = (v, d) => {
-    if (d > 60 || !v) return;
-    if (v.model && (v.model.type === 'Figure' || v.model.type === 'Plot')) figures.push(v);
-    for (const c of (v.child_views ?? [])) walk(c, d + 1);
-  };
-  for (const v of Object.values(Bokeh.index)) walk(v, 0);
+""" + FIGURES_JS + """
   const f = figures[n];
   if (!f) return null;
   f.el.scrollIntoView({block: 'center'});
@@ -49,13 +41,6 @@ def click_data(page, x: float, y: float, figure: int = 0) -> None:
 def visible_source_ids(page) -> list[str]:
     cells = page.locator(".dsa-search-table .tabulator-cell[tabulator-field='source'] a")
     return [c.inner_text().strip() for c in cells.all()]
-
-
-@pytest.fixture(scope="module")
-def demo_db(demo_dataset):
-    db = Database(settings_for(str(demo_dataset / "pipeline.sqlite3")))
-    yield db
-    db.dispose()
 
 
 def open_sources(page, server, query: str = "") -> None:

@@ -10,8 +10,6 @@ import re
 import pytest
 
 from browser.helpers import wait_idle
-from dbsupport import settings_for
-from dsa110_dashboard.db.engine import Database
 from dsa110_dashboard.repositories.sources import SourceRepository
 from dsa110_dashboard.viewmodels.sources import PAGE_SIZE
 
@@ -20,13 +18,6 @@ pytestmark = pytest.mark.browser
 NAME_BOX = "e.g. J0925 or NVSS J09"
 CENTRE_BOX = "12:34:56.7 +42:03:12 or 188.736 42.053"
 RADIUS_BOX = '30 arcsec, 2 arcmin, 0.5 deg, 30"'
-
-
-@pytest.fixture(scope="module")
-def demo_db(demo_dataset):
-    db = Database(settings_for(str(demo_dataset / "pipeline.sqlite3")))
-    yield db
-    db.dispose()
 
 
 def open_sources(page, server, query: str = "") -> None:
