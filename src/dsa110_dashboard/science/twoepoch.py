@@ -88,6 +88,39 @@ def _pad(group: np.ndarray, slot: np.ndarray, n_rows: int, width: int,
     return out
 
 
+def _survivor_chunks(rows: np.ndarray, g: np.ndarray, flux: np.ndarray, var: np.ndarray,
+                     n_groups: int):
+    """The epochs ``rows`` (indices into ``g``, ``flux``, ``var``) of every group with
+    at least two of them, as padded (groups, flux, var) arrays, a chunk of groups of
+    similar size at a time within ``_PAIR_BUDGET`` pairs.
+
+    Epochs with equal flux and error make equal pairs: one of each is kept. Quantised
+    lightcurves (a dozen values, errors in proportion) otherwise leave thousands."""
+    if rows.size == 0:
+        return
+    _, keep = np.unique(np.column_stack([g[rows], flux[rows], var[rows]]), axis=0,
+                        return_index=True)
+    rows = rows[np.sort(keep)]
+    rows = rows[np.argsort(g[rows], kind="stable")]
+    rg = g[rows]
+    sizes = np.bincount(rg, minlength=n_groups)
+    groups = np.flatnonzero(sizes >= 2)
+    groups = groups[np.argsort(sizes[groups], kind="stable")]
+    rank = np.full(n_groups, -1, dtype=np.int64)
+    rank[groups] = np.arange(groups.size)
+    slot = np.arange(rg.size) - (np.cumsum(sizes) - sizes)[rg]
+    lo = 0
+    while lo < groups.size:
+        hi = lo + 1
+        while hi < groups.size and (hi - lo + 1) * sizes[groups[hi]] ** 2 <= _PAIR_BUDGET:
+            hi += 1
+        sel = (rank[rg] >= lo) & (rank[rg] < hi)
+        pf, pv = _pad(rank[rg[sel]] - lo, slot[sel], hi - lo, int(sizes[groups[hi - 1]]),
+                      flux[rows][sel], var[rows][sel])
+        yield groups[lo:hi], pf, pv
+        lo = hi
+
+
 def max_two_epoch(codes: np.ndarray, flux: np.ndarray, err: np.ndarray, n_groups: int,
                   k: int = DEFAULT_K) -> tuple[np.ndarray, np.ndarray]:
     """(vs_max, m_at_vs_max) per group 0..n_groups-1.
@@ -133,39 +166,14 @@ def max_two_epoch(codes: np.ndarray, flux: np.ndarray, err: np.ndarray, n_groups
     recheck = np.zeros(n_groups, dtype=bool)
     recheck[g[survivor & ~candidate]] = True
 
-    # 3. Every pair of survivors of those sources, in chunks of similar size.
-    if recheck.any():
-        rows = np.flatnonzero(survivor & recheck[g])
-        # Epochs with equal flux and error make equal pairs: one of each is enough.
-        # Quantised lightcurves (a dozen values, errors in proportion) otherwise leave
-        # thousands of survivors.
-        _, keep = np.unique(np.column_stack([g[rows], f[rows], var[rows]]), axis=0,
-                            return_index=True)
-        rows = rows[np.sort(keep)]
-        rg = g[rows]
-        sizes = np.bincount(rg, minlength=n_groups)
-        groups = np.flatnonzero(recheck)
-        groups = groups[np.argsort(sizes[groups], kind="stable")]
-        rank = np.empty(n_groups, dtype=np.int64)
-        rank[groups] = np.arange(groups.size)
-        rstart = np.cumsum(sizes) - sizes
-        rslot = np.arange(rg.size) - rstart[rg]
-        lo = 0
-        while lo < groups.size:
-            hi = lo + 1
-            while hi < groups.size and (hi - lo + 1) * sizes[groups[hi]] ** 2 <= _PAIR_BUDGET:
-                hi += 1
-            widest = sizes[groups[hi - 1]]
-            sel = (rank[rg] >= lo) & (rank[rg] < hi)
-            pf, pv = _pad(rank[rg[sel]] - lo, rslot[sel], hi - lo, int(widest),
-                          f[rows][sel], var[rows][sel])
-            v2, a2, b2 = _best_in_padded(pf, pv)
-            target = groups[lo:hi]
-            better = v2 > vs[target]
-            vs[target[better]] = v2[better]
-            fa[target[better]] = a2[better]
-            fb[target[better]] = b2[better]
-            lo = hi
+    # 3. Every pair of survivors of those sources.
+    rows = np.flatnonzero(survivor & recheck[g])
+    for target, pf, pv in _survivor_chunks(rows, g, f, var, n_groups):
+        v2, a2, b2 = _best_in_padded(pf, pv)
+        better = v2 > vs[target]
+        vs[target[better]] = v2[better]
+        fa[target[better]] = a2[better]
+        fb[target[better]] = b2[better]
 
     with np.errstate(invalid="ignore", divide="ignore"):
         total = fa + fb
@@ -228,29 +236,6 @@ def two_epoch_variable(codes: np.ndarray, flux: np.ndarray, err: np.ndarray,
         as_fainter = (((fmax[g] - flux) / scale >= vs_cut)
                       & (~positive[g] | (flux <= r_cut * fmax[g])))
     rows = np.flatnonzero((as_brighter | as_fainter) & (counts[g] >= 2))
-    if rows.size == 0:
-        return out
-    # Epochs repeating another's flux and error make no new pair.
-    _, keep = np.unique(np.column_stack([g[rows], flux[rows], var[rows]]), axis=0,
-                        return_index=True)
-    rows = rows[np.sort(keep)]
-    rows = rows[np.argsort(g[rows], kind="stable")]
-    rg = g[rows]
-    sizes = np.bincount(rg, minlength=n_groups)
-    groups = np.flatnonzero(sizes >= 2)
-    groups = groups[np.argsort(sizes[groups], kind="stable")]
-    starts = np.cumsum(sizes) - sizes
-    slot = np.arange(rg.size) - starts[rg]
-    rank = np.full(n_groups, -1, dtype=np.int64)
-    rank[groups] = np.arange(groups.size)
-    lo = 0
-    while lo < groups.size:
-        hi = lo + 1
-        while hi < groups.size and (hi - lo + 1) * sizes[groups[hi]] ** 2 <= _PAIR_BUDGET:
-            hi += 1
-        sel = (rank[rg] >= lo) & (rank[rg] < hi)
-        pf, pv = _pad(rank[rg[sel]] - lo, slot[sel], hi - lo, int(sizes[groups[hi - 1]]),
-                      flux[rows][sel], var[rows][sel])
-        out[groups[lo:hi][_any_pair_passes(pf, pv)]] = 1.0
-        lo = hi
+    for target, pf, pv in _survivor_chunks(rows, g, flux, var, n_groups):
+        out[target[_any_pair_passes(pf, pv)]] = 1.0
     return out

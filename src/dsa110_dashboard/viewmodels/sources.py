@@ -20,6 +20,7 @@ from ..errors import DashboardError, InvalidInputError
 from ..repositories.paging import PageRequest
 from ..repositories.sources import SourceRepository, VariabilityRepository
 from ..science.coordinates import format_radius, parse_position, parse_radius
+from .values import clipped
 
 PAGE_SIZE = 50
 
@@ -41,15 +42,6 @@ LABELS = {"name_query": "Name", "position": "Cone centre", "radius": "Cone radiu
           "sort": "Sort", "descending": "Descending", "page": "Page",
           **{f"{p}_{end}": f"{label} {sign}" for p, _key, label in FILTERS
              for end, sign in (("min", "≥"), ("max", "≤"))}}
-#: How much of a typed text a message repeats.
-SHOWN_CHARS = 40
-
-
-def shown(text: str) -> str:
-    """``text`` quoted for a message, cut when long (a pasted page is not repeated)."""
-    if len(text) <= SHOWN_CHARS:
-        return repr(text)
-    return repr(text[:SHOWN_CHARS] + "…") + f" ({len(text):,} characters)"
 
 
 def source_url(source_id: str) -> str:
@@ -163,7 +155,7 @@ class SourceSearchModel(param.Parameterized):
         RA 188.73600°, Dec +42.05300°, η ≥ 2". Empty when nothing is."""
         parts = []
         if self.name_query.strip():
-            parts.append(f"name starting with {shown(self.name_query.strip())}")
+            parts.append(f"name starting with {clipped(self.name_query.strip(), quote=True)}")
         if cone is not None:
             parts.append(cone_text(cone))
         for prefix, _key, label in FILTERS:

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 import panel as pn
 import param
 
-#: How much of a bad value a message repeats (a 5,000-character value is not quoted).
-SHOWN_CHARS = 40
+from ..viewmodels.values import clipped
+
 _TRUE = ("true", "1", "yes", "on")
 _FALSE = ("false", "0", "no", "off")
 
@@ -41,9 +41,7 @@ class QueryProblem:
 
     @property
     def message(self) -> str:
-        shown = self.value if len(self.value) <= SHOWN_CHARS else \
-            self.value[:SHOWN_CHARS] + f"… ({len(self.value):,} characters)"
-        return f"Ignored {self.key}={shown}: {self.reason}; the default is used."
+        return f"Ignored {self.key}={clipped(self.value)}: {self.reason}; the default is used."
 
 
 def _bounds_text(p: param.Number) -> str:
