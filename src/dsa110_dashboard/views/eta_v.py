@@ -49,7 +49,7 @@ from ..viewmodels.eta_v import EtaVModel
 from ..viewmodels.sources import source_url
 from .background import is_served, load_in_background, update_together
 from .shell import session_theme
-from .sources import plain
+from .source_urlstate import notes_alert
 
 hv.extension("bokeh", logo=False)
 
@@ -144,9 +144,7 @@ class EtaVView(Viewer):
                                   stylesheets=["a { color: #2f80ed; }"])
         self._alert = pn.pane.Alert("", alert_type="warning", visible=False,
                                     sizing_mode="stretch_width")
-        self._notes = pn.pane.Alert("", alert_type="warning", visible=False,
-                                    sizing_mode="stretch_width", disable_math=True,
-                                    css_classes=["dsa-eta-v-notes"])
+        self._notes = notes_alert(m, "dsa-eta-v-notes")
         # Carries a clicked source's address to the browser, which goes there; hidden.
         self._navigator = pn.widgets.TextInput(value="", visible=False, margin=0)
         self._navigator.jscallback(value=_NAVIGATE_JS)
@@ -160,8 +158,6 @@ class EtaVView(Viewer):
         m.param.watch(self._on_data, ["points", "error"])
         m.param.watch(self._render_text, ["eta_threshold", "v_threshold", "selected",
                                           "points"])
-        m.param.watch(self._render_notes, ["input_notes"])
-        self._render_notes()
         self._layout = pn.Column(
             pn.Row(self._eta_input, self._v_input, self._k_input, self._sigma_button,
                    self._reset_button, sizing_mode="stretch_width"),
@@ -307,11 +303,6 @@ class EtaVView(Viewer):
         self._navigator.value = url
 
     # ------------------------------------------------------------------ text
-    def _render_notes(self, *_events) -> None:
-        notes = self.model.input_notes
-        self._notes.object = "\n\n".join(plain(n) for n in notes)
-        self._notes.visible = bool(notes)
-
     def _render_text(self, *_events) -> None:
         m = self.model
         if not m.loaded or m.error:

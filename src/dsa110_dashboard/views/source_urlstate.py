@@ -16,7 +16,9 @@
 
 from __future__ import annotations
 
+import html
 import math
+import re
 import urllib.parse
 import weakref
 from collections.abc import Mapping
@@ -161,6 +163,31 @@ def _drop_from_address(location, ignored: Mapping[str, str]) -> None:
     cleaned = without_ignored(location.search or "", known)
     if cleaned is not None:
         location.search = cleaned
+
+
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>$])")
+
+
+def plain(text: str) -> str:
+    """``text`` (which may hold what a user typed) shown literally in a Markdown pane:
+    no HTML, no emphasis, no math."""
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", html.escape(text, quote=False))
+
+
+def notes_alert(model: param.Parameterized, css_class: str) -> pn.pane.Alert:
+    """A warning that shows ``model.input_notes`` (see ``tell``) while there are any."""
+    alert = pn.pane.Alert("", alert_type="warning", visible=False,
+                          sizing_mode="stretch_width", disable_math=True,
+                          css_classes=[css_class])
+
+    def render(*_events) -> None:
+        notes = model.input_notes
+        alert.param.update(object="\n\n".join(plain(n) for n in notes),
+                           visible=bool(notes))
+
+    model.param.watch(render, ["input_notes"])
+    render()
+    return alert
 
 
 def tell(model: param.Parameterized, messages: list[str]) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import re
 
 import pandas as pd
 import panel as pn
@@ -26,6 +25,7 @@ from .background import (
 )
 from .shell import table_theme
 from .source_detail import LINK_CSS
+from .source_urlstate import notes_alert, plain
 
 SORT_LABELS = {"relevance": "Default (nearest / name / η)", "eta": "η", "v": "V",
                "chi2": "χ²ν", "sigma": "σ deviation", "epochs": "Epochs",
@@ -44,7 +44,6 @@ NUMBER_FORMATS = {"ra_deg": "0.0000", "dec_deg": "0.0000", "sep_arcsec": "0.0",
 #: background, and on the midnight theme's #666 rows it is 1.5:1 (unreadable); these
 #: are 5.8:1 on its #444 rows and 3.4:1 on #666 (the rows' own white text is 5.7:1).
 DARK_TABLE_LINK_CSS = ["a { color: #9ecbff; } a:visited { color: #d0b3ff; }"]
-_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>$])")
 
 
 def table_link_css() -> list[str]:
@@ -58,12 +57,6 @@ def number_formatters(formats: dict[str, str]) -> dict[str, dict]:
     return {col: {"type": "money", "precision": fmt.count("0") - 1,
                   **({"thousand": False} if "mjd" in col else {})}
             for col, fmt in formats.items()}
-
-
-def plain(text: str) -> str:
-    """``text`` (which may hold what a user typed) shown literally in a Markdown pane:
-    no HTML, no emphasis, no math."""
-    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", html.escape(text, quote=False))
 
 
 def link(source_id: str) -> str:
@@ -136,9 +129,7 @@ class SourceSearchView(Viewer):
         self._alert = pn.pane.Alert("", alert_type="danger", visible=False,
                                     sizing_mode="stretch_width", disable_math=True,
                                     css_classes=["dsa-search-error"])
-        self._notes = pn.pane.Alert("", alert_type="warning", visible=False,
-                                    sizing_mode="stretch_width", disable_math=True,
-                                    css_classes=["dsa-search-notes"])
+        self._notes = notes_alert(m, "dsa-search-notes")
         self._table = pn.widgets.Tabulator(
             table_frame(m.rows, False), disabled=True, show_index=False, theme=table_theme(),
             sizing_mode="stretch_width", titles=TABLE_TITLES, selectable=False,
@@ -162,8 +153,6 @@ class SourceSearchView(Viewer):
         m.param.watch(self._on_query, [q for q in m.QUERY if q != "page"])
         m.param.watch(self._on_page, ["page"])
         m.param.watch(self._render, ["rows", "total", "error"])
-        m.param.watch(self._render_notes, ["input_notes"])
-        self._render_notes()
 
     # ------------------------------------------------------------------ work
     def refresh(self) -> None:
@@ -189,11 +178,6 @@ class SourceSearchView(Viewer):
     def _turn(self, step: int) -> None:
         m = self.model
         m.page = min(max(1, m.page + step), m.pages)
-
-    def _render_notes(self, *_events) -> None:
-        notes = self.model.input_notes
-        self._notes.object = "\n\n".join(plain(n) for n in notes)
-        self._notes.visible = bool(notes)
 
     def _render(self, *_events) -> None:
         m = self.model
@@ -237,9 +221,7 @@ class EseCandidatesView(Viewer):
         self._status = pn.widgets.RadioButtonGroup.from_param(m.param.status, width=360)
         self._alert = pn.pane.Alert("", alert_type="warning", visible=False,
                                     sizing_mode="stretch_width")
-        self._notes = pn.pane.Alert("", alert_type="warning", visible=False,
-                                    sizing_mode="stretch_width", disable_math=True,
-                                    css_classes=["dsa-ese-notes"])
+        self._notes = notes_alert(m, "dsa-ese-notes")
         self._table = pn.widgets.Tabulator(
             self._frame(), disabled=True, show_index=False, sizing_mode="stretch_width",
             theme=table_theme(),
@@ -253,8 +235,6 @@ class EseCandidatesView(Viewer):
                     "v": "V", "sigma_deviation": "σ dev", "notes": "Notes"})
         m.param.watch(self._render, ["rows", "error"])
         m.param.watch(lambda _e: self._schedule(), ["status"])
-        m.param.watch(self._render_notes, ["input_notes"])
-        self._render_notes()
         self._layout = pn.Column(pn.Row(pn.pane.Markdown("Status:", margin=(8, 5)),
                                         self._status),
                                  self._notes, self._alert, self._table,
@@ -272,11 +252,6 @@ class EseCandidatesView(Viewer):
 
     def _schedule(self) -> None:
         run_in_background(self.refresh)
-
-    def _render_notes(self, *_events) -> None:
-        notes = self.model.input_notes
-        self._notes.object = "\n\n".join(plain(n) for n in notes)
-        self._notes.visible = bool(notes)
 
     def _render(self, *_events) -> None:
         m = self.model
