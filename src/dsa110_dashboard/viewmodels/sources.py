@@ -158,11 +158,9 @@ class SourceSearchModel(param.Parameterized):
             parts.append(f"name starting with {clipped(self.name_query.strip(), quote=True)}")
         if cone is not None:
             parts.append(cone_text(cone))
-        for prefix, _key, label in FILTERS:
-            for end, sign in (("min", "≥"), ("max", "≤")):
-                value = getattr(self, f"{prefix}_{end}")
-                if value is not None:
-                    parts.append(f"{label} {sign} {value:g}")
+        for name in self.QUERY:
+            if name.endswith(("_min", "_max")) and getattr(self, name) is not None:
+                parts.append(f"{LABELS[name]} {getattr(self, name):g}")
         return ", ".join(parts)
 
     def no_match_message(self) -> str:
