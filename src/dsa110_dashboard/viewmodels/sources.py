@@ -108,9 +108,12 @@ class SourceSearchModel(param.Parameterized):
     def __init__(self, db: Database, **params):
         super().__init__(**params)
         self.repo = SourceRepository(db)
-        # True while ``apply`` puts a result on the parameters: a page it corrects is
-        # the page just fetched, not a new request (views must not search again).
+        # True while ``apply`` puts a result on the parameters (its own page correction
+        # is not the user changing the search).
         self.applying = False
+        #: The page whose rows are shown (None before the first result, while a search
+        #: runs and after an error): a page change to it needs no new search.
+        self.shown_page: int | None = None
         self.param.watch(self._forget_notes, list(self.QUERY))
 
     def _forget_notes(self, *_events) -> None:
@@ -188,6 +191,7 @@ class SourceSearchModel(param.Parameterized):
     def fetch(self) -> SearchResult | DashboardError:
         """Blocking: run it in a worker thread. The page of sources, or the error.
         A page past the end is fetched again as the last page."""
+        self.shown_page = None  # a search is under way: any page change must search
         asked = self.page
         try:
             cone = self.parsed_cone()
@@ -222,6 +226,7 @@ class SourceSearchModel(param.Parameterized):
                 message = result.user_message
                 if not isinstance(result, InvalidInputError) or field not in LABELS:
                     message = f"Search failed: {message}"
+                self.shown_page = None
                 self.param.update(error=message, error_field=field, cone=None,
                                   rows=pd.DataFrame(columns=RESULT_COLUMNS), total=0)
                 return
@@ -233,6 +238,7 @@ class SourceSearchModel(param.Parameterized):
                     update["input_notes"] = [*self.input_notes, (
                         f"Page {result.asked_page:,} is past the end of the results: "
                         f"showing page {result.page:,}, the last.")]
+            self.shown_page = update.get("page", self.page)
             self.param.update(**update)
         finally:
             self.applying = False

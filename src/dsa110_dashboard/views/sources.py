@@ -171,8 +171,8 @@ class SourceSearchView(Viewer):
             self._schedule()
 
     def _on_page(self, *_events) -> None:
-        if self.model.applying:
-            return  # the model moved a page past the end to the one it just fetched
+        if self.model.page == self.model.shown_page:
+            return  # e.g. the model moved a page past the end to the one it fetched
         self._schedule()
 
     def _turn(self, step: int) -> None:
