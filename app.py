@@ -26,6 +26,7 @@ from dsa110_dashboard.api.routes import api_patterns  # noqa: E402
 from dsa110_dashboard.context import AppContext  # noqa: E402
 from dsa110_dashboard.errors import ConfigError  # noqa: E402
 from dsa110_dashboard.settings import Settings  # noqa: E402
+from dsa110_dashboard.startup import warn_unservable_images  # noqa: E402
 from dsa110_dashboard.views import errors as view_errors  # noqa: E402
 from dsa110_dashboard.views.shell import NavItem, page_shell, session_theme  # noqa: E402
 
@@ -116,6 +117,7 @@ def serve(settings: Settings, *, start: bool = True, threaded: bool = False):
     configure_panel(settings)
     log.info("serving %s on http://%s:%s", ctx.db.describe(), settings.address,
              settings.port)
+    warn_unservable_images(ctx)
     return pn.serve(routes(ctx), show=False, start=start, threaded=threaded,
                     **server_options(settings, ctx))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .db.engine import Database
+from .files import DataRoots
 from .settings import Settings
 
 
@@ -12,8 +13,10 @@ from .settings import Settings
 class AppContext:
     settings: Settings
     db: Database
+    roots: DataRoots
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AppContext:
         # The engine inside Database is made lazily, after the server forks.
-        return cls(settings=settings, db=Database(settings))
+        db = Database(settings)
+        return cls(settings=settings, db=db, roots=DataRoots.for_server(settings, db.target))

@@ -313,6 +313,8 @@ class Settings:
 
     @property
     def effective_data_roots(self) -> tuple[Path, ...]:
+        """The configured roots; ``files.DataRoots.for_server`` adds the database's folder
+        when none are configured."""
         return self.data_roots or (self.data_dir, self.state_dir)
 
     def describe(self) -> list[tuple[str, str, str, str]]:

@@ -2,7 +2,8 @@
 
 Expected errors (``DashboardError``) become their status and a JSON body naming the
 problem; anything else is logged with its traceback and becomes a plain 500, so the
-server keeps serving.
+server keeps serving. Whoever is not signed in sees server paths in messages relative to
+their data root (``files.DataRoots.scrub``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ class ApiHandler(RequestHandler):
 
     #: Endpoints that answer without sign-in (monitoring probes).
     public = False
+    #: The signed-in user's session; None when not signed in or sign-in is off.
+    session: object | None = None
 
     def initialize(self, ctx: AppContext) -> None:
         self.ctx = ctx
@@ -38,6 +41,10 @@ class ApiHandler(RequestHandler):
         if self.ctx.settings.basic_auth and not self.public \
                 and not self.get_secure_cookie("user"):
             raise NotAuthenticatedError("sign in at /login first")
+
+    def shown_text(self, text: str) -> str:
+        """``text`` as this request may read it: server paths only for a signed-in user."""
+        return text if self.session is not None else self.ctx.roots.scrub(text)
 
     async def blocking(self, fn: Callable[..., T], *args: Any,
                        timeout: float | None = None) -> T:
@@ -68,7 +75,7 @@ class ApiHandler(RequestHandler):
         exc_info = kwargs.get("exc_info")
         exc = exc_info[1] if exc_info else None
         if isinstance(exc, DashboardError):
-            body = {"error": exc.title, "detail": exc.user_message}
+            body = {"error": exc.title, "detail": self.shown_text(exc.user_message)}
             if getattr(exc, "parameter", None):
                 body["parameter"] = exc.parameter
             self.write_json(body, exc.http_status)
