@@ -90,7 +90,7 @@ def test_a_loop_pointing_outside_is_refused_before_anything_is_revealed(tree, tm
 
 @pytest.fixture
 def served(tmp_path):
-    """A data directory holding the dashboard's own database and cache."""
+    """A data directory holding the dashboard's own database, sign-in store and cache."""
     data = tmp_path / "data"
     (data / "images").mkdir(parents=True)
     (data / "images" / "a.fits").write_bytes(b"SIMPLE  =")
@@ -107,7 +107,7 @@ def served(tmp_path):
 
 @pytest.mark.parametrize("name", ["pipeline.sqlite3", "pipeline.sqlite3-wal",
                                   "pipeline.sqlite3-shm", "pipeline.sqlite3-journal",
-                                  "cache", "cache/thumbnails/x.png",
+                                  "dashboard-auth.sqlite3", "cache", "cache/thumbnails/x.png",
                                   "images/../pipeline.sqlite3"])
 def test_the_dashboards_own_files_are_never_served_even_under_a_root(served, name):
     data, roots = served

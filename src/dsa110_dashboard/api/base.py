@@ -2,7 +2,8 @@
 
 Expected errors (``DashboardError``) become their status and a JSON body naming the
 problem; anything else is logged with its traceback and becomes a plain 500, so the
-server keeps serving. Whoever is not signed in sees server paths in messages relative to
+server keeps serving. With sign-in on, every endpoint but the public ones needs an open
+session (``auth.web``); whoever has none sees server paths in messages relative to
 their data root (``files.DataRoots.scrub``).
 """
 
@@ -16,6 +17,7 @@ from typing import Any, TypeVar
 
 from tornado.web import RequestHandler
 
+from ..auth.store import Session
 from ..context import AppContext
 from ..errors import DashboardError, InvalidInputError, NotAuthenticatedError
 
@@ -30,16 +32,17 @@ class ApiHandler(RequestHandler):
 
     #: Endpoints that answer without sign-in (monitoring probes).
     public = False
-    #: The signed-in user's session; None when not signed in or sign-in is off.
-    session: object | None = None
+    #: The open session of this request; None when not signed in or sign-in is off.
+    session: Session | None = None
 
     def initialize(self, ctx: AppContext) -> None:
         self.ctx = ctx
 
-    def prepare(self) -> None:
-        # The pages' sign-in cookie (Panel's basic auth) guards the endpoints too.
-        if self.ctx.settings.basic_auth and not self.public \
-                and not self.get_secure_cookie("user"):
+    async def prepare(self) -> None:
+        # The pages' session guards the endpoints too: one check, one lifetime.
+        if self.ctx.sign_in is not None:
+            self.session = await self.ctx.sign_in.session(self)
+        if self.ctx.settings.basic_auth and self.session is None and not self.public:
             raise NotAuthenticatedError("sign in at /login first")
 
     def shown_text(self, text: str) -> str:

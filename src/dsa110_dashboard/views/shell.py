@@ -110,7 +110,7 @@ class DatabaseBanner(Viewer):
 def page_shell(ctx: AppContext, nav: list[NavItem], active: str,
                body: pn.viewable.Viewable) -> pn.viewable.Viewable:
     theme = session_theme()
-    signed_in = bool(ctx.settings.basic_auth)  # pages need a signed-in user then
+    signed_in = ctx.sign_in is not None  # pages need a session then
     shown = str if signed_in else ctx.roots.scrub
     header = pn.pane.HTML(header_html(nav, active, shown(ctx.db.target.display()), theme,
                                       sign_out=signed_in),
