@@ -90,7 +90,8 @@ def test_a_loop_pointing_outside_is_refused_before_anything_is_revealed(tree, tm
 
 @pytest.fixture
 def served(tmp_path):
-    """A data directory holding the dashboard's own database, sign-in store and cache."""
+    """A data directory holding the dashboard's own database, sign-in store, users file
+    and cache."""
     data = tmp_path / "data"
     (data / "images").mkdir(parents=True)
     (data / "images" / "a.fits").write_bytes(b"SIMPLE  =")
@@ -99,15 +100,18 @@ def served(tmp_path):
         (data / name).write_bytes(b"SQLite format 3\0")
     (data / "cache" / "thumbnails").mkdir(parents=True)
     (data / "cache" / "thumbnails" / "x.png").write_bytes(b"png")
+    (data / "users.json").write_text('{"ana": "secret"}')
     settings = Settings.load(environ={"DSA110_DASH_DATA_DIR": str(data),
-                                      "DSA110_DASH_DATA_ROOTS": str(data)})
+                                      "DSA110_DASH_DATA_ROOTS": str(data),
+                                      "DSA110_DASH_BASIC_AUTH": str(data / "users.json")})
     target = parse_database(str(data / "pipeline.sqlite3"), "test", read_only=False)
     return data, DataRoots.for_server(settings, target)
 
 
 @pytest.mark.parametrize("name", ["pipeline.sqlite3", "pipeline.sqlite3-wal",
                                   "pipeline.sqlite3-shm", "pipeline.sqlite3-journal",
-                                  "dashboard-auth.sqlite3", "cache", "cache/thumbnails/x.png",
+                                  "dashboard-auth.sqlite3", "users.json", "cache",
+                                  "cache/thumbnails/x.png",
                                   "images/../pipeline.sqlite3"])
 def test_the_dashboards_own_files_are_never_served_even_under_a_root(served, name):
     data, roots = served

@@ -3,8 +3,8 @@
 The dashboard serves and reads only files that the database registers, and only when
 they resolve (symlinks and ``..`` followed) to a place under one of the data roots and
 are not among the files it never serves: its own database files (with their ``-wal``,
-``-shm`` and ``-journal`` companions), the sign-in store and the cache, whatever the
-roots say. Where a path is shown to someone who has not signed in it is shown relative
+``-shm`` and ``-journal`` companions), the sign-in store, the users file and the cache,
+whatever the roots say. Where a path is shown to someone who has not signed in it is shown relative
 to its data root, or as its bare file name (``shown``, ``scrub``).
 """
 
@@ -61,13 +61,14 @@ class DataRoots:
     @classmethod
     def for_server(cls, settings: Settings, target: DatabaseTarget) -> DataRoots:
         """``DSA110_DASH_DATA_ROOTS``, by default the data and state directories and the
-        folder of the database file; never the database, sign-in store or cache."""
+        folder of the database file; never the database, sign-in store, users file or
+        cache."""
         roots = list(settings.effective_data_roots)
         if not settings.data_roots and target.sqlite_path is not None:
             roots.append(target.sqlite_path.parent)
         never = never_served(
             [target.sqlite_path, target.cal_registry_path, settings.auth_db_file],
-            [settings.effective_cache_dir])
+            [settings.effective_cache_dir, settings.users_file])
         return cls.of(roots, never)
 
     # ---------------------------------------------------------------- confinement
@@ -94,8 +95,8 @@ class DataRoots:
                 f"{text} is outside the configured data roots (DSA110_DASH_DATA_ROOTS)")
         if self._never_served(real):
             raise NeverServedError(
-                f"{text} is one of the dashboard's own files (database, sign-in store or "
-                "cache), which are never served")
+                f"{text} is one of the dashboard's own files (database, sign-in store, "
+                "users file or cache), which are never served")
         if must_exist:
             try:
                 os.stat(real)

@@ -367,6 +367,13 @@ class Settings:
         return self.auth_db or str(self.data_dir / "dashboard-auth.sqlite3")
 
     @property
+    def users_file(self) -> Path | None:
+        """The JSON file of users and passwords, when DSA110_DASH_BASIC_AUTH names one."""
+        if self.basic_auth and self.basic_auth.endswith(".json"):
+            return Path(self.basic_auth).expanduser().resolve()
+        return None
+
+    @property
     def auth_db_file(self) -> Path | None:
         """The sign-in store's file, when it is a SQLite file."""
         value = self.effective_auth_db

@@ -20,6 +20,7 @@ _ENV = "DSA110_DASH_BASIC_AUTH"
 class Credentials:
     def __init__(self, setting: str):
         self._setting = setting
+        # The same rule as Settings.users_file (which files.DataRoots never serves).
         self.users_file = Path(setting).expanduser() if setting.endswith(".json") else None
         if self.users_file is not None:
             self._users()  # a missing or broken file stops start-up, naming the variable
