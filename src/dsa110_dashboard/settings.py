@@ -201,8 +201,10 @@ class Settings:
     data_roots: tuple[Path, ...] = setting(
         "DSA110_DASH_DATA_ROOTS", (), _path_list,
         "Directories image, log and table files may be served from "
-        "(os.pathsep-separated). Default: the data directory and the state directory.",
-        group="paths", unset="(data_dir and state_dir)")
+        "(os.pathsep-separated). Default: the data directory, the state directory and the "
+        "folder of the database file. The dashboard's database, sign-in store, users file "
+        "and cache are never served, whatever the roots.",
+        group="paths", unset="(data_dir, state_dir, database folder)")
     cache_dir: Path | None = setting(
         "DSA110_DASH_CACHE_DIR", None, _path,
         "Thumbnail and query cache directory. Default <data_dir>/cache.", group="paths",
@@ -240,8 +242,8 @@ class Settings:
         "(default: the address and port served).", group="server")
     basic_auth: str | None = setting(
         "DSA110_DASH_BASIC_AUTH", None, _text,
-        "Require sign-in: one shared password, or the path of a JSON file mapping users "
-        "to passwords. Needs DSA110_DASH_COOKIE_SECRET. Unset: open access.",
+        "Require sign-in: one shared password, or the path of a JSON file (*.json) mapping "
+        "users to passwords. Needs DSA110_DASH_COOKIE_SECRET. Unset: open access.",
         secret=True, group="server")
     operator_token: str | None = setting(
         "DSA110_DASH_OPERATOR_TOKEN", None, _text,
@@ -249,7 +251,8 @@ class Settings:
         "unset disables operator actions.", secret=True, group="server")
     cookie_secret: str | None = setting(
         "DSA110_DASH_COOKIE_SECRET", None, _text,
-        "Secret that signs session cookies.", secret=True, group="server")
+        "Secret that signs the sign-in cookie (keep it the same on every process and host).",
+        secret=True, group="server")
     auth_db: str | None = setting(
         "DSA110_DASH_AUTH_DB", None, _text,
         "The sign-in store: sessions and failed sign-ins (a SQLite file the server "
