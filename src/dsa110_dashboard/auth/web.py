@@ -133,7 +133,7 @@ class LoginHandler(_Handler):
             if wait is not None:
                 seconds = max(1, math.ceil(wait))
                 self.set_header("Retry-After", str(seconds))
-                log.warning("sign-in refused for %r from %s: too many failures", user, address)
+                log.info("sign-in refused for %r from %s: too many failures", user, address)
                 self.show(429, next_url=next_url,
                           error=f"Too many failed sign-ins. Try again in {seconds} s.")
                 return
