@@ -44,6 +44,12 @@ def test_sign_in_in_the_browser(guarded_server, page):
     assert page.locator(".dsa-nav a.active").inner_text().strip() == "Images"
     response = page.request.get(guarded_server.url + "/api/v1/images/1/thumbnail.png")
     assert response.status == 200, "the sign-in cookie opens the endpoints too"
+    page.click("text=Sign out")
+    page.locator("text=You are signed out").wait_for()
+    response = page.request.get(guarded_server.url + "/api/v1/images/1/thumbnail.png")
+    assert response.status == 401, "signing out ends the session for the endpoints too"
+    page.goto(guarded_server.url + "/images")
+    page.wait_for_url("**/login**")
 
 
 def test_sign_in_without_a_cookie_secret_is_a_configuration_error():
