@@ -23,9 +23,14 @@ if str(ROOT) not in sys.path:  # `python app.py` from elsewhere still finds dash
 
 from dashboards import image_detail, images, overview, source_detail, sources  # noqa: E402
 from dsa110_dashboard.api.routes import api_patterns  # noqa: E402
+from dsa110_dashboard.auth.credentials import Credentials  # noqa: E402
+from dsa110_dashboard.auth.headers import frame_headers  # noqa: E402
+from dsa110_dashboard.auth.store import SessionStore  # noqa: E402
+from dsa110_dashboard.auth.web import SessionAuthProvider, SignIn  # noqa: E402
 from dsa110_dashboard.context import AppContext  # noqa: E402
-from dsa110_dashboard.errors import ConfigError  # noqa: E402
+from dsa110_dashboard.errors import ConfigError, DashboardError  # noqa: E402
 from dsa110_dashboard.settings import Settings  # noqa: E402
+from dsa110_dashboard.startup import warn_unservable_images  # noqa: E402
 from dsa110_dashboard.views import errors as view_errors  # noqa: E402
 from dsa110_dashboard.views.shell import NavItem, page_shell, session_theme  # noqa: E402
 
@@ -73,15 +78,31 @@ def routes(ctx: AppContext) -> dict[str, Callable[[], pn.viewable.Viewable]]:
     return {page.path: bind(page) for page in PAGES}
 
 
-def auth_options(settings: Settings) -> dict:
-    """Sign-in for every page (and, through ApiHandler, every endpoint but health)."""
+def sign_in(settings: Settings) -> SignIn | None:
+    """Sign-in (decision 0025) when DSA110_DASH_BASIC_AUTH is set: its store is made
+    here, before any fork."""
     if not settings.basic_auth:
-        return {}
+        return None
     if not settings.cookie_secret:
         raise ConfigError("DSA110_DASH_COOKIE_SECRET: must be set when "
                           "DSA110_DASH_BASIC_AUTH is (it signs the sign-in cookie)")
-    return {"basic_auth": settings.basic_auth, "cookie_secret": settings.cookie_secret,
-            "login_template": str(ASSETS / "login.html")}
+    credentials = Credentials(settings.basic_auth)
+    store = SessionStore.for_settings(settings)
+    try:
+        store.prepare()
+    except DashboardError as exc:
+        raise ConfigError(f"DSA110_DASH_AUTH_DB: the sign-in store cannot be opened or "
+                          f"created ({exc.user_message}); point it at a writable place") \
+            from None
+    return SignIn(settings, store, credentials, ASSETS / "login.html")
+
+
+def auth_options(ctx: AppContext) -> dict:
+    """Every page and its websocket (and, through ApiHandler, every endpoint but health)
+    need an open session when sign-in is on."""
+    if ctx.sign_in is None:
+        return {}
+    return {"auth_provider": SessionAuthProvider(ctx.sign_in)}
 
 
 def server_options(settings: Settings, ctx: AppContext) -> dict:
@@ -96,7 +117,10 @@ def server_options(settings: Settings, ctx: AppContext) -> dict:
         "extra_patterns": api_patterns(ctx),
         "title": {p.path: f"DSA-110 · {p.module.TITLE}" for p in PAGES},
         "cookie_secret": settings.cookie_secret,
-        **auth_options(settings),
+        **auth_options(ctx),
+        # X-Forwarded-For/-Proto decide the client address and HTTPS only behind a proxy.
+        "use_xheaders": settings.trust_proxy_headers,
+        "transforms": [frame_headers(settings.frame_ancestors)],
         "websocket_max_message_size": 20 * 1024 * 1024,
         "keep_alive_milliseconds": int(settings.timeouts.websocket_ping * 1000),
         "check_unused_sessions_milliseconds": 17_000,
@@ -113,9 +137,11 @@ def configure_panel(settings: Settings) -> None:
 def serve(settings: Settings, *, start: bool = True, threaded: bool = False):
     """Serve the dashboard; returns the server (or its thread when ``threaded``)."""
     ctx = AppContext.from_settings(settings)
+    ctx.sign_in = sign_in(settings)
     configure_panel(settings)
     log.info("serving %s on http://%s:%s", ctx.db.describe(), settings.address,
              settings.port)
+    warn_unservable_images(ctx)
     return pn.serve(routes(ctx), show=False, start=start, threaded=threaded,
                     **server_options(settings, ctx))
 

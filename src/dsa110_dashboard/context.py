@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .db.engine import Database
+from .files import DataRoots
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .auth.web import SignIn
 
 
 @dataclass
 class AppContext:
     settings: Settings
     db: Database
+    roots: DataRoots
+    #: Set by the composition root when sign-in is on (DSA110_DASH_BASIC_AUTH).
+    sign_in: SignIn | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AppContext:
         # The engine inside Database is made lazily, after the server forks.
-        return cls(settings=settings, db=Database(settings))
+        db = Database(settings)
+        return cls(settings=settings, db=db, roots=DataRoots.for_server(settings, db.target))

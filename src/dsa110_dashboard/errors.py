@@ -86,6 +86,12 @@ class ForbiddenPathError(DashboardError):
     title = "File outside the data roots"
 
 
+class NeverServedError(ForbiddenPathError):
+    """A registered path names one of the dashboard's own files (database, cache)."""
+
+    title = "File never served"
+
+
 class RenderTimeoutError(DashboardError):
     """Reading or rendering an image took longer than ``timeouts.image_render``."""
 

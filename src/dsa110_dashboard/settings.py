@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,6 +89,22 @@ def _str_list(raw: str) -> tuple[str, ...]:
 
 def _text(raw: str) -> str:
     return raw
+
+
+_FRAME_SOURCE = re.compile(
+    r"'self'|\*|[A-Za-z][A-Za-z0-9+.-]*:(//[^\s;,']+)?|(\*\.)?[A-Za-z0-9.-]+(:(\d+|\*))?")
+
+
+def _frame_ancestors(raw: str) -> str:
+    """A CSP frame-ancestors source list: 'none' alone, or 'self', hosts and origins."""
+    sources = raw.split()
+    if sources == ["'none'"]:
+        return "'none'"
+    bad = [s for s in sources if not _FRAME_SOURCE.fullmatch(s)]
+    if bad or not sources:
+        raise ValueError(f"{bad[0] if bad else raw!r} is not a frame-ancestors source; use "
+                         "'none', or 'self' and origins such as https://jupyter.example.org")
+    return " ".join(sources)
 
 
 # -------------------------------------------------------------- field helper
@@ -184,8 +201,10 @@ class Settings:
     data_roots: tuple[Path, ...] = setting(
         "DSA110_DASH_DATA_ROOTS", (), _path_list,
         "Directories image, log and table files may be served from "
-        "(os.pathsep-separated). Default: the data directory and the state directory.",
-        group="paths", unset="(data_dir and state_dir)")
+        "(os.pathsep-separated). Default: the data directory, the state directory and the "
+        "folder of the database file. The dashboard's database, sign-in store, users file "
+        "and cache are never served, whatever the roots.",
+        group="paths", unset="(data_dir, state_dir, database folder)")
     cache_dir: Path | None = setting(
         "DSA110_DASH_CACHE_DIR", None, _path,
         "Thumbnail and query cache directory. Default <data_dir>/cache.", group="paths",
@@ -223,8 +242,8 @@ class Settings:
         "(default: the address and port served).", group="server")
     basic_auth: str | None = setting(
         "DSA110_DASH_BASIC_AUTH", None, _text,
-        "Require sign-in: one shared password, or the path of a JSON file mapping users "
-        "to passwords. Needs DSA110_DASH_COOKIE_SECRET. Unset: open access.",
+        "Require sign-in: one shared password, or the path of a JSON file (*.json) mapping "
+        "users to passwords. Needs DSA110_DASH_COOKIE_SECRET. Unset: open access.",
         secret=True, group="server")
     operator_token: str | None = setting(
         "DSA110_DASH_OPERATOR_TOKEN", None, _text,
@@ -232,7 +251,36 @@ class Settings:
         "unset disables operator actions.", secret=True, group="server")
     cookie_secret: str | None = setting(
         "DSA110_DASH_COOKIE_SECRET", None, _text,
-        "Secret that signs session cookies.", secret=True, group="server")
+        "Secret that signs the sign-in cookie (keep it the same on every process and host).",
+        secret=True, group="server")
+    auth_db: str | None = setting(
+        "DSA110_DASH_AUTH_DB", None, _text,
+        "The sign-in store: sessions and failed sign-ins (a SQLite file the server "
+        "creates, or a SQLAlchemy URL shared by several hosts). Default "
+        "<data_dir>/dashboard-auth.sqlite3.", secret=True, group="sign-in",
+        unset="(<data_dir>/dashboard-auth.sqlite3)")
+    session_hours: float = setting(
+        "DSA110_DASH_SESSION_HOURS", 12.0, _positive_float,
+        "How long a sign-in lasts, for pages and API alike; signing out ends it at once.",
+        group="sign-in")
+    sign_in_max_failures: int = setting(
+        "DSA110_DASH_SIGN_IN_MAX_FAILURES", 5, _positive_int,
+        "Failed sign-ins allowed per client address and per user name within the window; "
+        "more get 429 with Retry-After.", group="sign-in")
+    sign_in_window_seconds: float = setting(
+        "DSA110_DASH_SIGN_IN_WINDOW_SECONDS", 300.0, _positive_float,
+        "The window in which failed sign-ins are counted.", group="sign-in")
+    trust_proxy_headers: bool = setting(
+        "DSA110_DASH_TRUST_PROXY_HEADERS", False, _bool,
+        "Behind a reverse proxy that sets them: take the client address from "
+        "X-Forwarded-For/X-Real-Ip and the scheme from X-Forwarded-Proto/X-Scheme (HTTPS "
+        "makes the sign-in cookie Secure). Never set it without such a proxy.",
+        group="sign-in")
+    frame_ancestors: str = setting(
+        "DSA110_DASH_FRAME_ANCESTORS", "'none'", _frame_ancestors,
+        "Who may show the pages in a frame (CSP frame-ancestors): 'none' (also "
+        "X-Frame-Options: DENY), or 'self' and origins, e.g. \"'self' "
+        "https://jupyter.example.org\".", group="sign-in")
     page_size_max: int = setting(
         "DSA110_DASH_PAGE_SIZE_MAX", 500, _positive_int,
         "The largest page a table or API request may ask for.", group="limits")
@@ -313,7 +361,30 @@ class Settings:
 
     @property
     def effective_data_roots(self) -> tuple[Path, ...]:
+        """The configured roots; ``files.DataRoots.for_server`` adds the database's folder
+        when none are configured."""
         return self.data_roots or (self.data_dir, self.state_dir)
+
+    @property
+    def effective_auth_db(self) -> str:
+        return self.auth_db or str(self.data_dir / "dashboard-auth.sqlite3")
+
+    @property
+    def users_file(self) -> Path | None:
+        """The JSON file of users and passwords, when DSA110_DASH_BASIC_AUTH names one."""
+        if self.basic_auth and self.basic_auth.endswith(".json"):
+            return Path(self.basic_auth).expanduser().resolve()
+        return None
+
+    @property
+    def auth_db_file(self) -> Path | None:
+        """The sign-in store's file, when it is a SQLite file."""
+        value = self.effective_auth_db
+        if "://" not in value:
+            return Path(value).expanduser().resolve()
+        if value.startswith("sqlite:///"):
+            return Path(value.removeprefix("sqlite:///")).expanduser().resolve()
+        return None
 
     def describe(self) -> list[tuple[str, str, str, str]]:
         """(name, environment variable, shown value, origin) for every setting."""

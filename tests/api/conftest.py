@@ -2,7 +2,9 @@
 
 The data directory holds three good FITS images (square, wide, fine pixels), a corrupt one, a
 registered-but-missing one, a CASA image directory, and a symlink pointing outside;
-one more good FITS file lies outside the data roots altogether.
+one more good FITS file lies outside the data roots altogether. Odd rows a production
+database may hold: a path with a NUL byte, a CASA image path that is a symlink loop,
+the database file itself and its -wal, and a text file registered as an image.
 """
 
 from __future__ import annotations
@@ -65,11 +67,18 @@ def make_dataset(root: Path) -> Dataset:
                       cell_arcsec=CELL)
     link = images / "link-image.fits"
     os.symlink(far, link)
+    looping = images / "2025-10-17T08:15:00.image"
+    os.symlink(looping.name, looping)  # a CASA image path that is a symlink to itself
+    notes = images / "notes.txt"
+    notes.write_text("pipeline notes, not an image\n")
 
     files = {"square": (square, "fits"), "wide": (wide, "fits"), "fine": (fine, "fits"),
              "corrupt": (corrupt, "fits"),
              "missing": (images / "never-written-image.fits", "fits"),
-             "casa": (casa, "casa"), "outside": (far, "fits"), "symlink": (link, "fits")}
+             "casa": (casa, "casa"), "outside": (far, "fits"), "symlink": (link, "fits"),
+             "nul": (f"{images}/nul-image.fits\0.fits", "fits"),
+             "casa_loop": (looping, "casa"), "database": (ds.db_path, "fits"),
+             "database_wal": (f"{ds.db_path}-wal", "fits"), "not_fits": (notes, "fits")}
     db = Database(settings_for(str(ds.db_path)))
     migrate.upgrade(db)
     with db.transaction() as conn:

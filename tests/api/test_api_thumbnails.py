@@ -103,12 +103,16 @@ def test_placeholder_is_not_stored_and_a_repaired_file_renders(api, dataset, tmp
 
 
 @pytest.mark.parametrize("name", ["outside", "symlink"])
-def test_file_outside_the_data_roots_is_403_json(api, name):
-    reply = thumb(api, name)
-    assert reply.status == 403
-    body = reply.json()
-    assert body["error"] == "File outside the data roots"
-    assert "outside the configured data roots" in body["detail"]
+def test_file_outside_the_data_roots_is_a_placeholder_saying_so(api, dataset, name):
+    """The page shows why instead of a broken image (the FITS download stays 403)."""
+    reply = thumb(api, name, "?size=64")
+    assert reply.status == 200 and png_size(reply.body) == (64, 64)
+    assert reply.headers["X-Thumbnail-Status"] == "placeholder"
+    reason = reply.headers["X-Thumbnail-Reason"]
+    assert reason.startswith("File outside the data roots: ")
+    assert "DSA110_DASH_DATA_ROOTS" in reason
+    assert str(dataset.data_dir.parent) not in reason, "no server path without sign-in"
+    assert reply.headers["Cache-Control"] == "no-store"
 
 
 @pytest.mark.parametrize("query, parameter", [

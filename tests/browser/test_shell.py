@@ -94,7 +94,8 @@ def test_locked_database_shows_a_banner_that_clears_by_itself(demo_dataset, lock
             banner.wait_for(timeout=10_000)
             assert page.locator("text=busy").count() >= 1
             status, body = server.get("/api/v1/health")
-            assert status == 200 and body["database"]["ok"] is False
+            assert status == 503 and body["database"]["ok"] is False
+            assert body["status"] == "unavailable"
         finally:
             writer.execute("ROLLBACK")
             writer.close()

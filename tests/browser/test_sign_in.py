@@ -12,7 +12,8 @@ from server import ROOT, start_server
 @pytest.fixture
 def guarded_server(demo_dataset, tmp_path):
     env = {**demo_env(demo_dataset, tmp_path / "cache"),
-           "DSA110_DASH_BASIC_AUTH": "pulsar-42", "DSA110_DASH_COOKIE_SECRET": "x" * 40}
+           "DSA110_DASH_BASIC_AUTH": "pulsar-42", "DSA110_DASH_COOKIE_SECRET": "x" * 40,
+           "DSA110_DASH_AUTH_DB": str(tmp_path / "auth.sqlite3")}
     server = start_server(env)
     yield server
     server.stop()
@@ -22,7 +23,7 @@ def test_endpoints_need_sign_in_but_health_does_not(guarded_server):
     status, body = guarded_server.get("/api/v1/images/1/thumbnail.png")
     assert status == 401 and body["error"] == "Sign-in required"
     status, body = guarded_server.get("/api/v1/health")
-    assert status == 200 and body["status"] == "ok"
+    assert status == 200 and body["database"]["ok"] is True
     status, body = guarded_server.get("/")
     assert status == 200 and b"Sign in" in body, "pages redirect to the sign-in form"
 
@@ -43,6 +44,12 @@ def test_sign_in_in_the_browser(guarded_server, page):
     assert page.locator(".dsa-nav a.active").inner_text().strip() == "Images"
     response = page.request.get(guarded_server.url + "/api/v1/images/1/thumbnail.png")
     assert response.status == 200, "the sign-in cookie opens the endpoints too"
+    page.click("text=Sign out")
+    page.locator("text=You are signed out").wait_for()
+    response = page.request.get(guarded_server.url + "/api/v1/images/1/thumbnail.png")
+    assert response.status == 401, "signing out ends the session for the endpoints too"
+    page.goto(guarded_server.url + "/images")
+    page.wait_for_url("**/login**")
 
 
 def test_sign_in_without_a_cookie_secret_is_a_configuration_error():
@@ -50,4 +57,4 @@ def test_sign_in_without_a_cookie_secret_is_a_configuration_error():
 
     app = load_app(ROOT / "app.py")
     with pytest.raises(ConfigError, match="DSA110_DASH_COOKIE_SECRET"):
-        app.auth_options(Settings.load(environ={"DSA110_DASH_BASIC_AUTH": "pw"}))
+        app.sign_in(Settings.load(environ={"DSA110_DASH_BASIC_AUTH": "pw"}))

@@ -3,6 +3,7 @@
 import sqlite3
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -70,7 +71,8 @@ def test_invalid_port_stops_with_one_line_naming_the_variable(capsys, monkeypatc
 def test_db_upgrade_current_check_downgrade(capsys, tmp_path):
     path = str(tmp_path / "new.sqlite3")
     code, out, _ = run(capsys, "--db", path, "db", "check")
-    assert code == 1 and "NO" in out
+    assert code == 1 and "UNREACHABLE" in out and "does not exist" in out
+    assert not Path(path).exists(), "checking a database never creates it"
     head = migrate.head_revision()
     code, out, _ = run(capsys, "--db", path, "db", "upgrade")
     assert code == 0 and f"upgraded from none to {head}" in out

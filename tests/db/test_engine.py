@@ -56,6 +56,7 @@ def test_engine_is_made_once_per_process_and_again_after_a_fork(db):
 def test_own_sqlite_database_runs_in_wal_mode_with_busy_timeout(tmp_path):
     db = Database(settings_for(str(tmp_path / "own.sqlite3"),
                                DSA110_DASH_TIMEOUT_DB_CONNECTION="7"))
+    db.create_missing_file()
     with db.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 7000
@@ -71,6 +72,38 @@ def test_read_only_mode_reads_and_refuses_writes(tmp_path):
             conn.exec_driver_sql("DELETE FROM images")
     db.dispose()
     assert sqlite3.connect(path).execute("SELECT count(*) FROM images").fetchone()[0] == 2
+
+
+def test_a_writable_database_is_never_created_by_opening_it(tmp_path):
+    """Only ``db upgrade`` (and the demo) make a database file; the server must not."""
+    missing = tmp_path / "own.sqlite3"
+    db = Database(settings_for(str(missing)))
+    with pytest.raises(DatabaseUnavailableError, match="does not exist"):
+        db.ping()
+    with pytest.raises(DatabaseUnavailableError, match="does not exist"):
+        count_images(db)
+    assert not missing.exists()
+    db.dispose()
+
+
+def test_a_database_file_deleted_under_an_open_pool_is_unavailable_and_comes_back(tmp_path):
+    """Pooled connections keep reading a deleted file; the engine must notice, answer
+    'unavailable' (not the stale copy, not a new empty file) and serve the restored file."""
+    path = older_unified(tmp_path / "pipeline.sqlite3")
+    sqlite3.connect(path).execute("PRAGMA wal_checkpoint(TRUNCATE)").close()
+    backup = tmp_path / "backup.sqlite3"
+    backup.write_bytes(path.read_bytes())
+    db = Database(settings_for(str(path)))
+    assert count_images(db) == 2  # the pool now holds an open connection to the file
+    path.unlink()
+    with pytest.raises(DatabaseUnavailableError, match="does not exist"):
+        count_images(db)
+    with pytest.raises(DatabaseUnavailableError):
+        db.ping()
+    assert not path.exists(), "no new empty database appeared in its place"
+    backup.rename(path)
+    assert count_images(db) == 2
+    db.dispose()
 
 
 def test_read_only_mode_never_creates_a_missing_file(tmp_path):

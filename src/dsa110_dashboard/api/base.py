@@ -2,7 +2,9 @@
 
 Expected errors (``DashboardError``) become their status and a JSON body naming the
 problem; anything else is logged with its traceback and becomes a plain 500, so the
-server keeps serving.
+server keeps serving. With sign-in on, every endpoint but the public ones needs an open
+session (``auth.web``); whoever has none sees server paths in messages relative to
+their data root (``files.DataRoots.scrub``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any, TypeVar
 
 from tornado.web import RequestHandler
 
+from ..auth.store import Session
 from ..context import AppContext
 from ..errors import DashboardError, InvalidInputError, NotAuthenticatedError
 
@@ -29,15 +32,22 @@ class ApiHandler(RequestHandler):
 
     #: Endpoints that answer without sign-in (monitoring probes).
     public = False
+    #: The open session of this request; None when not signed in or sign-in is off.
+    session: Session | None = None
 
     def initialize(self, ctx: AppContext) -> None:
         self.ctx = ctx
 
-    def prepare(self) -> None:
-        # The pages' sign-in cookie (Panel's basic auth) guards the endpoints too.
-        if self.ctx.settings.basic_auth and not self.public \
-                and not self.get_secure_cookie("user"):
+    async def prepare(self) -> None:
+        # The pages' session guards the endpoints too: one check, one lifetime.
+        if self.ctx.sign_in is not None:
+            self.session = await self.ctx.sign_in.session(self)
+        if self.ctx.settings.basic_auth and self.session is None and not self.public:
             raise NotAuthenticatedError("sign in at /login first")
+
+    def shown_text(self, text: str) -> str:
+        """``text`` as this request may read it: server paths only for a signed-in user."""
+        return text if self.session is not None else self.ctx.roots.scrub(text)
 
     async def blocking(self, fn: Callable[..., T], *args: Any,
                        timeout: float | None = None) -> T:
@@ -68,7 +78,7 @@ class ApiHandler(RequestHandler):
         exc_info = kwargs.get("exc_info")
         exc = exc_info[1] if exc_info else None
         if isinstance(exc, DashboardError):
-            body = {"error": exc.title, "detail": exc.user_message}
+            body = {"error": exc.title, "detail": self.shown_text(exc.user_message)}
             if getattr(exc, "parameter", None):
                 body["parameter"] = exc.parameter
             self.write_json(body, exc.http_status)

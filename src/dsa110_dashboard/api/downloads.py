@@ -9,8 +9,10 @@
   stops the copy.
 - 403 JSON outside the data roots (checked before existence, so nothing is revealed
   about files elsewhere), 404 JSON unknown id or missing file, 400 JSON bad id.
-- 422 JSON for a CASA image (a directory: "cannot be downloaded as one file yet") or any
-  other non-regular file (FIFO, device), which would block or never end.
+- 422 JSON for a CASA image (a directory: "cannot be downloaded as one file yet"), any
+  other non-regular file (FIFO, device), which would block or never end, and a file that
+  is not FITS (it does not start with ``SIMPLE  =``): only FITS files are served, whatever
+  a row points at. The dashboard's own database and cache are 403 (``files.DataRoots``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from tornado.iostream import StreamClosedError
 
 from ..errors import ImageReadError, NotFoundError
 from ..errors import NotDownloadableError
+from ..fits.reader import has_fits_signature
 from .images import ImageFileHandler, header_safe
 
 CHUNK_BYTES = 1024 * 1024
@@ -92,8 +95,14 @@ def _stat(path: Path) -> os.stat_result:
 
 def _open(path: Path):  # noqa: ANN202 - a binary file object
     try:
-        return open(path, "rb")  # noqa: SIM115 - closed by the handler after streaming
+        fileobj = open(path, "rb")  # noqa: SIM115 - closed by the handler after streaming
     except FileNotFoundError:
         raise NotFoundError(f"file {path} does not exist") from None
     except PermissionError as exc:
         raise ImageReadError(f"File unreadable: {exc}") from None
+    if not has_fits_signature(fileobj.read(80)):  # the first card
+        fileobj.close()
+        raise NotDownloadableError(f"{path.name} is not a FITS file; only FITS files are "
+                                   "downloaded")
+    fileobj.seek(0)
+    return fileobj

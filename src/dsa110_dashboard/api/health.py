@@ -1,4 +1,10 @@
-"""``GET /api/v1/health``: is this server up, and can it reach its database?"""
+"""``GET /api/v1/health``: is this server up, can it reach its database, is the pipeline
+keeping up, can it keep thumbnails? 503 when the database is unreachable, else 200; the
+body (``status.report``) says what is wrong either way.
+
+Public even with sign-in on, for monitoring probes: without a session it shows the
+database by its name relative to the data roots and no server paths.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,9 @@ import asyncio
 import time
 
 from ..errors import DatabaseUnavailableError
+from ..fits.cache import cache_for
+from ..repositories.stats import Freshness, StatsRepository
+from ..status.report import DatabaseCheck, health_report
 from .base import ApiHandler
 
 
@@ -14,16 +23,31 @@ class HealthHandler(ApiHandler):
 
     async def get(self) -> None:
         timeout = self.ctx.settings.timeouts.quick_check
-        database: dict[str, object] = {"target": self.ctx.db.target.display(),
-                                       "dialect": self.ctx.db.dialect,
-                                       "read_only": self.ctx.db.read_only}
+        db = self.ctx.db
+        now = time.time()
+
+        def probe() -> tuple[float, Freshness]:
+            latency = db.ping(timeout)
+            return latency, StatsRepository(db).freshness(now)
+
+        latency = freshness = error = None
         try:
-            latency = await self.blocking(self.ctx.db.ping, timeout, timeout=timeout)
-            database.update(ok=True, latency_ms=round(latency * 1000, 2))
+            latency, freshness = await self.blocking(probe, timeout=timeout)
         except DatabaseUnavailableError as exc:
-            database.update(ok=False, error=exc.user_message)
+            error = exc.user_message
         except asyncio.TimeoutError:
-            database.update(ok=False, error=f"no answer within {timeout:g} s")
-        status = "ok" if database["ok"] else "degraded"
-        self.write_json({"status": status, "checked_at": time.time(),
-                         "database": database})
+            error = f"no answer within {timeout:g} s"
+        cache_problem = await self.blocking(cache_for(self.ctx.settings).probe)
+        check = DatabaseCheck(target=self._target(), dialect=db.dialect,
+                              read_only=db.read_only, latency_s=latency, error=error)
+        status, body = health_report(check, freshness, cache_problem, now,
+                                     shown=self.shown_text)
+        self.write_json(body, status)
+
+    def _target(self) -> str:
+        target = self.ctx.db.target
+        if self.session is not None:
+            return target.display()
+        if target.sqlite_path is not None:
+            return self.ctx.roots.shown(target.sqlite_path)
+        return f"{target.dialect} database {target.url.database or ''}".strip()

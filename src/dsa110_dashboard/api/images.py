@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..errors import InvalidInputError, NotFoundError, RenderTimeoutError
-from ..files import confined
 from ..repositories.images import ImageRecord, ImageRepository
 from .base import ApiHandler
 
@@ -87,11 +86,10 @@ class ImageFileHandler(ApiHandler):
     async def image_file(self, raw_id: str, *, must_exist: bool) -> tuple[ImageRecord, Path]:
         """The image's record and its real path, confined to the data roots (403/404)."""
         image_id = parse_image_id(raw_id)
-        roots = self.ctx.settings.effective_data_roots
 
         def lookup() -> tuple[ImageRecord, Path]:
             record = ImageRepository(self.ctx.db).get(image_id)
-            return record, confined(record.path, roots, must_exist=must_exist)
+            return record, self.ctx.roots.confine(record.path, must_exist=must_exist)
 
         return await self.blocking(lookup)
 

@@ -8,14 +8,18 @@ thumbnails are hits. Responses:
   and mtime of the file, render parameters) and ``Cache-Control: public, max-age=300``;
   ``X-Thumbnail-Cache: hit|miss``. ``If-None-Match`` with that ETag -> 304, no body,
   answered from a ``stat`` of the file before any rendering.
-- 200 ``image/png`` placeholder saying why (missing, corrupt, unreadable file) with
-  ``X-Thumbnail-Status: placeholder``, ``X-Thumbnail-Reason`` and
+- 200 ``image/png`` placeholder saying why (missing, corrupt, unreadable file, a path
+  no file can have, a file outside the data roots or one of the dashboard's own files)
+  with ``X-Thumbnail-Status: placeholder``, ``X-Thumbnail-Reason`` and
   ``Cache-Control: no-store`` and no ETag, so a repaired file shows at once. 200 rather
   than 4xx/5xx: every browser shows it in an ``<img>``, and no proxy or error page
-  replaces it.
+  replaces it; files outside the data roots are also reported once at start-up
+  (``files.report_unservable``). Without sign-in the reason names paths relative to
+  their data root.
+- 200 ``image/png`` with ``Cache-Control: no-store`` and ``X-Thumbnail-Cache: off``
+  when the cache directory cannot be written (read-only, full): rendered, not kept.
 - 400 JSON naming ``size`` (16..2048), ``stretch``, ``cmap`` or ``id``; 404 JSON unknown
-  id; 403 JSON for a file outside the data roots (a deployment problem that must be
-  loud, not a picture); 503 JSON when rendering exceeds ``timeouts.image_render``.
+  id; 503 JSON when rendering exceeds ``timeouts.image_render``.
 
 ``max-age=300``: the URL names the image id, not the file, so a re-imaged file keeps its
 URL; its ETag changes at once but a browser only revalidates when max-age runs out. Five
@@ -25,11 +29,11 @@ requests at all; revalidation after that is a cheap 304.
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
-from ..errors import ImageReadError
-from ..fits.cache import CachedPNG, ThumbnailCache
+from ..errors import ForbiddenPathError, ImageReadError
+from ..fits.cache import CachedPNG, ThumbnailCache, cache_for
+from ..fits.placeholder import placeholder_png
 from ..fits.render import RenderParams, render_params
 from .images import ImageFileHandler, header_safe, parse_int
 
@@ -38,24 +42,17 @@ DEFAULTS = RenderParams()  # the prerender's defaults: 512, zscale_asinh, infern
 GOOD_CACHE_CONTROL = "public, max-age=300"
 
 
-@functools.cache
-def thumbnail_cache(root: Path, max_bytes: int) -> ThumbnailCache:
-    """One cache object per process and directory (made on first use, after any fork)."""
-    return ThumbnailCache(root, max_bytes)
-
-
-def cache_for(settings) -> ThumbnailCache:  # noqa: ANN001 - Settings
-    return thumbnail_cache(settings.effective_cache_dir / "thumbnails",
-                           settings.thumbnail_cache_bytes)
-
-
 class ThumbnailHandler(ImageFileHandler):
     async def get(self, raw_id: str) -> None:
         size = self.argument("size", parse_int("size", MIN_SIZE, MAX_SIZE), DEFAULTS.size)
         stretch = self.get_query_argument("stretch", None) or DEFAULTS.stretch
         cmap = self.get_query_argument("cmap", None) or DEFAULTS.cmap
         params = render_params(size=size, stretch=stretch, cmap=cmap).as_dict()
-        _, path = await self.image_file(raw_id, must_exist=False)
+        try:
+            _, path = await self.image_file(raw_id, must_exist=False)
+        except (ImageReadError, ForbiddenPathError) as exc:
+            self.placeholder(f"{exc.title}: {exc.user_message}", size)
+            return
         cache = cache_for(self.ctx.settings)
 
         if self.request.headers.get("If-None-Match"):
@@ -66,15 +63,25 @@ class ThumbnailHandler(ImageFileHandler):
         result: CachedPNG = await self.render(f"thumbnail of image {raw_id}",
                                               cache.get_or_render, path, **params)
         if not result.ok:
+            self.placeholder(result.reason or "unreadable", size, result.data)
+            return
+        if not result.in_cache:  # the cache cannot keep it: nobody else should either
             self.set_header("Cache-Control", "no-store")
-            self.send_bytes(result.data, "image/png",
-                            X_Thumbnail_Status="placeholder",
-                            X_Thumbnail_Reason=header_safe(result.reason or "unreadable"))
+            self.send_bytes(result.data, "image/png", X_Thumbnail_Status="ok",
+                            X_Thumbnail_Cache="off")
             return
         if self.not_modified(result.etag, GOOD_CACHE_CONTROL):
             return
         self.send_bytes(result.data, "image/png", X_Thumbnail_Status="ok",
                         X_Thumbnail_Cache="hit" if result.from_cache else "miss")
+
+    def placeholder(self, reason: str, size: int, drawn: bytes | None = None) -> None:
+        """The placeholder PNG saying ``reason`` (as this user may read it), never kept."""
+        shown = self.shown_text(reason)
+        data = drawn if drawn is not None and shown == reason else placeholder_png(shown, size)
+        self.set_header("Cache-Control", "no-store")
+        self.send_bytes(data, "image/png", X_Thumbnail_Status="placeholder",
+                        X_Thumbnail_Reason=header_safe(shown))
 
 
 def _key_or_none(cache: ThumbnailCache, path: Path, params: dict) -> str | None:

@@ -52,6 +52,7 @@ def _writable(settings: Settings) -> Database:
 
 def _upgrade(args: argparse.Namespace, settings: Settings) -> int:
     db = _writable(settings)
+    db.create_missing_file()
     before = migrate.current_revision(db)
     migrate.upgrade(db, args.revision)
     after = migrate.current_revision(db)

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from astropy.time import Time
 
 from ..db.engine import Database
-from ..errors import ForbiddenPathError, InvalidInputError, NotFoundError
-from ..files import confined
+from ..errors import ForbiddenPathError, ImageReadError, InvalidInputError, NotFoundError
+from ..files import DataRoots
 from ..fits.cache import ThumbnailCache
 from ..fits.prerender import prerender
 from ..repositories.images import ImageFilter, ImageRepository
@@ -65,12 +65,12 @@ def _thumbnails(args: argparse.Namespace, settings: Settings) -> int:
         raise InvalidInputError("--workers must be at least 1", parameter="workers")
     since = parse_since(args.since)
     db = Database(settings)
-    roots = settings.effective_data_roots
+    roots = DataRoots.for_server(settings, db.target)
     allowed, refused = [], []
     for path in image_paths(db, since):
         try:
-            allowed.append(str(confined(path, roots, must_exist=False)))
-        except (ForbiddenPathError, NotFoundError) as exc:
+            allowed.append(str(roots.confine(path, must_exist=False)))
+        except (ForbiddenPathError, ImageReadError, NotFoundError) as exc:
             refused.append((path, exc.user_message))
     db.dispose()
     cache = ThumbnailCache(settings.effective_cache_dir / "thumbnails",

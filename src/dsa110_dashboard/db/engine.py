@@ -3,6 +3,11 @@
 The Panel server forks its worker processes after importing our modules, and a pooled
 connection must never cross a fork: the engine is created on first use and re-created
 when the process id changes.
+
+The server never creates a SQLite file: a missing file is ``DatabaseUnavailableError``.
+Only ``create_missing_file`` (``db upgrade``, the demo, ``scale-db``) makes one. A pooled
+SQLite connection keeps reading a file that was deleted or replaced under it, so every
+checkout compares the file's identity with the one it was opened on.
 """
 
 from __future__ import annotations
@@ -41,10 +46,22 @@ def _sqlite_uri(path: Path, mode: str, immutable: bool = False) -> str:
     return uri + "&immutable=1" if immutable else uri
 
 
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
 def _open_sqlite(target: DatabaseTarget, timeouts: TimeoutConfig) -> sqlite3.Connection:
-    """Open the file the way the target asks; read-only never creates a file."""
+    """Open the file the way the target asks; never creates a file."""
     path = target.sqlite_path
-    mode = "ro" if target.read_only else "rwc"
+    if not path.exists():
+        raise DatabaseUnavailableError(
+            f"database file {path} does not exist (the server never creates one; "
+            "`dsa110-dash db upgrade` makes a new database)")
+    mode = "ro" if target.read_only else "rw"
     try:
         conn = sqlite3.connect(_sqlite_uri(path, mode), uri=True,
                                timeout=timeouts.db_connection, check_same_thread=False)
@@ -96,6 +113,17 @@ def create_engine_for(target: DatabaseTarget, settings: Settings) -> Engine:
         @event.listens_for(engine, "begin")
         def _begin(conn: Connection) -> None:
             conn.exec_driver_sql("BEGIN")
+
+        @event.listens_for(engine, "connect")
+        def _remember_file(dbapi_conn, record) -> None:  # noqa: ANN001 - SQLAlchemy's
+            record.info["file"] = _file_identity(target.sqlite_path)
+
+        @event.listens_for(engine, "checkout")
+        def _same_file(dbapi_conn, record, proxy) -> None:  # noqa: ANN001 - SQLAlchemy's
+            # Deleted or replaced since this connection opened it: the pool drops the
+            # connection and opens the path again (which fails while it is missing).
+            if _file_identity(target.sqlite_path) != record.info.get("file"):
+                raise sa.exc.DisconnectionError(f"{target.sqlite_path} was removed or replaced")
 
         return engine
 
@@ -161,6 +189,18 @@ class Database:
     def refresh_catalog(self) -> Catalog:
         self._catalog = None
         return self.catalog
+
+    def create_missing_file(self) -> None:
+        """Create an empty SQLite database file if there is none (for ``db upgrade``, the
+        demo and ``scale-db``; the server itself never creates one)."""
+        path = self.target.sqlite_path
+        if path is None or path.exists():
+            return
+        try:
+            sqlite3.connect(_sqlite_uri(path, "rwc"), uri=True).close()
+        except sqlite3.Error as exc:
+            raise DatabaseUnavailableError(f"cannot create database file {path}: {exc}") \
+                from exc
 
     def dispose(self) -> None:
         with self._lock:

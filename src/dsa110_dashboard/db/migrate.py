@@ -46,6 +46,7 @@ def _run(db: Database, fn, *args) -> None:
         raise ReadOnlyError(
             f"{db.target.display()} is open read-only; set DSA110_DASH_READ_ONLY=false "
             "to migrate it")
+    db.create_missing_file()  # the one place a new database file is made
     config = alembic_config()
     with db.transaction() as conn:
         config.attributes["connection"] = conn

@@ -19,21 +19,36 @@ wrote since; it is a bound on steady-state size, not a hard quota.
 
 Placeholders (file missing, unreadable) are never stored: they are cheap, and
 not storing them means a repaired or newly arrived file is rendered at once.
+
+A cache directory that cannot be used (read-only, full, made immutable, its parent a
+file) never fails a request: the PNG is rendered and served without being kept
+(``CachedPNG.in_cache`` False), the first failure is logged once per process and
+``problem`` says why until a write succeeds again (``probe`` checks it on demand).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import logging
 import os
+import stat
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dsa110_dashboard.errors import ImageReadError
-from dsa110_dashboard.fits.placeholder import render_or_placeholder
+from dsa110_dashboard.fits.placeholder import placeholder_png, render_or_placeholder
 from dsa110_dashboard.fits.render import ENGINE_VERSION, RenderParams, render_params
+
+if TYPE_CHECKING:
+    from dsa110_dashboard.settings import Settings
+
+log = logging.getLogger(__name__)
 
 _SUFFIX = ".png"
 _TMP_PREFIX = ".tmp-"
@@ -48,6 +63,7 @@ class CachedPNG:
     from_cache: bool
     ok: bool = True  # False: a placeholder explaining ``reason``
     reason: str | None = None
+    in_cache: bool = True  # False: rendered but not kept (a placeholder, an unusable cache)
 
 
 @dataclass(frozen=True)
@@ -63,9 +79,11 @@ def file_identity(path: str | os.PathLike[str]) -> tuple[str, int, int]:
         st = path.stat()
     except FileNotFoundError as exc:
         raise ImageReadError(f"File missing: {path}") from exc
-    except OSError as exc:
+    except OSError as exc:  # no access, a symlink loop
         raise ImageReadError(f"File unreadable: {exc}") from exc
-    if path.is_dir():
+    except ValueError as exc:  # a NUL byte in the path
+        raise ImageReadError(f"Invalid path: {exc}") from exc
+    if stat.S_ISDIR(st.st_mode):
         from dsa110_dashboard.fits.casa import directory_identity
 
         size, mtime_ns = directory_identity(path)
@@ -84,8 +102,34 @@ class ThumbnailCache:
             raise ValueError("max_bytes must be positive")
         self.root = Path(root)
         self.max_bytes = int(max_bytes)
-        self.root.mkdir(parents=True, exist_ok=True)
         self._estimate: int | None = None
+        self._problem: str | None = None
+        self._problem_lock = threading.Lock()
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            self._unusable(exc)
+
+    @property
+    def problem(self) -> str | None:
+        """Why the last attempt to use the directory failed; None while it works."""
+        return self._problem
+
+    def probe(self) -> str | None:
+        """Write and remove a small file now; the problem, or None when the cache works."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, suffix=".probe", dir=self.root)
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    f.write(b"probe" * 820)  # a small thumbnail's worth: fails on a full disk
+            finally:
+                Path(tmp).unlink(missing_ok=True)
+        except OSError as exc:
+            self._unusable(exc)
+        else:
+            self._usable_again()
+        return self._problem
 
     def key_for(self, path: str | os.PathLike[str], **params) -> str:
         """The cache key (= ETag without quotes); raises ImageReadError if the file is missing."""
@@ -105,14 +149,16 @@ class ThumbnailCache:
         rp = render_params(**params)
         try:
             identity = file_identity(path)
-        except ImageReadError:
-            return self._placeholder(path, rp)
+        except ImageReadError as exc:
+            return self._placeholder(path, rp, exc.user_message)
         key = cache_key(identity, rp)
         entry = self._path_for(key)
         try:
             data = entry.read_bytes()
         except FileNotFoundError:
             pass
+        except OSError as exc:  # the directory is gone or unreadable: render instead
+            self._unusable(exc)
         else:
             self._touch(entry)
             return CachedPNG(data=data, etag=f'"{key}"', from_cache=True)
@@ -120,14 +166,14 @@ class ThumbnailCache:
         data, ok, reason = render_or_placeholder(path, rp)
         if not ok:
             return CachedPNG(data=data, etag=_placeholder_etag(identity, rp, reason),
-                             from_cache=False, ok=False, reason=reason)
+                             from_cache=False, ok=False, reason=reason, in_cache=False)
         try:
             changed = file_identity(path) != identity
         except ImageReadError:
             changed = True
-        if not changed:  # a file rewritten mid-render must not be stored under the old key
-            self._store(entry, data)
-        return CachedPNG(data=data, etag=f'"{key}"', from_cache=False)
+        # A file rewritten mid-render must not be stored under the old key.
+        stored = not changed and self._store_if_possible(entry, data)
+        return CachedPNG(data=data, etag=f'"{key}"', from_cache=False, in_cache=stored)
 
     def stats(self) -> CacheStats:
         count = total = 0
@@ -165,6 +211,31 @@ class ThumbnailCache:
 
     def _path_for(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}{_SUFFIX}"
+
+    def _store_if_possible(self, entry: Path, data: bytes) -> bool:
+        try:
+            self._store(entry, data)
+        except OSError as exc:  # read-only, full, immutable: serve it uncached
+            self._unusable(exc)
+            return False
+        self._usable_again()
+        return True
+
+    def _unusable(self, exc: OSError) -> None:
+        reason = f"{exc.strerror or exc} ({self.root})"
+        with self._problem_lock:
+            first = self._problem is None
+            self._problem = reason
+        if first:  # once per process, not once per request
+            log.warning("Thumbnail cache %s is unusable: %s. Thumbnails are rendered for "
+                        "every request and not kept until it is fixed "
+                        "(DSA110_DASH_CACHE_DIR).", self.root, exc.strerror or exc)
+
+    def _usable_again(self) -> None:
+        with self._problem_lock:
+            was, self._problem = self._problem, None
+        if was is not None:
+            log.warning("Thumbnail cache %s is usable again", self.root)
 
     def _store(self, entry: Path, data: bytes) -> None:
         entry.parent.mkdir(exist_ok=True)
@@ -218,10 +289,22 @@ class ThumbnailCache:
             except FileNotFoundError:
                 continue
 
-    def _placeholder(self, path, params: RenderParams) -> CachedPNG:
-        data, _, reason = render_or_placeholder(path, params)
+    def _placeholder(self, path, params: RenderParams, reason: str) -> CachedPNG:
+        data = placeholder_png(reason, params.size)
         return CachedPNG(data=data, etag=_placeholder_etag((str(path), -1, -1), params, reason),
-                         from_cache=False, ok=False, reason=reason)
+                         from_cache=False, ok=False, reason=reason, in_cache=False)
+
+
+@functools.cache
+def _shared_cache(root: Path, max_bytes: int) -> ThumbnailCache:
+    return ThumbnailCache(root, max_bytes)
+
+
+def cache_for(settings: Settings) -> ThumbnailCache:
+    """The thumbnail cache of ``settings`` (``<cache_dir>/thumbnails``): one object per
+    process and directory, made on first use (after any fork)."""
+    return _shared_cache(settings.effective_cache_dir / "thumbnails",
+                         settings.thumbnail_cache_bytes)
 
 
 def _placeholder_etag(identity, params: RenderParams, reason: str | None) -> str:

@@ -44,7 +44,10 @@ def open_casa_image(path: Path) -> ImagePlane:
             # casa_formats_io warns when it corrects a storage manager's endianness itself
             warnings.simplefilter("ignore", UserWarning)
             keywords = CASATable.read(str(path), endian=">").desc.keywords.as_dict()
-    except (OSError, ValueError, KeyError, IndexError, EOFError, NotImplementedError) as exc:
+    # casa_formats_io fails on a damaged table.dat with whatever its parser meets
+    # (AttributeError on a missing column set, TypeError on a wrong field).
+    except (OSError, ValueError, KeyError, IndexError, EOFError, NotImplementedError,
+            AttributeError, TypeError) as exc:
         raise ImageReadError(f"Corrupt CASA table: {exc} ({path.name})") from exc
     if "coords" not in keywords or not (path / "table.f0_TSM0").exists():
         raise ImageReadError(f"Not a CASA image: {path.name} is a CASA table without image data")
@@ -107,7 +110,9 @@ def directory_identity(path: Path) -> tuple[int, int]:
     """(total size, newest mtime_ns) of the files under a CASA image directory.
 
     ``*.lock`` files are left out: casacore rewrites them whenever a tool merely
-    opens the image, which would otherwise look like a new image.
+    opens the image, which would otherwise look like a new image. So are members that
+    cannot be resolved (a dangling symlink, a symlink loop): they hold none of the
+    image's data, and the image stays as readable as the reader finds it.
     """
     total, newest = 0, 0
     for root, _dirs, files in os.walk(path):
@@ -116,7 +121,7 @@ def directory_identity(path: Path) -> tuple[int, int]:
                 continue
             try:
                 st = os.stat(os.path.join(root, name))
-            except FileNotFoundError:
+            except OSError:  # gone meanwhile, dangling, or a loop (walk lists it as a file)
                 continue
             total += st.st_size
             newest = max(newest, st.st_mtime_ns)

@@ -22,13 +22,26 @@ from dsa110_dashboard.fits.plane import ImagePlane
 log = logging.getLogger(__name__)
 
 _IMAGE_HDUS = (fits.PrimaryHDU, fits.ImageHDU, fits.CompImageHDU)
+#: Every FITS file starts with this card (FITS standard 4.0, section 4.4.1.1).
+FITS_SIGNATURE = b"SIMPLE  ="
+
+
+def has_fits_signature(head: bytes) -> bool:
+    """Whether the first bytes of a file are those of a FITS file."""
+    return head.startswith(FITS_SIGNATURE)
 
 
 def open_image(path: str | os.PathLike[str]) -> ImagePlane:
     """Read the first 2-D sky plane (Stokes I, first channel) of a FITS file or CASA image."""
     path = Path(path)
-    if not path.exists():
-        raise ImageReadError(f"File missing: {path}")
+    try:
+        path.stat()
+    except FileNotFoundError:
+        raise ImageReadError(f"File missing: {path}") from None
+    except OSError as exc:  # a symlink loop, no access to a parent directory
+        raise ImageReadError(f"File unreadable: {exc.strerror} ({path.name})") from None
+    except ValueError as exc:  # a NUL byte in the path
+        raise ImageReadError(f"Invalid path: {exc}") from None
     if path.is_dir():
         from dsa110_dashboard.fits.casa import open_casa_image  # casa_formats_io pulls in dask
 

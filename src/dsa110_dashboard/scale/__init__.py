@@ -66,6 +66,7 @@ class FillSummary:
 def _check_target(db: Database) -> None:
     if db.read_only:
         raise ReadOnlyError(f"{db.target.display()} is open read-only")
+    db.create_missing_file()
     catalog = db.refresh_catalog()
     if not catalog.all_tables:
         # A brand-new file or database: give it the full schema first, so the CLI

@@ -30,7 +30,7 @@ from ..errors import (
     InvalidInputError,
     NotFoundError,
 )
-from ..files import confined
+from ..files import DataRoots
 from ..fits import COLORMAPS, STRETCHES, open_image, summarize
 from ..fits.header import HeaderSummary
 from ..repositories.image_sources import ImageSourceRepository
@@ -243,7 +243,7 @@ class ImageDetailModel(param.Parameterized):
         raster = summary = header_text = file_error = file_path = None
         notes: list[str] = []
         try:
-            file_path = confined(image.path, self.settings.effective_data_roots)
+            file_path = DataRoots.for_server(self.settings, self.db.target).confine(image.path)
             plane = open_image(file_path)
             raster = ImageRaster(plane)
             raster.overview()  # the first render and the statistics need it

@@ -38,6 +38,9 @@ from ..repositories.paging import PageRequest
 from ..repositories.qa import DERIVED_FROM_DR, GRADES, MEASURED, QARepository
 from ..repositories.qa import grade_image_dynamic_range
 from ..repositories.stats import Freshness, OverviewCounts, StatsRepository
+from ..status.lights import BAD, FRESHNESS_RULE, OK, UNKNOWN, WARN
+from ..status.lights import FRESH_AMBER_S, FRESH_GREEN_S  # noqa: F401 - the page states them
+from ..status.lights import fraction_light, freshness_light, worst
 
 UNIX_EPOCH_MJD = 40587.0
 SECONDS_PER_DAY = 86400.0
@@ -45,11 +48,6 @@ WINDOW_HOURS = 24
 #: Newest image centres on the sky map (~15 days of 5-minute images).
 SKY_POINTS = 5000
 
-OK, WARN, BAD, UNKNOWN = "ok", "warn", "bad", "unknown"
-_RANK = {UNKNOWN: 0, OK: 1, WARN: 2, BAD: 3}
-
-FRESH_GREEN_S = 15 * 60
-FRESH_AMBER_S = 60 * 60
 FAILED_JOBS_GREEN, FAILED_JOBS_AMBER = 0.05, 0.20
 POOR_IMAGES_GREEN, POOR_IMAGES_AMBER = 0.05, 0.20
 
@@ -108,31 +106,6 @@ def human_duration(seconds: float | None) -> str:
     if abs(seconds) < 7200:
         return f"{seconds / 60:.1f} min"
     return f"{seconds / 3600:.1f} h"
-
-
-def freshness_light(seconds_since: float | None) -> str:
-    if seconds_since is None:
-        return UNKNOWN
-    if seconds_since < FRESH_GREEN_S:
-        return OK
-    if seconds_since < FRESH_AMBER_S:
-        return WARN
-    return BAD
-
-
-def fraction_light(fraction: float | None, green: float, amber: float) -> str:
-    if fraction is None:
-        return UNKNOWN
-    if fraction < green:
-        return OK
-    if fraction < amber:
-        return WARN
-    return BAD
-
-
-def worst(lights: list[str]) -> str:
-    """The worst light; unknown only when nothing is known."""
-    return max(lights, key=_RANK.__getitem__) if lights else UNKNOWN
 
 
 def choose_window(now: float, latest_created: float | None,
@@ -340,7 +313,7 @@ class OverviewModel(param.Parameterized):
         lights.append(Light(
             "Freshness", freshness_light(age),
             "no images yet" if age is None else f"last image {human_age(age)}",
-            "green < 15 min, amber < 1 h, else red"))
+            FRESHNESS_RULE))
         where = "last 24 h" if s is None or s.window_is_live else "24 h before latest image"
         graded = sum(sum(by.values()) for by in (s.grades.values() if s else []))
         poor = sum(by.get("poor", 0) for by in s.grades.values()) if graded else 0

@@ -1,7 +1,9 @@
 """The page shell: header with navigation and theme switch, database banner, footer.
 
 The shell is server-only; every view inside it is a ``Viewer`` that also displays in
-Jupyter on its own.
+Jupyter on its own. With sign-in on, only signed-in users see pages, and the header
+names the database by its path and offers "Sign out". With sign-in off, anyone may see
+the pages, so the database and messages name server paths relative to their data root.
 """
 
 from __future__ import annotations
@@ -58,7 +60,8 @@ def _theme_toggle_js(new: str) -> str:
             "window.location.assign(u.toString()); return false;")
 
 
-def header_html(nav: list[NavItem], active: str, database: str, theme: str) -> str:
+def header_html(nav: list[NavItem], active: str, database: str, theme: str,
+                sign_out: bool = False) -> str:
     links = "".join(
         f'<a href="{html.escape(item.path)}" class="{"active" if item.path == active else ""}">'
         f"{html.escape(item.title)}</a>" for item in nav)
@@ -72,7 +75,8 @@ def header_html(nav: list[NavItem], active: str, database: str, theme: str) -> s
         f'<div class="dsa-right"><span title="database">{html.escape(database)}</span>'
         f'<a href="?theme={new}" class="dsa-theme-toggle" '
         f'onclick="{_theme_toggle_js(new)}">{other} theme</a>'
-        "</div></div>")
+        + ('<a href="/logout" class="dsa-sign-out">Sign out</a>' if sign_out else "")
+        + "</div></div>")
 
 
 class DatabaseBanner(Viewer):
@@ -80,6 +84,7 @@ class DatabaseBanner(Viewer):
 
     status = param.ClassSelector(class_=DatabaseStatus)
     period_ms = param.Integer(default=STATUS_PERIOD_MS, bounds=(100, None))
+    shown = param.Callable(default=str, doc="The message as the page's readers may see it.")
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -93,7 +98,7 @@ class DatabaseBanner(Viewer):
         self.status.check()
 
     def _render(self, *_events) -> None:
-        self._alert.object = (f"**Database unavailable.** {self.status.message} "
+        self._alert.object = (f"**Database unavailable.** {self.shown(self.status.message)} "
                               "The page retries by itself.") if not self.status.ok else ""
         self._alert.visible = not self.status.ok
 
@@ -105,13 +110,18 @@ class DatabaseBanner(Viewer):
 def page_shell(ctx: AppContext, nav: list[NavItem], active: str,
                body: pn.viewable.Viewable) -> pn.viewable.Viewable:
     theme = session_theme()
-    header = pn.pane.HTML(header_html(nav, active, ctx.db.target.display(), theme),
+    signed_in = ctx.sign_in is not None  # pages need a session then
+    shown = str if signed_in else ctx.roots.scrub
+    header = pn.pane.HTML(header_html(nav, active, shown(ctx.db.target.display()), theme,
+                                      sign_out=signed_in),
                           sizing_mode="stretch_width", margin=0)
     banner = DatabaseBanner(status=DatabaseStatus(ctx.db, ctx.settings.timeouts.quick_check),
-                            period_ms=int(ctx.settings.status_check_seconds * 1000))
+                            period_ms=int(ctx.settings.status_check_seconds * 1000),
+                            shown=shown)
     footer = pn.pane.HTML(
         f'<div class="dsa-footer">DSA-110 continuum pipeline dashboard · '
-        f'{html.escape(ctx.db.describe())}</div>', sizing_mode="stretch_width", margin=0)
+        f'{html.escape(shown(ctx.db.describe()))}</div>', sizing_mode="stretch_width",
+        margin=0)
     return pn.Column(header, banner, pn.Column(body, sizing_mode="stretch_width",
                                                margin=(0, 16)),
                      footer, sizing_mode="stretch_width", margin=0)
