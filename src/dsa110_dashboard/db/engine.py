@@ -95,7 +95,9 @@ def create_engine_for(target: DatabaseTarget, settings: Settings) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Connection) -> None:
-            conn.exec_driver_sql("BEGIN")
+            # A connection with execution option sqlite_begin="BEGIN IMMEDIATE" takes
+            # the write lock at once (the job queue's atomic claim).
+            conn.exec_driver_sql(conn.get_execution_options().get("sqlite_begin", "BEGIN"))
 
         return engine
 
