@@ -17,14 +17,16 @@ from . import (
     config_cmd,
     db_cmd,
     demo_cmd,
+    jobs_cmd,
     scale_cmd,
     serve_cmd,
     thumbnails_cmd,
     variability_cmd,
+    worker_cmd,
 )
 
 SUBCOMMANDS = (serve_cmd, db_cmd, config_cmd, scale_cmd, thumbnails_cmd, demo_cmd,
-               variability_cmd)
+               variability_cmd, jobs_cmd, worker_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:
