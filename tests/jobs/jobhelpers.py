@@ -40,6 +40,16 @@ elif mode == "sleep":
     with open(os.path.join(out, run_id + ".pids"), "w") as fh:
         fh.write(f"{os.getpid()} {child.pid}\n")
     time.sleep(300)
+elif mode == "sleep-once":
+    # Sleeps on its first attempt (until its worker is killed), succeeds on the next.
+    pids = os.path.join(out, run_id + ".pids")
+    if os.path.exists(pids):
+        print("second attempt", flush=True)
+        sys.exit(0)
+    child = subprocess.Popen(["sleep", "300"])
+    with open(pids, "w") as fh:
+        fh.write(f"{os.getpid()} {child.pid}\n")
+    time.sleep(300)
 elif mode == "stubborn":
     import signal
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -104,3 +114,26 @@ def state_of(db, job_id: int):
 
 def child_env(out: Path) -> None:
     os.environ["JOB_TEST_OUT"] = str(out)
+
+
+RECORD = """#!/bin/sh
+echo "$1" >> "$JOB_TEST_OUT/runs.txt"
+"""
+
+
+def write_recorder(directory: Path) -> Path:
+    """The quickest real command: appends its run id to runs.txt."""
+    path = directory / "record.sh"
+    path.write_text(RECORD)
+    path.chmod(0o755)
+    return path
+
+
+def worker_process(settings_env: dict[str, str], *args: str):
+    """``dsa110-dash worker`` as its own process, as an operator starts it."""
+    import subprocess
+
+    env = {**os.environ, **settings_env}
+    return subprocess.Popen([sys.executable, "-m", "dsa110_dashboard.cli.main", "worker",
+                             *args], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)

@@ -124,3 +124,27 @@ def test_cancel_of_a_pending_job_means_it_never_runs(sqlite_url, make_service, s
     assert worker.run_one("w") is False
     assert not (out / "runs.txt").exists()
     assert JobRepository(db).get(queued.job_id).status == "cancelled"
+
+
+NASTY = "/data/ms/x; rm -rf / $(id) `id` 'q' \"dq\"\nnext line.ms"
+
+
+def test_values_from_the_database_arrive_as_literal_arguments(sqlite_url, make_service,
+                                                              script, out, tmp_path):
+    """Shell syntax in an MS path or a registered calibration table path reaches the
+    command as one argument each, unchanged: no shell ever sees it."""
+    nasty_cal = "/data/cal/$(touch pwned)`id`;x.bpcal"
+    db, settings, service = make_service(
+        sqlite_url, template(script, "ok", "{ms_path}", "--cal={cal_table}"))
+    from factories import MJD0, insert
+
+    with db.transaction() as conn:
+        insert(conn, "ms_index", path=NASTY, mid_mjd=MJD0 + 0.5)
+        insert(conn, "caltables", path=nasty_cal, valid_start_mjd=MJD0,
+               valid_end_mjd=MJD0 + 1)
+        original = insert(conn, "jobs", ms_path=NASTY)["id"]
+    queued = service.rerun(ACTOR, original, {"cal_table": nasty_cal})
+    assert _run_one(db, settings).status == "completed"
+    assert argv_of(out, queued.run_id) == ["ok", queued.run_id, NASTY, f"--cal={nasty_cal}"]
+    assert not (tmp_path / "pwned").exists() and not list(out.glob("pwned"))
+    assert "/" not in queued.run_id and "\n" not in queued.run_id

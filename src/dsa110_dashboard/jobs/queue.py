@@ -65,10 +65,14 @@ class Claim:
 
 
 @dataclass(frozen=True)
-class Orphan:
-    """A running job's processes left behind by a dead worker."""
+class Takeover:
+    """A running job whose worker stopped sending heartbeats, taken over by a live
+    worker: its processes are stopped first, then it is retried or failed."""
 
     job_id: int
+    dead_worker: str | None
+    attempt: int
+    silent_for: float | None
     host: str | None
     pid: int | None
     pid_start: str | None
@@ -139,16 +143,20 @@ class JobQueue:
             previous=previous, worker=worker, detail=detail))
 
     # ------------------------------------------------------------------ claiming
-    def claim(self, worker: str) -> tuple[Claim | None, list[Orphan]]:
-        """Recover jobs of dead workers, then claim the oldest pending job (or None).
+    def claim(self, worker: str) -> tuple[Claim | None, list[Takeover]]:
+        """Claim the oldest pending job, or take over the jobs of dead workers.
 
-        Returns the claim and the processes the dead workers left (to be stopped by
-        the caller after the commit).
+        When some running job's heartbeat is stale, this call claims nothing and returns
+        those jobs, now held by ``worker`` (with a fresh heartbeat, still ``running``):
+        the caller stops what they left running and then calls ``release``, so a retry
+        never starts while the first attempt's processes are still alive.
         """
         jobs, s = self.jobs, dash_job_state
         now = self.clock()
         with write_lock(self.db) as conn:
-            orphans = self._recover(conn, now)
+            takeovers = self._take_over_stale(conn, worker, now)
+            if takeovers:
+                return None, takeovers
             stmt = (sa.select(jobs.c.id).select_from(jobs.join(s, s.c.job_id == jobs.c.id))
                     .where(jobs.c.status == PENDING)
                     .order_by(jobs.c.created_at, jobs.c.id).limit(1))
@@ -156,7 +164,7 @@ class JobQueue:
                 stmt = stmt.with_for_update(skip_locked=True, of=jobs)
             job_id = conn.execute(stmt).scalar()
             if job_id is None:
-                return None, orphans
+                return None, []
             updates = {"status": RUNNING}
             if "started_at" in jobs.c:
                 updates["started_at"] = now
@@ -164,7 +172,7 @@ class JobQueue:
                                                          jobs.c.status == PENDING)
                                    .values(**updates)).rowcount
             if claimed != 1:  # cannot happen under the lock; never run it twice anyway
-                return None, orphans
+                return None, []
             state = conn.execute(
                 sa.update(s).where(s.c.job_id == job_id)
                 .values(worker=worker, host=socket.gethostname(), attempt=s.c.attempt + 1,
@@ -175,11 +183,10 @@ class JobQueue:
                        now)
         return Claim(job_id=int(job_id), run_id=state.run_id, attempt=int(state.attempt),
                      argv=list(json.loads(state.command)), log_path=Path(state.log_path),
-                     worker=worker), orphans
+                     worker=worker), []
 
-    def _recover(self, conn: sa.Connection, now: float) -> list[Orphan]:
-        """Running jobs whose heartbeat is stale: retried while attempts remain, else
-        failed. Runs inside the claim's locked transaction."""
+    def _take_over_stale(self, conn: sa.Connection, worker: str,
+                         now: float) -> list[Takeover]:
         jobs, s = self.jobs, dash_job_state
         cutoff = now - self.settings.timeouts.job_heartbeat_stale
         stmt = (sa.select(jobs.c.id, s.c.worker, s.c.attempt, s.c.heartbeat_at, s.c.host,
@@ -189,30 +196,50 @@ class JobQueue:
                        sa.or_(s.c.heartbeat_at.is_(None), s.c.heartbeat_at < cutoff)))
         if self.db.dialect == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True, of=jobs)
-        orphans = []
-        limit = self.settings.job_max_attempts
+        taken = []
         for row in conn.execute(stmt).all():
-            since = "" if row.heartbeat_at is None else f" for {now - row.heartbeat_at:.0f} s"
-            why = f"worker {row.worker} stopped sending heartbeats{since}"
-            if row.attempt < limit:
-                new, detail = PENDING, f"{why}; retrying (attempt {row.attempt} of {limit})"
-                values: dict[str, Any] = {"status": PENDING}
-                if "started_at" in jobs.c:
-                    values["started_at"] = None
-            else:
-                new, detail = FAILED, f"{why}; gave up after {row.attempt} attempt(s)"
-                values = {"status": FAILED}
-                if "finished_at" in jobs.c:
-                    values["finished_at"] = now
-            conn.execute(sa.update(jobs).where(jobs.c.id == row.id,
-                                               jobs.c.status == RUNNING).values(**values))
             conn.execute(sa.update(s).where(s.c.job_id == row.id).values(
+                worker=worker, heartbeat_at=now))
+            silent = None if row.heartbeat_at is None else now - row.heartbeat_at
+            taken.append(Takeover(int(row.id), row.worker, int(row.attempt), silent,
+                                  row.host, row.pid, row.pid_start))
+        return taken
+
+    def release(self, takeover: Takeover, worker: str, stopped: str) -> str | None:
+        """Retry a taken-over job while attempts remain, else fail it; ``stopped`` says
+        what became of its processes. Returns the new status (None if no longer ours)."""
+        jobs, s = self.jobs, dash_job_state
+        now = self.clock()
+        limit = self.settings.job_max_attempts
+        silent = ("" if takeover.silent_for is None
+                  else f" for {takeover.silent_for:.0f} s")
+        why = f"worker {takeover.dead_worker} stopped sending heartbeats{silent} ({stopped})"
+        if takeover.attempt < limit:
+            new = PENDING
+            detail = f"{why}; retrying (attempt {takeover.attempt} of {limit} failed)"
+            values: dict[str, Any] = {"status": PENDING}
+            if "started_at" in jobs.c:
+                values["started_at"] = None
+        else:
+            new = FAILED
+            detail = f"{why}; gave up after {takeover.attempt} attempt(s)"
+            values = {"status": FAILED}
+            if "finished_at" in jobs.c:
+                values["finished_at"] = now
+        with self.db.transaction() as conn:
+            owned = conn.execute(sa.update(s).where(
+                s.c.job_id == takeover.job_id, s.c.worker == worker,
+                s.c.attempt == takeover.attempt).values(
                 worker=None, heartbeat_at=None, pid=None, pid_start=None,
-                error=None if new == PENDING else detail))
-            self.event(conn, row.id, new, RUNNING, row.worker, detail, now)
-            log.warning("job %s: %s", row.id, detail)
-            orphans.append(Orphan(int(row.id), row.host, row.pid, row.pid_start))
-        return orphans
+                error=None if new == PENDING else detail)).rowcount
+            if owned != 1:
+                return None
+            conn.execute(sa.update(jobs).where(jobs.c.id == takeover.job_id,
+                                               jobs.c.status == RUNNING).values(**values))
+            self.event(conn, takeover.job_id, new, RUNNING, takeover.dead_worker, detail,
+                       now)
+        log.warning("job %s: %s", takeover.job_id, detail)
+        return new
 
     # ------------------------------------------------------------ while running
     def _own(self, claim: Claim) -> sa.ColumnElement:

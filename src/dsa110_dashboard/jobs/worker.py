@@ -42,13 +42,13 @@ class Worker:
 
     def run_one(self, slot: str) -> bool:
         """Claim and run one job; False when nothing was pending."""
-        claim, orphans = self.queue.claim(slot)
-        for orphan in orphans:
-            done = stop_orphans(orphan.host, orphan.pid, orphan.pid_start,
-                                self.settings.timeouts.job_kill_grace)
-            log.warning("job %s (dead worker's processes): %s", orphan.job_id, done)
-            with self.db.transaction() as conn:
-                self.queue.event(conn, orphan.job_id, "orphans", None, slot, done)
+        claim, takeovers = self.queue.claim(slot)
+        for takeover in takeovers:
+            stopped = stop_orphans(takeover.host, takeover.pid, takeover.pid_start,
+                                   self.settings.timeouts.job_kill_grace)
+            self.queue.release(takeover, slot, stopped)
+        if takeovers:
+            return True
         if claim is None:
             return False
         log.info("job %s (%s) attempt %s: running %s", claim.job_id, claim.run_id,
