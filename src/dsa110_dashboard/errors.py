@@ -112,3 +112,10 @@ class NotConfiguredError(DashboardError):
 
     http_status = 503
     title = "Not configured"
+
+
+class ExecutorUnavailableError(DashboardError):
+    """The Dask scheduler that should run batch items cannot be reached."""
+
+    http_status = 503
+    title = "Batch executor unavailable"

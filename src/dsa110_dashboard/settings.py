@@ -166,6 +166,10 @@ class TimeoutConfig:
         "DSA110_DASH_TIMEOUT_JOB_HEARTBEAT_STALE", 60.0, _positive_float,
         "A running job whose heartbeat is older than this belongs to a dead worker: the "
         "next worker retries it or marks it failed.", group="timeouts")
+    dask_connect: float = setting(
+        "DSA110_DASH_TIMEOUT_DASK_CONNECT", 10.0, _positive_float,
+        "Connecting to the Dask scheduler of DSA110_DASH_DASK_SCHEDULER.",
+        group="timeouts")
     worker_poll: float = setting(
         "DSA110_DASH_TIMEOUT_WORKER_POLL", 2.0, _positive_float,
         "Interval at which an idle worker looks for pending jobs and batches.",

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from ..errors import ConfigError, DashboardError
 from ..settings import Settings
 from . import (
+    batch_cmd,
     config_cmd,
     db_cmd,
     demo_cmd,
@@ -26,7 +27,7 @@ from . import (
 )
 
 SUBCOMMANDS = (serve_cmd, db_cmd, config_cmd, scale_cmd, thumbnails_cmd, demo_cmd,
-               variability_cmd, jobs_cmd, worker_cmd)
+               variability_cmd, jobs_cmd, worker_cmd, batch_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -238,6 +238,8 @@ class JobQueue:
                                                jobs.c.status == RUNNING).values(**values))
             self.event(conn, takeover.job_id, new, RUNNING, takeover.dead_worker, detail,
                        now)
+            if new == FAILED:
+                self._settle_batch(conn, takeover.job_id, FAILED, detail, now)
         log.warning("job %s: %s", takeover.job_id, detail)
         return new
 
@@ -283,7 +285,14 @@ class JobQueue:
             conn.execute(sa.update(jobs).where(jobs.c.id == claim.job_id).values(**values))
             detail = error or (f"exit code {exit_code}" if exit_code is not None else None)
             self.event(conn, claim.job_id, status, RUNNING, claim.worker, detail, now)
+            self._settle_batch(conn, claim.job_id, status, error, now)
         return True
+
+    def _settle_batch(self, conn: sa.Connection, job_id: int, status: str,
+                      error: str | None, now: float) -> None:
+        from .batch import settle_job_items  # batches queue jobs: imported when used
+
+        settle_job_items(conn, self.db, job_id, status, error, now)
 
     def requeue(self, claim: Claim, reason: str) -> bool:
         """Give a job back (the worker is shutting down); the attempt is not counted."""
@@ -318,6 +327,7 @@ class JobQueue:
                 cancel_requested_at=now, cancel_requested_by=by,
                 error=f"cancelled by {by} before it started"))
             self.event(conn, job_id, CANCELLED, PENDING, None, f"cancelled by {by}", now)
+            self._settle_batch(conn, job_id, CANCELLED, f"cancelled by {by}", now)
             return CANCELLED
         row = conn.execute(sa.select(jobs.c.status, s.c.job_id, s.c.cancel_requested_at)
                            .select_from(jobs.outerjoin(s, s.c.job_id == jobs.c.id))

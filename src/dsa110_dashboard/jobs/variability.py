@@ -216,20 +216,25 @@ def compute_range(db: Database, first: str, last: str, *, exclude_failed_qa: boo
     return RangeResult(vs_rows, our_rows, int(data["mjd"].size), epochs, excluded)
 
 
-def write_range(db: Database, result: RangeResult) -> None:
+def write_range(db: Database, result: RangeResult,
+                conn: sa.Connection | None = None) -> None:
     """Upsert one range's rows into variability_stats (only the columns this database's
-    table has; older files lack some) and dash_variability, in one transaction."""
+    table has; older files lack some) and dash_variability, in one transaction (``conn``'s
+    when given)."""
     catalog = db.catalog
     vs_view, ours_view = catalog["variability_stats"], catalog["dash_variability"]
     vs_rows = []
     if vs_view.exists:
         vs_rows = [{k: v for k, v in row.items() if k in vs_view.present}
                    for row in result.vs_rows]
-    with db.transaction() as conn:
-        if vs_rows:
-            conn.execute(_upsert(db, vs_view.table), vs_rows)
-        if result.our_rows:
-            conn.execute(_upsert(db, ours_view.table), result.our_rows)
+    if conn is None:
+        with db.transaction() as own:
+            write_range(db, result, own)
+        return
+    if vs_rows:
+        conn.execute(_upsert(db, vs_view.table), vs_rows)
+    if result.our_rows:
+        conn.execute(_upsert(db, ours_view.table), result.our_rows)
 
 
 def recompute_variability(db: Database, *, exclude_failed_qa: bool = False,
