@@ -148,3 +148,22 @@ def test_values_from_the_database_arrive_as_literal_arguments(sqlite_url, make_s
     assert argv_of(out, queued.run_id) == ["ok", queued.run_id, NASTY, f"--cal={nasty_cal}"]
     assert not (tmp_path / "pwned").exists() and not list(out.glob("pwned"))
     assert "/" not in queued.run_id and "\n" not in queued.run_id
+
+
+def test_a_reused_job_id_starts_with_fresh_run_state(sqlite_url, make_service, script, out):
+    """SQLite gives a deleted last row's id to the next row: the state we kept for the
+    deleted job must not block (or leak into) the new one."""
+    import sqlalchemy as sa
+
+    db, settings, service = make_service(sqlite_url, template(script, "ok"))
+    original = seed_original(db)
+    first = service.rerun(ACTOR, original)
+    jobs = db.catalog["jobs"].table
+    with db.transaction() as conn:  # someone else deletes the queued job
+        conn.execute(sa.delete(jobs).where(jobs.c.id == first.job_id))
+    second = service.rerun(ACTOR, original)
+    assert second.job_id == first.job_id
+    repo = JobRepository(db)
+    assert [e.detail for e in repo.events(second.job_id)] == [
+        f"queued by tester as a rerun of job {original}"]
+    assert _run_one(db, settings).status == "completed"

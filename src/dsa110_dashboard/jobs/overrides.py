@@ -39,8 +39,13 @@ class OverrideKey:
         if self.kind == "caltables":
             return "comma-separated paths of registered calibration tables"
         kind = "a whole number" if self.kind == "int" else "a number"
-        top = f"< {self.maximum:g}" if self.below_maximum else f"<= {self.maximum:g}"
-        return f"{kind} >= {self.minimum:g} and {top}"
+        low, high = _shown(self.minimum), _shown(self.maximum)
+        top = f"< {high}" if self.below_maximum else f"<= {high}"
+        return f"{kind} >= {low} and {top}"
+
+
+def _shown(value: float | None) -> str:
+    return str(int(value)) if value is not None and float(value).is_integer() else f"{value}"
 
 
 DECLARED: dict[str, OverrideKey] = {k.name: k for k in (

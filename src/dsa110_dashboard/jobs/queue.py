@@ -126,6 +126,10 @@ class JobQueue:
                                   .returning(jobs.c.id)).scalar_one())
         run_id = job_run_id(ms_path, job_id)
         argv = template.argv({**values, "run_id": run_id}, job=f"job {job_id}")
+        # SQLite reuses the id of a deleted last row: what we kept about a job of that
+        # id (deleted by someone else) belongs to no job any more.
+        conn.execute(sa.delete(dash_job_state).where(dash_job_state.c.job_id == job_id))
+        conn.execute(sa.delete(dash_job_events).where(dash_job_events.c.job_id == job_id))
         log_path = self.settings.effective_logs_dir / f"{run_id}.log"
         conn.execute(sa.insert(dash_job_state).values(
             job_id=job_id, run_id=run_id, command=json.dumps(argv), log_path=str(log_path),
