@@ -206,20 +206,14 @@ def _list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _show(args: argparse.Namespace, settings: Settings) -> int:
-    import sqlalchemy as sa
-
-    from ..db.dashboard_schema import dash_batch_state
     from ..repositories.audit import AuditRepository
     from ..repositories.jobs import BatchJobRepository
 
     db = Database(settings)
     try:
-        record = BatchJobRepository(db).get(args.batch_id)
-        state = None
-        if db.catalog.has_table("dash_batch_state"):
-            with db.connect() as conn:
-                state = conn.execute(sa.select(dash_batch_state).where(
-                    dash_batch_state.c.batch_id == args.batch_id)).mappings().first()
+        repo = BatchJobRepository(db)
+        record = repo.get(args.batch_id)
+        state = repo.runner_state(args.batch_id)
         audit = AuditRepository(db).entries("batch", args.batch_id)
         print(f"batch {record.id}  {record.type}  created {utc(record.created_at)}")
         print(f"  params    {record.params}")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import signal
 import threading
 from pathlib import Path
 
 from ..db.engine import Database
 from ..db.target import parse_database
 from ..settings import Settings
+from .signals import stop_on_sigterm
 
 
 def run_live(args: argparse.Namespace, settings: Settings) -> int:
@@ -27,12 +27,9 @@ def run_live(args: argparse.Namespace, settings: Settings) -> int:
     db = Database(settings, parse_database(str(out / DB_NAME), "demo --live",
                                            read_only=False))
     stopping = threading.Event()
-    previous = signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     try:
-        LivePipeline(db, settings, out).run(stopping)
-    except KeyboardInterrupt:
-        pass
+        with stop_on_sigterm(stopping.set):
+            LivePipeline(db, settings, out).run(stopping)
     finally:
-        signal.signal(signal.SIGTERM, previous)
         db.dispose()
     return 0

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import signal
 
 from ..db.engine import Database
 from ..errors import InvalidInputError
 from ..settings import Settings
+from .signals import stop_on_sigterm
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -41,12 +41,9 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
     require_writable(db, "running jobs")
     extra = [] if args.no_batches else [batch_work_source(db, settings)]
     worker = Worker(db, settings, extra=extra)
-    previous = signal.signal(signal.SIGTERM, lambda *_: worker.stop())
     try:
-        worker.run(until_idle=args.until_idle)
-    except KeyboardInterrupt:
-        pass
+        with stop_on_sigterm(worker.stop):
+            worker.run(until_idle=args.until_idle)
     finally:
-        signal.signal(signal.SIGTERM, previous)
         db.dispose()
     return 0

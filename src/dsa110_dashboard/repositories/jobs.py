@@ -394,6 +394,17 @@ class BatchJobRepository:
             tallies.setdefault(int(batch_id), {})[status] = int(n)
         return tallies
 
+    def runner_state(self, batch_id: int) -> dict[str, Any] | None:
+        """Who runs a batch the dashboard started, since when, and any cancel request
+        (``dash_batch_state``); None for the pipeline's own batches."""
+        s = self.db.catalog["dash_batch_state"]
+        if not s.exists:
+            return None
+        with self.db.connect() as conn:
+            row = conn.execute(sa.select(*s.columns()).select_from(s.table)
+                               .where(s["batch_id"] == batch_id)).mappings().first()
+        return dict(row) if row else None
+
     def get(self, batch_id: int) -> BatchJobRecord:
         t = self.db.catalog["batch_jobs"]
         items = self.db.catalog["batch_job_items"]
