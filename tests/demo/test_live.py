@@ -93,3 +93,31 @@ def test_the_demo_command_writes_only_under_the_data_roots(live):
     with pytest.raises(ForbiddenPathError):
         live_command(["--ms", "/etc/ms/2030-01-01T00:00:00.ms", "--run-id", "job-x",
                       "--ra", "130", "--dec", "54.57"])
+
+
+def test_demo_live_queues_at_once_and_stops_on_sigterm(live):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from jobs.jobhelpers import wait_for
+
+    db, settings, out = live
+    before = JobRepository(db).page().total
+    proc = subprocess.Popen([sys.executable, "-m", "dsa110_dashboard.cli.main", "demo",
+                             "--live", "--out", str(out)],
+                            env={**os.environ, "DSA110_DASH_DEMO_LIVE_INTERVAL": "600"},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for(lambda: JobRepository(db).page().total == before + 1, timeout=60,
+                 what="the first observation")
+        proc.send_signal(signal.SIGTERM)
+        output, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, output
+    assert "queued imaging job" in output
+    job = JobRepository(db).get(int(JobRepository(db).page().rows["id"].max()))
+    assert (job.status, job.type) == ("pending", "imaging")
