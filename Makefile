@@ -30,9 +30,21 @@ demo: venv
 	  $(BIN)/dsa110-dash demo --out "$(DATA)"; \
 	fi
 
+# On the embedded default the demo runs live beside the server: a simulated pipeline
+# queues an observation every few minutes and a worker images it (and runs reruns with
+# the demo's command); both stop when the server stops.
 run: demo
-	DSA110_DASH_DATA_DIR="$(DATA)" CONTIMG_LOGS_DIR="$${CONTIMG_LOGS_DIR:-$(DATA)/logs}" \
-	  $(BIN)/dsa110-dash serve --port $(PORT)
+	@export DSA110_DASH_DATA_DIR="$(DATA)" CONTIMG_LOGS_DIR="$${CONTIMG_LOGS_DIR:-$(DATA)/logs}"; \
+	if [ -z "$$DSA110_DASH_DB$$PIPELINE_DB$$PIPELINE_PRODUCTS_DB" ]; then \
+	  if [ -z "$$PIPELINE_CMD_TEMPLATE" ]; then \
+	    PIPELINE_CMD_TEMPLATE="$$($(BIN)/dsa110-dash demo --print-template)"; \
+	    export PIPELINE_CMD_TEMPLATE; \
+	  fi; \
+	  $(BIN)/dsa110-dash demo --live --out "$(DATA)" & live=$$!; \
+	  $(BIN)/dsa110-dash worker & worker=$$!; \
+	  trap 'kill $$live $$worker 2>/dev/null; wait $$live $$worker' EXIT INT TERM; \
+	fi; \
+	$(BIN)/dsa110-dash serve --port $(PORT)
 
 # Debian's Chromium for the browser tests (never a downloaded browser).
 chromium:

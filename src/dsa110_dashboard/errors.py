@@ -111,3 +111,17 @@ class NotAuthenticatedError(DashboardError):
 
     http_status = 401
     title = "Sign-in required"
+
+
+class NotConfiguredError(DashboardError):
+    """An action needs a setting the operator has not set (the message names it)."""
+
+    http_status = 503
+    title = "Not configured"
+
+
+class ExecutorUnavailableError(DashboardError):
+    """The Dask scheduler that should run batch items cannot be reached."""
+
+    http_status = 503
+    title = "Batch executor unavailable"

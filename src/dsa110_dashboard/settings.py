@@ -107,6 +107,14 @@ def _frame_ancestors(raw: str) -> str:
     return " ".join(sources)
 
 
+def _command_template(raw: str) -> str:
+    # Imported here: the jobs package imports settings.
+    from .jobs.commands import CommandTemplate
+
+    CommandTemplate.parse(raw)
+    return raw
+
+
 # -------------------------------------------------------------- field helper
 def setting(
     env: str,
@@ -158,6 +166,30 @@ class TimeoutConfig:
     job_command: float = setting(
         "DSA110_DASH_TIMEOUT_JOB_COMMAND", 10.0, _positive_float,
         "Starting an operator command (rerun, cancel) before it is reported failed.",
+        group="timeouts")
+    job_run: float = setting(
+        "DSA110_DASH_TIMEOUT_JOB_RUN", 3600.0, _positive_float,
+        "How long one queued job's command may run before the worker ends it (SIGTERM to "
+        "its process group, then SIGKILL) and marks it failed.", group="timeouts")
+    job_kill_grace: float = setting(
+        "DSA110_DASH_TIMEOUT_JOB_KILL_GRACE", 10.0, _positive_float,
+        "After SIGTERM (cancel, timeout, worker shutdown), how long a job's processes get "
+        "to exit before SIGKILL.", group="timeouts")
+    job_heartbeat: float = setting(
+        "DSA110_DASH_TIMEOUT_JOB_HEARTBEAT", 5.0, _positive_float,
+        "Interval at which a worker writes a running job's heartbeat and looks for a "
+        "cancel request.", group="timeouts")
+    job_heartbeat_stale: float = setting(
+        "DSA110_DASH_TIMEOUT_JOB_HEARTBEAT_STALE", 60.0, _positive_float,
+        "A running job whose heartbeat is older than this belongs to a dead worker: the "
+        "next worker retries it or marks it failed.", group="timeouts")
+    dask_connect: float = setting(
+        "DSA110_DASH_TIMEOUT_DASK_CONNECT", 10.0, _positive_float,
+        "Connecting to the Dask scheduler of DSA110_DASH_DASK_SCHEDULER.",
+        group="timeouts")
+    worker_poll: float = setting(
+        "DSA110_DASH_TIMEOUT_WORKER_POLL", 2.0, _positive_float,
+        "Interval at which an idle worker looks for pending jobs and batches.",
         group="timeouts")
 
 
@@ -299,6 +331,38 @@ class Settings:
         "DSA110_DASH_STATUS_CHECK_SECONDS", 10.0, _positive_float,
         "How often each open page checks that the database answers (the banner).",
         group="limits")
+    pipeline_cmd_template: str | None = setting(
+        "PIPELINE_CMD_TEMPLATE", None, _command_template,
+        "Command a rerun runs, split once like a shell would (no shell runs it); "
+        "placeholders {ms_path} {run_id} {cal_table} {phase_center_ra} {phase_center_dec} "
+        "and the override keys are replaced inside their own argument. Unset: reruns are "
+        "refused.", group="jobs")
+    pipeline_run_cmd: str | None = setting(
+        "DSA110_PIPELINE_RUN_CMD", None, _command_template,
+        "The pipeline's own name for the command template; used when "
+        "PIPELINE_CMD_TEMPLATE is unset.", group="jobs")
+    job_max_attempts: int = setting(
+        "DSA110_DASH_JOB_MAX_ATTEMPTS", 2, _positive_int,
+        "Times a job is started in all: a job whose worker died is retried until it has "
+        "been started this often, then marked failed.", group="jobs")
+    job_log_tail_lines: int = setting(
+        "DSA110_DASH_JOB_LOG_TAIL_LINES", 200, _positive_int,
+        "Last lines of a job's output kept in jobs.logs (the whole output goes to "
+        "{CONTIMG_LOGS_DIR}/{run_id}.log).", group="jobs")
+    worker_concurrency: int = setting(
+        "DSA110_DASH_WORKER_CONCURRENCY", 1, _positive_int,
+        "Jobs one `dsa110-dash worker` runs at the same time.", group="jobs")
+    batch_workers: int = setting(
+        "DSA110_DASH_BATCH_WORKERS", 2, _positive_int,
+        "Processes of the local pool that runs batch items (without a Dask scheduler).",
+        group="jobs")
+    dask_scheduler: str | None = setting(
+        "DSA110_DASH_DASK_SCHEDULER", None, _text,
+        "Address of a Dask distributed scheduler (tcp://host:8786) that runs batch items "
+        "instead of the local process pool.", group="jobs")
+    demo_live_interval: float = setting(
+        "DSA110_DASH_DEMO_LIVE_INTERVAL", 240.0, _positive_float,
+        "Seconds between the observations `dsa110-dash demo --live` queues.", group="jobs")
     timeouts: TimeoutConfig = field(default_factory=TimeoutConfig)
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 
@@ -350,6 +414,11 @@ class Settings:
     @property
     def effective_logs_dir(self) -> Path:
         return self.logs_dir or self.state_dir / "logs"
+
+    @property
+    def command_template(self) -> str | None:
+        """PIPELINE_CMD_TEMPLATE, else the pipeline's DSA110_PIPELINE_RUN_CMD."""
+        return self.pipeline_cmd_template or self.pipeline_run_cmd
 
     @property
     def effective_cache_dir(self) -> Path:

@@ -6,6 +6,7 @@ import argparse
 import sys
 import time
 
+from ..errors import InvalidInputError
 from ..settings import Settings
 
 
@@ -27,8 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:
             "calibration set and a problematic spectral window.\n\n"
             "The default (--days 7, --size 1024) writes ~210 images, ~0.93 GB, in well\n"
             "under a minute on two cores. The same --seed gives the same rows and pixels."))
-    parser.add_argument("--out", required=True, metavar="DIR",
-                        help="directory to write (new or empty; see --force)")
+    parser.add_argument("--out", metavar="DIR",
+                        help="directory to write (new or empty; see --force); with --live "
+                             "default the data directory (DSA110_DASH_DATA_DIR)")
     parser.add_argument("--days", type=int, default=7, help="observing days (default 7)")
     parser.add_argument("--size", type=int, default=1024, metavar="PX",
                         help="image width and height in pixels for the 3.5-deg field "
@@ -45,6 +47,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                              "dataset there (other files are left alone)")
     parser.add_argument("--workers", type=int, default=None, metavar="N",
                         help="processes that render images (default: up to 2)")
+    parser.add_argument("--live", action="store_true",
+                        help="keep the dataset alive: queue a new observation every "
+                             "DSA110_DASH_DEMO_LIVE_INTERVAL seconds for `dsa110-dash "
+                             "worker` to image (writes the dataset first if DIR has none)")
+    parser.add_argument("--print-template", action="store_true",
+                        help="print the demo pipeline's command template (for "
+                             "PIPELINE_CMD_TEMPLATE) and exit")
     parser.set_defaults(handler=_demo)
 
 
@@ -68,6 +77,18 @@ class _Progress:
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
     from ..demo import build_demo
     from ..demo.images import FULL_SIZE
+
+    if args.print_template:
+        from ..demo.live import demo_template
+
+        print(demo_template())
+        return 0
+    if args.live:
+        from .demo_live import run_live
+
+        return run_live(args, settings)
+    if not args.out:
+        raise InvalidInputError("--out DIR is required", parameter="out")
 
     size = FULL_SIZE if args.full_size else args.size
     n_images = args.days * args.images_per_day

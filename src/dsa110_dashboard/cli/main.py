@@ -14,17 +14,20 @@ from collections.abc import Sequence
 from ..errors import ConfigError, DashboardError
 from ..settings import Settings
 from . import (
+    batch_cmd,
     config_cmd,
     db_cmd,
     demo_cmd,
+    jobs_cmd,
     scale_cmd,
     serve_cmd,
     thumbnails_cmd,
     variability_cmd,
+    worker_cmd,
 )
 
 SUBCOMMANDS = (serve_cmd, db_cmd, config_cmd, scale_cmd, thumbnails_cmd, demo_cmd,
-               variability_cmd)
+               variability_cmd, jobs_cmd, worker_cmd, batch_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -61,3 +61,80 @@ dash_variability = sa.Table(
     sa.Index("dash_idx_dash_variability_eta", "eta"),
     sa.Index("dash_idx_dash_variability_v", "v"),
 )
+
+
+# The job queue (revision 0006): what we add to the pipeline's ``jobs`` rows, kept in our
+# own tables so the pipeline's writer and readers never meet a column they do not know
+# (decision 0037). A job is ours to run when it has a dash_job_state row.
+dash_job_state = sa.Table(
+    "dash_job_state", dashboard_metadata,
+    sa.Column("job_id", sa.Integer, primary_key=True, autoincrement=False),
+    # Unique per job (the MS's run id plus "-j<job id>"); names {logs_dir}/{run_id}.log.
+    sa.Column("run_id", sa.Text, nullable=False),
+    sa.Column("command", sa.Text),          # JSON argument list, fixed when queued
+    sa.Column("log_path", sa.Text),
+    sa.Column("attempt", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("rerun_of", sa.Integer),      # jobs.id of the job this one reruns
+    sa.Column("requested_by", sa.Text),
+    sa.Column("overrides", sa.Text),        # JSON {key: {"from": old, "to": new}}
+    sa.Column("worker", sa.Text),           # host:pid of the worker running it
+    sa.Column("host", sa.Text),
+    sa.Column("pid", sa.Integer),           # process group of the running command
+    sa.Column("pid_start", sa.Text),        # its start time (/proc), against pid reuse
+    sa.Column("claimed_at", REAL),
+    sa.Column("heartbeat_at", REAL),
+    sa.Column("cancel_requested_at", REAL),
+    sa.Column("cancel_requested_by", sa.Text),
+    sa.Column("exit_code", sa.Integer),
+    sa.Column("error", sa.Text),            # why it failed or was cancelled, in words
+    sa.Index("dash_idx_job_state_run_id", "run_id", unique=True),
+)
+
+# Every state change of a queued job, with its time (the jobs row keeps only the last).
+dash_job_events = sa.Table(
+    "dash_job_events", dashboard_metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("job_id", sa.Integer, nullable=False),
+    sa.Column("at", REAL, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("previous", sa.Text),
+    sa.Column("worker", sa.Text),
+    sa.Column("detail", sa.Text),
+    sa.Index("dash_idx_job_events_job", "job_id", "at"),
+)
+
+# Every operator action (rerun, cancel, batch start/cancel, cache clear, token change):
+# who, when, what, on which target, from where, and how it ended.
+dash_audit = sa.Table(
+    "dash_audit", dashboard_metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", REAL, nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),   # user name, or cli:<os user>
+    sa.Column("address", sa.Text),                 # client address, or "local"
+    sa.Column("role", sa.Text),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("target_kind", sa.Text),             # job, batch, cache, token
+    sa.Column("target_id", sa.Text),
+    sa.Column("result", sa.Text, nullable=False),  # ok, refused, error
+    sa.Column("reason", sa.Text),
+    sa.Column("detail", sa.Text),                  # JSON
+    sa.Index("dash_idx_audit_at", "at"),
+    sa.Index("dash_idx_audit_target", "target_kind", "target_id"),
+)
+
+# Who runs a batch and whether it should stop; the batch and its items stay in the
+# pipeline's batch_jobs / batch_job_items.
+dash_batch_state = sa.Table(
+    "dash_batch_state", dashboard_metadata,
+    sa.Column("batch_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("requested_by", sa.Text),
+    sa.Column("runner", sa.Text),                  # host:pid running its items
+    sa.Column("heartbeat_at", REAL),
+    sa.Column("executor", sa.Text),                # "local pool (N)" or the scheduler
+    sa.Column("started_at", REAL),
+    sa.Column("finished_at", REAL),
+    sa.Column("cancel_requested_at", REAL),
+    sa.Column("cancel_requested_by", sa.Text),
+)
+
+JOB_QUEUE_TABLES = (dash_job_state, dash_job_events, dash_audit, dash_batch_state)

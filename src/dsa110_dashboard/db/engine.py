@@ -112,7 +112,9 @@ def create_engine_for(target: DatabaseTarget, settings: Settings) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Connection) -> None:
-            conn.exec_driver_sql("BEGIN")
+            # A connection with execution option sqlite_begin="BEGIN IMMEDIATE" takes
+            # the write lock at once (the job queue's atomic claim).
+            conn.exec_driver_sql(conn.get_execution_options().get("sqlite_begin", "BEGIN"))
 
         @event.listens_for(engine, "connect")
         def _remember_file(dbapi_conn, record) -> None:  # noqa: ANN001 - SQLAlchemy's

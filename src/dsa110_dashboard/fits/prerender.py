@@ -92,3 +92,7 @@ def _render_one(root: str, max_bytes: int, path: str, params: dict) -> tuple[str
     if not result.ok:
         return path, "failed", result.reason
     return path, ("cached" if result.from_cache else "rendered"), None
+
+
+#: The per-image work, for batch runners that bring their own executor.
+render_one = _render_one

@@ -190,6 +190,53 @@ def _upsert(db: Database, table: sa.Table) -> sa.Insert:
     return stmt.on_conflict_do_update(index_elements=[table.c.source_id], set_=updates)
 
 
+@dataclass
+class RangeResult:
+    """The statistics of the sources ``first``..``last`` (in the database's order)."""
+
+    vs_rows: list[dict]
+    our_rows: list[dict]
+    rows: int
+    epochs: int
+    excluded: int
+
+
+def source_ids(db: Database) -> list[str]:
+    """Every source id with photometry, in the order ``compute_range`` ranges use."""
+    return _source_ids(db)
+
+
+def compute_range(db: Database, first: str, last: str, *, exclude_failed_qa: bool,
+                  now: float) -> RangeResult:
+    """Read and reduce one range of sources; writes nothing (a batch item's work)."""
+    with db.connect() as conn:
+        data = _frame(conn.execute(_batch_select(db, exclude_failed_qa),
+                                   {"first": first, "last": last}))
+    vs_rows, our_rows, epochs, excluded = batch_rows(data, exclude_failed_qa, now)
+    return RangeResult(vs_rows, our_rows, int(data["mjd"].size), epochs, excluded)
+
+
+def write_range(db: Database, result: RangeResult,
+                conn: sa.Connection | None = None) -> None:
+    """Upsert one range's rows into variability_stats (only the columns this database's
+    table has; older files lack some) and dash_variability, in one transaction (``conn``'s
+    when given)."""
+    catalog = db.catalog
+    vs_view, ours_view = catalog["variability_stats"], catalog["dash_variability"]
+    vs_rows = []
+    if vs_view.exists:
+        vs_rows = [{k: v for k, v in row.items() if k in vs_view.present}
+                   for row in result.vs_rows]
+    if conn is None:
+        with db.transaction() as own:
+            write_range(db, result, own)
+        return
+    if vs_rows:
+        conn.execute(_upsert(db, vs_view.table), vs_rows)
+    if result.our_rows:
+        conn.execute(_upsert(db, ours_view.table), result.our_rows)
+
+
 def recompute_variability(db: Database, *, exclude_failed_qa: bool = False,
                           batch_sources: int = DEFAULT_BATCH_SOURCES,
                           progress: ProgressFn | None = None,
@@ -205,37 +252,24 @@ def recompute_variability(db: Database, *, exclude_failed_qa: bool = False,
     _check(db)
     started = time.perf_counter()
     report = progress or (lambda done, total, what: None)
-    catalog = db.refresh_catalog()
+    db.refresh_catalog()
     summary = RecomputeSummary()
     ids = _source_ids(db)
     if not ids:
         report(0, 0, "sources")
         summary.seconds = time.perf_counter() - started
         return summary
-    vs_view, ours_view = catalog["variability_stats"], catalog["dash_variability"]
-    # Only the columns this database's variability_stats has (older files lack some).
-    vs_columns = set(vs_view.present) if vs_view.exists else set()
-    select = _batch_select(db, exclude_failed_qa)
-    upsert_vs = _upsert(db, vs_view.table) if vs_view.exists else None
-    upsert_ours = _upsert(db, ours_view.table)
     stamp = time.time() if now is None else now
     report(0, len(ids), "sources")
     for lo in range(0, len(ids), batch_sources):
         chunk = ids[lo:lo + batch_sources]
-        with db.connect() as conn:
-            data = _frame(conn.execute(select, {"first": chunk[0], "last": chunk[-1]}))
-        vs_rows, our_rows, epochs, excluded = batch_rows(data, exclude_failed_qa, stamp)
-        if upsert_vs is not None:
-            vs_rows = [{k: v for k, v in row.items() if k in vs_columns} for row in vs_rows]
-        with db.transaction() as conn:
-            if upsert_vs is not None and vs_rows:
-                conn.execute(upsert_vs, vs_rows)
-            if our_rows:
-                conn.execute(upsert_ours, our_rows)
-        summary.sources += len(our_rows)
-        summary.rows += int(data["mjd"].size)
-        summary.epochs += epochs
-        summary.excluded += excluded
+        result = compute_range(db, chunk[0], chunk[-1], exclude_failed_qa=exclude_failed_qa,
+                               now=stamp)
+        write_range(db, result)
+        summary.sources += len(result.our_rows)
+        summary.rows += result.rows
+        summary.epochs += result.epochs
+        summary.excluded += result.excluded
         report(min(lo + batch_sources, len(ids)), len(ids), "sources")
     summary.seconds = time.perf_counter() - started
     return summary

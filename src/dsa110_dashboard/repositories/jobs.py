@@ -1,7 +1,12 @@
-"""Pipeline jobs and batch jobs (reads; operator writes arrive with a later issue)."""
+"""Pipeline jobs and batch jobs, with the queue's run state and history (reads).
+
+The writes (queueing, claiming, cancelling) are in ``jobs/queue.py``; a database without
+the queue's tables (revision 0006) reads as before, every job without run state."""
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -11,7 +16,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from ..db.engine import Database
-from ..errors import NotFoundError
+from ..errors import InvalidInputError, NotFoundError
 from .paging import Page, PageRequest, fetch_page, order_by
 from .records import (
     column_names,
@@ -44,12 +49,63 @@ class JobRecord:
 
 
 @dataclass(frozen=True)
+class QueueState:
+    """What the queue adds to a job it runs (``dash_job_state``)."""
+
+    job_id: int
+    run_id: str
+    command: Any            # the argument list (JSON), fixed when queued
+    log_path: str | None
+    attempt: int
+    rerun_of: int | None
+    requested_by: str | None
+    overrides: Any          # {key: {"from": old, "to": new}}
+    worker: str | None
+    host: str | None
+    pid: int | None
+    claimed_at: float | None
+    heartbeat_at: float | None
+    cancel_requested_at: float | None
+    cancel_requested_by: str | None
+    exit_code: int | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class JobEvent:
+    at: float
+    status: str
+    previous: str | None
+    worker: str | None
+    detail: str | None
+
+
+@dataclass(frozen=True)
 class JobFilter:
     statuses: tuple[str, ...] | None = None
     types: tuple[str, ...] | None = None
     ms_path: str | None = None
     created_after: float | None = None
     created_before: float | None = None
+
+
+_JOB_ID = re.compile(r"\d{1,18}")
+_PIPELINE_RUN_ID = re.compile(r"job-(\d{4}-\d{2}-\d{2})-(\d{2})(\d{2})(\d{2})")
+
+
+def ms_stem_of_run_id(run_id: str) -> str | None:
+    """The MS file stem a pipeline run id was derived from (inverse of ``run_id_for``)."""
+    match = _PIPELINE_RUN_ID.fullmatch(run_id)
+    if match:
+        day, hh, mm, ss = match.groups()
+        return f"{day}T{hh}:{mm}:{ss}"
+    if run_id.startswith("job-") and len(run_id) > 4:
+        return run_id[4:]
+    return None
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def job_record(row: Any) -> JobRecord:
@@ -79,7 +135,77 @@ class JobRepository:
                                    .where(t["id"] == job_id)).mappings().first()
         if row is None:
             raise NotFoundError(f"no job {job_id}")
-        return job_record(row)
+        record = job_record(row)
+        state = self.queue_state(job_id)
+        if state is not None:
+            record = dataclasses.replace(record, run_id=state.run_id)
+        return record
+
+    def queue_state(self, job_id: int) -> QueueState | None:
+        """The queue's run state of a job; None for a job the queue never ran (or on a
+        database without the queue's tables)."""
+        s = self.db.catalog["dash_job_state"]
+        if not s.exists:
+            return None
+        with self.db.connect() as conn:
+            row = conn.execute(sa.select(*s.columns()).select_from(s.table)
+                               .where(s["job_id"] == job_id)).mappings().first()
+        if row is None:
+            return None
+        return record_from(QueueState, row, command=parse_json(row["command"])[0],
+                           overrides=parse_json(row["overrides"])[0])
+
+    def events(self, job_id: int) -> list[JobEvent]:
+        """Every state change of a queued job, oldest first."""
+        e = self.db.catalog["dash_job_events"]
+        if not e.exists:
+            return []
+        stmt = (sa.select(*e.columns("at", "status", "previous", "worker", "detail"))
+                .select_from(e.table).where(e["job_id"] == job_id)
+                .order_by(e["at"], e["id"]))
+        with self.db.connect() as conn:
+            return [record_from(JobEvent, r) for r in conn.execute(stmt).mappings()]
+
+    def resolve(self, ref: str | int) -> int:
+        """The job id of a numeric id, a queued job's run id, or a pipeline run id
+        (``job-YYYY-MM-DD-HHMMSS``, derived from the MS name) that names one job."""
+        text = str(ref).strip()
+        t = self.db.catalog["jobs"]
+        if not t.exists:
+            raise NotFoundError("this database has no jobs table")
+        if _JOB_ID.fullmatch(text):
+            with self.db.connect() as conn:
+                found = conn.execute(sa.select(t["id"]).select_from(t.table)
+                                     .where(t["id"] == int(text))).scalar()
+            if found is None:
+                raise NotFoundError(f"no job {int(text)}")
+            return int(found)
+        s = self.db.catalog["dash_job_state"]
+        if s.exists:
+            with self.db.connect() as conn:
+                found = conn.execute(sa.select(s["job_id"]).select_from(s.table)
+                                     .where(s["run_id"] == text)).scalar()
+            if found is not None:
+                return int(found)
+        stem = ms_stem_of_run_id(text)
+        if stem is None:
+            raise InvalidInputError(f"{text[:80]!r} is neither a job id nor a run id "
+                                    "(job-YYYY-MM-DD-HHMMSS)", parameter="job")
+        ms = t["ms_path"]
+        stmt = (sa.select(t["id"], ms).select_from(t.table)
+                .where(sa.or_(ms.like("%/" + _like_escape(stem) + ".ms", escape="\\"),
+                              ms == stem + ".ms"))
+                .order_by(t["id"]))
+        with self.db.connect() as conn:
+            ids = [int(i) for i, path in conn.execute(stmt) if run_id_for(path) == text]
+        if not ids:
+            raise NotFoundError(f"no job has run id {text}")
+        if len(ids) > 1:
+            shown = ", ".join(str(i) for i in ids[:10]) + (" ..." if len(ids) > 10 else "")
+            raise InvalidInputError(f"run id {text} names {len(ids)} jobs of one "
+                                    f"measurement set (ids {shown}); give the job id",
+                                    parameter="job")
+        return ids[0]
 
     def page(self, filter: JobFilter | None = None,
              request: PageRequest | None = None) -> Page[pd.DataFrame]:
@@ -99,9 +225,16 @@ class JobRepository:
             t["created_at"] <= f.created_before if f.created_before is not None else None,
         ])
         stmt = order_by(stmt, request, allowed, "created_at", tiebreak=t["id"])
+        state = self.db.catalog["dash_job_state"]
+        if state.exists:
+            stmt = stmt.add_columns(state["run_id"].label("queue_run_id")).select_from(
+                t.table.outerjoin(state.table, state["job_id"] == t["id"]))
         with self.db.connect() as conn:
             page = fetch_page(conn, stmt, request)
-        page.rows["run_id"] = [run_id_for(p) for p in page.rows["ms_path"]]
+        queued = (page.rows.pop("queue_run_id") if state.exists
+                  else [None] * len(page.rows))
+        page.rows["run_id"] = [q if isinstance(q, str) else run_id_for(p)
+                               for q, p in zip(queued, page.rows["ms_path"])]
         return page
 
     def counts_by_status(self) -> dict[str | None, int]:
@@ -260,6 +393,17 @@ class BatchJobRepository:
         for batch_id, status, n in conn.execute(stmt):
             tallies.setdefault(int(batch_id), {})[status] = int(n)
         return tallies
+
+    def runner_state(self, batch_id: int) -> dict[str, Any] | None:
+        """Who runs a batch the dashboard started, since when, and any cancel request
+        (``dash_batch_state``); None for the pipeline's own batches."""
+        s = self.db.catalog["dash_batch_state"]
+        if not s.exists:
+            return None
+        with self.db.connect() as conn:
+            row = conn.execute(sa.select(*s.columns()).select_from(s.table)
+                               .where(s["batch_id"] == batch_id)).mappings().first()
+        return dict(row) if row else None
 
     def get(self, batch_id: int) -> BatchJobRecord:
         t = self.db.catalog["batch_jobs"]
