@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..db.engine import Database
 from ..errors import InvalidInputError, NotFoundError
-from ..files import confined
+from ..files import DataRoots
 from ..repositories.paging import PageRequest
 from ..repositories.records import run_id_for
 from ..settings import Settings
@@ -155,11 +155,12 @@ def _show(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _log_path(settings: Settings, job, state) -> Path:
+def _log_path(settings: Settings, db: Database, job, state) -> Path:
     raw = (state.log_path if state is not None and state.log_path else
            str(settings.effective_logs_dir / f"{run_id_for(job.ms_path)}.log"))
-    roots = (*settings.effective_data_roots, settings.effective_logs_dir)
-    return confined(raw, roots, must_exist=False)
+    served = DataRoots.for_server(settings, db.target)
+    roots = DataRoots.of((*served.roots, settings.effective_logs_dir), served.never)
+    return roots.confine(raw, must_exist=False)
 
 
 def _logs(args: argparse.Namespace, settings: Settings) -> int:
@@ -173,7 +174,7 @@ def _logs(args: argparse.Namespace, settings: Settings) -> int:
         job_id = repo.resolve(args.job)
         job = repo.get(job_id)
         state = repo.queue_state(job_id)
-        path = _log_path(settings, job, state)
+        path = _log_path(settings, db, job, state)
         if not path.is_file():
             if args.follow and job.status not in FINISHED:
                 path = _wait_for(path, repo, job_id)

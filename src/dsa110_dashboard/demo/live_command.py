@@ -24,7 +24,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from ..db.engine import Database
-from ..files import confined
+from ..files import DataRoots
 from ..scale.model import angular_sep_deg
 from ..settings import Settings
 from . import images as im
@@ -62,12 +62,12 @@ def _image_size(db: Database) -> int:
     return int(size or DEFAULT_SIZE)
 
 
-def image_path_for(ms_path: str, settings: Settings) -> Path:
+def image_path_for(ms_path: str, settings: Settings, db: Database) -> Path:
     """``DIR/images/<day>/<stamp>-image.fits`` beside the demo's ``DIR/ms/<stamp>.ms``,
     as the generator names them; refused outside the data roots."""
     ms = Path(ms_path)
     path = ms.parent.parent / "images" / ms.stem[:10] / f"{ms.stem}-image.fits"
-    return confined(path, settings.effective_data_roots, must_exist=False)
+    return DataRoots.for_server(settings, db.target).confine(path, must_exist=False)
 
 
 def run(ms_path: str, run_id: str, ra: float, dec: float, fail_rate: float,
@@ -104,7 +104,7 @@ def run(ms_path: str, run_id: str, ra: float, dec: float, fail_rate: float,
         _say(f"wsclean -size {geom.size} {geom.size} -scale {geom.cell_arcsec:.3f}asec "
              f"({near.size} catalogue sources in the field)")
         image = im.render(geom, np.asarray(x), np.asarray(y), peak, NOISE_JY, rng)
-        path = image_path_for(ms_path, settings)
+        path = image_path_for(ms_path, settings, db)
         path.parent.mkdir(parents=True, exist_ok=True)
         im.write_fits(path, image, header)
         stats = im.measure(image)

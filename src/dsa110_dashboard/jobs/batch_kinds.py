@@ -28,8 +28,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..db.engine import Database
-from ..errors import ForbiddenPathError, InvalidInputError, NotFoundError
-from ..files import confined
+from ..errors import ForbiddenPathError, ImageReadError, InvalidInputError, NotFoundError
+from ..files import DataRoots
 from ..repositories.images import ImageRepository
 from ..repositories.measurement_sets import MeasurementSetFilter, MeasurementSetRepository
 from ..repositories.paging import PageRequest
@@ -185,8 +185,8 @@ class BatchKind:
         if self.selects == "images":
             path = _image_path(db, int(item["data_id"]))
             try:
-                return str(confined(path, settings.effective_data_roots))
-            except (ForbiddenPathError, NotFoundError) as exc:
+                return str(DataRoots.for_server(settings, db.target).confine(path))
+            except (ForbiddenPathError, NotFoundError, ImageReadError) as exc:
                 raise ItemFailed(exc.user_message) from None
         if self.selects == "sources":
             return json.loads(item["data_id"])
