@@ -83,6 +83,7 @@ def test_chunked_transfer(server):
 @pytest.mark.parametrize("query, parameter", [
     ("?dec_min=abc", "dec_min"), ("?grade=superb", "grade"), ("?sort=password", "sort"),
     ("?from=yesterday", "from"), ("?order=sideways", "order"), ("?size=0", "size"),
+    ("?from=0001-01-01T00:00%2B14:00", "from"), ("?to=9999-12-31T23:59-14:00", "to"),
 ])
 def test_bad_parameter_is_a_400_naming_it(server, query, parameter):
     status, body = server.get("/api/v1/images.csv" + query)
