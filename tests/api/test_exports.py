@@ -6,6 +6,7 @@ import csv
 import io
 import urllib.request
 
+import pandas as pd
 import pytest
 from dbsupport import settings_for
 from factories import MJD0, UNIX0, insert
@@ -69,7 +70,26 @@ def test_grade_filter_and_whole_table_capped(server):
     assert headers["X-Total-Rows"] == str(N) and headers["X-Export-Truncated"] == "true"
     assert headers["X-Export-Max-Rows"] == "1000"
     assert len(rows_of(text)) == 1000
-    assert text.rstrip().splitlines()[-1].startswith("# truncated at 1000 of 1234 rows")
+    assert headers["Content-Disposition"].endswith('-first1000of1234.csv"')
+    assert "#" not in text  # no note inside: plain CSV
+
+
+def test_pandas_reads_it_without_options_times_iso_utc_and_mjd(server):
+    _, headers, text = fetch(server, "?sort=id&order=asc")
+    frame = pd.read_csv(io.StringIO(text))
+    assert len(frame) == 1000 and frame["id"].dtype == "int64"
+    assert frame["mjd"].dtype == "float64" and frame["noise_jy"].dtype == "float64"
+    assert "created_at" not in frame and "imsize_x_px" in frame and "imsize_y_px" in frame
+    assert frame["obs_time_utc"].iloc[0].endswith("Z")
+    obs = pd.to_datetime(frame["obs_time_utc"])
+    assert str(obs.dt.tz) == "UTC"
+    expected = pd.to_datetime((MJD0 - 40587.0) * 86400 + frame.index * 300, unit="s",
+                              utc=True)
+    assert (abs(obs - expected) < pd.Timedelta(milliseconds=1)).all()
+    assert (abs((frame["mjd"] - 40587.0) * 86400 - (obs - pd.Timestamp(0, tz="UTC"))
+                .dt.total_seconds()) < 1e-3).all()
+    created = pd.to_datetime(frame["created_at_utc"])
+    assert (created == pd.to_datetime(UNIX0 + frame.index * 300, unit="s", utc=True)).all()
 
 
 def test_chunked_transfer(server):

@@ -11,8 +11,14 @@ the handler writes and flushes each chunk (chunked transfer encoding), so memory
 bounded whatever the size. At most ``settings.export_max_rows``
 (``DSA110_DASH_EXPORT_MAX_ROWS``) rows are written: the headers ``X-Total-Rows``,
 ``X-Export-Rows``, ``X-Export-Max-Rows`` and ``X-Export-Truncated`` say how many matched
-and how many came, and a truncated export ends with a ``# truncated ...`` line. A
-client that disconnects stops the producer.
+and how many came, and a truncated export's file name ends ``-first<N>of<total>.csv``.
+A client that disconnects stops the producer.
+
+The body is plain CSV (``pandas.read_csv`` reads it without options): a header row,
+then one row per image, empty for unknown values. Times are ISO 8601 UTC to the
+millisecond (``obs_time_utc`` with its ``mjd`` beside it, ``created_at_utc``: when the
+pipeline wrote the image); units are in the column names (``noise_jy`` is Jy/beam,
+``imsize_x_px`` pixels).
 """
 
 from __future__ import annotations
@@ -24,10 +30,13 @@ import io
 import logging
 import threading
 
+import pandas as pd
+
 from tornado.iostream import StreamClosedError
 
 from ..repositories.images import ImageRepository
 from ..repositories.paging import PageRequest
+from ..repositories.records import SECONDS_PER_DAY, UNIX_EPOCH_MJD
 from ..viewmodels.image_filters import parse
 from .base import ApiHandler
 
@@ -36,20 +45,27 @@ log = logging.getLogger(__name__)
 CHUNK_ROWS = 2000
 QUEUE_CHUNKS = 4
 _DONE = object()
-#: The export's columns, in order (the images table, then derived ones).
-COLUMNS = ("id", "obs_time_utc", "mjd", "mjd_source", "type", "field_name", "center_ra_deg",
-           "center_dec_deg", "noise_jy", "dynamic_range", "beam_major_arcsec",
-           "beam_minor_arcsec", "beam_pa_deg", "qa_grade", "freq_ghz", "bandwidth_mhz",
-           "integration_sec", "imsize_x", "imsize_y", "cellsize_arcsec", "pbcor", "format",
-           "created_at", "path", "ms_path")
+#: The export's columns, in order: name in the CSV <- column of ``iter_rows`` (None: made
+#: here). Times are ISO 8601 UTC, an observation time with its MJD beside it; a unit
+#: is in the name where there is one.
+COLUMNS = {"id": "id", "obs_time_utc": None, "mjd": "mjd", "mjd_source": "mjd_source",
+           "type": "type", "field_name": "field_name", "center_ra_deg": "center_ra_deg",
+           "center_dec_deg": "center_dec_deg", "noise_jy": "noise_jy",
+           "dynamic_range": "dynamic_range", "beam_major_arcsec": "beam_major_arcsec",
+           "beam_minor_arcsec": "beam_minor_arcsec", "beam_pa_deg": "beam_pa_deg",
+           "qa_grade": "qa_grade", "freq_ghz": "freq_ghz", "bandwidth_mhz": "bandwidth_mhz",
+           "integration_sec": "integration_sec", "imsize_x_px": "imsize_x",
+           "imsize_y_px": "imsize_y", "cellsize_arcsec": "cellsize_arcsec",
+           "pbcor": "pbcor", "format": "format", "created_at_utc": None, "path": "path",
+           "ms_path": "ms_path"}
 
 
-def _utc(mjd) -> str:
-    try:
-        unix = (float(mjd) - 40587.0) * 86400.0
-        return dt.datetime.fromtimestamp(unix, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
-    except (TypeError, ValueError, OverflowError, OSError):
-        return ""
+def iso_utc(unix_seconds: pd.Series) -> pd.Series:
+    """ISO 8601 UTC to the millisecond (``2025-10-17T08:00:00.000Z``); "" when unknown."""
+    stamps = pd.to_datetime(pd.to_numeric(unix_seconds, errors="coerce"), unit="s",
+                            utc=True, errors="coerce").dt.round("ms")
+    text = stamps.dt.strftime("%Y-%m-%dT%H:%M:%S.%f").str[:-3] + "Z"
+    return text.where(stamps.notna(), "")
 
 
 def csv_text(rows: list[list]) -> str:
@@ -58,12 +74,14 @@ def csv_text(rows: list[list]) -> str:
     return buffer.getvalue()
 
 
-def _records(frame) -> list[list]:
-    frame = frame.assign(obs_time_utc=[_utc(v) for v in frame["mjd"]])
-    out = []
-    for row in frame[list(COLUMNS)].itertuples(index=False):
-        out.append(["" if v is None or (isinstance(v, float) and v != v) else v for v in row])
-    return out
+def _records(frame: pd.DataFrame) -> list[list]:
+    mjd = pd.to_numeric(frame["mjd"], errors="coerce")
+    made = {"obs_time_utc": iso_utc((mjd - UNIX_EPOCH_MJD) * SECONDS_PER_DAY),
+            "created_at_utc": iso_utc(frame["created_at"])}
+    out = frame.assign(**{name: made[name] if source is None else frame[source]
+                          for name, source in COLUMNS.items()})[list(COLUMNS)]
+    return [["" if v is None or (isinstance(v, float) and v != v) else v for v in row]
+            for row in out.itertuples(index=False)]
 
 
 class ImagesCsvHandler(ApiHandler):
@@ -83,8 +101,10 @@ class ImagesCsvHandler(ApiHandler):
         rows = min(total, cap)
         stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         self.set_header("Content-Type", "text/csv; charset=utf-8")
+        # A truncated file says so in its name: a note inside would not be plain CSV.
+        part = f"-first{cap}of{total}" if total > cap else ""
         self.set_header("Content-Disposition",
-                        f'attachment; filename="dsa110-images-{stamp}.csv"')
+                        f'attachment; filename="dsa110-images-{stamp}{part}.csv"')
         self.set_header("Cache-Control", "no-store")
         self.set_header("X-Total-Rows", str(total))
         self.set_header("X-Export-Rows", str(rows))
@@ -112,9 +132,6 @@ class ImagesCsvHandler(ApiHandler):
                     put(csv_text(_records(frame)))
                     if written >= cap:
                         break
-                if total > cap:
-                    put(f"# truncated at {cap} of {total} rows "
-                        "(DSA110_DASH_EXPORT_MAX_ROWS)\n")
             except BaseException as exc:  # noqa: BLE001 - handed to the handler
                 put(exc)
             finally:
