@@ -105,3 +105,14 @@ class NotAuthenticatedError(DashboardError):
 
     http_status = 401
     title = "Sign-in required"
+
+
+class ServerBusyError(DashboardError):
+    """Every slot of a bounded kind of work (exports, downloads) is taken; try later."""
+
+    http_status = 503
+    title = "Server busy"
+
+    def __init__(self, message: str, *, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import urllib.request
 
 import pandas as pd
 import pytest
+import sqlalchemy as sa
+from api_helpers import WAIT, stall, status_of, wait_for
 from dbsupport import settings_for
 from factories import MJD0, UNIX0, insert
 from server import start_server
 
 from dsa110_dashboard.db import migrate
 from dsa110_dashboard.db.engine import Database
+from dsa110_dashboard.scale import fill_database
 
 N = 1234  # more than one export chunk and more than a page
 
@@ -108,3 +112,45 @@ def test_chunked_transfer(server):
 def test_bad_parameter_is_a_400_naming_it(server, query, parameter):
     status, body = server.get("/api/v1/images.csv" + query)
     assert status == 400 and body["parameter"] == parameter and body["detail"]
+
+
+def test_a_database_failure_mid_export_breaks_the_transfer(make_pg_database, caplog):
+    """Rows already sent cannot be taken back: the body must not end cleanly, or the
+    client would keep a truncated file as if it were whole."""
+    caplog.set_level(logging.INFO, logger="dsa110_dashboard.api")
+    url = make_pg_database()
+    db = Database(settings_for(url))
+    fill_database(db, images=20_000, sources=2, epochs=1, seed=2)  # ~7 MB of CSV
+    db.dispose()
+    running = start_server({"DSA110_DASH_DB": url})
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        (sock,) = stall(running.url, "/api/v1/images.csv", 1)
+        status, head = status_of(sock)
+        assert status == 200
+
+        def kill_the_export_cursor() -> bool:  # its connection waits, in a transaction
+            with admin.connect() as conn:
+                return bool(conn.exec_driver_sql(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                    "AND application_name = 'dsa110-dashboard' "
+                    "AND state = 'idle in transaction'").fetchall())
+
+        wait_for(kill_the_export_cursor, "the export's cursor waiting for the client")
+        sock.settimeout(WAIT)
+        received = head.encode("latin-1")
+        while chunk := sock.recv(1 << 20):
+            received += chunk
+        sock.close()
+    finally:
+        admin.dispose()
+        running.stop()
+    body = received.split(b"\r\n\r\n", 1)[1]
+    assert b"id,obs_time_utc" in body
+    assert not body.endswith(b"0\r\n\r\n"), "the chunked body ended as if complete"
+    assert body.count(b"\n") < 20_000
+    failures = [r.getMessage() for r in caplog.records if "/api/v1/images.csv" in
+                r.getMessage() and r.name.startswith("dsa110_dashboard.api")]
+    assert len(failures) == 1, failures
+    assert "broke off the response" in failures[0] and "database" in failures[0]
