@@ -27,6 +27,7 @@ from dsa110_dashboard.context import AppContext  # noqa: E402
 from dsa110_dashboard.errors import ConfigError  # noqa: E402
 from dsa110_dashboard.settings import Settings  # noqa: E402
 from dsa110_dashboard.views import errors as view_errors  # noqa: E402
+from dsa110_dashboard.views import page_head  # noqa: E402
 from dsa110_dashboard.views.shell import NavItem, page_shell, session_theme  # noqa: E402
 
 log = logging.getLogger("dsa110_dashboard.app")
@@ -106,8 +107,9 @@ def server_options(settings: Settings, ctx: AppContext) -> dict:
 
 def configure_panel(settings: Settings) -> None:
     pn.extension("tabulator", notifications=True, css_files=["/assets/dashboard.css"])
-    pn.config.nthreads = settings.num_threads
+    pn.config.nthreads = settings.num_threads  # page work; the API has its own pools
     view_errors.install()
+    page_head.install()
 
 
 def serve(settings: Settings, *, start: bool = True, threaded: bool = False):
