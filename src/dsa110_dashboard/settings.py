@@ -220,7 +220,8 @@ class Settings:
         group="server")
     num_threads: int = setting(
         "DSA110_DASH_NUM_THREADS", 4, _positive_int,
-        "Worker threads per process for queries and image rendering.", group="server")
+        "Worker threads per process for the pages' queries and image rendering.",
+        group="server")
     api_threads: int = setting(
         "DSA110_DASH_API_THREADS", 4, _positive_int,
         "Worker threads per process for the HTTP endpoints' interactive work (thumbnails, "
