@@ -61,6 +61,7 @@ def routes(ctx: AppContext) -> dict[str, Callable[[], pn.viewable.Viewable]]:
     def bind(page: Page):
         # A plain function: Panel renders a functools.partial as text, not as a page.
         def make_page() -> pn.viewable.Viewable:
+            view_errors.quiet_serving_loop()
             if session_theme() == "dark":
                 pn.config.theme = "dark"  # session-local: set before views are built
                 # Plain Bokeh figures take the document's theme when they join it

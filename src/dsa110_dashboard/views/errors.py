@@ -77,19 +77,21 @@ class _LeftDuringSend(logging.Filter):
         return False
 
 
-def _on_session_created(session_context) -> None:  # noqa: ANN001 - Bokeh's context
-    # Sessions are created on the serving loop, which exists only once the server
-    # (or, with --num-procs, each forked process) runs.
+def quiet_serving_loop() -> None:
+    """``quiet_disconnects`` on the loop that is making this page's session.
+
+    Called as each page is made: the serving loop exists only once the server runs
+    (with --num-procs, only in each forked process).
+    """
     try:
         loop = asyncio.get_running_loop()
-    except RuntimeError:
+    except RuntimeError:  # not served (a notebook): nothing to quiet
         return
     quiet_disconnects(loop)
 
 
 def install() -> None:
     pn.config.exception_handler = handle_exception
-    pn.state.on_session_created(_on_session_created)
     for name in _WARNS_ON_DISCONNECT:
         logger = logging.getLogger(name)
         if not any(isinstance(f, _LeftDuringSend) for f in logger.filters):
