@@ -32,6 +32,7 @@ from dsa110_dashboard.errors import ConfigError, DashboardError  # noqa: E402
 from dsa110_dashboard.settings import Settings  # noqa: E402
 from dsa110_dashboard.startup import warn_unservable_images  # noqa: E402
 from dsa110_dashboard.views import errors as view_errors  # noqa: E402
+from dsa110_dashboard.views import page_head  # noqa: E402
 from dsa110_dashboard.views.shell import NavItem, page_shell, session_theme  # noqa: E402
 
 log = logging.getLogger("dsa110_dashboard.app")
@@ -65,6 +66,7 @@ def routes(ctx: AppContext) -> dict[str, Callable[[], pn.viewable.Viewable]]:
     def bind(page: Page):
         # A plain function: Panel renders a functools.partial as text, not as a page.
         def make_page() -> pn.viewable.Viewable:
+            view_errors.quiet_serving_loop()
             if session_theme() == "dark":
                 pn.config.theme = "dark"  # session-local: set before views are built
                 # Plain Bokeh figures take the document's theme when they join it
@@ -130,8 +132,9 @@ def server_options(settings: Settings, ctx: AppContext) -> dict:
 
 def configure_panel(settings: Settings) -> None:
     pn.extension("tabulator", notifications=True, css_files=["/assets/dashboard.css"])
-    pn.config.nthreads = settings.num_threads
+    pn.config.nthreads = settings.num_threads  # page work; the API has its own pools
     view_errors.install()
+    page_head.install()
 
 
 def serve(settings: Settings, *, start: bool = True, threaded: bool = False):

@@ -125,3 +125,14 @@ class ExecutorUnavailableError(DashboardError):
 
     http_status = 503
     title = "Batch executor unavailable"
+
+
+class ServerBusyError(DashboardError):
+    """Every slot of a bounded kind of work (exports, downloads) is taken; try later."""
+
+    http_status = 503
+    title = "Server busy"
+
+    def __init__(self, message: str, *, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -163,6 +163,10 @@ class TimeoutConfig:
     image_render: float = setting(
         "DSA110_DASH_TIMEOUT_IMAGE_RENDER", 60.0, _positive_float,
         "Reading and rendering one image before the request gives up.", group="timeouts")
+    slow_client: float = setting(
+        "DSA110_DASH_TIMEOUT_SLOW_CLIENT", 30.0, _positive_float,
+        "A streamed export or download waits this long for the client to take one chunk, "
+        "then drops the connection.", group="timeouts")
     job_command: float = setting(
         "DSA110_DASH_TIMEOUT_JOB_COMMAND", 10.0, _positive_float,
         "Starting an operator command (rerun, cancel) before it is reported failed.",
@@ -267,7 +271,17 @@ class Settings:
         group="server")
     num_threads: int = setting(
         "DSA110_DASH_NUM_THREADS", 4, _positive_int,
-        "Worker threads per process for queries and image rendering.", group="server")
+        "Worker threads per process for the pages' queries and image rendering.",
+        group="server")
+    api_threads: int = setting(
+        "DSA110_DASH_API_THREADS", 4, _positive_int,
+        "Worker threads per process for the HTTP endpoints' interactive work (thumbnails, "
+        "cutouts, lightcurves, health); exports and pages have their own.", group="server")
+    export_concurrency: int = setting(
+        "DSA110_DASH_EXPORT_CONCURRENCY", 2, _positive_int,
+        "Exports and file downloads streamed at once per process; more are refused with "
+        "503 and Retry-After. Each holds a database connection while it streams.",
+        group="server")
     allow_websocket_origin: tuple[str, ...] = setting(
         "DSA110_DASH_ALLOW_WEBSOCKET_ORIGIN", (), _str_list,
         "Comma-separated host[:port] origins allowed to open the websocket "
@@ -454,6 +468,12 @@ class Settings:
         if value.startswith("sqlite:///"):
             return Path(value.removeprefix("sqlite:///")).expanduser().resolve()
         return None
+
+    @property
+    def connections_in_use(self) -> int:
+        """Database connections one process may hold at once: one per page worker
+        thread, per API worker thread and per streaming export (decision 0022)."""
+        return self.num_threads + self.api_threads + self.export_concurrency
 
     def describe(self) -> list[tuple[str, str, str, str]]:
         """(name, environment variable, shown value, origin) for every setting."""

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import urllib.request
 
+import pandas as pd
 import pytest
+import sqlalchemy as sa
+from api_helpers import WAIT, stall, status_of, wait_for
 from dbsupport import settings_for
 from factories import MJD0, UNIX0, insert
 from server import start_server
 
 from dsa110_dashboard.db import migrate
 from dsa110_dashboard.db.engine import Database
+from dsa110_dashboard.scale import fill_database
 
 N = 1234  # more than one export chunk and more than a page
 
@@ -69,7 +74,26 @@ def test_grade_filter_and_whole_table_capped(server):
     assert headers["X-Total-Rows"] == str(N) and headers["X-Export-Truncated"] == "true"
     assert headers["X-Export-Max-Rows"] == "1000"
     assert len(rows_of(text)) == 1000
-    assert text.rstrip().splitlines()[-1].startswith("# truncated at 1000 of 1234 rows")
+    assert headers["Content-Disposition"].endswith('-first1000of1234.csv"')
+    assert "#" not in text  # no note inside: plain CSV
+
+
+def test_pandas_reads_it_without_options_times_iso_utc_and_mjd(server):
+    _, headers, text = fetch(server, "?sort=id&order=asc")
+    frame = pd.read_csv(io.StringIO(text))
+    assert len(frame) == 1000 and frame["id"].dtype == "int64"
+    assert frame["mjd"].dtype == "float64" and frame["noise_jy"].dtype == "float64"
+    assert "created_at" not in frame and "imsize_x_px" in frame and "imsize_y_px" in frame
+    assert frame["obs_time_utc"].iloc[0].endswith("Z")
+    obs = pd.to_datetime(frame["obs_time_utc"])
+    assert str(obs.dt.tz) == "UTC"
+    expected = pd.to_datetime((MJD0 - 40587.0) * 86400 + frame.index * 300, unit="s",
+                              utc=True)
+    assert (abs(obs - expected) < pd.Timedelta(milliseconds=1)).all()
+    assert (abs((frame["mjd"] - 40587.0) * 86400 - (obs - pd.Timestamp(0, tz="UTC"))
+                .dt.total_seconds()) < 1e-3).all()
+    created = pd.to_datetime(frame["created_at_utc"])
+    assert (created == pd.to_datetime(UNIX0 + frame.index * 300, unit="s", utc=True)).all()
 
 
 def test_chunked_transfer(server):
@@ -83,7 +107,50 @@ def test_chunked_transfer(server):
 @pytest.mark.parametrize("query, parameter", [
     ("?dec_min=abc", "dec_min"), ("?grade=superb", "grade"), ("?sort=password", "sort"),
     ("?from=yesterday", "from"), ("?order=sideways", "order"), ("?size=0", "size"),
+    ("?from=0001-01-01T00:00%2B14:00", "from"), ("?to=9999-12-31T23:59-14:00", "to"),
 ])
 def test_bad_parameter_is_a_400_naming_it(server, query, parameter):
     status, body = server.get("/api/v1/images.csv" + query)
     assert status == 400 and body["parameter"] == parameter and body["detail"]
+
+
+def test_a_database_failure_mid_export_breaks_the_transfer(make_pg_database, caplog):
+    """Rows already sent cannot be taken back: the body must not end cleanly, or the
+    client would keep a truncated file as if it were whole."""
+    caplog.set_level(logging.INFO, logger="dsa110_dashboard.api")
+    url = make_pg_database()
+    db = Database(settings_for(url))
+    fill_database(db, images=20_000, sources=2, epochs=1, seed=2)  # ~7 MB of CSV
+    db.dispose()
+    running = start_server({"DSA110_DASH_DB": url})
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        (sock,) = stall(running.url, "/api/v1/images.csv", 1)
+        status, head = status_of(sock)
+        assert status == 200
+
+        def kill_the_export_cursor() -> bool:  # its connection waits, in a transaction
+            with admin.connect() as conn:
+                return bool(conn.exec_driver_sql(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                    "AND application_name = 'dsa110-dashboard' "
+                    "AND state = 'idle in transaction'").fetchall())
+
+        wait_for(kill_the_export_cursor, "the export's cursor waiting for the client")
+        sock.settimeout(WAIT)
+        received = head.encode("latin-1")
+        while chunk := sock.recv(1 << 20):
+            received += chunk
+        sock.close()
+    finally:
+        admin.dispose()
+        running.stop()
+    body = received.split(b"\r\n\r\n", 1)[1]
+    assert b"id,obs_time_utc" in body
+    assert not body.endswith(b"0\r\n\r\n"), "the chunked body ended as if complete"
+    assert body.count(b"\n") < 20_000
+    failures = [r.getMessage() for r in caplog.records if "/api/v1/images.csv" in
+                r.getMessage() and r.name.startswith("dsa110_dashboard.api")]
+    assert len(failures) == 1, failures
+    assert "broke off the response" in failures[0] and "database" in failures[0]

@@ -117,6 +117,13 @@ def test_invalid_url_value_is_explained(demo_server, page):
     assert page.locator("text=dec_min must be a number").count() == 1
 
 
+def test_date_past_the_calendar_is_explained(demo_server, page):
+    open_images(page, demo_server, "?from=0001-01-01T00:00%2B14:00")
+    page.locator("text=Invalid filter").wait_for()
+    assert page.locator("text=outside the dates searched").count() == 1
+    assert page.locator("text=Something went wrong").count() == 0
+
+
 def test_grid_mode_shows_lazy_thumbnails(demo_server, page):
     open_images(page, demo_server, "?size=25")
     page.get_by_role("button", name="Grid").click()

@@ -110,6 +110,18 @@ def test_invalid_filter_is_reported_with_its_parameter(db, images):
     assert model.error is None and model.total == 20
 
 
+@pytest.mark.parametrize("name, key, text", [
+    ("time_from", "from", "0001-01-01T00:00+14:00"),
+    ("time_to", "to", "9999-12-31T23:59-14:00"),
+])
+def test_date_past_the_calendar_is_an_input_message(db, images, name, key, text):
+    model = ImageBrowserModel(db)
+    setattr(model, name, text)
+    model.refresh()
+    assert model.error_parameter == key and "outside the dates searched" in model.error
+    assert model.total == 0
+
+
 def test_page_beyond_the_end_is_clamped(db, images):
     model = ImageBrowserModel(db, size=25)
     model.set_query(ImageQuery(page=9, size=25))

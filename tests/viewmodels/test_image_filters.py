@@ -50,6 +50,10 @@ def test_time_accepts_mjd_and_dates():
 @pytest.mark.parametrize("args, parameter", [
     ({"from": "yesterday"}, "from"),
     ({"to": "1e9"}, "to"),
+    ({"from": "0001-01-01T00:00+14:00"}, "from"),  # OverflowError converting to UTC
+    ({"to": "9999-12-31T23:59-14:00"}, "to"),
+    ({"from": "1858-11-16T23:59"}, "from"),
+    ({"to": "2132-09-01T00:01"}, "to"),
     ({"from": "60964", "to": "60963"}, "from"),
     ({"dec_min": "abc"}, "dec_min"),
     ({"dec_max": "95"}, "dec_max"),
@@ -66,6 +70,14 @@ def test_bad_values_name_their_parameter(args, parameter):
     with pytest.raises(InvalidInputError) as info:
         parse(args)
     assert info.value.parameter == parameter
+
+
+def test_dates_at_the_edges_of_the_range():
+    assert parse_time("1858-11-17", "from") == 0.0
+    assert parse_time("2132-08-31", "to", end_of_day=True) == 100_000.0
+    with pytest.raises(InvalidInputError) as info:
+        parse_time("9999-12-31T23:59-14:00", "to")
+    assert "outside the dates searched (1858-11-17 to 2132-08-31 UTC)" in str(info.value)
 
 
 def test_unknown_keys_only_fail_when_strict():

@@ -5,6 +5,11 @@ problem; anything else is logged with its traceback and becomes a plain 500, so 
 server keeps serving. With sign-in on, every endpoint but the public ones needs an open
 session (``auth.web``); whoever has none sees server paths in messages relative to
 their data root (``files.DataRoots.scrub``).
+
+Also what every endpoint shares about capacity (``capacity``, decision 0022): blocking
+work on the interactive pool, streamed responses written one chunk at a time and a
+client that takes no chunk within ``timeouts.slow_client`` dropped; and HEAD, answered
+like GET without the body.
 """
 
 from __future__ import annotations
@@ -15,11 +20,13 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from tornado.web import RequestHandler
+from tornado.iostream import StreamClosedError
+from tornado.web import Finish, RequestHandler
 
 from ..auth.store import Session
 from ..context import AppContext
 from ..errors import DashboardError, InvalidInputError, NotAuthenticatedError
+from .capacity import Capacity
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -29,14 +36,17 @@ class ApiHandler(RequestHandler):
     """Base of every JSON endpoint: context injection, off-loop work, error mapping."""
 
     ctx: AppContext
+    capacity: Capacity
 
     #: Endpoints that answer without sign-in (monitoring probes).
     public = False
     #: The open session of this request; None when not signed in or sign-in is off.
     session: Session | None = None
 
-    def initialize(self, ctx: AppContext) -> None:
+    def initialize(self, ctx: AppContext, capacity: Capacity) -> None:
         self.ctx = ctx
+        self.capacity = capacity
+        self.client_gone = False
 
     async def prepare(self) -> None:
         # The pages' session guards the endpoints too: one check, one lifetime.
@@ -49,14 +59,65 @@ class ApiHandler(RequestHandler):
         """``text`` as this request may read it: server paths only for a signed-in user."""
         return text if self.session is not None else self.ctx.roots.scrub(text)
 
+    async def head(self, *args: str) -> None:
+        # GET's status and headers; Tornado drops the body of a HEAD, and the streaming
+        # endpoints stop after their headers (headers_only).
+        await self.get(*args)  # type: ignore[attr-defined]
+
     async def blocking(self, fn: Callable[..., T], *args: Any,
                        timeout: float | None = None) -> T:
-        """Run database or file work in a worker thread, never on the event loop."""
+        """Run database or file work on the interactive pool, never on the event loop."""
         loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(None, fn, *args)
+        future = loop.run_in_executor(self.capacity.interactive, fn, *args)
         if timeout is None:
             return await future
         return await asyncio.wait_for(future, timeout)
+
+    async def stream_work(self, fn: Callable[..., T], *args: Any) -> T:
+        """Read the next chunk of a streamed response on the stream pool (inside
+        ``capacity.stream_slot``)."""
+        return await asyncio.get_running_loop().run_in_executor(self.capacity.stream,
+                                                                fn, *args)
+
+    async def headers_only(self) -> bool:
+        """For HEAD: send the headers set so far and finish; False for any other method.
+
+        Flushing first keeps GET's headers: ``finish`` would add a Content-Length of the
+        empty body to a response that streams without one.
+        """
+        if self.request.method != "HEAD":
+            return False
+        await self.flush()
+        self.finish()
+        return True
+
+    async def send_chunk(self, chunk: str | bytes) -> bool:
+        """Write one chunk and wait until the client has taken it.
+
+        False when the client went away, or took nothing for ``timeouts.slow_client``
+        seconds: then the connection is dropped (one log line) and the caller stops.
+        """
+        if self.client_gone:
+            return False
+        self.write(chunk)
+        timeout = self.ctx.settings.timeouts.slow_client
+        flushed = self.flush()
+        try:
+            # shield: cancelling Tornado's write future would leave its stream inconsistent
+            await asyncio.wait_for(asyncio.shield(flushed), timeout)
+        except StreamClosedError:
+            return False
+        except asyncio.TimeoutError:
+            log.warning("%s %s (%s): dropped the connection, the client took no data for "
+                        "%g s (DSA110_DASH_TIMEOUT_SLOW_CLIENT)", self.request.method,
+                        self.request.uri, self.request.remote_ip, timeout)
+            self.request.connection.close()
+            return False
+        return not self.client_gone
+
+    def on_connection_close(self) -> None:
+        self.client_gone = True
+        super().on_connection_close()
 
     def write_json(self, payload: Any, status: int = 200) -> None:
         self.set_status(status)
@@ -78,6 +139,8 @@ class ApiHandler(RequestHandler):
         exc_info = kwargs.get("exc_info")
         exc = exc_info[1] if exc_info else None
         if isinstance(exc, DashboardError):
+            if getattr(exc, "retry_after", None):
+                self.set_header("Retry-After", str(exc.retry_after))
             body = {"error": exc.title, "detail": self.shown_text(exc.user_message)}
             if getattr(exc, "parameter", None):
                 body["parameter"] = exc.parameter
@@ -93,6 +156,15 @@ class ApiHandler(RequestHandler):
         super().log_exception(typ, value, tb)
 
     def _handle_request_exception(self, e: BaseException) -> None:
+        if self._headers_written and not self._finished and not isinstance(e, Finish):
+            # Part of a streamed body is out: a clean end would pass it off as whole.
+            what = f"{self.request.method} {self.request.uri}: broke off the response"
+            if isinstance(e, DashboardError):
+                log.warning("%s after it started: %s", what, e.user_message)
+            else:
+                log.error("%s after it started", what, exc_info=e)
+            self.request.connection.close()
+            return
         if isinstance(e, DashboardError) and not self._finished:
             self.log_exception(type(e), e, e.__traceback__)
             self.send_error(e.http_status, exc_info=(type(e), e, e.__traceback__))

@@ -4,9 +4,13 @@
   own name), ``Content-Length``, ``Last-Modified``, a strong ``ETag`` from the file's
   identity (path, size, mtime) and ``Cache-Control: private, no-cache`` (keep it, but
   ask before reuse: a re-imaged file keeps its URL). ``If-None-Match`` -> 304.
-  The body is read 1 MiB at a time in a worker thread and flushed to the client
-  between reads, so a 160 MB image never sits in memory; a client that goes away
-  stops the copy.
+  The body is read 1 MiB at a time on the stream pool and flushed to the client
+  between reads, so a 160 MB image never sits in memory and no thread waits for a
+  slow client; a client that goes away stops the copy, one that takes nothing for
+  ``DSA110_DASH_TIMEOUT_SLOW_CLIENT`` is dropped (decision 0022). HEAD: the same
+  headers, no body.
+- 503 JSON with ``Retry-After`` when every stream slot (``DSA110_DASH_EXPORT_CONCURRENCY``,
+  shared with the CSV export) is taken.
 - 403 JSON outside the data roots (checked before existence, so nothing is revealed
   about files elsewhere), 404 JSON unknown id or missing file, 400 JSON bad id.
 - 422 JSON for a CASA image (a directory: "cannot be downloaded as one file yet"), any
@@ -23,8 +27,6 @@ import stat
 from email.utils import formatdate
 from pathlib import Path
 from urllib.parse import quote
-
-from tornado.iostream import StreamClosedError
 
 from ..errors import ImageReadError, NotFoundError
 from ..errors import NotDownloadableError
@@ -57,27 +59,28 @@ class FitsDownloadHandler(ImageFileHandler):
             raise NotDownloadableError(f"{path.name} is not a regular file")
         if self.not_modified(file_etag(path, st), "private, no-cache"):
             return
-        fileobj = await self.blocking(_open, path)
-        try:
-            self.set_header("Content-Type", "application/fits")
-            self.set_header("Content-Disposition", content_disposition("attachment", path.name))
-            self.set_header("Content-Length", str(st.st_size))
-            self.set_header("Last-Modified", formatdate(st.st_mtime, usegmt=True))
-            self.set_header("X-Content-Type-Options", "nosniff")
-            remaining = st.st_size
-            while remaining > 0:
-                chunk = await self.blocking(fileobj.read, min(CHUNK_BYTES, remaining))
-                if not chunk:  # truncated while we sent it; the client sees a short body
-                    raise ImageReadError(f"{path.name} shrank while it was being sent")
-                remaining -= len(chunk)
-                self.write(chunk)
-                try:
-                    await self.flush()
-                except StreamClosedError:  # the client went away: stop reading
+        with self.capacity.stream_slot("download"):
+            fileobj = await self.stream_work(_open, path)
+            try:
+                self.set_header("Content-Type", "application/fits")
+                self.set_header("Content-Disposition",
+                                content_disposition("attachment", path.name))
+                self.set_header("Content-Length", str(st.st_size))
+                self.set_header("Last-Modified", formatdate(st.st_mtime, usegmt=True))
+                self.set_header("X-Content-Type-Options", "nosniff")
+                if await self.headers_only():
                     return
-        finally:
-            fileobj.close()
-        self.finish()
+                remaining = st.st_size
+                while remaining > 0:
+                    chunk = await self.stream_work(fileobj.read,
+                                                   min(CHUNK_BYTES, remaining))
+                    if not chunk:  # truncated while we sent it: the transfer breaks
+                        raise ImageReadError(f"{path.name} shrank while it was being sent")
+                    remaining -= len(chunk)
+                    if not await self.send_chunk(chunk):  # gone or too slow: stop reading
+                        return
+            finally:
+                fileobj.close()
 
 
 def _casa(path: Path) -> NotDownloadableError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..context import AppContext
+from .capacity import Capacity
 from .cutouts import CutoutHandler
 from .downloads import FitsDownloadHandler
 from .exports import ImagesCsvHandler
@@ -13,7 +14,7 @@ from .thumbnails import ThumbnailHandler
 
 
 def api_patterns(ctx: AppContext) -> list[tuple]:
-    kw = {"ctx": ctx}
+    kw = {"ctx": ctx, "capacity": Capacity(ctx.settings)}
     return [
         (r"/api/v1/health/?", HealthHandler, kw),
         (r"/api/v1/images\.csv", ImagesCsvHandler, kw),

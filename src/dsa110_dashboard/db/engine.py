@@ -105,8 +105,10 @@ def create_engine_for(target: DatabaseTarget, settings: Settings) -> Engine:
             "sqlite+pysqlite://",
             creator=lambda: _open_sqlite(target, timeouts),
             poolclass=sa.pool.QueuePool,
+            # Room for every thread and streaming export at once (decision 0022):
+            # SQLite connections are cheap, a wait for one is a stalled page.
             pool_size=max(settings.num_threads, 2),
-            max_overflow=settings.num_threads,
+            max_overflow=settings.connections_in_use,
             pool_timeout=timeouts.db_connection,
         )
 
@@ -129,6 +131,11 @@ def create_engine_for(target: DatabaseTarget, settings: Settings) -> Engine:
 
         return engine
 
+    if settings.pool_size + settings.max_overflow < settings.connections_in_use:
+        log.warning("DSA110_DASH_DB_POOL_SIZE + DSA110_DASH_DB_MAX_OVERFLOW = %d is less "
+                    "than the %d connections the worker threads and exports may hold at "
+                    "once; requests will wait for a connection", settings.pool_size
+                    + settings.max_overflow, settings.connections_in_use)
     # JIT compilation costs more than it saves on the dashboard's short queries.
     options = f"-c statement_timeout={int(timeouts.statement * 1000)} -c jit=off"
     if target.read_only:

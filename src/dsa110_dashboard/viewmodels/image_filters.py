@@ -40,8 +40,9 @@ PAGE_SIZES = (25, 50, 100, 200)
 VIEWS = ("table", "grid")
 DEFAULT_SORT = "mjd"
 DEFAULT_ORDER = "desc"
-#: MJDs accepted as plain numbers: 1858-11-17 .. 2132-08-31.
+#: Observation times accepted, as MJD numbers or dates: 1858-11-17 .. 2132-08-31.
 MJD_RANGE = (0.0, 100_000.0)
+_DATE_RANGE = "1858-11-17 to 2132-08-31"
 _LIST_KEYS = ("type", "grade")
 _NUMBER_KEYS = ("dec_min", "dec_max", "noise_min", "noise_max", "dr_min", "dr_max")
 
@@ -219,9 +220,16 @@ def parse_time(text: str, parameter: str, *, end_of_day: bool = False) -> float 
         raise InvalidInputError(
             f"{parameter}: {text!r} is neither an MJD nor a date (YYYY-MM-DD[THH:MM[:SS]])",
             parameter=parameter) from None
-    if stamp.tzinfo is not None:
-        stamp = stamp.astimezone(dt.timezone.utc).replace(tzinfo=None)
-    mjd = unix_to_mjd(stamp.replace(tzinfo=dt.timezone.utc).timestamp())
+    try:
+        if stamp.tzinfo is not None:
+            stamp = stamp.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        mjd = unix_to_mjd(stamp.replace(tzinfo=dt.timezone.utc).timestamp())
+    except OverflowError:  # a UTC offset pushed it past year 1 or 9999
+        mjd = math.nan
+    if not MJD_RANGE[0] <= mjd <= MJD_RANGE[1]:
+        raise InvalidInputError(
+            f"{parameter}: {text!r} is outside the dates searched ({_DATE_RANGE} UTC)",
+            parameter=parameter)
     if end_of_day and "T" not in candidate:
         mjd += 1.0  # a bare date as the upper bound includes that whole day
     return mjd

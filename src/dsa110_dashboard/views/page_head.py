@@ -1,0 +1,30 @@
+"""HEAD for the pages: GET's status and headers, without making a session.
+
+Bokeh's page handler answers GET only, so monitors and link checkers got 405 for
+every page. Building a whole session (every view, its first queries) for a probe
+would be costly and keep memory (holoviz/panel#8189), so HEAD checks sign-in exactly
+as GET does (a redirect to the login page without it) and stops at the headers. It
+leaves out the Content-Length and ETag that only building the page would give.
+"""
+
+from __future__ import annotations
+
+from bokeh.server import urls
+from panel.io.server import DocHandler
+from tornado.web import authenticated
+
+
+class PageHandler(DocHandler):
+    @authenticated
+    async def head(self, *args: str, **kwargs: str) -> None:
+        self.set_header("Cache-Control", "no-store")
+        self.set_header("Content-Type", "text/html")
+        await self.flush()  # headers now: finish would add the empty body's length
+        self.finish()
+
+
+def install() -> None:
+    """Serve every page through PageHandler; call before the server is made."""
+    urls.per_app_patterns[:] = [
+        (pattern, PageHandler if handler is DocHandler else handler, *rest)
+        for pattern, handler, *rest in urls.per_app_patterns]
