@@ -32,6 +32,7 @@ from ..errors import (
 )
 from ..files import confined
 from ..fits import COLORMAPS, STRETCHES, open_image, summarize
+from ..fits.stretch import DEFAULT_STRETCH
 from ..fits.header import HeaderSummary
 from ..repositories.image_sources import ImageSourceRepository
 from ..repositories.images import MJD_FROM_MS, ImageRecord, ImageRepository, Provenance
@@ -197,7 +198,7 @@ def build_metadata(image: ImageRecord, summary: HeaderSummary | None,
 
 class ImageDetailModel(param.Parameterized):
     image_id = param.Integer(default=None, allow_None=True)
-    stretch = param.Selector(default="zscale_asinh", objects=list(STRETCHES))
+    stretch = param.Selector(default=DEFAULT_STRETCH, objects=list(STRETCHES))
     cmap = param.Selector(default="inferno", objects=list(COLORMAPS))
     show_sources = param.Boolean(default=True)
 
@@ -293,7 +294,7 @@ class ImageDetailModel(param.Parameterized):
         if image_id is None:
             return None
         args = []
-        if self.stretch != "zscale_asinh":
+        if self.stretch != DEFAULT_STRETCH:
             args.append(f"stretch={self.stretch}")
         if self.cmap != "inferno":
             args.append(f"cmap={self.cmap}")
