@@ -207,16 +207,20 @@ class SourceDetailView(Viewer):
     def _render_stats(self, *_events) -> None:
         m = self.model
         table = m.stats_table()
+        _, why = m.stored_comparable()
         rows = "".join(
-            f'<tr><td>{html.escape(r.statistic)}</td><td class="num">{_fmt(r.live)}</td>'
-            f'<td class="num">{_fmt(r.pipeline)}</td><td>{html.escape(r.unit)}</td></tr>'
+            f'<tr><td>{html.escape(r.statistic)}</td>'
+            f'<td class="num">{_fmt(r.live, unit=r.unit)}</td>'
+            f'<td class="num">{_fmt(r.pipeline, unit=r.pipeline_unit)}</td></tr>'
             for r in table.itertuples())
         self._stats.object = (
             '<table class="dsa-stats dsa-table"><thead><tr><th>Statistic</th>'
-            "<th>Live (current exclusions)</th><th>Pipeline (stored)</th><th>Unit</th>"
+            "<th>Live (current exclusions)</th><th>Stored</th>"
             f"</tr></thead><tbody>{rows}</tbody></table>"
-            '<p class="dsa-muted">Live values: the science module\'s lightcurve_stats on '
-            f"the included epochs of the {html.escape(m.flux)} flux column.</p>")
+            '<p class="dsa-muted dsa-stats-note">Live values: the science module\'s '
+            f"lightcurve_stats on the included epochs of the {html.escape(m.flux)} flux. "
+            f"{html.escape(why)} η and χ²ν about the weighted mean are the same number "
+            "(decision 0018).</p>")
         lc = m.lightcurve
         n_in = int(m.included_mask().sum()) if not lc.empty else 0
         self._excl_text.object = (f"{n_in} of {len(lc)} epochs in the statistics; "
@@ -239,11 +243,12 @@ class SourceDetailView(Viewer):
                 if row.get("image_url") else "no image registered")
         status = "excluded" if row["excluded"] else "included"
         qa = " · <b>QA failed</b>" if row["qa_failed"] else ""
+        unit = "mJy/beam" if row.get("flux_column") == "peak_jyb" else "mJy"
         self._epoch.object = (
             f'<div class="dsa-epoch">{img}<p><b>MJD</b> {_fmt(row["mjd"], ".5f")} · '
             f'{html.escape(str(row["date"])[:19])} UTC<br><b>Flux</b> '
             f'{_fmt(row["flux_jy"] * 1000, ".3f")} ± {_fmt(row["flux_err_jy"] * 1000, ".3f")} '
-            f'mJy · <b>SNR</b> {_fmt(row["snr"], ".1f")}<br><b>QA</b> '
+            f'{unit} · <b>SNR</b> {_fmt(row["snr"], ".1f")}<br><b>QA</b> '
             f'{html.escape(str(row.get("qa_grade") or "—"))}{qa} · {status}<br>{link}</p></div>')
         self._toggle.label = "Include this epoch" if row["excluded"] and \
             row["photometry_id"] in m.excluded_ids else "Exclude this epoch"
