@@ -32,17 +32,29 @@ def scale_record(scale: Scale, stretch: str, header) -> dict:  # noqa: ANN001 - 
 
 
 def limits_text(record: dict) -> str:
-    """'−0.61 to 412 mJy/beam (background 0.01, σ 0.3)' (Jy/beam shown in mJy/beam),
-    or in the image's own unit."""
+    """'−0.618 to 208 mJy/beam (background 0.000, σ 0.309)' (Jy/beam shown in
+    mJy/beam), or in the image's own unit; small values to the noise's precision."""
     if record.get("vmin") is None or record.get("vmax") is None:
         return "unknown"
     factor, unit = _display_unit(record.get("unit") or "")
+    noise = record.get("noise")
+    decimals = None
+    if noise:
+        decimals = max(0, 2 - math.floor(math.log10(abs(noise * factor))))
 
-    def number(key: str) -> str:
-        return _number(record.get(key), factor, ".3g").replace("-", "−")
+    def number(key: str, fixed: bool = True) -> str:
+        value = record.get(key)
+        if value is None:
+            return "unknown"
+        if decimals is not None and (fixed or abs(value * factor) < 10 ** (3 - decimals)):
+            text = f"{value * factor:.{decimals}f}"
+            text = "0" + text[2:] if text.startswith("-0") and not text.strip("-0.") else text
+        else:
+            text = f"{value * factor:.3g}"
+        return text.replace("-", "−")
 
-    text = f"{number('vmin')} to {number('vmax')} {unit}"
-    if record.get("noise") is not None:
+    text = f"{number('vmin')} to {number('vmax', fixed=False)} {unit}"
+    if noise is not None:
         text += f" (background {number('background')}, σ {number('noise')})"
     return text
 
