@@ -107,7 +107,10 @@ def test_links_are_url_quoted(seeded):
     m = SourceDetailModel(seeded, SOURCE, flux="raw")
     assert m.url == "/sources/NVSS%20J123456.7%2B420312"
     assert m.export_url("votable") == ("/api/v1/sources/NVSS%20J123456.7%2B420312/lightcurve"
-                                       "?format=votable&flux=raw")
+                                       "?format=votable&flux=raw&exclude_qa=1")
+    # The downloads carry the page's exclusions.
+    m.param.update(excluded="15,3", exclude_qa=False)
+    assert m.export_url("csv").endswith("?format=csv&flux=raw&excluded=3,15")
     assert parse_ids("3, 1,x,3") == [1, 3]
 
 

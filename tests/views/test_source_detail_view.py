@@ -74,3 +74,17 @@ def test_epoch_caption_and_statistics_carry_the_unit_of_the_flux_column(db):
     m.flux = "raw"
     m.epoch = int(m.lightcurve["photometry_id"].iat[1])
     assert "50.000 ± 1.000 mJy ·" in view._epoch.object
+
+
+def test_downloads_carry_the_exclusions_and_show_the_api_call(view):
+    m = view.model
+    first = int(m.lightcurve["photometry_id"].iat[0])
+    m.toggle_epoch(first)
+    downloads = view._downloads.object
+    assert f"excluded={first}" in downloads and "format=ecsv" in downloads
+    assert "marked in its <code>excluded</code> column" in downloads
+    assert ("curl -o NVSS_J123456.7+420312_lightcurve.csv &#x27;/api/v1/sources/"
+            "NVSS%20J123456.7%2B420312/lightcurve?format=csv&amp;flux=best&amp;excluded="
+            f"{first}&amp;exclude_qa=1&#x27;") in downloads
+    m.clear_exclusions()
+    assert "excluded=" not in view._downloads.object

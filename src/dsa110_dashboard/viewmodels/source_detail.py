@@ -13,7 +13,7 @@ flagged the row ``image_qa_poor``.
 from __future__ import annotations
 
 import math
-
+import re
 import time
 import urllib.parse
 from dataclasses import dataclass
@@ -36,7 +36,8 @@ FAILED_GRADES = frozenset({"poor", "fail", "failed", "bad"})
 FAILED_FLAGS = frozenset({"image_qa_poor", "qa_failed", "image_qa_failed"})
 CUTOUT_ARCSEC = 180
 NEARBY_RADIUS_DEG = 0.25
-EXPORT_FORMATS = ("csv", "votable", "json")
+EXPORT_FORMATS = ("csv", "ecsv", "votable", "json")
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9.+\-]+")
 
 ETA_CHI2_LABEL = "η = χ²ν (about the weighted mean)"
 #: Statistics shown: key of lightcurve_stats, key of SourceRecord (stored), label, unit
@@ -95,12 +96,26 @@ def parse_ids(text: str) -> list[int]:
     return sorted(set(out))
 
 
-def export_url(source_id: str, fmt: str, flux: str = "best") -> str:
+def export_url(source_id: str, fmt: str, flux: str = "best", excluded: list[int] = (),
+               exclude_qa: bool = False) -> str:
+    """The lightcurve API's URL; with the page's exclusions, its rows carry them in the
+    ``excluded`` column."""
     if fmt not in EXPORT_FORMATS:
         raise InvalidInputError(f"format must be one of {', '.join(EXPORT_FORMATS)}",
                                 parameter="format")
-    query = urllib.parse.urlencode({"format": fmt, "flux": flux})
+    args = {"format": fmt, "flux": flux}
+    if excluded:
+        args["excluded"] = ",".join(str(i) for i in excluded)
+    if exclude_qa:
+        args["exclude_qa"] = "1"
+    query = urllib.parse.urlencode(args, safe=",")
     return f"/api/v1/sources/{urllib.parse.quote(source_id, safe='')}/lightcurve?{query}"
+
+
+def export_filename(source_id: str, ext: str) -> str:
+    """``NVSS_J123456.7+420312_lightcurve.csv``: the source id with only safe characters."""
+    stem = _SAFE_NAME.sub("_", source_id).strip("_") or "source"
+    return f"{stem}_lightcurve.{ext}"
 
 
 def cutout_url(image_id: int, ra: float, dec: float, size: float = CUTOUT_ARCSEC) -> str:
@@ -319,7 +334,9 @@ class SourceDetailModel(param.Parameterized):
 
     # ------------------------------------------------------------------ links
     def export_url(self, fmt: str) -> str:
-        return export_url(self.source_id, fmt, self.flux)
+        """The download of the lightcurve as the page shows it: flux column and
+        exclusions (hand-excluded epochs, and QA-failed ones while that switch is on)."""
+        return export_url(self.source_id, fmt, self.flux, self.excluded_ids, self.exclude_qa)
 
     @property
     def url(self) -> str:

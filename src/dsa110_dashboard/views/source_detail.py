@@ -17,6 +17,7 @@ from ..viewmodels.source_detail import (
     FLUX_CHOICES,
     TIME_AXES,
     SourceDetailModel,
+    export_filename,
 )
 from ..viewmodels.sources import source_url
 from .background import (
@@ -28,6 +29,15 @@ from .background import (
 )
 from .lightcurve import LightcurvePlot
 
+
+def _origin() -> str:
+    """``http://host:port`` of the page as the browser addressed it ('' in a notebook)."""
+    loc = pn.state.location
+    if loc is None or not loc.hostname:
+        return ""
+    port = f":{loc.port}" if loc.port else ""
+    return f"{loc.protocol}//{loc.hostname}{port}"
+
 #: Links readable on both themes (the panes render in their own shadow roots).
 LINK_CSS = ["a { color: #2f80ed; } a:visited { color: #7b61ff; }"]
 #: Plain HTML tables (statistics, nearby sources, a page of contributing images): a
@@ -38,7 +48,9 @@ TABLE_CSS = ["table.dsa-table { border-collapse: collapse; }"
              " .dsa-table td.num { text-align: right; font-variant-numeric: tabular-nums; }"]
 IMAGES_PAGE = 50
 CHOICE_STYLE = {"color": "primary", "variant": "outline"}
-EXPORT_LABELS = {"csv": "CSV (ECSV, units in header)", "votable": "VOTable", "json": "JSON"}
+EXPORT_LABELS = {"csv": "CSV (units in column names)",
+                 "ecsv": "ECSV (astropy: units and metadata)", "votable": "VOTable",
+                 "json": "JSON"}
 
 
 def _fmt(value, spec: str = ".4g", unit: str = "") -> str:
@@ -123,7 +135,7 @@ class SourceDetailView(Viewer):
         m.param.watch(self._render_all, ["record", "error", "nearby", "images"])
         m.param.watch(self._render_stats, ["stats"])
         m.param.watch(self._render_epoch, ["epoch", "excluded", "exclude_qa", "lightcurve"])
-        m.param.watch(self._render_downloads, ["flux"])
+        m.param.watch(self._render_downloads, ["flux", "excluded", "exclude_qa"])
         m.param.watch(self._on_flux, ["flux"])
 
     # ------------------------------------------------------------------ work
@@ -201,8 +213,14 @@ class SourceDetailView(Viewer):
         links = " · ".join(
             f'<a class="dsa-download" href="{html.escape(m.export_url(fmt))}" download>'
             f"{EXPORT_LABELS[fmt]}</a>" for fmt in EXPORT_FORMATS)
-        self._downloads.object = (f"<p><b>Download the lightcurve</b> ({m.flux} flux): {links}"
-                                  "</p>")
+        n_out = len(m.excluded_ids)
+        marks = ("; rows left out of the statistics here are marked in its "
+                 "<code>excluded</code> column" if n_out or m.exclude_qa else "")
+        call = f"curl -o {export_filename(m.source_id, 'csv')} '{_origin()}{m.export_url('csv')}'"
+        self._downloads.object = (
+            f"<p><b>Download the lightcurve</b> ({html.escape(m.flux)} flux{marks}): "
+            f"{links}</p><p class='dsa-api-call'>The same from a script: "
+            f"<code class='dsa-copy'>{html.escape(call)}</code></p>")
 
     def _render_stats(self, *_events) -> None:
         m = self.model
