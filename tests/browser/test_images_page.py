@@ -140,3 +140,15 @@ def test_row_link_opens_the_detail_page(demo_server, page):
     page.wait_for_url(re.compile(rf"/images/{first}$"))
     wait_idle(page)
     page.locator(f"text=Image {first}").first.wait_for()
+
+
+@pytest.mark.parametrize("start", ["", "?page=2"])
+def test_a_page_past_the_end_shows_the_last_page_in_the_box_too(demo_server, page, start):
+    open_images(page, demo_server, start)
+    box = page.locator(".bk-input-group", has_text="Page").locator("input")
+    box.fill("9")
+    box.press("Enter")
+    wait_range(page, "^Rows 51–93 of 93$")
+    page.wait_for_function("() => window.location.search.includes('page=2')")
+    page.wait_for_function("(el) => el.value === '2'", arg=box.element_handle())
+    assert page.locator("text=of 2").count() >= 1

@@ -123,8 +123,11 @@ def make_plan(out: Path, *, days: int, per_day: int, size: int, seed: int,
     _time_flashes(cat, sched, exclude=set(defect))
     start = at(min(1, days - 1), 0.4)
     null_metadata = [i for i in range(start, min(n, start + 6)) if i not in defect]
-    pbcor = sorted({i for i in (cal_slot, at(0, 0.1), at(days - 1, 0.9))
-                    if i is not None and i not in defect and i not in null_metadata})
+    # Three pbcor products: the calibrator's image (else one mid-run), the first and
+    # the last day's.
+    cal_image = cal_slot if cal_slot is not None else at(days // 2, 0.7)
+    pbcor = sorted({i for i in (cal_image, at(0, 0.1), at(days - 1, 0.9))
+                    if i not in defect and i not in null_metadata})
     extras += [Extra(c.stamp, c.mid_mjd, float(obs.lst_deg(c.mid_mjd)[0]), "completed",
                      "calibrated", None) for c in cal_obs if c.image is None]
     return Plan(out=out, geom=Geometry(size), seed=seed, sched=sched, cat=cat,

@@ -179,6 +179,12 @@ class ImageBrowserView(Viewer):
     def _on_page_input(self, event) -> None:
         if event.new is not None and event.new != self.model.page:
             self.model.go_to_page(event.new)
+        if self.page_input.value != self.model.page:
+            # A page past the end (9 of 3) or an empty box shows the page the table
+            # shows; set on the next tick: Panel does not send a widget back the value
+            # it is still receiving.
+            pn.state.execute(lambda: setattr(self.page_input, "value", self.model.page),
+                             schedule=True)
 
     def _size_options(self) -> list[int]:
         return sorted(set(PAGE_SIZES) | {self.model.size})
@@ -211,7 +217,9 @@ class ImageBrowserView(Viewer):
             self.alert.alert_type = "warning" if m.error_parameter else "danger"
         self.alert.visible = bool(m.error)
         pages = m.page_count
-        self.page_input.param.update(value=m.page, end=max(pages, m.page))
+        # No upper bound on the box: the browser would keep a page past it to itself;
+        # the model takes it to the last page and the box follows (_on_page_input).
+        self.page_input.value = m.page
         self.page_of.object = f"of {pages:,}"
         self.first.disabled = self.prev.disabled = m.page <= 1
         self.next.disabled = self.last.disabled = m.page >= pages
