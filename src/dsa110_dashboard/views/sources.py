@@ -130,8 +130,14 @@ class SourceSearchView(Viewer):
                                        options={SORT_LABELS[k]: k for k in SORTS})
         self._sort.link(m, value="sort", bidirectional=True)
         self._sort.value = m.sort
-        self._desc = pn.widgets.Checkbox.from_param(m.param.descending, label="Descending",
-                                                    align="end")
+        # Shows the order the results are in, also for the default sort (whose order
+        # depends on the search); a click makes it the chosen order.
+        self._desc = pn.widgets.Checkbox(label="Descending", align="end",
+                                         value=m.effective_descending(),
+                                         css_classes=["dsa-descending"])
+        self._desc.param.watch(self._on_descending, "value")
+        m.param.watch(self._show_descending, ["descending", "sort", "name_query",
+                                              "position"])
         self._clear = pn.widgets.Button(label="Clear search", align="end")
         self._clear.on_click(lambda _e: m.reset())
         bounds = []
@@ -197,6 +203,13 @@ class SourceSearchView(Viewer):
         if self.model.page == self.model.shown_page:
             return  # e.g. the model moved a page past the end to the one it fetched
         self._schedule()
+
+    def _on_descending(self, event) -> None:
+        if event.new != self.model.effective_descending():
+            self.model.descending = event.new
+
+    def _show_descending(self, *_events) -> None:
+        self._desc.value = self.model.effective_descending()
 
     def _turn(self, step: int) -> None:
         m = self.model
