@@ -45,7 +45,8 @@ LINK_CSS = ["a { color: #2f80ed; } a:visited { color: #7b61ff; }"]
 TABLE_CSS = ["table.dsa-table { border-collapse: collapse; }"
              " .dsa-table th, .dsa-table td { padding: 3px 10px 3px 0; text-align: left;"
              " border-bottom: 1px solid rgba(128, 128, 128, 0.3); }"
-             " .dsa-table td.num { text-align: right; font-variant-numeric: tabular-nums; }"]
+             " .dsa-table td.num { text-align: right; font-variant-numeric: tabular-nums;"
+             " white-space: nowrap; }"]
 IMAGES_PAGE = 50
 CHOICE_STYLE = {"color": "primary", "variant": "outline"}
 EXPORT_LABELS = {"csv": "CSV (units in column names)",
