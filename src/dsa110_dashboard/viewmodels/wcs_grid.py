@@ -52,29 +52,27 @@ class SkyGrid:
         return not (self.ra_lines or self.dec_lines)
 
 
+def _sexagesimal(seconds: float, step_s: float, marks: tuple[str, str, str]) -> str:
+    """``seconds`` (of time or of arc) as units, minutes and seconds with ``marks``,
+    leaving out what the step (in the same seconds) does not need."""
+    units, rest = divmod(round(seconds, 3), 3600.0)
+    minutes, secs = divmod(rest, 60.0)
+    if step_s >= 3600 and minutes == 0 and secs < 0.5:
+        return f"{int(units)}{marks[0]}"
+    if step_s >= 60 and secs < 0.5:
+        return f"{int(units)}{marks[0]}{int(minutes):02d}{marks[1]}"
+    return f"{int(units)}{marks[0]}{int(minutes):02d}{marks[1]}{int(round(secs)):02d}{marks[2]}"
+
+
 def ra_label(ra_deg: float, step_s: float) -> str:
-    """'8h34m', '8h34m30s' or '8h34m30.0s'-style, to the precision of the step."""
-    total = round((ra_deg % 360.0) / 15.0 * 3600.0, 3) % 86400.0
-    h, rest = divmod(total, 3600.0)
-    m, s = divmod(rest, 60.0)
-    if step_s >= 3600 and m == 0 and s < 0.5:
-        return f"{int(h)}h"
-    if step_s >= 60 and s < 0.5:
-        return f"{int(h)}h{int(m):02d}m"
-    return f"{int(h)}h{int(m):02d}m{int(round(s)):02d}s"
+    """'8h', '8h34m' or '8h34m30s', to the precision of the step (seconds of time)."""
+    return _sexagesimal(round((ra_deg % 360.0) * 240.0, 3) % 86400.0, step_s, ("h", "m", "s"))
 
 
 def dec_label(dec_deg: float, step_arcsec: float) -> str:
-    """'+54°', '+54°30′' or '+54°30′15″', to the precision of the step."""
+    """'+54°', '+54°30′' or '+54°30′15″', to the precision of the step (arcsec)."""
     sign = "−" if dec_deg < 0 else "+"
-    total = round(abs(dec_deg) * 3600.0, 3)
-    d, rest = divmod(total, 3600.0)
-    m, s = divmod(rest, 60.0)
-    if step_arcsec >= 3600 and m == 0 and s < 0.5:
-        return f"{sign}{int(d)}°"
-    if step_arcsec >= 60 and s < 0.5:
-        return f"{sign}{int(d)}°{int(m):02d}′"
-    return f"{sign}{int(d)}°{int(m):02d}′{int(round(s)):02d}″"
+    return sign + _sexagesimal(abs(dec_deg) * 3600.0, step_arcsec, ("°", "′", "″"))
 
 
 def _pick(span: float, steps: tuple[int, ...], per_step: float) -> float:
