@@ -66,7 +66,7 @@ def test_prerendered_thumbnail_is_a_hit(api, dataset):
     cache = ThumbnailCache(settings.effective_cache_dir / "thumbnails",
                            settings.thumbnail_cache_bytes)
     path = os.path.realpath(dataset.paths["wide"])
-    pre = cache.get_or_render(path, size=512, stretch="zscale_asinh", cmap="inferno")
+    pre = cache.get_or_render(path, size=512, stretch="noise_asinh", cmap="inferno")
     assert pre.ok and not pre.from_cache
     reply = thumb(api, "wide")
     assert reply.status == 200
@@ -160,3 +160,16 @@ def test_render_timeout_is_503_naming_the_timeout(dataset):
         assert fetch(running.url, "/api/v1/health").status == 200
     finally:
         running.stop()
+
+
+def test_thumbnail_says_which_limits_its_colours_span(api):
+    for _ in range(2):  # a miss, then the same PNG from the cache
+        reply = thumb(api, "square", "?size=48&cmap=grey")
+        scale = dict(part.split("=", 1) for part in
+                     reply.headers["X-Thumbnail-Scale"].split("; "))
+        assert scale["stretch"] == "noise_asinh" and scale["unit"] == "mJy/beam"
+        assert float(scale["vmin"]) < float(scale["background"]) < float(scale["vmax"])
+        assert float(scale["sigma"]) > 0
+    assert reply.headers["X-Thumbnail-Cache"] == "hit"
+    zscale = thumb(api, "square", "?size=48&stretch=zscale_linear")
+    assert zscale.headers["X-Thumbnail-Scale"].startswith("stretch=zscale_linear; vmin=")

@@ -1,5 +1,6 @@
-"""GET /api/v1/sources/{source_id}/lightcurve: JSON, CSV (ECSV) and VOTable, parsed back
-with astropy and compared with the database; 404 and 400 as JSON."""
+"""GET /api/v1/sources/{source_id}/lightcurve: JSON, plain CSV (read back with pandas),
+ECSV and VOTable (read back with astropy), compared with the database; the page's
+exclusions marked in an ``excluded`` column; 404 and 400 as JSON."""
 
 from __future__ import annotations
 
@@ -80,11 +81,37 @@ def test_json_has_units_and_matches_the_database(served):
     assert rows[-1]["image_id"] is None and rows[-1]["snr"] is None
 
 
-def test_csv_is_ecsv_read_back_by_astropy_with_units(served):
+def test_csv_is_plain_csv_with_units_in_the_column_names(served):
+    import pandas as pd
+
     server, expected = served
     reply = fetch(server.url, url(SOURCE, format="csv"))
     assert reply.status == 200 and reply.headers["Content-Type"].startswith("text/csv")
     assert 'filename="NVSS_J123456.7+420312_lightcurve.csv"' in \
+        reply.headers["Content-Disposition"]
+    text = reply.body.decode()
+    assert not text.startswith("#")
+    frame = pd.read_csv(io.StringIO(text))  # no options: as a spreadsheet opens it
+    assert list(frame.columns[:6]) == ["photometry_id", "mjd", "date_utc", "flux_mjy",
+                                       "flux_err_mjy", "flux_column"]
+    assert len(frame) == 7
+    np.testing.assert_allclose(frame["flux_mjy"][:6], [e["flux"] * 1e3 for e in expected])
+    np.testing.assert_allclose(frame["flux_err_mjy"][:6], 0.5, atol=0.11)
+    np.testing.assert_allclose(frame["mjd"][:6], [e["mjd"] for e in expected])
+    assert list(frame["photometry_id"][:6]) == [e["id"] for e in expected]
+    assert list(frame["qa_failed"][:6]) == [e["qa_failed"] for e in expected]
+    assert frame["image_id"].isna().iloc[-1]  # missing stays missing (an empty cell)
+    assert not frame["excluded"].any()
+    peak = pd.read_csv(io.BytesIO(fetch(server.url, url(SOURCE, format="csv",
+                                                         flux="peak")).body))
+    assert "flux_mjy_per_beam" in peak.columns and "flux_mjy" not in peak.columns
+
+
+def test_ecsv_read_back_by_astropy_with_units(served):
+    server, expected = served
+    reply = fetch(server.url, url(SOURCE, format="ecsv"))
+    assert reply.status == 200
+    assert 'filename="NVSS_J123456.7+420312_lightcurve.ecsv"' in \
         reply.headers["Content-Disposition"]
     text = reply.body.decode()
     assert text.startswith("# %ECSV")
@@ -97,10 +124,6 @@ def test_csv_is_ecsv_read_back_by_astropy_with_units(served):
     assert list(table["photometry_id"][:6]) == [e["id"] for e in expected]
     assert list(table["qa_failed"][:6]) == [e["qa_failed"] for e in expected]
     assert table["image_id"].mask[-1]  # missing stays missing
-    # Plain CSV readers get the same values after the comment block.
-    import pandas as pd
-    frame = pd.read_csv(io.StringIO(text), comment="#")
-    np.testing.assert_allclose(frame["flux"][:6], [e["flux"] for e in expected])
 
 
 def test_votable_read_back_by_astropy_with_units(served):
@@ -139,7 +162,10 @@ def test_unknown_source_is_a_404_json(served):
 
 
 @pytest.mark.parametrize("query, parameter", [({"format": "xml"}, "format"),
-                                              ({"format": "csv", "flux": "best!"}, "flux")])
+                                              ({"format": "csv", "flux": "best!"}, "flux"),
+                                              ({"excluded": "3,x"}, "excluded"),
+                                              ({"excluded": "-3"}, "excluded"),
+                                              ({"exclude_qa": "maybe"}, "exclude_qa")])
 def test_bad_query_is_a_400_naming_the_parameter(served, query, parameter):
     server, _ = served
     reply = fetch(server.url, url(SOURCE, **query))
@@ -154,3 +180,30 @@ def test_the_page_links_are_the_api(served):
     reply = fetch(server.url, export_url(SOURCE, "json", "normalized"))
     assert reply.status == 200
     assert json.loads(reply.body)["source"]["flux_choice"] == "normalized"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "ecsv", "votable", "json"])
+def test_the_page_s_exclusions_are_marked_in_every_format(served, fmt):
+    from dsa110_dashboard.viewmodels.source_detail import export_url
+
+    server, expected = served
+    by_hand = [expected[0]["id"], expected[5]["id"]]
+    reply = fetch(server.url, export_url(SOURCE, fmt, "best", by_hand, exclude_qa=True))
+    assert reply.status == 200
+    if fmt == "csv":
+        import pandas as pd
+        table = pd.read_csv(io.BytesIO(reply.body))
+    elif fmt == "ecsv":
+        table = Table.read(reply.body.decode(), format="ascii.ecsv")
+        assert table.meta["excluded_ids"] == by_hand and table.meta["exclude_qa"] is True
+    elif fmt == "votable":
+        table = parse_single_table(io.BytesIO(reply.body)).to_table()
+    else:
+        body = reply.json()
+        assert body["source"]["excluded_ids"] == by_hand
+        names = [c["name"] for c in body["columns"]]
+        table = {name: [row[names.index(name)] for row in body["data"]] for name in names}
+    marked = {int(i) for i, x in zip(table["photometry_id"], table["excluded"]) if x}
+    qa = {e["id"] for e in expected if e["qa_failed"]}
+    assert marked == set(by_hand) | qa
+    assert len(table["photometry_id"]) == 7  # marked, never dropped

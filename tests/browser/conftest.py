@@ -84,3 +84,32 @@ def demo_db(demo_dataset):
     db = Database(settings_for(str(demo_dataset / "pipeline.sqlite3")))
     yield db
     db.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_sky(demo_dataset) -> dict:
+    """Names and positions the tests use, read from the demo: its sky follows the time
+    it was built (the window's LST), so no name or position can be written down here.
+
+    ``flare``: an injected flare whose lightcurve has at least one QA-failed epoch (else
+    the source with most QA-failed epochs); ``prefix``/``prefix3``: its name's first
+    digits as typed in a search (``j0849``, ``j08``); ``ra``/``dec``: a position near it
+    to 3 decimals."""
+    import json
+    import sqlite3
+
+    truth = json.loads((demo_dataset / "demo_truth.json").read_text())
+    flares = {s["source_id"] for s in truth["injected_sources"] if s["kind"] == "flare"}
+    with sqlite3.connect(f"file:{demo_dataset / 'pipeline.sqlite3'}?mode=ro", uri=True) as c:
+        rows = c.execute(
+            "SELECT p.source_id, count(*), sum(q.overall_quality = 'poor') FROM photometry p "
+            "LEFT JOIN image_qa q ON q.image_path = p.image_path "
+            "GROUP BY p.source_id HAVING count(*) >= 10").fetchall()
+    ranked = sorted(rows, key=lambda r: (r[0] not in flares, not r[2], -(r[2] or 0), r[0]))
+    flare = ranked[0][0]
+    with sqlite3.connect(f"file:{demo_dataset / 'pipeline.sqlite3'}?mode=ro", uri=True) as c:
+        ra, dec = c.execute("SELECT ra_deg, dec_deg FROM photometry WHERE source_id = ? "
+                            "LIMIT 1", (flare,)).fetchone()
+    digits = flare.split("J", 1)[1]
+    return {"flare": flare, "prefix": "j" + digits[:4], "prefix3": "j" + digits[:2],
+            "ra": round(ra, 3), "dec": round(dec, 3)}

@@ -6,10 +6,11 @@ import json
 import re
 import shutil
 import sqlite3
+import urllib.parse
 
 import pytest
 
-from browser.helpers import wait_idle
+from browser.helpers import FIGURES_JS, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -118,3 +119,102 @@ def test_missing_file_shows_row_and_message(demo_server, page, demo_ids, tmp_pat
         assert page.locator("text=Calibration tables active at its MJD").count() == 1
     finally:
         shutil.move(moved, path)
+
+
+#: The image view's axes: tick positions and their labels, and its hover tooltips.
+AXES_JS = """() => {
+""" + FIGURES_JS + """
+  const f = figures[0];
+  if (!f) return null;
+  const axis = (a) => ({ticks: a.ticker.ticks, labels: Object.fromEntries(
+      [...a.major_label_overrides.entries()].map(([k, v]) => [String(k), String(v)])),
+      label: a.axis_label});
+  const hovers = f.model.toolbar.tools.filter(t => t.type === 'HoverTool')
+      .map(t => JSON.stringify(t.tooltips));
+  return {x: axis(f.model.below[0]), y: axis(f.model.left[0]), hovers};
+}"""
+
+
+def test_axes_are_labelled_in_ra_and_dec_with_pixels_on_hover(demo_server, page, demo_ids):
+    open_detail(page, demo_server, demo_ids[5][0])
+    page.locator("text=Colour scale").first.wait_for()
+    page.wait_for_function("() => { " + FIGURES_JS + " return figures.length > 0 && "
+                           "figures[0].model.below[0].ticker.ticks.length > 0; }")
+    axes = page.evaluate(AXES_JS)
+    assert axes["x"]["label"].startswith("RA (") and axes["y"]["label"].startswith("Dec (")
+    assert len(axes["x"]["ticks"]) >= 2 and len(axes["y"]["ticks"]) >= 2
+    for tick in axes["x"]["ticks"]:
+        label = next(v for k, v in axes["x"]["labels"].items() if float(k) == tick)
+        assert re.fullmatch(r"\d{1,2}h(\d\dm(\d\ds)?)?", label), label
+    for tick in axes["y"]["ticks"]:
+        label = next(v for k, v in axes["y"]["labels"].items() if float(k) == tick)
+        assert re.fullmatch(r"[+−]\d{1,2}°(\d\d′(\d\d″)?)?", label), label
+    assert any("pixel x, y" in h for h in axes["hovers"])
+
+
+def test_the_colour_scale_s_limits_are_on_the_page(demo_server, page, demo_ids):
+    open_detail(page, demo_server, demo_ids[5][0])
+    line = page.locator(".dsa-colour-scale div", has_text="Colour scale").last
+    line.wait_for()
+    text = line.inner_text()
+    assert "noise_asinh" in text
+    assert re.search(r"−?\d+\.\d+ to \d[\d.]* mJy/beam \(background −?\d+\.\d+, σ \d+\.\d+\)",
+                     text), text
+
+
+#: Whether the view shows its loading indicator, and a digest of the plot's pixels.
+VIEW_STATE_JS = """() => {
+  const all = (root, sel, out = []) => { root.querySelectorAll(sel).forEach(e => out.push(e));
+    root.querySelectorAll('*').forEach(e => e.shadowRoot && all(e.shadowRoot, sel, out));
+    return out; };
+  const canvas = all(document, 'canvas').filter(c => c.width > 300)[0];
+  if (!canvas) return null;
+  const d = canvas.getContext('2d').getImageData(canvas.width / 2 - 40,
+                                                 canvas.height / 2 - 40, 80, 80).data;
+  let h = 0;
+  for (let i = 0; i < d.length; i += 5) h = (h * 31 + d[i]) | 0;
+  return [h, all(document, '.pn-loading').length > 0];
+}"""
+
+
+def test_a_new_stretch_shows_the_spinner_until_the_new_image_is_drawn(demo_server, page,
+                                                                     demo_ids):
+    open_detail(page, demo_server, demo_ids[7][0])
+    page.locator("text=Colour scale").first.wait_for()
+    page.wait_for_function(f"() => {{ const s = ({VIEW_STATE_JS})(); return s && !s[1]; }}")
+    before = page.evaluate(VIEW_STATE_JS)[0]
+    # Record every state from the change until the new pixels are on the canvas.
+    page.evaluate(f"""() => {{ window.__states = [];
+        const tick = () => {{ const s = ({VIEW_STATE_JS})(); window.__states.push(s);
+          if (window.__states.length < 3000) requestAnimationFrame(tick); }};
+        requestAnimationFrame(tick); }}""")
+    stretch = page.locator("select").filter(has=page.locator("option[value='zscale_asinh']"))
+    stretch.first.select_option("linear")
+    page.wait_for_function(f"() => window.__states.some(s => s && s[0] !== {before})")
+    states = page.evaluate("window.__states")
+    changed = next(i for i, s in enumerate(states) if s and s[0] != before)
+    # The old pixels were never shown without the spinner once the change was asked for.
+    spinning = [s[1] for s in states[:changed] if s]
+    assert any(spinning), "no loading indicator while the new stretch rendered"
+    first_spin = spinning.index(True)
+    assert all(spinning[first_spin:]), "the spinner went before the new image came"
+
+
+def test_catalogue_table_links_sources_shows_every_title_and_explains_its_count(
+        demo_server, page, demo_ids):
+    page.set_viewport_size({"width": 1280, "height": 800})
+    image_id = demo_ids[5][0]
+    open_detail(page, demo_server, image_id)
+    table = page.locator(".dsa-catalogue-table")
+    first = table.locator(".tabulator-cell[tabulator-field='Source'] a").first
+    first.wait_for()
+    assert first.get_attribute("href") == "/sources/" + urllib.parse.quote(
+        first.inner_text().strip(), safe="")
+    for title in table.locator(".tabulator-col-title").all():
+        clipped = title.evaluate("e => e.scrollWidth > e.clientWidth")
+        assert not clipped, title.inner_text()
+    note = page.locator(".dsa-catalogue-note div").first.inner_text()
+    assert re.search(r"Forced photometry at every catalogue position in the field: "
+                     r"[\d,]+ rows, [\d,]+ of them at SNR ≥ 5\. The QA step", note), note
+    first.click()
+    page.wait_for_url(re.compile(r"/sources/NVSS"))

@@ -147,3 +147,56 @@ def test_row_link_opens_the_detail_page(demo_server, page):
     page.wait_for_url(re.compile(rf"/images/{first}$"))
     wait_idle(page)
     page.locator(f"text=Image {first}").first.wait_for()
+
+
+@pytest.mark.parametrize("start", ["", "?page=2"])
+def test_a_page_past_the_end_shows_the_last_page_in_the_box_too(demo_server, page, start):
+    open_images(page, demo_server, start)
+    box = page.locator(".dsa-page-input input")
+    box.fill("9")
+    box.press("Enter")
+    wait_range(page, "^Rows 51–93 of 93$")
+    page.wait_for_function("() => window.location.search.includes('page=2')")
+    page.wait_for_function("(el) => el.value === '2'", arg=box.element_handle())
+    assert page.locator("text=of 2").count() >= 1
+
+
+def header_titles(page) -> dict[str, str]:
+    cols = page.locator(".tabulator-col[tabulator-field]")
+    return {c.get_attribute("tabulator-field"): c.locator(".tabulator-col-title").inner_text()
+            .replace("\n", " ").strip() for c in cols.all()
+            if c.get_attribute("tabulator-field") != "_index"}
+
+
+def test_the_sorted_column_shows_its_direction(demo_server, page):
+    open_images(page, demo_server)
+    titles = header_titles(page)
+    assert titles["Observed (UTC)"].endswith("↓") and titles["MJD"].endswith("↓")
+    assert not any(t.endswith(("↓", "↑")) for f, t in titles.items()
+                   if f not in ("Observed (UTC)", "MJD"))
+    page.locator('.tabulator-col[tabulator-field="DR"] .tabulator-col-title').click()
+    page.wait_for_function("() => window.location.search.includes('sort=dynamic_range')")
+    dr = '.tabulator-col[tabulator-field="DR"] .tabulator-col-title'
+    page.locator(dr, has_text="↓").wait_for()
+    assert not header_titles(page)["MJD"].endswith("↓")
+    page.locator('.tabulator-col[tabulator-field="DR"] .tabulator-col-title').click()
+    page.wait_for_function("() => window.location.search.includes('order=asc')")
+    page.locator(dr, has_text="↑").wait_for()
+
+
+@pytest.mark.parametrize("theme", ["", "&theme=dark"])
+def test_the_table_and_its_pager_fit_at_1280_by_800(demo_server, page, theme):
+    page.set_viewport_size({"width": 1280, "height": 800})
+    open_images(page, demo_server, "?size=25" + theme)
+    holder = page.locator(".tabulator-tableholder").first
+    scroll, client = holder.evaluate("e => [e.scrollWidth, e.clientWidth]")
+    assert scroll <= client  # nothing of the table hidden to the right
+    right = max(c.evaluate("e => e.getBoundingClientRect().right")
+                for c in page.locator(".tabulator-col[tabulator-field]").all())
+    assert right <= 1280
+    path = page.locator('.tabulator-col[tabulator-field="Path"]').first
+    assert path.evaluate("e => e.offsetWidth") >= 50  # the last column is there
+    tops = {round(page.get_by_role("button", name=name).bounding_box()["y"])
+            for name in ("« First", "‹ Previous", "Next ›", "Last »")}
+    tops.add(round(page.locator(".dsa-page-input input").bounding_box()["y"]) - 0)
+    assert max(tops) - min(tops) < 20  # one line

@@ -61,6 +61,24 @@ def test_the_chosen_theme_follows_the_user_to_other_pages(demo_server, page):
     assert page.locator(".dsa-theme-toggle").inner_text().strip() == "Dark theme"
 
 
+def test_a_theme_given_in_the_address_follows_the_user_too(demo_server, page):
+    page.goto(demo_server.url + "/images?theme=dark")  # a shared link, no toggle
+    wait_idle(page)
+    assert page.locator(".dsa-theme-toggle").inner_text().strip() == "Light theme"
+    page.wait_for_function("() => document.cookie.includes('dsa_theme=dark')")
+    page.locator(".dsa-nav a", has_text="Sources").click()  # a link without ?theme
+    page.wait_for_url("**/sources")
+    wait_idle(page)
+    assert page.locator(".dsa-theme-toggle").inner_text().strip() == "Light theme"
+    page.goto(demo_server.url + "/sources?theme=default")
+    wait_idle(page)
+    page.wait_for_function("() => document.cookie.includes('dsa_theme=default')")
+    page.locator(".dsa-nav a", has_text="Overview").click()
+    page.wait_for_url(demo_server.url + "/")
+    wait_idle(page)
+    assert page.locator(".dsa-theme-toggle").inner_text().strip() == "Dark theme"
+
+
 @pytest.fixture
 def lockable_copy(demo_dataset, tmp_path):
     """A copy of the demo database in rollback-journal mode, as older pipelines write:

@@ -17,26 +17,29 @@ from dsa110_dashboard.viewmodels.source_detail import SourceDetailModel
 
 pytestmark = pytest.mark.browser
 
-SOURCE = "NVSS J084934.7+545907"  # the demo's injected flare; one QA-failed epoch
+@pytest.fixture(scope="module")
+def source(demo_sky) -> str:
+    """The demo's injected flare (with a QA-failed epoch): see conftest.demo_sky."""
+    return demo_sky["flare"]
 
 
 @pytest.fixture(scope="module")
-def model(demo_dataset):
+def model(demo_dataset, source):
     db = Database(settings_for(str(demo_dataset / "pipeline.sqlite3")))
-    m = SourceDetailModel(db, SOURCE)
+    m = SourceDetailModel(db, source)
     m.refresh()
     yield m
     db.dispose()
 
 
-def path(source_id: str = SOURCE, query: str = "") -> str:
+def path(source_id: str, query: str = "") -> str:
     return "/sources/" + urllib.parse.quote(source_id, safe="") + query
 
 
-def open_source(page, server, query: str = "") -> None:
-    page.goto(server.url + path(query=query))
+def open_source(page, server, source: str, query: str = "") -> None:
+    page.goto(server.url + path(source, query))
     wait_idle(page)
-    page.locator(f"h2:has-text('{SOURCE}')").wait_for()
+    page.locator(f"h2:has-text('{source}')").wait_for()
     page.locator("text=Download the lightcurve").wait_for()
     wait_idle(page)
 
@@ -47,13 +50,14 @@ def select_epoch(page, row) -> None:
     page.locator(f"a.dsa-image-link[href='/images/{int(row['image_id'])}']").wait_for()
 
 
-def test_click_an_epoch_shows_its_cutout_and_opens_its_image(demo_server, model, page):
+def test_click_an_epoch_shows_its_cutout_and_opens_its_image(demo_server, model, source,
+                                                             page):
     lc = model.lightcurve
     good = lc[~lc["qa_failed"]]
     # The brightest included epoch: clear of the others on the plot.
     row = good.loc[good["flux_jy"].idxmax()]
-    open_source(page, demo_server)
-    assert page.locator(f"text={len(lc) - 1} of {len(lc)} epochs in the statistics").count()
+    open_source(page, demo_server, source)
+    assert page.locator(f"text={len(good)} of {len(lc)} epochs in the statistics").count()
     select_epoch(page, row)
     image_id = int(row["image_id"])
     link = page.locator(f"a.dsa-image-link[href='/images/{image_id}']")
@@ -73,15 +77,17 @@ def test_click_an_epoch_shows_its_cutout_and_opens_its_image(demo_server, model,
 
 
 def test_exclusions_recompute_statistics_and_the_link_reproduces_them(demo_server, model,
-                                                                      page):
+                                                                      source, page):
     lc = model.lightcurve
     n = len(lc)
     good = lc[~lc["qa_failed"]]
+    assert len(good) < n, "the demo source has a QA-failed epoch"
     row = good.loc[good["flux_jy"].idxmax()]
-    open_source(page, demo_server)
+    open_source(page, demo_server, source)
     select_epoch(page, row)
     page.get_by_role("button", name="Exclude this epoch").click()
-    page.locator(f"text={n - 2} of {n} epochs in the statistics; 1 excluded by hand").wait_for()
+    page.locator(f"text={len(good) - 1} of {n} epochs in the statistics; "
+                 "1 excluded by hand").wait_for()
     pid = int(row["photometry_id"])
     page.wait_for_function(f"() => window.location.search.includes('excluded={pid}')")
     # Include QA-failed epochs too.
@@ -99,12 +105,13 @@ def test_exclusions_recompute_statistics_and_the_link_reproduces_them(demo_serve
     assert page.get_by_role("button", name="Include this epoch").count() == 1
 
 
-def test_flux_and_time_axis_state_and_download_links(demo_server, page):
-    open_source(page, demo_server, "?flux=raw&time=date")
+def test_flux_and_time_axis_state_and_download_links(demo_server, source, page):
+    open_source(page, demo_server, source, "?flux=raw&time=date")
     page.locator("text=Date (UTC)").first.wait_for()
-    csv = page.locator("a.dsa-download", has_text="CSV")
+    csv = page.locator("a.dsa-download", has_text="CSV (units")
     href = csv.get_attribute("href")
-    assert href == ("/api/v1/sources/NVSS%20J084934.7%2B545907/lightcurve?format=csv&flux=raw")
+    quoted = urllib.parse.quote(source, safe="")
+    assert href == f"/api/v1/sources/{quoted}/lightcurve?format=csv&flux=raw&exclude_qa=1"
     page.get_by_role("button", name="Normalised", exact=True).click()
     page.wait_for_function("() => window.location.search.includes('flux=normalized')")
     page.locator("a.dsa-download[href*='flux=normalized']").first.wait_for()
@@ -122,8 +129,8 @@ def test_unknown_source_says_so(demo_server, page):
     assert page.locator("a[href='/sources']").count() >= 1
 
 
-def test_dark_theme_reaches_the_lightcurve_plot(demo_server, page):
-    open_source(page, demo_server, "?theme=dark")
+def test_dark_theme_reaches_the_lightcurve_plot(demo_server, source, page):
+    open_source(page, demo_server, source, "?theme=dark")
     colors = page.evaluate(
         "() => [...Bokeh.documents[0].all_models].filter(m => m.type === 'Figure')"
         ".map(m => m.background_fill_color)")

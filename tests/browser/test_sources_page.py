@@ -49,28 +49,31 @@ def open_sources(page, server, query: str = "") -> None:
     page.locator("text=/Sources \\d/").first.wait_for()
 
 
-def test_name_search_filters_and_paging_in_the_url(demo_server, demo_db, page):
+def test_name_search_filters_and_paging_in_the_url(demo_server, demo_db, demo_sky, page):
+    prefix = demo_sky["prefix"]  # e.g. j0849: the demo's sky follows its build time
     open_sources(page, demo_server)
     total_text = page.locator("text=/Sources 1–50 of/").first.inner_text()
     assert "of" in total_text
-    expected = SourceRepository(demo_db).search(name="j0849")
+    expected = SourceRepository(demo_db).search(name=prefix)
     box = page.get_by_placeholder("e.g. J0925 or NVSS J09")
-    box.fill("j0849")
+    box.fill(prefix)
     box.press("Enter")
     page.locator(f"text=/ of {expected.total} .*page 1 of/").first.wait_for()
-    page.wait_for_function("() => window.location.search.includes('q=j0849')")
+    page.wait_for_function(f"() => window.location.search.includes('q={prefix}')")
     wait_idle(page)
     ids = visible_source_ids(page)
-    assert ids and all(i.startswith("NVSS J0849") for i in ids)
+    assert ids and all(i.startswith("NVSS " + prefix.upper()) for i in ids)
     assert len(ids) == min(50, expected.total)
 
     # A filter on eta: the total comes from SQL.
     page.locator("text=Filters on statistics").click()
     eta_min = page.get_by_label("η ≥")
-    eta_min.fill("2")
+    # At most the flare's own eta: at least the flare is left.
+    bound = math.floor(SourceRepository(demo_db).get(demo_sky["flare"]).eta_metric * 10) / 10
+    eta_min.fill(f"{bound:g}")
     eta_min.press("Enter")
-    want = SourceRepository(demo_db).search(name="j0849", bounds={"eta_metric": (2.0, None)})
-    page.wait_for_function("() => window.location.search.includes('eta_min=2')")
+    want = SourceRepository(demo_db).search(name=prefix, bounds={"eta_metric": (bound, None)})
+    page.wait_for_function("() => window.location.search.includes('eta_min=')")
     page.locator(f"text=/ of {want.total} /").first.wait_for()
     assert sorted(visible_source_ids(page)) == sorted(want.rows["source_id"])
 
@@ -80,11 +83,11 @@ def test_name_search_filters_and_paging_in_the_url(demo_server, demo_db, page):
     wait_idle(page)
     page.locator(f"text=/ of {want.total} /").first.wait_for()
     assert sorted(visible_source_ids(page)) == sorted(want.rows["source_id"])
-    assert page.get_by_placeholder("e.g. J0925 or NVSS J09").input_value() == "j0849"
+    assert page.get_by_placeholder("e.g. J0925 or NVSS J09").input_value() == prefix
 
 
-def test_cone_search_sexagesimal_and_bad_radius(demo_server, demo_db, page):
-    rec = SourceRepository(demo_db).get("NVSS J084934.7+545907")
+def test_cone_search_sexagesimal_and_bad_radius(demo_server, demo_db, demo_sky, page):
+    rec = SourceRepository(demo_db).get(demo_sky["flare"])
     from astropy.coordinates import SkyCoord
     import astropy.units as u
     text = SkyCoord(rec.ra_deg * u.deg, rec.dec_deg * u.deg).to_string(
@@ -96,7 +99,7 @@ def test_cone_search_sexagesimal_and_bad_radius(demo_server, demo_db, page):
     pos.press("Enter")
     page.locator("text=/within 5 arcmin/").first.wait_for()
     ids = visible_source_ids(page)
-    assert ids[0] == "NVSS J084934.7+545907"  # nearest first
+    assert ids[0] == demo_sky["flare"]  # nearest first
     want = SourceRepository(demo_db).search(cone=(rec.ra_deg, rec.dec_deg, 5 / 60))
     assert ids == list(want.rows["source_id"])
 
@@ -138,3 +141,26 @@ def test_eta_v_thresholds_typed_and_preset_are_in_the_url(demo_server, demo_db, 
     bulk = model.bulk
     lone = bulk.iloc[(bulk["log_eta"] - bulk["log_eta"].median()).abs().argsort().iloc[0]]
     assert math.isfinite(lone["log_eta"])
+
+
+def test_the_descending_box_shows_and_sets_the_order_of_the_default_sort(demo_server,
+                                                                         demo_db, demo_sky,
+                                                                         page):
+    from dsa110_dashboard.repositories.paging import PageRequest
+
+    prefix = demo_sky["prefix3"]
+    open_sources(page, demo_server, f"?q={prefix}")
+    wait_idle(page)
+    box = page.locator(".dsa-descending input[type=checkbox]")
+    assert not box.is_checked()  # a name search: A to Z, and the box says so
+    names = visible_source_ids(page)
+    assert names == sorted(names)
+    last_first = SourceRepository(demo_db).search(
+        name=prefix, request=PageRequest(sort="name", descending=True)).rows["source_id"]
+    box.check()
+    page.wait_for_function("() => window.location.search.includes('desc=true')")
+    first = page.locator(".dsa-search-table .tabulator-row").first.locator(
+        ".tabulator-cell[tabulator-field='source'] a")
+    first.filter(has_text=last_first.iloc[0]).wait_for()
+    shown = visible_source_ids(page)
+    assert shown == list(last_first[:len(shown)]) and shown == sorted(shown, reverse=True)

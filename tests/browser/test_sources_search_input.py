@@ -66,9 +66,11 @@ def test_a_page_past_the_end_shows_the_last_page(demo_server, demo_db, page):
                            f" && !window.location.search.includes('page={last + 1}')")
 
 
-def test_bad_url_values_are_named_and_leave_the_address(demo_server, demo_db, page):
-    want = SourceRepository(demo_db).search(name="j08")
-    open_sources(page, demo_server, "?q=j08&eta_min=abc&sort=bogus&desc=maybe"
+def test_bad_url_values_are_named_and_leave_the_address(demo_server, demo_db, demo_sky,
+                                                        page):
+    prefix = demo_sky["prefix3"]  # e.g. j08: the demo's sky follows its build time
+    want = SourceRepository(demo_db).search(name=prefix)
+    open_sources(page, demo_server, f"?q={prefix}&eta_min=abc&sort=bogus&desc=maybe"
                                     "&eta_thr=abc&k=50&ese=bogus")
     wait_status(page, f"of {want.total:,}")  # the good value is used, the bad ones not
     notes = page.locator(".dsa-search-notes")
@@ -82,7 +84,7 @@ def test_bad_url_values_are_named_and_leave_the_address(demo_server, demo_db, pa
     eta_v_notes.wait_for()
     assert "Ignored eta_thr=abc: not a number" in text_of(eta_v_notes)
     assert "Ignored k=50: must be between 0 and 10" in text_of(eta_v_notes)
-    page.wait_for_function("() => window.location.search === '?q=j08'")
+    page.wait_for_function(f"() => window.location.search === '?q={prefix}'")
     # The notes are about the link: gone once the user changes the search.
     box = page.get_by_placeholder(NAME_BOX)
     box.fill("j09")
@@ -111,13 +113,14 @@ def test_a_name_matching_nothing_says_so(demo_server, page, typed, shown):
     assert "0–0" not in text
 
 
-def test_a_failed_cone_leaves_no_stale_status(demo_server, page):
+def test_a_failed_cone_leaves_no_stale_status(demo_server, demo_sky, page):
+    ra, dec = demo_sky["ra"], demo_sky["dec"]
     open_sources(page, demo_server)
     page.get_by_placeholder(RADIUS_BOX).fill("30 arcmin")
     centre = page.get_by_placeholder(CENTRE_BOX)
-    centre.fill("116.858 54.9")
+    centre.fill(f"{ra} {dec}")
     centre.press("Enter")
-    wait_status(page, "within 30 arcmin of RA 116.85800°, Dec \\+54.90000°")
+    wait_status(page, f"within 30 arcmin of RA {ra:.5f}°, Dec \\+{dec:.5f}°")
     centre.fill("garbage text")
     centre.press("Enter")
     alert = page.locator(".dsa-search-error")

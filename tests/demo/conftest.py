@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
 
 from dsa110_dashboard.demo import build_demo
 
-SMALL = {"days": 2, "size": 256, "seed": 1}
+#: The demo ends when it is built (as `dsa110-dash demo` does); one end time for the
+#: session, so two builds with the same arguments can be compared row for row.
+SMALL = {"days": 2, "size": 256, "seed": 1, "end": float(round(time.time()))}
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import shutil
@@ -23,6 +24,7 @@ from dsa110_dashboard.viewmodels.image_detail import (
     DetailData,
     DetailFailure,
     ImageDetailModel,
+    catalogue_count_note,
 )
 from dsa110_dashboard.science.coordinates import format_dec, format_ra
 from dsa110_dashboard.viewmodels.image_raster import ImageRaster
@@ -214,3 +216,24 @@ def test_beam_and_sources_in_pixels(big):
 
 def test_robust_rms_matches_the_noise(big):
     assert big.robust_rms() == pytest.approx(3e-4, rel=0.1)
+
+
+def test_catalogue_count_is_explained_against_the_qa_count(demo):
+    _, settings, db = demo
+    model = ImageDetailModel(db, settings)
+    with db.connect() as conn:
+        image_id = conn.execute(sa.text(
+            "SELECT i.id FROM images i JOIN image_qa q ON q.image_path = i.path "
+            "WHERE q.num_sources IS NOT NULL ORDER BY i.id LIMIT 1")).scalar_one()
+    model.load(image_id)
+    data = model.data
+    rows = len(data.sources)
+    detected = int((data.sources["snr"] >= 5).sum())
+    assert data.qa_rows[0].num_sources == detected < rows  # the demo's QA counts SNR >= 5
+    note = catalogue_count_note(data.sources, data.qa_rows)
+    assert f"{rows:,} rows, {detected:,} of them at SNR ≥ 5" in note
+    assert f"QA step's {detected:,} sources are those at SNR ≥ 5" in note
+    other = [dataclasses.replace(data.qa_rows[0], num_sources=detected + 7)]
+    assert f"QA step counted {detected + 7:,} sources by its own detection" in \
+        catalogue_count_note(data.sources, other)
+    assert "no source count" in catalogue_count_note(data.sources, [])

@@ -8,7 +8,12 @@ import pandas as pd
 import pytest
 
 from dsa110_dashboard.science.variability import lightcurve_stats
-from dsa110_dashboard.viewmodels.source_detail import SourceDetailModel, parse_ids
+from dsa110_dashboard.jobs.variability import recompute_variability
+from dsa110_dashboard.viewmodels.source_detail import (
+    ETA_CHI2_LABEL,
+    SourceDetailModel,
+    parse_ids,
+)
 from factories import MJD0, UNIX0, insert
 
 SOURCE = "NVSS J123456.7+420312"
@@ -63,7 +68,7 @@ def test_qa_failed_epochs_are_excluded_by_default_and_stats_are_live(seeded):
     assert m.excluded == "" and m.stats["n_epochs"] == 6
     table = m.stats_table().set_index("statistic")
     assert table.loc["Mean flux", "live"] == pytest.approx(np.mean(FLUX) * 1000)
-    assert table.loc["η", "pipeline"] == 1.0
+    assert table.loc[ETA_CHI2_LABEL, "pipeline"] == 1.0
 
 
 def test_flux_column_switch_reloads_the_lightcurve(seeded):
@@ -102,7 +107,10 @@ def test_links_are_url_quoted(seeded):
     m = SourceDetailModel(seeded, SOURCE, flux="raw")
     assert m.url == "/sources/NVSS%20J123456.7%2B420312"
     assert m.export_url("votable") == ("/api/v1/sources/NVSS%20J123456.7%2B420312/lightcurve"
-                                       "?format=votable&flux=raw")
+                                       "?format=votable&flux=raw&exclude_qa=1")
+    # The downloads carry the page's exclusions.
+    m.param.update(excluded="15,3", exclude_qa=False)
+    assert m.export_url("csv").endswith("?format=csv&flux=raw&excluded=3,15")
     assert parse_ids("3, 1,x,3") == [1, 3]
 
 
@@ -124,3 +132,52 @@ def test_peak_flux_statistics_are_in_mjy_per_beam(seeded):
     assert units["Mean flux"] == units["Std (ddof=1)"] == "mJy/beam"
     m.flux = "raw"
     assert m.stats_table().set_index("statistic").loc["Mean flux", "unit"] == "mJy"
+
+
+def test_stored_statistics_are_shown_only_beside_the_flux_column_they_come_from(seeded):
+    recompute_variability(seeded)  # ours record their column: normalized_flux_jy here
+    m = SourceDetailModel(seeded, SOURCE, flux="peak", exclude_qa=False)
+    m.refresh()
+    assert m.record.stats_flux_column == "normalized_flux_jy"
+    table = m.stats_table().set_index("statistic")
+    assert table["live"].notna().all()
+    assert table["pipeline"].isna().all()  # peak beside normalised: not compared
+    comparable, why = m.stored_comparable()
+    assert not comparable and "normalized_flux_jy" in why and "left out" in why
+    for choice in ("best", "normalized"):
+        m.flux = choice
+        m.apply(m.fetch_lightcurve())
+        table = m.stats_table().set_index("statistic")
+        assert table.loc["Mean flux", "pipeline"] == pytest.approx(np.mean(FLUX) * 1000)
+        assert table.loc["Mean flux", "live"] == pytest.approx(np.mean(FLUX) * 1000)
+        assert table.loc["Mean flux", "pipeline_unit"] == "mJy"
+    m.flux = "raw"
+    m.apply(m.fetch_lightcurve())
+    assert m.stats_table()["pipeline"].isna().all()
+
+
+def test_pipeline_statistics_of_unrecorded_column_are_compared_with_best_only(seeded):
+    m = SourceDetailModel(seeded, SOURCE, flux="peak")
+    m.refresh()
+    assert m.record.stats_flux_column is None  # only the pipeline's variability_stats
+    assert m.stats_table()["pipeline"].isna().all()
+    assert "do not record their flux column" in m.stored_comparable()[1]
+    m.flux = "best"
+    assert m.stats_table().set_index("statistic").loc["Mean flux", "pipeline"] == 50.4
+
+
+def test_eta_and_chi2_about_the_weighted_mean_are_one_row_unless_stored_differ(seeded):
+    recompute_variability(seeded)
+    m = SourceDetailModel(seeded, SOURCE)
+    m.refresh()
+    table = m.stats_table().set_index("statistic")
+    assert "χ²ν" not in table.index and "η" not in table.index
+    assert table.loc[ETA_CHI2_LABEL, "live"] == pytest.approx(m.stats["chi2_nu"])
+    assert table.loc[ETA_CHI2_LABEL, "pipeline"] == pytest.approx(m.record.chi2_nu)
+    with seeded.transaction() as conn:
+        conn.exec_driver_sql("UPDATE variability_stats SET chi2_nu = eta_metric * 2")
+    m.refresh()
+    table = m.stats_table().set_index("statistic")
+    assert ETA_CHI2_LABEL not in table.index
+    assert table.loc["χ²ν", "pipeline"] == pytest.approx(2 * table.loc["η", "pipeline"])
+    assert table.loc["χ²ν", "live"] == pytest.approx(table.loc["η", "live"])

@@ -143,6 +143,44 @@ def test_everything_combined_and_sorted(seeded):
     assert m.total == 2 and "sep_arcsec" in m.rows
 
 
+def test_descending_is_honoured_for_the_default_sort_too(seeded):
+    m = SourceSearchModel(seeded)
+    m.refresh()
+    etas = [e for e in m.rows["eta_metric"] if e == e]
+    assert m.effective_descending() and etas == sorted(etas, reverse=True)
+    m.descending = False  # the box unticked: eta lowest first
+    m.refresh()
+    etas = [e for e in m.rows["eta_metric"] if e == e]
+    assert etas == sorted(etas)
+    # A name search sorts by name, A to Z, and the box says so; ticked: Z to A.
+    m.name_query = "J12"
+    assert m.descending is None and not m.effective_descending()
+    m.refresh()
+    names = list(m.rows["source_id"])
+    assert names == sorted(names)
+    m.descending = True
+    m.refresh()
+    assert list(m.rows["source_id"]) == sorted(names, reverse=True)
+    # A cone: nearest first; ticked: farthest first.
+    m.param.update(name_query="", position="188.736 42.053", radius="5 arcmin")
+    assert m.descending is None and not m.effective_descending()
+    m.refresh()
+    seps = list(m.rows["sep_arcsec"])
+    assert seps == sorted(seps) and len(seps) == 3
+    m.descending = True
+    m.refresh()
+    assert list(m.rows["sep_arcsec"]) == sorted(seps, reverse=True)
+
+
+def test_a_shared_link_keeps_its_order_with_its_search(seeded):
+    m = SourceSearchModel(seeded)
+    m.param.update(name_query="J12", descending=True)  # as the URL sets them, together
+    assert m.descending is True
+    m.refresh()
+    names = list(m.rows["source_id"])
+    assert names == sorted(names, reverse=True)
+
+
 def test_bad_inputs_become_messages_naming_the_field(seeded):
     m = SourceSearchModel(seeded, position="188.736 +42.053", radius="far")
     m.refresh()

@@ -51,3 +51,40 @@ def test_nearby_sources_link_to_their_pages(view):
     nearby = view._nearby.object
     assert 'href="/sources/NVSS%20J123500.0%2B420400"' in nearby
     assert "12.5" in nearby and "2.250" in nearby
+
+
+def test_epoch_caption_and_statistics_carry_the_unit_of_the_flux_column(db):
+    with db.transaction() as conn:
+        insert(conn, "variability_stats", source_id=SOURCE, ra_deg=188.736, dec_deg=42.053,
+               mean_flux_mjy=50.0)
+        for i in range(3):
+            img = insert(conn, "images", path=f"/data/images/q{i}-image.fits")
+            insert(conn, "photometry", source_id=SOURCE, image_path=img["path"],
+                   ra_deg=188.736, dec_deg=42.053, mjd=MJD0 + i, flux_jy=0.05,
+                   flux_err_jy=0.001, peak_jyb=0.04, peak_err_jyb=0.001, snr=40.0)
+    view = SourceDetailView(model=SourceDetailModel(db, SOURCE, flux="peak"))
+    view.__panel__()
+    m = view.model
+    m.epoch = int(m.lightcurve["photometry_id"].iat[0])
+    assert "40.000 ± 1.000 mJy/beam" in view._epoch.object
+    stats = view._stats.object
+    assert "40 mJy/beam" in stats  # the live mean, with its unit in its cell
+    assert "50 mJy" not in stats  # the stored (best-flux) mean is left out beside peak
+    assert "left out beside the peak flux" in stats
+    m.flux = "raw"
+    m.epoch = int(m.lightcurve["photometry_id"].iat[1])
+    assert "50.000 ± 1.000 mJy ·" in view._epoch.object
+
+
+def test_downloads_carry_the_exclusions_and_show_the_api_call(view):
+    m = view.model
+    first = int(m.lightcurve["photometry_id"].iat[0])
+    m.toggle_epoch(first)
+    downloads = view._downloads.object
+    assert f"excluded={first}" in downloads and "format=ecsv" in downloads
+    assert "marked in its <code>excluded</code> column" in downloads
+    assert ("curl -o NVSS_J123456.7+420312_lightcurve.csv &#x27;/api/v1/sources/"
+            "NVSS%20J123456.7%2B420312/lightcurve?format=csv&amp;flux=best&amp;excluded="
+            f"{first}&amp;exclude_qa=1&#x27;") in downloads
+    m.clear_exclusions()
+    assert "excluded=" not in view._downloads.object

@@ -27,6 +27,7 @@ from ..errors import InvalidInputError
 from ..fits.cache import file_identity
 from ..fits.cutout import cutout_fits, cutout_png
 from ..fits.render import ENGINE_VERSION, render_params
+from ..fits.stretch import DEFAULT_STRETCH
 from .downloads import content_disposition
 from .images import ImageFileHandler, parse_float, parse_int
 
@@ -50,7 +51,7 @@ class CutoutHandler(ImageFileHandler):
             px = self.argument("px", parse_int("px", MIN_PX, MAX_PX), DEFAULT_PX)
             checked = render_params(size=px,
                                     stretch=self.get_query_argument("stretch", None)
-                                    or "zscale_asinh",
+                                    or DEFAULT_STRETCH,
                                     cmap=self.get_query_argument("cmap", None) or "inferno")
             render = {"size": checked.size, "stretch": checked.stretch, "cmap": checked.cmap}
         _, path = await self.image_file(raw_id, must_exist=True)

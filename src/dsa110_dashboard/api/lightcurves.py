@@ -3,17 +3,23 @@
 The source id is the URL-quoted NVSS name (``/api/v1/sources/NVSS%20J123456.7%2B420312/
 lightcurve``). Query:
 
-- ``format``: ``json`` (default), ``csv`` or ``votable``; anything else is a 400 naming
-  ``format``.
+- ``format``: ``json`` (default), ``csv``, ``ecsv`` or ``votable``; anything else is a
+  400 naming ``format``.
 - ``flux``: ``best`` (default: normalised, else raw, else peak, per epoch - the column
   used is given per row), ``normalized``, ``raw`` or ``peak``; else 400 naming ``flux``.
+- ``excluded``: photometry ids left out by hand on the source page (``12,15``), and
+  ``exclude_qa`` (``1``/``0``, default ``0``): QA-failed epochs left out too. Rows they
+  leave out are marked in the ``excluded`` column (nothing is dropped), so the file
+  reproduces the page's statistics. A bad value is a 400 naming the parameter.
 
-Formats, each carrying units:
+Formats, each carrying units (decision 0032):
 
-- ``csv`` is **ECSV** (astropy's "Enhanced CSV"): comma-separated values after a ``#``
-  YAML header that declares every column's unit, type and description.
-  ``astropy.table.Table.read(f, format="ascii.ecsv")`` gives back a table with units;
-  ``pandas.read_csv(f, comment="#")`` reads the values.
+- ``csv``: plain CSV that ``pandas.read_csv`` and spreadsheets read as is: one header
+  line, units in the column names (``mjd``, ``flux_mjy``, ``flux_err_mjy``; for peak
+  fluxes ``flux_mjy_per_beam``), empty cells for missing values.
+- ``ecsv``: astropy's "Enhanced CSV": comma-separated values after a ``#`` YAML header
+  that declares every column's unit, type and description, and the source's metadata;
+  ``astropy.table.Table.read(f, format="ascii.ecsv")`` gives back a table with units.
 - ``votable``: VOTable 1.4 (astropy.io.votable) with units and UCDs on the FIELDs.
 - ``json``: ``{"source": {...}, "columns": [{"name", "unit", "datatype",
   "description"}], "data": [[...], ...]}`` - rows as lists in ``columns`` order, null
@@ -28,7 +34,7 @@ from __future__ import annotations
 import io
 import json
 import math
-import re
+from collections.abc import Iterable
 
 import astropy.units as u
 import numpy as np
@@ -38,12 +44,13 @@ from astropy.time import Time
 
 from ..errors import InvalidInputError
 from ..repositories.sources import SourceRecord, SourceRepository
-from ..viewmodels.source_detail import qa_failed
+from ..viewmodels.source_detail import export_filename, qa_failed
 from .base import ApiHandler
 from .downloads import content_disposition
 
 FORMATS = {"json": ("application/json; charset=utf-8", "json"),
            "csv": ("text/csv; charset=utf-8", "csv"),
+           "ecsv": ("text/csv; charset=utf-8", "ecsv"),
            "votable": ("application/x-votable+xml", "vot")}
 FLUXES = ("best", "normalized", "raw", "peak")
 
@@ -66,8 +73,13 @@ COLUMNS = (
     ("quality_flag", None, "str", "meta.code.qual", "pipeline quality flag of the row"),
     ("sep_from_center_deg", "deg", "float64", "pos.angDistance",
      "distance from the image centre"),
+    ("excluded", None, "bool", "meta.code",
+     "left out of the statistics (the request's excluded ids, and QA-failed epochs with "
+     "exclude_qa=1)"),
 )
-_SAFE_NAME = re.compile(r"[^A-Za-z0-9.+\-]+")
+#: Plain CSV: column -> (name with its unit, factor to that unit); others keep their name.
+CSV_NAMES = {"flux": ("flux_mjy", 1e3), "flux_err": ("flux_err_mjy", 1e3),
+             "sep_from_center_deg": ("sep_from_center_deg", 1.0)}
 
 
 def columns_for(flux: str) -> tuple:
@@ -78,9 +90,14 @@ def columns_for(flux: str) -> tuple:
                  for n, unit, d, ucd, desc in COLUMNS)
 
 
-def export_frame(lightcurve: pd.DataFrame) -> pd.DataFrame:
+def export_frame(lightcurve: pd.DataFrame, excluded_ids: Iterable[int] = (),
+                 exclude_qa: bool = False) -> pd.DataFrame:
     """The lightcurve in export columns (COLUMNS order)."""
     lc = lightcurve
+    failed = qa_failed(lc) if len(lc) else np.zeros(0, bool)
+    left_out = lc["photometry_id"].isin(list(excluded_ids)).to_numpy(bool, copy=True)
+    if exclude_qa:
+        left_out |= failed
     mjd = pd.to_numeric(lc["mjd"], errors="coerce").to_numpy(float)
     dates = [None if not math.isfinite(m) else d
              for m, d in zip(mjd, Time(np.nan_to_num(mjd), format="mjd", scale="utc").isot)]
@@ -95,17 +112,20 @@ def export_frame(lightcurve: pd.DataFrame) -> pd.DataFrame:
         "image_id": pd.to_numeric(lc["image_id"], errors="coerce").astype("Int64"),
         "image_path": lc["image_path"],
         "qa_grade": lc["qa_grade"],
-        "qa_failed": qa_failed(lc) if len(lc) else np.zeros(0, bool),
+        "qa_failed": failed,
         "quality_flag": lc["quality_flag"],
         "sep_from_center_deg": pd.to_numeric(lc["sep_from_center_deg"],
                                              errors="coerce").astype(float),
+        "excluded": left_out,
     })
 
 
-def source_meta(record: SourceRecord, flux: str) -> dict:
+def source_meta(record: SourceRecord, flux: str, excluded_ids: Iterable[int] = (),
+                exclude_qa: bool = False) -> dict:
     return {"source_id": record.source_id, "ra_deg": record.ra_deg,
             "dec_deg": record.dec_deg, "nvss_flux_mjy": record.nvss_flux_mjy,
-            "flux_choice": flux}
+            "flux_choice": flux, "excluded_ids": list(excluded_ids),
+            "exclude_qa": bool(exclude_qa)}
 
 
 def to_table(frame: pd.DataFrame, meta: dict) -> Table:
@@ -132,6 +152,20 @@ def to_table(frame: pd.DataFrame, meta: dict) -> Table:
                               unit=u.Unit(unit) if unit else None)
         table.add_column(column)
     return table
+
+
+def to_csv(frame: pd.DataFrame, flux: str) -> bytes:
+    """Plain CSV: units in the column names, fluxes in mJy (mJy/beam for peak)."""
+    out = pd.DataFrame(index=frame.index)
+    for name, *_ in COLUMNS:
+        if name in CSV_NAMES:
+            shown, factor = CSV_NAMES[name]
+            if flux == "peak" and factor == 1e3:
+                shown += "_per_beam"
+            out[shown] = frame[name] * factor
+        else:
+            out[name] = frame[name]
+    return out.to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
 def to_ecsv(table: Table) -> bytes:
@@ -177,35 +211,56 @@ def to_json(frame: pd.DataFrame, meta: dict) -> bytes:
     return json.dumps(payload, allow_nan=False).encode("utf-8")
 
 
-def filename(source_id: str, ext: str) -> str:
-    stem = _SAFE_NAME.sub("_", source_id).strip("_") or "source"
-    return f"{stem}_lightcurve.{ext}"
-
-
-def render(record: SourceRecord, lightcurve: pd.DataFrame, fmt: str, flux: str) -> bytes:
-    frame = export_frame(lightcurve)
-    meta = source_meta(record, flux)
+def render(record: SourceRecord, lightcurve: pd.DataFrame, fmt: str, flux: str,
+           excluded_ids: Iterable[int] = (), exclude_qa: bool = False) -> bytes:
+    frame = export_frame(lightcurve, excluded_ids, exclude_qa)
+    meta = source_meta(record, flux, excluded_ids, exclude_qa)
     if fmt == "json":
         return to_json(frame, meta)
+    if fmt == "csv":
+        return to_csv(frame, flux)
     table = to_table(frame, meta)
-    return to_ecsv(table) if fmt == "csv" else to_votable(table)
+    return to_ecsv(table) if fmt == "ecsv" else to_votable(table)
+
+
+def parse_excluded(raw: str | None) -> list[int]:
+    """``12,15`` -> [12, 15] (the source page's ``excluded``); 400 naming ``excluded``
+    for anything but whole numbers separated by commas."""
+    parts = [p.strip() for p in (raw or "").split(",") if p.strip()]
+    if not all(p.isascii() and p.isdigit() for p in parts):
+        raise InvalidInputError("excluded must be photometry ids separated by commas, "
+                                f"e.g. 12,15; got {(raw or '')[:40]!r}", parameter="excluded")
+    return sorted({int(p) for p in parts})
+
+
+def parse_flag(raw: str | None, parameter: str) -> bool:
+    text = (raw or "0").strip().lower()
+    if text in ("1", "true", "yes"):
+        return True
+    if text in ("0", "false", "no", ""):
+        return False
+    raise InvalidInputError(f"{parameter} must be 1 or 0; got {text[:20]!r}",
+                            parameter=parameter)
 
 
 class LightcurveHandler(ApiHandler):
     async def get(self, source_id: str) -> None:
         fmt = (self.get_query_argument("format", None) or "json").strip().lower()
         if fmt not in FORMATS:
-            raise InvalidInputError(f"format must be one of json, csv, votable; got "
+            raise InvalidInputError(f"format must be one of {', '.join(FORMATS)}; got "
                                     f"{fmt[:20]!r}", parameter="format")
         flux = (self.get_query_argument("flux", None) or "best").strip().lower()
         if flux not in FLUXES:
             raise InvalidInputError(f"flux must be one of {', '.join(FLUXES)}; got "
                                     f"{flux[:20]!r}", parameter="flux")
+        excluded = parse_excluded(self.get_query_argument("excluded", None))
+        exclude_qa = parse_flag(self.get_query_argument("exclude_qa", None), "exclude_qa")
 
         def work() -> bytes:
             repo = SourceRepository(self.ctx.db)
             record = repo.get(source_id)  # NotFoundError -> 404
-            return render(record, repo.lightcurve(source_id, flux=flux), fmt, flux)
+            return render(record, repo.lightcurve(source_id, flux=flux), fmt, flux,
+                          excluded, exclude_qa)
 
         body = await self.blocking(work)
         content_type, ext = FORMATS[fmt]
@@ -213,5 +268,5 @@ class LightcurveHandler(ApiHandler):
         self.set_header("Cache-Control", "no-store")
         disposition = "inline" if fmt == "json" else "attachment"
         self.set_header("Content-Disposition",
-                        content_disposition(disposition, filename(source_id, ext)))
+                        content_disposition(disposition, export_filename(source_id, ext)))
         self.finish(body)

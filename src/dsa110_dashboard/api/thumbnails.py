@@ -1,12 +1,14 @@
 """``GET /api/v1/images/{id}/thumbnail.png?size=&stretch=&cmap=``: a thumbnail by URL.
 
 PNGs come from the same disk cache and defaults as ``dsa110-dash thumbnails``
-(``<cache_dir>/thumbnails``, size 512, zscale_asinh, inferno), so prerendered
+(``<cache_dir>/thumbnails``, size 512, noise_asinh, inferno), so prerendered
 thumbnails are hits. Responses:
 
 - 200 ``image/png`` with a strong ``ETag`` (the cache key: engine version, path, size
   and mtime of the file, render parameters) and ``Cache-Control: public, max-age=300``;
-  ``X-Thumbnail-Cache: hit|miss``. ``If-None-Match`` with that ETag -> 304, no body,
+  ``X-Thumbnail-Cache: hit|miss``; ``X-Thumbnail-Scale`` says which limits the colours
+  span (``stretch=noise_asinh; vmin=-0.6; vmax=412; unit=mJy/beam; background=0.01;
+  sigma=0.3``), read from the PNG's own text chunk. ``If-None-Match`` with that ETag -> 304, no body,
   answered from a ``stat`` of the file before any rendering.
 - 200 ``image/png`` placeholder saying why (missing, corrupt, unreadable file, a path
   no file can have, a file outside the data roots or one of the dashboard's own files)
@@ -35,10 +37,11 @@ from ..errors import ForbiddenPathError, ImageReadError
 from ..fits.cache import CachedPNG, ThumbnailCache, cache_for
 from ..fits.placeholder import placeholder_png
 from ..fits.render import RenderParams, render_params
+from ..fits.scale_text import header_value, png_scale
 from .images import ImageFileHandler, header_safe, parse_int
 
 MIN_SIZE, MAX_SIZE = 16, 2048
-DEFAULTS = RenderParams()  # the prerender's defaults: 512, zscale_asinh, inferno
+DEFAULTS = RenderParams()  # the prerender's defaults: 512, noise_asinh, inferno
 GOOD_CACHE_CONTROL = "public, max-age=300"
 
 
@@ -72,8 +75,10 @@ class ThumbnailHandler(ImageFileHandler):
             return
         if self.not_modified(result.etag, GOOD_CACHE_CONTROL):
             return
+        scale = png_scale(result.data)
+        extra = {"X_Thumbnail_Scale": header_safe(header_value(scale))} if scale else {}
         self.send_bytes(result.data, "image/png", X_Thumbnail_Status="ok",
-                        X_Thumbnail_Cache="hit" if result.from_cache else "miss")
+                        X_Thumbnail_Cache="hit" if result.from_cache else "miss", **extra)
 
     def placeholder(self, reason: str, size: int, drawn: bytes | None = None) -> None:
         """The placeholder PNG saying ``reason`` (as this user may read it), never kept."""

@@ -22,12 +22,15 @@ def register(sub: argparse._SubParsersAction) -> None:
             "  DIR/demo_truth.json    what was injected on purpose (for tests and docs)\n\n"
             "A drift scan of the +54.57 deg strip: the same LST window (30 images on a\n"
             "4.3-minute cadence) every day, so most sources in it get 5 epochs a day.\n"
+            "The observations end when the demo is generated (--end to choose another\n"
+            "time): the newest image is minutes old, as in a pipeline that keeps up.\n"
             "Photometry, QA and variability statistics are measured from the pixels.\n"
             "Injected: extreme-scattering-event dips, flares, drifts, transients,\n"
             "a noisy, a striped and a blank image, failed jobs with tracebacks, an expired\n"
             "calibration set and a problematic spectral window.\n\n"
             "The default (--days 7, --size 1024) writes ~210 images, ~0.93 GB, in well\n"
-            "under a minute on two cores. The same --seed gives the same rows and pixels."))
+            "under a minute on two cores. The same --seed and --end give the same rows\n"
+            "and pixels."))
     parser.add_argument("--out", metavar="DIR",
                         help="directory to write (new or empty; see --force); with --live "
                              "default the data directory (DSA110_DASH_DATA_DIR)")
@@ -38,6 +41,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--images-per-day", type=int, default=30, metavar="N",
                         help="images in each day's LST window (default 30)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--end", metavar="TIME", default=None,
+                        help="when the observations end: ISO date/time in UTC "
+                             "(2025-10-20T08:00) or MJD (default: now)")
     parser.add_argument("--full-size", action="store_true",
                         help="write the pipeline's real 6300 x 6300 images (2 arcsec cells, "
                              "160 MB each: about 34 GB for the default 7 days; reduce "
@@ -74,6 +80,19 @@ class _Progress:
               end="" if done < total else "\n", file=sys.stderr, flush=True)
 
 
+def parse_end(text: str | None) -> float | None:
+    """Unix seconds of ``--end`` (ISO date/time in UTC, or an MJD); None for now."""
+    if text is None or not text.strip():
+        return None
+    from .thumbnails_cmd import parse_since  # the same two forms as --since
+
+    try:
+        return parse_since(text)
+    except InvalidInputError as exc:
+        raise InvalidInputError(str(exc).replace("--since", "--end"),
+                                parameter="end") from None
+
+
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
     from ..demo import build_demo
     from ..demo.images import FULL_SIZE
@@ -89,7 +108,7 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
         return run_live(args, settings)
     if not args.out:
         raise InvalidInputError("--out DIR is required", parameter="out")
-
+    end = parse_end(args.end)
     size = FULL_SIZE if args.full_size else args.size
     n_images = args.days * args.images_per_day
     gigabytes = n_images * size * size * 4 / 1e9
@@ -99,6 +118,7 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
               file=sys.stderr)
     summary = build_demo(args.out, days=args.days, size=args.size, seed=args.seed,
                          full_size=args.full_size, images_per_day=args.images_per_day,
-                         force=args.force, workers=args.workers, progress=_Progress())
+                         force=args.force, workers=args.workers, progress=_Progress(),
+                         end=end)
     print("\n".join(summary.lines()))
     return 0

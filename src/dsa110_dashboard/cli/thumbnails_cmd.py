@@ -13,6 +13,7 @@ from ..errors import ForbiddenPathError, ImageReadError, InvalidInputError, NotF
 from ..files import DataRoots
 from ..fits.cache import ThumbnailCache
 from ..fits.prerender import prerender
+from ..fits.stretch import DEFAULT_STRETCH
 from ..repositories.images import ImageFilter, ImageRepository
 from ..repositories.paging import PageRequest
 from ..settings import Settings
@@ -33,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="only images created since DATE (ISO date/time in UTC, or MJD)")
     parser.add_argument("--workers", type=int, default=2, help="processes (default 2)")
     parser.add_argument("--size", type=int, default=512, help="long side in pixels")
-    parser.add_argument("--stretch", default="zscale_asinh")
+    parser.add_argument("--stretch", default=DEFAULT_STRETCH)
     parser.add_argument("--cmap", default="inferno")
     parser.set_defaults(handler=_thumbnails)
 

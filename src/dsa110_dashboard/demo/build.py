@@ -100,14 +100,18 @@ def _validate(days: int, size: int, per_day: int) -> None:
 def build_demo(out_dir: str | os.PathLike[str], *, days: int = 7, size: int = 1024,
                seed: int = 0, full_size: bool = False,
                images_per_day: int = obs.DEFAULT_IMAGES_PER_DAY, force: bool = False,
-               workers: int | None = None, progress: ProgressFn | None = None) -> DemoSummary:
+               workers: int | None = None, progress: ProgressFn | None = None,
+               end: float | None = None) -> DemoSummary:
     """Write the demo dataset into ``out_dir`` (new or empty, or any with ``force``).
 
-    ``full_size`` writes the pipeline's 6300 x 6300 images (160 MB each) instead of
-    ``size``. ``workers`` processes render the images (default: up to 2). The same
-    arguments give byte-identical rows and pixels, whatever ``workers`` is.
+    The observations end at ``end`` (unix seconds; default: now), the newest image a
+    few minutes before it. ``full_size`` writes the pipeline's 6300 x 6300 images
+    (160 MB each) instead of ``size``. ``workers`` processes render the images (default:
+    up to 2). The same arguments, ``end`` included, give byte-identical rows and pixels,
+    whatever ``workers`` is.
     """
     started = time.perf_counter()
+    end = time.time() if end is None else float(end)
     report = progress or (lambda done, total, what: None)
     size = im.FULL_SIZE if full_size else int(size)
     _validate(days, size, images_per_day)
@@ -115,7 +119,8 @@ def build_demo(out_dir: str | os.PathLike[str], *, days: int = 7, size: int = 10
     _prepare(out, force)
 
     report(0, 0, "planning")
-    plan = make_plan(out, days=days, per_day=images_per_day, size=size, seed=seed)
+    plan = make_plan(out, days=days, per_day=images_per_day, size=size, seed=seed,
+                     end_mjd=end / 86400.0 + obs.UNIX_EPOCH_MJD)
     results = _render_all(plan, workers, report)
     report(0, 0, "measuring")
     measured = assemble(plan, results)
@@ -225,6 +230,7 @@ def _write_truth(path: Path, plan: Plan, m: Measured, tables) -> None:
                  "what was measured from the pixels; this file is for tests and docs.",
         "seed": plan.seed, "days": sched.days, "images_per_day": sched.per_day,
         "image_size_px": plan.geom.size, "cell_arcsec": plan.geom.cell_arcsec,
+        "end_unix": float(obs.mjd_to_unix(sched.end)),
         "first_mid_mjd": float(sched.mid_mjd[0]), "last_mid_mjd": float(sched.mid_mjd[-1]),
         "window_lst_deg": [float(sched.center_ra[0]), float(sched.center_ra[sched.per_day - 1])],
         "conventions": {
@@ -246,6 +252,9 @@ def _write_truth(path: Path, plan: Plan, m: Measured, tables) -> None:
         "null_metadata_images": [plan.image_path(i) for i in plan.null_metadata],
         "pbcor_images": [plan.image_path(i, "pbcor") for i in plan.pbcor],
         "calibrator_slot": plan.cal_slot,
+        "calibrator_observations": [{"day": c.day, "ms_path": plan.ms_path(c.stamp),
+                                     "mid_mjd": c.mid_mjd, "in_window": c.image is not None}
+                                    for c in plan.cal_obs],
         **tables.truth,
     }
     path.write_text(json.dumps(truth, indent=2) + "\n")

@@ -7,7 +7,11 @@ every catalogue source in the strip tens of epochs in a week, the demo observes 
 same LST window every day: day ``d`` starts one *sidereal* day (4 minutes short of a
 solar day) after day ``d-1``, so image ``i`` of every day has the same centre RA.
 
-All times derive from the schedule (never from the wall clock), so a seed reproduces
+The schedule ends at a given time (``dsa110-dash demo`` uses the time it runs, or
+``--end``): the last observation of the last day finishes ``END_MARGIN_DAYS`` before it,
+so a freshly generated demo shows a pipeline that is keeping up. Which part of the sky
+the window covers follows from that time (its LST). Every time derives from the end time
+and the schedule, never from the wall clock later, so the same end and seed reproduce
 every row.
 """
 
@@ -15,7 +19,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import astropy.units as u
 import numpy as np
 from astropy.time import Time
 
@@ -27,11 +30,13 @@ CADENCE_DAYS = 4.3 / 1440.0
 MS_DURATION_S = 24 * 12.88  # 24 fields x 12.88 s
 MS_DURATION_DAYS = MS_DURATION_S / 86400.0
 UNIX_EPOCH_MJD = 40587.0
-#: 2025-10-13T00:00:00 UTC: the demo's first observing day.
-DEFAULT_START_MJD = 60961.0
-#: Centre of the daily LST window: the bandpass calibrator 0834+555 transits in it.
-WINDOW_CENTRE_LST_DEG = 130.0
 DEFAULT_IMAGES_PER_DAY = 30
+#: Slots after each day's window for observations that produce no image (plan.Extra):
+#: the last day's last one, still arriving, is the schedule's last observation ...
+EXTRA_SLOTS = 4
+#: ... and it ends this long before the end time (its subbands are still being indexed).
+END_MARGIN_DAYS = 2.0 / 1440.0
+SIDEREAL_RATE_DEG_PER_DAY = 360.98564736629
 
 
 def mjd_to_unix(mjd):
@@ -41,14 +46,15 @@ def mjd_to_unix(mjd):
 def lst_deg(mjd) -> np.ndarray:
     """Mean local sidereal time at OVRO (degrees) with astropy (IAU 2006).
 
-    UT1 - UTC is set to 0: the difference (< 0.9 s, < 4 arcsec of RA) does not matter
-    here, and it means no IERS table is consulted or downloaded, so the same seed gives
-    the same centres on every machine.
+    UT1 - UTC is set to 0 and polar motion left out (Greenwich sidereal time plus the
+    longitude): together under 4 arcsec of RA, and it means no IERS table is consulted
+    or downloaded, whatever the date (the demo ends now, past any bundled table), so
+    the same end time and seed give the same centres on every machine.
     """
     t = Time(np.atleast_1d(np.asarray(mjd, dtype=float)), format="mjd", scale="utc")
     t.delta_ut1_utc = 0.0
-    lst = t.sidereal_time("mean", longitude=OVRO_LON_DEG * u.deg, model="IAU2006")
-    return np.asarray(lst.deg, dtype=float)
+    gmst = t.sidereal_time("mean", longitude="greenwich", model="IAU2006")
+    return np.mod(np.asarray(gmst.deg, dtype=float) + OVRO_LON_DEG, 360.0)
 
 
 def iso_seconds(mjd) -> np.ndarray:
@@ -69,6 +75,8 @@ class Schedule:
     stamp: np.ndarray        # start time 'YYYY-MM-DDTHH:MM:SS': MS stem and HDF5 group id
     days: int
     per_day: int
+    t0: float                # mid-time of day 0's first image
+    end: float               # the time the schedule ends at (MJD)
 
     @property
     def n(self) -> int:
@@ -83,33 +91,41 @@ class Schedule:
         return self.mid_mjd + MS_DURATION_DAYS / 2
 
 
-def window_start_mjd(day0_mjd: float, per_day: int) -> float:
-    """First mid-time on ``day0_mjd`` whose LST puts the window centre at
-    ``WINDOW_CENTRE_LST_DEG``."""
-    half_span_deg = (per_day - 1) / 2 * CADENCE_DAYS * 360.98564736629
-    target = WINDOW_CENTRE_LST_DEG - half_span_deg
-    lst0 = float(lst_deg(day0_mjd)[0])
-    return day0_mjd + np.mod(target - lst0, 360.0) / 360.98564736629
+def first_mid_mjd(end_mjd: float, days: int, per_day: int) -> float:
+    """Mid-time of day 0's first image such that the last day's last extra observation
+    ends ``END_MARGIN_DAYS`` before ``end_mjd``."""
+    last_slot = per_day + EXTRA_SLOTS - 1
+    return (end_mjd - END_MARGIN_DAYS - MS_DURATION_DAYS / 2
+            - (days - 1) * SIDEREAL_DAY - last_slot * CADENCE_DAYS)
 
 
-def mid_times(days: int, per_day: int, slots: np.ndarray | None = None,
-              day0_mjd: float = DEFAULT_START_MJD) -> np.ndarray:
-    """Mid-times of ``slots`` (default 0..per_day-1) of every day, shape (days, slots)."""
+def mid_times(days: int, per_day: int, t0: float,
+              slots: np.ndarray | None = None) -> np.ndarray:
+    """Mid-times of ``slots`` (default 0..per_day-1) of every day, shape (days, slots),
+    day 0's slot 0 at ``t0``."""
     slots = np.arange(per_day) if slots is None else np.asarray(slots)
-    t0 = window_start_mjd(day0_mjd, per_day)
     return (t0 + np.arange(days)[:, None] * SIDEREAL_DAY
             + slots[None, :] * CADENCE_DAYS)
 
 
-def make_schedule(days: int, per_day: int = DEFAULT_IMAGES_PER_DAY,
-                  day0_mjd: float = DEFAULT_START_MJD) -> Schedule:
-    mids = mid_times(days, per_day, day0_mjd=day0_mjd)
+def make_schedule(days: int, per_day: int, end_mjd: float) -> Schedule:
+    t0 = first_mid_mjd(end_mjd, days, per_day)
+    mids = mid_times(days, per_day, t0)
     day, slot = np.divmod(np.arange(days * per_day), per_day)
     mid = mids.ravel()
     return Schedule(day=day, slot=slot, mid_mjd=mid, center_ra=lst_deg(mid),
                     center_dec=np.full(mid.size, STRIP_DEC_DEG),
                     stamp=iso_seconds(mid - MS_DURATION_DAYS / 2), days=days,
-                    per_day=per_day)
+                    per_day=per_day, t0=t0, end=end_mjd)
+
+
+def transit_before(ra_deg: float, mjd: float) -> float:
+    """The last time at or before ``mjd`` that ``ra_deg`` crosses OVRO's meridian."""
+    behind = np.mod(float(lst_deg(mjd)[0]) - ra_deg, 360.0)
+    t = mjd - behind / SIDEREAL_RATE_DEG_PER_DAY
+    # One refinement: the sidereal rate above is the mean one.
+    return t - (np.mod(float(lst_deg(t)[0]) - ra_deg + 180.0, 360.0) - 180.0) \
+        / SIDEREAL_RATE_DEG_PER_DAY
 
 
 def run_id_for_stamp(stamp: str) -> str:

@@ -67,7 +67,7 @@ class Tables:
 def build_tables(plan: Plan, m: Measured, book: LogBook) -> Tables:
     t = Tables()
     sched = plan.sched
-    cal_ready = cal_created_unix(sched, plan.cal_slot)
+    cal_ready = cal_created_unix(plan.cal_obs)
     # Job ids 1..n are the imaging jobs of images 0..n-1 (image order = time order).
     for i in range(plan.n):
         _observation(t, plan, m, book, i)
@@ -181,7 +181,8 @@ def _extra(t: Tables, plan: Plan, book: LogBook, extra) -> None:
     ms = plan.ms_path(extra.stamp)
     end = extra.mid_mjd + obs.MS_DURATION_DAYS / 2
     created = float(obs.mjd_to_unix(end)) + 60.0
-    stage_at = created + 600.0
+    # Ten minutes to the stage it reached, but nothing after the schedule's end.
+    stage_at = min(created + 600.0, float(obs.mjd_to_unix(plan.sched.end)) - 30.0)
     t.add("ms_index", path=ms, start_mjd=extra.mid_mjd - obs.MS_DURATION_DAYS / 2,
           end_mjd=end, mid_mjd=extra.mid_mjd,
           processed_at=None if extra.status == "pending" else stage_at, status=extra.status,
@@ -223,12 +224,11 @@ def _calibration(t: Tables, plan: Plan, m: Measured, book: LogBook,
     problem_day = min(1, days - 1)
     failed_day = min(2, days - 1)
     sets = []  # (set_name, status, valid_start, valid_end, [(type, order, path)])
-    for d in range(days):
-        i = d * sched.per_day + plan.cal_slot
-        stamp = str(sched.stamp[i])
+    in_window = plan.cal_slot is not None
+    for cal in plan.cal_obs:
+        d, stamp, mid = cal.day, cal.stamp, cal.mid_mjd
         ms = plan.ms_path(stamp)
         run_id = obs.run_id_for_stamp(stamp)
-        mid = float(sched.mid_mjd[i])
         name = f"{stamp[:10]}_0834+555"
         created = float(cal_ready[d])
         started = created - 780.0
@@ -263,7 +263,11 @@ def _calibration(t: Tables, plan: Plan, m: Measured, book: LogBook,
                        created_at=started - 10, started_at=started, finished_at=created)
         tables = [(ty, order, str(plan.out / "caltables" / name / f"{stamp}.{suffix}"))
                   for ty, order, suffix in CAL_TABLES]
-        sets.append((name, "active", mid - 0.5, mid + 0.5, tables, ms, created, flag))
+        # In the window: valid over that day's window. Otherwise from this transit to
+        # the next (the next day's set), so every later observation has exactly one.
+        valid = (mid - 0.5, mid + 0.5) if in_window else \
+            (mid, mid + obs.SIDEREAL_DAY - 1e-6)
+        sets.append((name, "active", *valid, tables, ms, created, flag))
         _calibration_qa(t, ms, job_id, flag, created + 60.0, rng)
         t.add("calibrator_transits", calibrator_name="0834+555", transit_mjd=mid,
               transit_iso=_isot(mid), has_data=1, group_id=stamp, group_mid_iso=_isot(mid),
@@ -394,7 +398,8 @@ def _variability(t: Tables, plan: Plan, m: Measured) -> None:
     last_at = np.full(cat.n, np.nan)
     np.fmax.at(last_mjd, m.src, plan.sched.mid_mjd[m.img])
     np.fmax.at(last_at, m.src, plan.image_created[m.img] + 90.0)
-    updated = float(np.nanmax(last_at)) + 600.0
+    end = float(obs.mjd_to_unix(plan.sched.end))
+    updated = min(float(np.nanmax(last_at)) + 600.0, end - 60.0)
     for k in m.measured:
         t.add("variability_stats", source_id=cat.name[k], ra_deg=float(cat.ra[k]),
               dec_deg=float(cat.dec[k]), nvss_flux_mjy=_none(cat.nvss_mjy[k]),
@@ -412,7 +417,9 @@ def _variability(t: Tables, plan: Plan, m: Measured) -> None:
     cands = sorted(auto | ese, key=lambda k: (-sig[k], str(cat.name[k])))
     cycle = ("active", "investigated", "active", "dismissed")
     for rank, k in enumerate(cands):
-        flagged_at = float(last_at[k]) + 600.0
+        # Ten minutes after its last epoch, and early enough to have been looked into
+        # (dismissed two hours later) by the demo's end.
+        flagged_at = min(float(last_at[k]) + 600.0, end - 7260.0)
         status = cycle[rank % len(cycle)]
         by_hand = k not in auto
         t.add("ese_candidates", source_id=cat.name[k], flagged_at=flagged_at,
@@ -435,7 +442,7 @@ def _batches(t: Tables, plan: Plan, m: Measured, book: LogBook) -> None:
         ("reimage", ["done"] * 4, ms_rows[:4], last - 86400.0),
         ("photometry", ["done"] * 3 + ["failed"], ms_rows[10:13] + blank[:1], last - 7200.0),
         ("reimage", ["done", "done", "running", "pending", "pending", "pending"],
-         ms_rows[-6:], last + 300.0),
+         ms_rows[-6:], last - 240.0),
     ]
     job_of = {j["ms_path"]: j["id"] for j in t.rows["jobs"] if j["type"] == "imaging"}
     for batch_id, (kind, states, rows, created) in enumerate(specs, start=1):

@@ -23,6 +23,7 @@ from astropy.wcs.utils import proj_plane_pixel_scales
 from dsa110_dashboard.errors import InvalidInputError
 from dsa110_dashboard.fits.plane import ImagePlane
 from dsa110_dashboard.fits.render import as_plane, render_png
+from dsa110_dashboard.fits.stretch import DEFAULT_STRETCH
 
 MAX_CUTOUT_PIXELS = 4096
 # Non-WCS keys worth carrying into a cutout's header.
@@ -88,7 +89,7 @@ def cutout_fits(source: ImagePlane | str | os.PathLike[str], ra_deg: float, dec_
 
 
 def cutout_png(source: ImagePlane | str | os.PathLike[str], ra_deg: float, dec_deg: float,
-               size_arcsec: float, size: int = 256, stretch: str = "zscale_asinh",
+               size_arcsec: float, size: int = 256, stretch: str = DEFAULT_STRETCH,
                cmap: str = "inferno", **render_kwargs) -> bytes:
     """The cutout rendered like a thumbnail (``size`` pixels on a side)."""
     cut = cutout(source, ra_deg, dec_deg, size_arcsec)

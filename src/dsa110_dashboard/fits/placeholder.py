@@ -11,6 +11,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from dsa110_dashboard.errors import ImageReadError
 from dsa110_dashboard.fits.render import RenderParams, render_params, render_png_params
+from dsa110_dashboard.fits.stretch import DEFAULT_STRETCH
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ def placeholder_png(reason: str, size: int = 512) -> bytes:
 
 
 def render_png_or_placeholder(path: str | os.PathLike[str], size: int = 512,
-                              stretch: str = "zscale_asinh", cmap: str = "inferno", *,
+                              stretch: str = DEFAULT_STRETCH, cmap: str = "inferno", *,
                               percentile: tuple[float, float] | None = None,
                               limits: tuple[float, float] | None = None,
                               reduce: str = "max") -> tuple[bytes, bool, str | None]:

@@ -1,23 +1,26 @@
 """Render an image plane to an RGBA array or a PNG thumbnail.
 
 Pipeline: downsample (NaN-aware block max by default, see ``downsample``) ->
-interval computed on the downsampled pixels, i.e. on what is shown -> stretch ->
+scale computed on the downsampled pixels, i.e. on what is shown -> stretch ->
 255-level colour index (index 255 = NaN, fully transparent) -> palette.
 The PNG is written in palette mode: 4x less data to deflate than RGBA, which
-makes encoding ~5 ms instead of ~25-80 ms for a 512 px thumbnail.
+makes encoding ~5 ms instead of ~25-80 ms for a 512 px thumbnail. It carries the
+scale it was drawn with as a ``dsa110-scale`` text chunk (``png_scale`` reads it
+back, ``fits.scale_text``), so a cached PNG still says which limits it shows.
 Output row 0 is the top of the image (north up, as displayed).
 """
 
 from __future__ import annotations
 
 import io
+import json
 import operator
 import os
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 
 import numpy as np
-from PIL import Image
+from PIL import Image, PngImagePlugin
 
 from dsa110_dashboard.errors import InvalidInputError
 from dsa110_dashboard.fits.colormaps import check_cmap, lookup_table
@@ -25,16 +28,20 @@ from dsa110_dashboard.fits.downsample import REDUCTIONS, downsample, output_shap
 from dsa110_dashboard.fits.plane import ImagePlane
 from dsa110_dashboard.fits.reader import open_image
 from dsa110_dashboard.fits.stretch import (
-    apply_stretch,
+    DEFAULT_STRETCH,
+    Scale,
+    apply_scale,
     check_pair,
     check_stretch,
-    interval,
-    normalise,
+    scale_for,
 )
 
+from dsa110_dashboard.fits.scale_text import SCALE_CHUNK, scale_record
+
 # Bump when a change alters the pixels of a rendered thumbnail: it is part of
-# every cache key, so old cached PNGs stop matching.
-ENGINE_VERSION = "1"
+# every cache key, so old cached PNGs stop matching. 2: noise_asinh default and
+# the scale's text chunk.
+ENGINE_VERSION = "2"
 
 MIN_SIZE, MAX_SIZE = 8, 8192
 _NAN_INDEX = 255
@@ -46,7 +53,7 @@ class RenderParams:
     """Validated rendering parameters (the part of a cache key that is not the file)."""
 
     size: int = 512
-    stretch: str = "zscale_asinh"
+    stretch: str = DEFAULT_STRETCH
     cmap: str = "inferno"
     percentile: tuple[float, float] | None = None
     limits: tuple[float, float] | None = None
@@ -56,7 +63,7 @@ class RenderParams:
         return asdict(self)
 
 
-def render_params(size: int = 512, stretch: str = "zscale_asinh", cmap: str = "inferno",
+def render_params(size: int = 512, stretch: str = DEFAULT_STRETCH, cmap: str = "inferno",
                   percentile: tuple[float, float] | None = None,
                   limits: tuple[float, float] | None = None,
                   reduce: str = "max") -> RenderParams:
@@ -93,10 +100,13 @@ def downsample_plane(source: ImagePlane | str | os.PathLike[str], size: int = 51
     return downsample(plane, output_shape(plane.shape, params.size), params.reduce)
 
 
-def colour_index(values: np.ndarray, params: RenderParams) -> np.ndarray:
-    """uint8 indices 0..254 along the colormap, 255 for NaN; row 0 = top."""
-    vmin, vmax = interval(values, params.stretch, params.percentile, params.limits)
-    x = apply_stretch(normalise(values, vmin, vmax), params.stretch)
+def colour_index(values: np.ndarray, params: RenderParams,
+                 scale: Scale | None = None) -> np.ndarray:
+    """uint8 indices 0..254 along the colormap, 255 for NaN; row 0 = top. ``scale``
+    defaults to the one ``params`` give for ``values``."""
+    if scale is None:
+        scale = scale_for(values, params.stretch, params.percentile, params.limits)
+    x = apply_scale(values, scale, params.stretch)
     index = np.empty(values.shape, dtype=np.uint8)
     np.multiply(x, np.float32(_LEVELS - 1), out=x)
     np.add(x, np.float32(0.5), out=x)
@@ -120,17 +130,17 @@ def palette(cmap: str) -> np.ndarray:
 
 
 def render_array(source: ImagePlane | str | os.PathLike[str], size: int = 512,
-                 stretch: str = "zscale_asinh", cmap: str = "inferno", *,
+                 stretch: str = DEFAULT_STRETCH, cmap: str = "inferno", *,
                  percentile: tuple[float, float] | None = None,
                  limits: tuple[float, float] | None = None,
                  reduce: str = "max") -> np.ndarray:
     """(rows, cols, 4) uint8 RGBA, long side ``size``, row 0 = top, NaN alpha 0."""
     params = render_params(size, stretch, cmap, percentile, limits, reduce)
-    return palette(params.cmap)[_index_for(as_plane(source), params)]
+    return palette(params.cmap)[_index_for(as_plane(source), params)[0]]
 
 
 def render_png(source: ImagePlane | str | os.PathLike[str], size: int = 512,
-               stretch: str = "zscale_asinh", cmap: str = "inferno", *,
+               stretch: str = DEFAULT_STRETCH, cmap: str = "inferno", *,
                percentile: tuple[float, float] | None = None,
                limits: tuple[float, float] | None = None,
                reduce: str = "max") -> bytes:
@@ -140,23 +150,30 @@ def render_png(source: ImagePlane | str | os.PathLike[str], size: int = 512,
     opened) and ``ImageReadError`` for an unreadable file.
     """
     params = render_params(size, stretch, cmap, percentile, limits, reduce)
-    return encode_png(_index_for(as_plane(source), params), params.cmap)
+    return render_png_params(source, params)
 
 
 def render_png_params(source: ImagePlane | str | os.PathLike[str], params: RenderParams) -> bytes:
-    return encode_png(_index_for(as_plane(source), params), params.cmap)
+    plane = as_plane(source)
+    index, scale = _index_for(plane, params)
+    return encode_png(index, params.cmap, scale_record(scale, params.stretch, plane.header))
 
 
-def encode_png(index: np.ndarray, cmap: str) -> bytes:
+def encode_png(index: np.ndarray, cmap: str, scale: dict | None = None) -> bytes:
     rows, cols = index.shape
     image = Image.frombytes("P", (cols, rows), np.ascontiguousarray(index).tobytes())
     pal = palette(cmap)
     image.putpalette(pal[:, :3].tobytes())
+    info = None
+    if scale is not None:
+        info = PngImagePlugin.PngInfo()
+        info.add_text(SCALE_CHUNK, json.dumps(scale, sort_keys=True))
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", transparency=_NAN_INDEX, compress_level=3)
+    image.save(buffer, format="PNG", transparency=_NAN_INDEX, compress_level=3, pnginfo=info)
     return buffer.getvalue()
 
 
-def _index_for(plane: ImagePlane, params: RenderParams) -> np.ndarray:
+def _index_for(plane: ImagePlane, params: RenderParams) -> tuple[np.ndarray, Scale]:
     values = downsample(plane, output_shape(plane.shape, params.size), params.reduce)
-    return colour_index(values, params)
+    scale = scale_for(values, params.stretch, params.percentile, params.limits)
+    return colour_index(values, params, scale), scale

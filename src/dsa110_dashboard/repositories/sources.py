@@ -72,6 +72,10 @@ class SourceRecord:
     vs_max: float | None = None
     m_at_vs_max: float | None = None
     is_two_epoch_variable: int | None = None
+    #: The photometry column our stored statistics were computed from (dash_variability:
+    #: normalized_flux_jy, flux_jy, peak_jyb or mixed, each epoch's best); None when
+    #: only the pipeline's variability_stats has the source (it does not record it).
+    stats_flux_column: str | None = None
     #: Which table the source came from: sources, variability_stats or photometry.
     origin: str | None = None
 
@@ -296,12 +300,14 @@ class SourceRepository:
                                for f in dataclasses.fields(SourceRecord)})
 
     def _two_epoch(self, conn: sa.Connection, source_id: str) -> dict[str, Any]:
-        """Our stored two-epoch statistics (dash_variability, revision 0003), if any."""
+        """Our stored two-epoch statistics (dash_variability, revision 0003), and the flux
+        column they were computed from, if any."""
         ours = self.db.catalog["dash_variability"]
         if not ours.exists:
             return {}
         row = conn.execute(sa.select(ours["vs_max"], ours["m_at_vs_max"],
-                                     ours["is_two_epoch_variable"])
+                                     ours["is_two_epoch_variable"],
+                                     ours["flux_column"].label("stats_flux_column"))
                            .where(ours["source_id"] == source_id)).mappings().first()
         return dict(row) if row is not None else {}
 

@@ -32,6 +32,7 @@ from ..errors import (
 )
 from ..files import DataRoots
 from ..fits import COLORMAPS, STRETCHES, open_image, summarize
+from ..fits.stretch import DEFAULT_STRETCH
 from ..fits.header import HeaderSummary
 from ..repositories.image_sources import ImageSourceRepository
 from ..repositories.images import MJD_FROM_MS, ImageRecord, ImageRepository, Provenance
@@ -195,9 +196,31 @@ def build_metadata(image: ImageRecord, summary: HeaderSummary | None,
     return out
 
 
+#: SNR from which forced photometry counts as a detection (the QA step's source count).
+DETECTION_SNR = 5.0
+
+
+def catalogue_count_note(sources: pd.DataFrame, qa_rows: list[ImageQARecord]) -> str:
+    """Why the catalogue table's row count and the QA step's source count may differ:
+    forced photometry measures every catalogue position in the field, detected or not."""
+    total = len(sources)
+    snr = pd.to_numeric(sources.get("snr", pd.Series(dtype=float)), errors="coerce")
+    detected = int((snr >= DETECTION_SNR).sum())
+    text = (f"Forced photometry at every catalogue position in the field: {total:,} rows, "
+            f"{detected:,} of them at SNR ≥ {DETECTION_SNR:g}.")
+    counted = qa_rows[0].num_sources if qa_rows else None
+    if counted is None:
+        return text + " The QA step gave no source count for this image."
+    if counted == detected:
+        return text + (f" The QA step's {counted:,} sources are those at SNR ≥ "
+                       f"{DETECTION_SNR:g}.")
+    return text + (f" The QA step counted {counted:,} sources by its own detection, not "
+                   "from these rows.")
+
+
 class ImageDetailModel(param.Parameterized):
     image_id = param.Integer(default=None, allow_None=True)
-    stretch = param.Selector(default="zscale_asinh", objects=list(STRETCHES))
+    stretch = param.Selector(default=DEFAULT_STRETCH, objects=list(STRETCHES))
     cmap = param.Selector(default="inferno", objects=list(COLORMAPS))
     show_sources = param.Boolean(default=True)
 
@@ -293,7 +316,7 @@ class ImageDetailModel(param.Parameterized):
         if image_id is None:
             return None
         args = []
-        if self.stretch != "zscale_asinh":
+        if self.stretch != DEFAULT_STRETCH:
             args.append(f"stretch={self.stretch}")
         if self.cmap != "inferno":
             args.append(f"cmap={self.cmap}")

@@ -8,7 +8,10 @@ its bounds, ready for ``hv.RGB(rgba, bounds=...)``.
 
 Colour limits come once per stretch from a max-pooled overview of the whole image (the
 thumbnail's pixels), so panning and zooming keep the same scale; the stretch and the
-colormap are those of the thumbnails (``fits.stretch``, ``fits.render.palette``).
+colormap are those of the thumbnails (``fits.stretch``, ``fits.render.palette``). The
+default ``noise_asinh`` takes its background and noise from full-resolution pixels (rows
+spread over the image) rather than from the max-pooled overview, whose noise is brighter
+and narrower than the one seen once zoomed in: so the background stays low at every zoom.
 """
 
 from __future__ import annotations
@@ -24,12 +27,12 @@ from astropy.wcs.utils import proj_plane_pixel_scales
 from ..fits.downsample import downsample, output_shape
 from ..fits.plane import ImagePlane
 from ..fits.render import RenderParams, colour_index, palette
-from ..fits.stretch import interval
+from ..fits.scale_text import scale_record
+from ..fits.stretch import DEFAULT_STRETCH, Scale, robust_noise, scale_for
 
 TARGET_PX = 800
 OVERVIEW_PX = 1024
 NOISE_SAMPLE_ROWS = 256
-MAD_TO_SIGMA = 1.4826
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,8 @@ class ImageRaster:
         self.ny, self.nx = plane.shape
         self._lock = threading.Lock()
         self._overview: np.ndarray | None = None
-        self._limits: dict[str, tuple[float, float]] = {}
+        self._noise: tuple[float, float] | None | bool = False  # False: not measured yet
+        self._scales: dict[str, Scale] = {}
 
     # -------------------------------------------------------------- geometry
     @property
@@ -90,10 +94,19 @@ class ImageRaster:
                         self.plane.shape))), "max")
             return self._overview
 
+    def scale(self, stretch: str) -> Scale:
+        """The colour scale of ``stretch`` for the whole image (same at every zoom)."""
+        if stretch not in self._scales:
+            noise = self.noise() if stretch == DEFAULT_STRETCH else None
+            self._scales[stretch] = scale_for(self.overview(), stretch, noise=noise)
+        return self._scales[stretch]
+
     def limits(self, stretch: str) -> tuple[float, float]:
-        if stretch not in self._limits:
-            self._limits[stretch] = interval(self.overview(), stretch)
-        return self._limits[stretch]
+        return self.scale(stretch).limits
+
+    def scale_record(self, stretch: str) -> dict:
+        """The scale of ``stretch`` in words' ingredients (``fits.render.limits_text``)."""
+        return scale_record(self.scale(stretch), stretch, self.plane.header)
 
     # ---------------------------------------------------------------- render
     def values(self, x_range=None, y_range=None) -> tuple[np.ndarray, tuple, int]:
@@ -108,11 +121,11 @@ class ImageRaster:
         out_shape = (math.ceil(h / factor), math.ceil(w / factor))
         return downsample(region, out_shape, "max"), bounds, factor
 
-    def render(self, x_range=None, y_range=None, stretch: str = "zscale_asinh",
+    def render(self, x_range=None, y_range=None, stretch: str = DEFAULT_STRETCH,
                cmap: str = "inferno") -> RenderedView:
         values, bounds, factor = self.values(x_range, y_range)
-        params = RenderParams(stretch=stretch, cmap=cmap, limits=self.limits(stretch))
-        index = colour_index(values, params)  # row 0 at the top
+        params = RenderParams(stretch=stretch, cmap=cmap)
+        index = colour_index(values, params, self.scale(stretch))  # row 0 at the top
         return RenderedView(rgba=palette(cmap)[index], bounds=bounds, factor=factor)
 
     # ---------------------------------------------------------- under cursor
@@ -173,16 +186,20 @@ class ImageRaster:
         return read.ra_deg, read.dec_deg, size
 
     # --------------------------------------------------------- statistics
+    def noise(self) -> tuple[float, float] | None:
+        """(background, sigma): median and 1.4826 x MAD of the finite full-resolution
+        pixels of up to ``NOISE_SAMPLE_ROWS`` rows spread over the image."""
+        with self._lock:
+            if self._noise is False:
+                rows = np.unique(np.linspace(0, self.ny - 1, min(self.ny, NOISE_SAMPLE_ROWS))
+                                 .round().astype(int))
+                sample = np.concatenate([self.plane.rows(r, r + 1).ravel() for r in rows])
+                self._noise = robust_noise(sample)
+            return self._noise
+
     def robust_rms(self) -> float | None:
-        """1.4826 x MAD of the finite pixels of up to ``NOISE_SAMPLE_ROWS`` spread rows."""
-        rows = np.unique(np.linspace(0, self.ny - 1, min(self.ny, NOISE_SAMPLE_ROWS))
-                         .round().astype(int))
-        sample = np.concatenate([self.plane.rows(r, r + 1).ravel() for r in rows])
-        sample = sample[np.isfinite(sample)]
-        if sample.size < 10:
-            return None
-        mad = float(np.median(np.abs(sample - np.median(sample))))
-        return MAD_TO_SIGMA * mad if mad > 0 else None
+        noise = self.noise()
+        return noise[1] if noise else None
 
     def peak(self) -> float | None:
         finite = self.overview()[np.isfinite(self.overview())]

@@ -13,7 +13,7 @@ flagged the row ``image_qa_poor``.
 from __future__ import annotations
 
 import math
-
+import re
 import time
 import urllib.parse
 from dataclasses import dataclass
@@ -25,7 +25,7 @@ import param
 from ..db.engine import Database
 from ..errors import DashboardError, InvalidInputError, NotFoundError
 from ..repositories.sources import LIGHTCURVE_COLUMNS, SourceRecord, SourceRepository
-from ..science.variability import lightcurve_stats
+from ..science.variability import MIXED, lightcurve_stats
 from .sources import source_url
 from .values import finite_or_none
 
@@ -36,22 +36,40 @@ FAILED_GRADES = frozenset({"poor", "fail", "failed", "bad"})
 FAILED_FLAGS = frozenset({"image_qa_poor", "qa_failed", "image_qa_failed"})
 CUTOUT_ARCSEC = 180
 NEARBY_RADIUS_DEG = 0.25
-EXPORT_FORMATS = ("csv", "votable", "json")
+EXPORT_FORMATS = ("csv", "ecsv", "votable", "json")
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9.+\-]+")
 
-#: Statistics shown: key of lightcurve_stats, key of SourceRecord (pipeline), label, unit.
+ETA_CHI2_LABEL = "η = χ²ν (about the weighted mean)"
+#: Statistics shown: key of lightcurve_stats, key of SourceRecord (stored), label, unit
+#: ("flux": mJy, or mJy/beam for peak fluxes). eta and chi2_nu about the weighted mean
+#: are one number (0018): one row, unless the stored values differ.
 STAT_ROWS = (("n_epochs", "n_obs", "Epochs", ""),
-             ("mean_flux", "mean_flux_mjy", "Mean flux", "mJy"),
-             ("weighted_mean_flux", None, "Weighted mean flux", "mJy"),
-             ("std_flux", "std_flux_mjy", "Std (ddof=1)", "mJy"),
-             ("eta", "eta_metric", "η", ""),
+             ("mean_flux", "mean_flux_mjy", "Mean flux", "flux"),
+             ("weighted_mean_flux", None, "Weighted mean flux", "flux"),
+             ("std_flux", "std_flux_mjy", "Std (ddof=1)", "flux"),
+             ("eta", "eta_metric", ETA_CHI2_LABEL, ""),
              ("v", "v", "V = std/mean", ""),
-             ("chi2_nu", "chi2_nu", "χ²ν", ""),
              ("sigma_deviation", "sigma_deviation", "σ deviation", ""),
              ("vs_max", "vs_max", "|Vs| max (two-epoch)", ""),
              ("m_at_vs_max", "m_at_vs_max", "m at |Vs| max", ""),
              ("is_two_epoch_variable", "is_two_epoch_variable",
               "Two-epoch variable (some pair |Vs| ≥ 4.3, |m| ≥ 0.26)", ""))
 _MJY = {"mean_flux", "weighted_mean_flux", "std_flux"}
+#: The page's flux choice -> the photometry column its values come from.
+CHOICE_COLUMNS = {"normalized": "normalized_flux_jy", "raw": "flux_jy", "peak": "peak_jyb"}
+
+
+COLUMN_WORDS = {"normalized_flux_jy": "the normalised flux (normalized_flux_jy)",
+                "flux_jy": "the raw flux (flux_jy)", "peak_jyb": "the peak flux (peak_jyb)",
+                MIXED: "each epoch's best flux, from more than one column"}
+
+
+def _column_words(column: str) -> str:
+    return COLUMN_WORDS.get(column, column)
+
+
+def _same(a: float | None, b: float | None) -> bool:
+    return a is None or b is None or math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-12)
 
 
 def _yes_no(value) -> str | None:
@@ -78,12 +96,26 @@ def parse_ids(text: str) -> list[int]:
     return sorted(set(out))
 
 
-def export_url(source_id: str, fmt: str, flux: str = "best") -> str:
+def export_url(source_id: str, fmt: str, flux: str = "best", excluded: list[int] = (),
+               exclude_qa: bool = False) -> str:
+    """The lightcurve API's URL; with the page's exclusions, its rows carry them in the
+    ``excluded`` column."""
     if fmt not in EXPORT_FORMATS:
         raise InvalidInputError(f"format must be one of {', '.join(EXPORT_FORMATS)}",
                                 parameter="format")
-    query = urllib.parse.urlencode({"format": fmt, "flux": flux})
+    args = {"format": fmt, "flux": flux}
+    if excluded:
+        args["excluded"] = ",".join(str(i) for i in excluded)
+    if exclude_qa:
+        args["exclude_qa"] = "1"
+    query = urllib.parse.urlencode(args, safe=",")
     return f"/api/v1/sources/{urllib.parse.quote(source_id, safe='')}/lightcurve?{query}"
+
+
+def export_filename(source_id: str, ext: str) -> str:
+    """``NVSS_J123456.7+420312_lightcurve.csv``: the source id with only safe characters."""
+    stem = _SAFE_NAME.sub("_", source_id).strip("_") or "source"
+    return f"{stem}_lightcurve.{ext}"
 
 
 def cutout_url(image_id: int, ra: float, dec: float, size: float = CUTOUT_ARCSEC) -> str:
@@ -200,24 +232,64 @@ class SourceDetailModel(param.Parameterized):
         self.stats = lightcurve_stats(lc["flux_jy"].to_numpy(float)[mask],
                                       lc["flux_err_jy"].to_numpy(float)[mask])
 
+    def stored_comparable(self) -> tuple[bool, str]:
+        """(whether the stored statistics come from the flux column shown, and why).
+
+        Ours (dash_variability) record their column: each epoch's best flux, so they
+        match the best choice, and a single column's choice when every epoch used it.
+        The pipeline's own variability_stats do not record it: they are taken to be of
+        the best flux, the one the pipeline plots (pipeline-db.md)."""
+        rec = self.record
+        stored = rec.stats_flux_column if rec is not None else None
+        if stored is None:
+            if self.flux == "best":
+                return True, ("The pipeline's stored statistics do not record their flux "
+                              "column; they are shown beside the best flux, which the "
+                              "pipeline plots.")
+            return False, ("The pipeline's stored statistics do not record their flux "
+                           f"column: left out beside the {self.flux} flux (choose Best "
+                           "to compare).")
+        if self.flux == "best" or CHOICE_COLUMNS[self.flux] == stored:
+            return True, f"Stored statistics computed from {_column_words(stored)}."
+        return False, (f"Stored statistics were computed from {_column_words(stored)}: "
+                       f"left out beside the {self.flux} flux (choose Best to compare).")
+
     def stats_table(self) -> pd.DataFrame:
-        """Live statistics (current exclusions; fluxes in mJy, or mJy/beam for peak
-        fluxes) beside the pipeline's."""
+        """Live statistics (current exclusions) beside the stored ones when they come
+        from the same flux column, each value with its own unit (fluxes in mJy, or
+        mJy/beam for peak fluxes)."""
         rows = []
         rec = self.record
+        comparable, _ = self.stored_comparable()
+        live_unit = "mJy/beam" if self.flux == "peak" else "mJy"
+        stored_unit = "mJy/beam" if (rec is not None and rec.stats_flux_column == "peak_jyb"
+                                     ) else "mJy"
         for key, stored, label, unit in STAT_ROWS:
             live = self.stats.get(key)
             if key in _MJY and live is not None:
                 live = live * 1000.0
-            pipeline = getattr(rec, stored, None) if (rec is not None and stored) else None
+            pipeline = getattr(rec, stored, None) if (rec is not None and stored
+                                                      and comparable) else None
             if key == "is_two_epoch_variable":
                 live, pipeline = _yes_no(live), _yes_no(pipeline)
             else:
                 live, pipeline = finite_or_none(live), finite_or_none(pipeline)
-            if unit == "mJy" and self.flux == "peak":
-                unit = "mJy/beam"
-            rows.append({"statistic": label, "unit": unit, "live": live,
-                         "pipeline": pipeline})
+            row = {"statistic": label, "live": live, "pipeline": pipeline,
+                   "unit": live_unit if unit == "flux" else unit,
+                   "pipeline_unit": stored_unit if unit == "flux" else unit}
+            if key == "eta":
+                chi2 = finite_or_none(rec.chi2_nu) if (rec is not None and comparable) \
+                    else None
+                if chi2 is not None and not _same(pipeline, chi2):
+                    # The stored values disagree: both, each with its own label.
+                    rows.append({**row, "statistic": "η"})
+                    rows.append({**row, "statistic": "χ²ν",
+                                 "live": finite_or_none(self.stats.get("chi2_nu")),
+                                 "pipeline": chi2})
+                    continue
+                if pipeline is None:
+                    row["pipeline"] = chi2
+            rows.append(row)
         return pd.DataFrame(rows)
 
     # -------------------------------------------------------------- selection
@@ -262,7 +334,9 @@ class SourceDetailModel(param.Parameterized):
 
     # ------------------------------------------------------------------ links
     def export_url(self, fmt: str) -> str:
-        return export_url(self.source_id, fmt, self.flux)
+        """The download of the lightcurve as the page shows it: flux column and
+        exclusions (hand-excluded epochs, and QA-failed ones while that switch is on)."""
+        return export_url(self.source_id, fmt, self.flux, self.excluded_ids, self.exclude_qa)
 
     @property
     def url(self) -> str:

@@ -33,6 +33,10 @@ SORTS = {"relevance": None, "eta": "eta_metric", "v": "v", "chi2": "chi2_nu",
          "sigma": "sigma_deviation", "epochs": "n_epochs", "mean": "mean_flux_mjy",
          "nvss": "nvss_flux_mjy", "name": "name", "ra": "ra_deg", "dec": "dec_deg",
          "last": "last_mjd", "sep": "sep_arcsec"}
+#: Sort keys whose natural order is high first (statistics, fluxes, the latest epoch);
+#: the others (names, positions, separations) run low first.
+HIGH_FIRST = frozenset({"eta_metric", "v", "chi2_nu", "sigma_deviation", "n_epochs",
+                        "mean_flux_mjy", "nvss_flux_mjy", "last_mjd"})
 RESULT_COLUMNS = ["source_id", "ra_deg", "dec_deg", "nvss_flux_mjy", "n_epochs",
                   "mean_flux_mjy", "eta_metric", "v", "chi2_nu", "sigma_deviation",
                   "last_mjd", "ese_status"]
@@ -84,7 +88,11 @@ class SourceSearchModel(param.Parameterized):
     radius = param.String(default="2 arcmin", doc="Cone radius with its unit.")
     locals().update(_filter_params())
     sort = param.Selector(default="relevance", objects=list(SORTS))
-    descending = param.Boolean(default=True)
+    descending = param.Boolean(
+        default=None, allow_None=True,
+        doc="True: descending, False: ascending, None: the natural order of what is "
+            "sorted by (high first for statistics, low first for names, positions and "
+            "separations). Back to None when what is sorted by changes.")
     page = param.Integer(default=1, bounds=(1, None))
     page_size = param.Integer(default=PAGE_SIZE, bounds=(1, 500))
 
@@ -115,6 +123,8 @@ class SourceSearchModel(param.Parameterized):
         #: runs and after an error): a page change to it needs no new search.
         self.shown_page: int | None = None
         self.param.watch(self._forget_notes, list(self.QUERY))
+        self._sorted_by = self.sort_key()
+        self.param.watch(self._natural_order, ["sort", "name_query", "position", "descending"])
 
     def _forget_notes(self, *_events) -> None:
         """A note about an ignored or corrected input is stale once the user changes
@@ -171,13 +181,38 @@ class SourceSearchModel(param.Parameterized):
         asked = self.describe(self.cone)
         return f"No source matches {asked}." if asked else "There are no sources yet."
 
-    def request(self, cone: bool, page: int | None = None) -> PageRequest:
+    def sort_key(self, cone: bool | None = None) -> str:
+        """The key the results are sorted by: the one chosen, or for the default sort
+        the separation (a cone), the name (a name search), else eta."""
+        cone = bool(self.position.strip()) if cone is None else cone
         key = SORTS[self.sort]
         if key == "sep_arcsec" and not cone:
             key = None
+        if key is None:
+            key = "sep_arcsec" if cone else ("name" if self.name_query.strip()
+                                             else "eta_metric")
+        return key
+
+    def effective_descending(self, cone: bool | None = None) -> bool:
+        """The order the results are in (what the Descending box shows)."""
+        if self.descending is not None:
+            return self.descending
+        return self.sort_key(cone) in HIGH_FIRST
+
+    def _natural_order(self, *events) -> None:
+        """What is sorted by changed (another sort, or the default sort turned from eta
+        to name or to separation): its natural order, unless the same change set the
+        order too (a shared link)."""
+        key = self.sort_key()
+        if key != self._sorted_by and not any(e.name == "descending" for e in events):
+            self.descending = None
+        self._sorted_by = key
+
+    def request(self, cone: bool, page: int | None = None) -> PageRequest:
         page = self.page if page is None else page
         return PageRequest(offset=(page - 1) * self.page_size, limit=self.page_size,
-                           sort=key, descending=self.descending)
+                           sort=self.sort_key(cone),
+                           descending=self.effective_descending(cone))
 
     @property
     def pages(self) -> int:

@@ -25,7 +25,15 @@ from ..viewmodels.image_filters import PAGE_SIZES, ImageQuery
 from .background import is_served, load_in_background, run_in_background, update_together
 from .image_filters import ImageFiltersView
 from .image_grid import GRID_CSS, grid_html
-from .image_table import COLUMNS, HTML_COLUMNS, LINK_COLOUR, display_frame
+from .image_table import (
+    COLUMNS,
+    HTML_COLUMNS,
+    LINK_COLOUR,
+    TABLE_CSS,
+    WIDTHS,
+    display_frame,
+    sort_titles,
+)
 from .shell import table_theme
 
 SORT_LABELS = {"Observation time": "mjd", "Created": "created_at", "ID": "id", "Type": "type",
@@ -69,34 +77,42 @@ class ImageBrowserView(Viewer):
         self.size = pn.widgets.Select(label="Rows per page", width=110,
                                       options=self._size_options(), value=m.size)
         self.size.param.watch(lambda e: setattr(m, "size", int(e.new)), "value")
-        self.first = pn.widgets.Button(label="« First", width=75, margin=(25, 2, 8, 2))
-        self.prev = pn.widgets.Button(label="‹ Previous", width=95, margin=(25, 2, 8, 2))
-        self.next = pn.widgets.Button(label="Next ›", width=80, margin=(25, 2, 8, 2))
-        self.last = pn.widgets.Button(label="Last »", width=75, margin=(25, 2, 8, 2))
+        self.first = pn.widgets.Button(label="« First", width=75, margin=(4, 2))
+        self.prev = pn.widgets.Button(label="‹ Previous", width=95, margin=(4, 2))
+        self.next = pn.widgets.Button(label="Next ›", width=80, margin=(4, 2))
+        self.last = pn.widgets.Button(label="Last »", width=75, margin=(4, 2))
         self.first.on_click(lambda _e: m.go_to_page(1))
         self.prev.on_click(lambda _e: m.previous_page())
         self.next.on_click(lambda _e: m.next_page())
         self.last.on_click(lambda _e: m.go_to_page(m.page_count))
-        self.page_input = pn.widgets.IntInput(label="Page", value=m.page, start=1, width=90)
+        self.page_input = pn.widgets.IntInput(value=m.page, start=1, width=80, margin=(4, 4),
+                                              css_classes=["dsa-page-input"])
         self.page_input.param.watch(self._on_page_input, "value")
-        self.page_of = pn.pane.HTML("", margin=(32, 4, 0, 0))
+        self.page_of = pn.pane.HTML("", margin=(4, 4), align="center")
         self.export = pn.pane.HTML("", margin=(30, 8, 0, 8), stylesheets=[LINK_STYLE])
         self.table = pn.widgets.Tabulator(
             display_frame(m.rows), disabled=True, show_index=False, selectable=False,
             formatters={c: {"type": "html"} for c in HTML_COLUMNS},
-            sizing_mode="stretch_width", layout="fit_data_stretch",
-            header_align="left", min_height=200, theme=table_theme())
+            sizing_mode="stretch_width", layout="fit_columns", widths=WIDTHS,
+            titles=sort_titles(m.sort, m.order), stylesheets=[TABLE_CSS],
+            header_align="left", min_height=200, theme=table_theme(),
+            css_classes=["dsa-images-table"])
         self.table.param.watch(self._on_sorters, "sorters")
         self.grid = pn.pane.HTML("", sizing_mode="stretch_width", visible=False,
                                  stylesheets=[GRID_CSS], min_height=200)
         self.timing = pn.pane.HTML("", margin=(0, 8), styles={"font-size": "0.8em",
                                                                "opacity": "0.7"})
-        toolbar = pn.FlexBox(self.view_mode, self.sort, self.order, self.size, self.first,
-                             self.prev, self.page_input, self.page_of, self.next, self.last,
-                             self.export, flex_wrap="wrap", align_items="flex-start",
+        toolbar = pn.FlexBox(self.view_mode, self.sort, self.order, self.size, self.export,
+                             flex_wrap="wrap", align_items="flex-start",
                              sizing_mode="stretch_width", margin=0)
+        # The pager on a line of its own, never wrapped (it fits at 1280 px beside the
+        # filters; the controls above may wrap on a narrow screen).
+        pager = pn.Row(self.first, self.prev,
+                       pn.pane.HTML("Page", margin=(4, 2, 4, 8), align="center"),
+                       self.page_input, self.page_of, self.next, self.last,
+                       margin=(0, 0, 4, 0), css_classes=["dsa-pager"])
         self._results = pn.Column(self.alert, pn.Row(self.range, self.timing, margin=0),
-                                  toolbar, self.table, self.grid,
+                                  toolbar, pager, self.table, self.grid,
                                   sizing_mode="stretch_width", margin=0)
         self._layout = pn.Row(self.filters, self._results, sizing_mode="stretch_width",
                               margin=0)
@@ -179,6 +195,12 @@ class ImageBrowserView(Viewer):
     def _on_page_input(self, event) -> None:
         if event.new is not None and event.new != self.model.page:
             self.model.go_to_page(event.new)
+        if self.page_input.value != self.model.page:
+            # A page past the end (9 of 3) or an empty box shows the page the table
+            # shows; set on the next tick: Panel does not send a widget back the value
+            # it is still receiving.
+            pn.state.execute(lambda: setattr(self.page_input, "value", self.model.page),
+                             schedule=True)
 
     def _size_options(self) -> list[int]:
         return sorted(set(PAGE_SIZES) | {self.model.size})
@@ -191,7 +213,8 @@ class ImageBrowserView(Viewer):
         if grid:
             self.grid.object = grid_html(m.rows)
         else:
-            self.table.value = display_frame(m.rows)
+            self.table.param.update(value=display_frame(m.rows),
+                                    titles=sort_titles(m.sort, m.order))
         self.table.visible = not grid
         self.grid.visible = grid
 
@@ -211,7 +234,9 @@ class ImageBrowserView(Viewer):
             self.alert.alert_type = "warning" if m.error_parameter else "danger"
         self.alert.visible = bool(m.error)
         pages = m.page_count
-        self.page_input.param.update(value=m.page, end=max(pages, m.page))
+        # No upper bound on the box: the browser would keep a page past it to itself;
+        # the model takes it to the last page and the box follows (_on_page_input).
+        self.page_input.value = m.page
         self.page_of.object = f"of {pages:,}"
         self.first.disabled = self.prev.disabled = m.page <= 1
         self.next.disabled = self.last.disabled = m.page >= pages

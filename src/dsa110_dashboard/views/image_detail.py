@@ -17,7 +17,12 @@ from bokeh.models.widgets.tables import NumberFormatter
 from panel.viewable import Viewer
 
 from ..fits import COLORMAPS, STRETCHES
-from ..viewmodels.image_detail import DetailData, DetailFailure, ImageDetailModel
+from ..viewmodels.image_detail import (
+    DetailData,
+    DetailFailure,
+    ImageDetailModel,
+    catalogue_count_note,
+)
 from .background import is_served, load_in_background
 from .image_sections import (
     SECTION_CSS,
@@ -28,8 +33,12 @@ from .image_sections import (
 )
 from .image_table import grade_badge
 from .shell import table_theme
+from .sources import link, table_link_css
 
 SHELL_ARGS = ("theme",)
+#: photometry columns as the catalogue table names them (peak fluxes are mJy/beam).
+FLUX_COLUMN_NAMES = {"normalized_flux_jy": "normalised", "flux_jy": "raw",
+                     "peak_jyb": "peak (mJy/beam)"}
 LINK_CSS = """
 .dsa-links { display: flex; gap: 14px; flex-wrap: wrap; align-items: center; }
 .dsa-links a { text-decoration: none; color: #2f81f7; font-weight: 600; }
@@ -136,14 +145,21 @@ class ImageDetailView(Viewer):
                                                       sizing_mode="stretch_width"))
         header = _card("FITS header", pn.pane.HTML(header_html(data), stylesheets=css,
                                                    sizing_mode="stretch_width"))
+        count_note = html.escape(catalogue_count_note(data.sources, data.qa_rows))
         sources = _card(f"Catalogue sources measured in this image ({len(data.sources):,})",
+                        pn.pane.HTML(f"<div class='dsa-note'>{count_note}</div>",
+                                     stylesheets=css, sizing_mode="stretch_width",
+                                     css_classes=["dsa-catalogue-note"]),
                         self._sources_table(data))
+        # The catalogue table gets the page's whole width: eight columns do not fit
+        # beside the header at 1280 px.
         return [title, self._links,
                 pn.Row(pn.Column(viewer, margin=0),
                        pn.Column(summary, quality, sizing_mode="stretch_width",
                                  min_width=360, margin=0),
                        sizing_mode="stretch_width", margin=0),
-                pn.Row(pn.Column(provenance, sources, sizing_mode="stretch_width", margin=0),
+                sources,
+                pn.Row(pn.Column(provenance, sizing_mode="stretch_width", margin=0),
                        pn.Column(header, sizing_mode="stretch_width", margin=0),
                        sizing_mode="stretch_width", margin=0)]
 
@@ -173,16 +189,22 @@ class ImageDetailView(Viewer):
             return pn.pane.HTML("<div style='opacity:0.8'>No photometry rows for this "
                                 "image.</div>")
         shown = frame.assign(
-            flux_mjy=frame["flux_jy"] * 1e3, err_mjy=frame["flux_err_jy"] * 1e3)[
-            ["source_id", "ra_deg", "dec_deg", "flux_mjy", "err_mjy", "snr", "nvss_flux_mjy",
-             "flux_column"]].rename(columns={
-                 "source_id": "Source", "ra_deg": "RA (°)", "dec_deg": "Dec (°)",
+            source=[link(s) for s in frame["source_id"]],
+            flux_mjy=frame["flux_jy"] * 1e3, err_mjy=frame["flux_err_jy"] * 1e3,
+            column=frame["flux_column"].map(FLUX_COLUMN_NAMES).fillna("—"))[
+            ["source", "ra_deg", "dec_deg", "flux_mjy", "err_mjy", "snr", "nvss_flux_mjy",
+             "column"]].rename(columns={
+                 "source": "Source", "ra_deg": "RA (°)", "dec_deg": "Dec (°)",
                  "flux_mjy": "Flux (mJy)", "err_mjy": "Error (mJy)", "snr": "SNR",
-                 "nvss_flux_mjy": "NVSS (mJy)", "flux_column": "Flux column"})
+                 "nvss_flux_mjy": "NVSS (mJy)", "column": "Flux column"})
         return pn.widgets.Tabulator(
             shown, disabled=True, show_index=False, pagination="local", page_size=12,
             selectable=False, sizing_mode="stretch_width", layout="fit_data_stretch",
-            theme=table_theme(), formatters={"RA (°)": NumberFormatter(format="0.00000"),
+            css_classes=["dsa-catalogue-table"], stylesheets=table_link_css(),
+            header_tooltips={"Flux (mJy)": "peak fluxes (flux column 'peak') are mJy/beam",
+                             "Flux column": "which photometry column the flux is from"},
+            theme=table_theme(), formatters={"Source": {"type": "html"},
+                        "RA (°)": NumberFormatter(format="0.00000"),
                         "Dec (°)": NumberFormatter(format="+0.00000"),
                         "Flux (mJy)": NumberFormatter(format="0.00"),
                         "Error (mJy)": NumberFormatter(format="0.000"),

@@ -1,7 +1,7 @@
 """The thumbnail grid of /images: one tile per image of the page, thumbnails by URL.
 
 ``loading="lazy"`` lets the browser fetch a thumbnail only as it scrolls into view. The
-URL uses the thumbnail endpoint's defaults (512 px, zscale_asinh, inferno), the ones
+URL uses the thumbnail endpoint's defaults (512 px, noise_asinh, inferno), the ones
 ``dsa110-dash thumbnails`` pre-renders, so a pre-rendered cache is hit.
 """
 

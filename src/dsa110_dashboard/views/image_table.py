@@ -32,6 +32,29 @@ COLUMNS: dict[str, str | None] = {
 }
 HTML_COLUMNS = ("ID", "QA grade", "Path", "Observed (UTC)")
 DASH = "—"
+#: Sorting is done in SQL, so Tabulator's own arrows (one per column, all alike) say
+#: nothing: hidden; the sorted column carries an arrow in its title (sort_titles).
+#: At 1280 px the table has ~960 px beside the filters: every column but the path has a
+#: width (``fit_columns``), titles may wrap, and the path (the file name; the whole path
+#: on hover) takes what is left: all of it is shown, none cut off at the right.
+TABLE_CSS = """
+.tabulator { font-size: 13px; }
+.tabulator-col .tabulator-col-sorter, .tabulator-col .tabulator-arrow { display: none !important; }
+.tabulator-col .tabulator-col-title { white-space: normal !important; overflow: visible !important;
+  text-overflow: clip !important; }
+.tabulator-cell, .tabulator-col .tabulator-col-content { padding-left: 5px !important;
+  padding-right: 5px !important; }
+"""
+WIDTHS = {"ID": 48, "Observed (UTC)": 122, "MJD": 90, "Type": 60, "Field": 104,
+          "RA (°)": 70, "Dec (°)": 76, "Noise (mJy/beam)": 84, "DR": 58, "Beam (″)": 94,
+          "QA grade": 88}
+ARROWS = {"desc": "↓", "asc": "↑"}
+
+
+def sort_titles(sort: str, order: str) -> dict[str, str]:
+    """Column titles, with the sort direction's arrow on the column(s) sorted by."""
+    return {name: (f"{name} {ARROWS.get(order, '')}" if key == sort else name)
+            for name, key in COLUMNS.items()}
 
 
 def grade_badge(grade: str | None, title: str = "latest measured QA grade") -> str:
@@ -44,17 +67,12 @@ def grade_badge(grade: str | None, title: str = "latest measured QA grade") -> s
             f"{html.escape(shown)}</span>")
 
 
-def mjd_to_utc(mjd) -> str:
+def mjd_to_utc(mjd, seconds: bool = True) -> str:
     if mjd is None or (isinstance(mjd, float) and math.isnan(mjd)):
         return DASH
     unix = (float(mjd) - UNIX_EPOCH_MJD) * SECONDS_PER_DAY
-    return dt.datetime.fromtimestamp(unix, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def short_path(path: str, keep: int = 42) -> str:
-    if len(path) <= keep:
-        return path
-    return "…" + path[-(keep - 1):]
+    return dt.datetime.fromtimestamp(unix, dt.timezone.utc).strftime(
+        "%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
 
 
 def _fmt(value, spec: str, scale: float = 1.0) -> str:
@@ -72,7 +90,7 @@ def _fmt(value, spec: str, scale: float = 1.0) -> str:
 def _beam(major, minor, pa) -> str:
     if _fmt(major, ".1f") == DASH or _fmt(minor, ".1f") == DASH:
         return DASH
-    return f"{float(major):.1f} × {float(minor):.1f} @ {_fmt(pa, '.0f') if pa is not None else '?'}°"
+    return f"{float(major):.1f}×{float(minor):.1f}, {_fmt(pa, '.0f') if pa is not None else '?'}°"
 
 
 def display_frame(rows: pd.DataFrame) -> pd.DataFrame:
@@ -89,7 +107,8 @@ def display_frame(rows: pd.DataFrame) -> pd.DataFrame:
                     "ms_index" else "no MS time: the image's creation time")
         out.append({
             "ID": f'<a style="color:{colour}" href="{href}" title="open image {image_id}">{image_id}</a>',
-            "Observed (UTC)": f'<a style="color:{colour}" href="{href}" title="{mjd_note}">{mjd_to_utc(r.get("mjd"))}</a>',
+            # To the minute: the MJD beside it has the second (and the table fits).
+            "Observed (UTC)": f'<a style="color:{colour}" href="{href}" title="{mjd_note}">{mjd_to_utc(r.get("mjd"), seconds=False)}</a>',
             "MJD": _fmt(r.get("mjd"), ".5f"),
             "Type": str(r.get("type") or DASH),
             "Field": str(r.get("field_name") or DASH),
@@ -100,6 +119,6 @@ def display_frame(rows: pd.DataFrame) -> pd.DataFrame:
             "Beam (″)": _beam(r.get("beam_major_arcsec"), r.get("beam_minor_arcsec"),
                               r.get("beam_pa_deg")),
             "QA grade": grade_badge(r.get("qa_grade")),
-            "Path": f'<span title="{html.escape(path)}">{html.escape(short_path(path))}</span>',
+            "Path": f'<span title="{html.escape(path)}">{html.escape(path.rsplit("/", 1)[-1])}</span>',
         })
     return pd.DataFrame(out, columns=list(COLUMNS))

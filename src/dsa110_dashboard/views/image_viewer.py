@@ -3,11 +3,15 @@
 A HoloViews DynamicMap over ``RangeXY`` asks ``ImageRaster`` for the visible region
 reduced to ~800 px (NaN-aware max pooling, so point sources survive) and colour-mapped
 with the chosen stretch and colormap: a 6300 x 6300 image never leaves the server, only
-~800 x 800 RGBA per view. Axes are FITS pixel coordinates, 0-based, north up (row 0 at
-the bottom). RA, Dec and the pixel's value under the cursor come from a ``PointerXY``
-stream through ``WCS.pixel_to_world``; the restoring beam is drawn in the lower-left
-corner of the view; the catalogue sources measured in the image are overlaid, with id,
-flux, error and SNR on hover.
+~800 x 800 RGBA per view. The plot's coordinates are FITS pixels, 0-based, north up (row
+0 at the bottom), but its axes are labelled in RA and Dec: a grid of lines of constant RA
+and Dec traced through the image's WCS for the visible region, with the axis ticks where
+the lines cross the bottom and left edges (``viewmodels.wcs_grid``; decision 0030). RA,
+Dec, pixel x/y and the pixel's value under the cursor come from a ``PointerXY`` stream
+through ``WCS.pixel_to_world`` (and pixel x/y from the hover tool); the restoring beam is
+drawn in the lower-left corner of the view; the catalogue sources measured in the image
+are overlaid, with id, flux, error and SNR on hover. The colour scale's limits (mJy/beam)
+are written under the plot.
 """
 
 from __future__ import annotations
@@ -19,18 +23,23 @@ import holoviews.plotting.bokeh  # noqa: F401 - registers the Bokeh backend
 import pandas as pd
 import panel as pn
 import param
-from bokeh.models import HoverTool
+from bokeh.models import FixedTicker, HoverTool
 from panel.viewable import Viewer
 
-from ..viewmodels.image_detail import DetailData, ImageDetailModel
+from ..fits.scale_text import limits_text
+from ..fits.stretch import DEFAULT_STRETCH
 from ..science.coordinates import format_dec, format_ra
+from ..viewmodels.image_detail import DetailData, ImageDetailModel
 from ..viewmodels.image_raster import ImageRaster
+from ..viewmodels.wcs_grid import SkyGrid, sky_grid
 
 hv.Store.set_current_backend("bokeh")
 
 PLOT_PX = 720
 SOURCE_COLOUR = "#39ff14"
 BEAM_COLOUR = "#00e5ff"
+GRID_COLOUR = "#d0d8e8"
+PIXEL_TOOLTIPS = [("pixel x, y", "$x{0.0}, $y{0.0}")]
 SOURCE_TOOLTIPS = [("source", "@source_id"), ("flux", "@flux_mjy{0.00} mJy"),
                    ("error", "@err_mjy{0.000} mJy"), ("SNR", "@snr{0.0}"),
                    ("RA, Dec", "@ra_deg{0.0000}°, @dec_deg{+0.0000}°"),
@@ -65,6 +74,9 @@ class ImageViewer(Viewer):
         self.readout.styles = {"border-left": "3px solid #f2a541", "padding-left": "6px"}
         self.scale_note = pn.pane.HTML("", margin=(0, 8),
                                        styles={"font-size": "0.8em", "opacity": "0.75"})
+        self.colour_scale = pn.pane.HTML("", margin=(0, 8), css_classes=["dsa-colour-scale"])
+        self._grid_key: tuple | None = None
+        self._grid = SkyGrid()
         self.cutout = pn.pane.HTML("", margin=(0, 8),
                                    stylesheets=["a { color: #2f81f7; font-weight: 600; }"])
         controls = pn.Row(
@@ -74,9 +86,17 @@ class ImageViewer(Viewer):
                                            margin=(30, 10, 0, 10)),
             margin=0)
         self._sources = _source_frame(self.raster, self.data.sources)
-        self.plot = pn.pane.HoloViews(self._overlay(), margin=(0, 8), linked_axes=False)
-        self._layout = pn.Column(controls, self.plot, self.readout, self.scale_note,
-                                 self.cutout, margin=0, width=PLOT_PX + 110)
+        # A new stretch or colormap re-renders the whole view on the server (~0.5 s):
+        # the plot shows its loading indicator from the change until the new image is
+        # sent. Param calls watchers in the order they were added: this one before the
+        # DynamicMap's stream (made in _overlay), the one clearing it after.
+        self.plot = pn.pane.HoloViews(None, margin=(0, 8), linked_axes=False)
+        m.param.watch(self._restyling, ["stretch", "cmap"])
+        self.plot.object = self._overlay()
+        m.param.watch(self._restyled, ["stretch", "cmap"])
+        self._layout = pn.Column(controls, self.plot, self.readout, self.colour_scale,
+                                 self.scale_note, self.cutout, margin=0,
+                                 width=PLOT_PX + 110)
 
     # --------------------------------------------------------------- elements
     def _overlay(self):
@@ -86,24 +106,73 @@ class ImageViewer(Viewer):
         style = hv.streams.Params(self.model, ["stretch", "cmap"])
         image = hv.DynamicMap(self._image, streams=[ranges, style])
         beam = hv.DynamicMap(self._beam, streams=[hv.streams.RangeXY(source=image)])
+        grid = hv.DynamicMap(self._grid_lines, streams=[hv.streams.RangeXY(source=image)])
         points = hv.DynamicMap(self._points,
                                streams=[hv.streams.Params(self.model, ["show_sources"])])
         pointer = hv.streams.PointerXY(source=image)
         pointer.add_subscriber(self._on_pointer)
         width = PLOT_PX if raster.nx >= raster.ny else int(PLOT_PX * raster.nx / raster.ny)
         height = int(width * raster.ny / raster.nx)
+        labels = ("x (pixel)", "y (pixel)")
+        if raster.plane.has_celestial:
+            frame = self._sky_grid(None, None).frame
+            labels = (f"RA ({frame})", f"Dec ({frame})")
         image = image.opts(
             hv.opts.RGB(frame_width=width, frame_height=height, xlim=(left, right),
-                        ylim=(bottom, top), xlabel="x (pixel)", ylabel="y (pixel)",
+                        ylim=(bottom, top), xlabel=labels[0], ylabel=labels[1],
                         default_tools=["pan", "wheel_zoom", "box_zoom", "reset", "save"],
+                        tools=[HoverTool(tooltips=PIXEL_TOOLTIPS)],
                         active_tools=["pan", "wheel_zoom"], bgcolor="#0b0b12",
-                        data_aspect=1, toolbar="above"))
-        return (image * points * beam).opts(hv.opts.Overlay(framewise=False))
+                        data_aspect=1, toolbar="above", hooks=[self._sky_ticks]))
+        return (image * grid * points * beam).opts(hv.opts.Overlay(framewise=False))
 
-    def _image(self, x_range=None, y_range=None, stretch="zscale_asinh", cmap="inferno"):
+    def _image(self, x_range=None, y_range=None, stretch=DEFAULT_STRETCH, cmap="inferno"):
         view = self.raster.render(x_range, y_range, stretch, cmap)
         self._note_view(x_range, y_range, view.factor)
+        self._sky_grid(x_range, y_range)  # the hook below labels the axes with it
+        self.colour_scale.object = (
+            f"<div style='font-size:0.85em'>Colour scale <b>{html.escape(stretch)}</b>: "
+            f"{html.escape(limits_text(self.raster.scale_record(stretch)))}</div>")
         return hv.RGB(view.rgba, bounds=view.bounds, kdims=["x", "y"])
+
+    def _restyling(self, *_events) -> None:
+        self.plot.loading = True
+
+    def _restyled(self, *_events) -> None:
+        self.plot.loading = False
+
+    # ------------------------------------------------------------------ sky grid
+    def _sky_grid(self, x_range, y_range) -> SkyGrid:
+        """The grid of the view (the last one is kept: the image, its grid lines and
+        the axes' hook all ask for the same view)."""
+        left, bottom, right, top = self.raster.full_bounds
+        key = (tuple(x_range or (left, right)), tuple(y_range or (bottom, top)))
+        if key != self._grid_key:
+            self._grid = sky_grid(self.raster.plane.wcs, *key)
+            self._grid_key = key
+        return self._grid
+
+    def _grid_lines(self, x_range=None, y_range=None):
+        grid = self._sky_grid(x_range, y_range)
+        paths = [(line.x, line.y) for line in (*grid.ra_lines, *grid.dec_lines)]
+        return hv.Path(paths, kdims=["x", "y"]).opts(
+            color=GRID_COLOUR, line_width=0.8, alpha=0.45, line_dash="dashed")
+
+    def _sky_ticks(self, plot, _element) -> None:
+        """Bokeh hook: ticks where the grid's lines cross the bottom and left edges,
+        labelled in RA and Dec (pixel positions keep the ticks on their lines while the
+        view is dragged, until the next rendering places them again)."""
+        grid = self._grid
+        if grid.empty:
+            return
+        for axis, ticks in ((plot.state.xaxis[0], grid.x_ticks),
+                            (plot.state.yaxis[0], grid.y_ticks)):
+            positions = sorted(ticks)
+            if isinstance(axis.ticker, FixedTicker):
+                axis.ticker.ticks = positions
+            else:
+                axis.ticker = FixedTicker(ticks=positions)
+            axis.major_label_overrides = {p: ticks[p] for p in positions}
 
     def _points(self, show_sources=True):
         frame = self._sources if show_sources else self._sources.iloc[0:0]

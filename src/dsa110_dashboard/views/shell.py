@@ -37,24 +37,42 @@ def table_theme() -> str:
 THEME_COOKIE = "dsa_theme"
 
 
+def _theme_argument() -> str:
+    """The page's ``?theme=`` argument ('' without one)."""
+    args = pn.state.session_args or {}
+    value = (args.get("theme") or [b""])[0]
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
 def session_theme() -> str:
     """'dark' or 'default': the page's ``?theme=`` argument, else the theme the user last
     chose (a cookie), so that following a link keeps it."""
-    args = pn.state.session_args or {}
-    value = (args.get("theme") or [b""])[0]
-    if isinstance(value, bytes):
-        value = value.decode("utf-8", "replace")
-    if not value:
-        value = (pn.state.cookies or {}).get(THEME_COOKIE, "")
+    value = _theme_argument() or (pn.state.cookies or {}).get(THEME_COOKIE, "")
     return "dark" if value == "dark" else "default"
+
+
+def _remember_theme_js(theme: str) -> str:
+    return (f"document.cookie = '{THEME_COOKIE}={theme}; path=/; max-age=31536000; "
+            "SameSite=Lax';")
+
+
+def remember_url_theme(doc) -> None:  # noqa: ANN001 - bokeh Document
+    """A theme chosen in the address (``?theme=dark``, a shared link) is remembered like
+    one chosen with the toggle: the browser sets the cookie once the page is shown, so
+    the next page, reached by a link without ``?theme``, keeps it."""
+    if not _theme_argument() or doc is None:
+        return
+    from bokeh.events import DocumentReady
+    from bokeh.models import CustomJS
+
+    doc.js_on_event(DocumentReady, CustomJS(code=_remember_theme_js(session_theme())))
 
 
 def _theme_toggle_js(new: str) -> str:
     """Remembers ``new`` (a cookie for a year) and reloads the page in it, keeping the
     page's current query (filters the user set since load). ``window.`` everywhere:
     inside an inline handler ``URL`` is ``document.URL``, a string."""
-    return (f"document.cookie = '{THEME_COOKIE}={new}; path=/; max-age=31536000; "
-            "SameSite=Lax';"
+    return (_remember_theme_js(new) +
             "const u = new window.URL(window.location.href);"
             f"u.searchParams.set('theme', '{new}');"
             "window.location.assign(u.toString()); return false;")
@@ -110,6 +128,7 @@ class DatabaseBanner(Viewer):
 def page_shell(ctx: AppContext, nav: list[NavItem], active: str,
                body: pn.viewable.Viewable) -> pn.viewable.Viewable:
     theme = session_theme()
+    remember_url_theme(pn.state.curdoc)
     signed_in = ctx.sign_in is not None  # pages need a session then
     shown = str if signed_in else ctx.roots.scrub
     header = pn.pane.HTML(header_html(nav, active, shown(ctx.db.target.display()), theme,

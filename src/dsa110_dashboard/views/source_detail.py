@@ -17,6 +17,7 @@ from ..viewmodels.source_detail import (
     FLUX_CHOICES,
     TIME_AXES,
     SourceDetailModel,
+    export_filename,
 )
 from ..viewmodels.sources import source_url
 from .background import (
@@ -28,6 +29,15 @@ from .background import (
 )
 from .lightcurve import LightcurvePlot
 
+
+def _origin() -> str:
+    """``http://host:port`` of the page as the browser addressed it ('' in a notebook)."""
+    loc = pn.state.location
+    if loc is None or not loc.hostname:
+        return ""
+    port = f":{loc.port}" if loc.port else ""
+    return f"{loc.protocol}//{loc.hostname}{port}"
+
 #: Links readable on both themes (the panes render in their own shadow roots).
 LINK_CSS = ["a { color: #2f80ed; } a:visited { color: #7b61ff; }"]
 #: Plain HTML tables (statistics, nearby sources, a page of contributing images): a
@@ -35,10 +45,13 @@ LINK_CSS = ["a { color: #2f80ed; } a:visited { color: #7b61ff; }"]
 TABLE_CSS = ["table.dsa-table { border-collapse: collapse; }"
              " .dsa-table th, .dsa-table td { padding: 3px 10px 3px 0; text-align: left;"
              " border-bottom: 1px solid rgba(128, 128, 128, 0.3); }"
-             " .dsa-table td.num { text-align: right; font-variant-numeric: tabular-nums; }"]
+             " .dsa-table td.num { text-align: right; font-variant-numeric: tabular-nums;"
+             " white-space: nowrap; }"]
 IMAGES_PAGE = 50
 CHOICE_STYLE = {"color": "primary", "variant": "outline"}
-EXPORT_LABELS = {"csv": "CSV (ECSV, units in header)", "votable": "VOTable", "json": "JSON"}
+EXPORT_LABELS = {"csv": "CSV (units in column names)",
+                 "ecsv": "ECSV (astropy: units and metadata)", "votable": "VOTable",
+                 "json": "JSON"}
 
 
 def _fmt(value, spec: str = ".4g", unit: str = "") -> str:
@@ -123,7 +136,7 @@ class SourceDetailView(Viewer):
         m.param.watch(self._render_all, ["record", "error", "nearby", "images"])
         m.param.watch(self._render_stats, ["stats"])
         m.param.watch(self._render_epoch, ["epoch", "excluded", "exclude_qa", "lightcurve"])
-        m.param.watch(self._render_downloads, ["flux"])
+        m.param.watch(self._render_downloads, ["flux", "excluded", "exclude_qa"])
         m.param.watch(self._on_flux, ["flux"])
 
     # ------------------------------------------------------------------ work
@@ -201,22 +214,32 @@ class SourceDetailView(Viewer):
         links = " · ".join(
             f'<a class="dsa-download" href="{html.escape(m.export_url(fmt))}" download>'
             f"{EXPORT_LABELS[fmt]}</a>" for fmt in EXPORT_FORMATS)
-        self._downloads.object = (f"<p><b>Download the lightcurve</b> ({m.flux} flux): {links}"
-                                  "</p>")
+        n_out = len(m.excluded_ids)
+        marks = ("; rows left out of the statistics here are marked in its "
+                 "<code>excluded</code> column" if n_out or m.exclude_qa else "")
+        call = f"curl -o {export_filename(m.source_id, 'csv')} '{_origin()}{m.export_url('csv')}'"
+        self._downloads.object = (
+            f"<p><b>Download the lightcurve</b> ({html.escape(m.flux)} flux{marks}): "
+            f"{links}</p><p class='dsa-api-call'>The same from a script: "
+            f"<code class='dsa-copy'>{html.escape(call)}</code></p>")
 
     def _render_stats(self, *_events) -> None:
         m = self.model
         table = m.stats_table()
+        _, why = m.stored_comparable()
         rows = "".join(
-            f'<tr><td>{html.escape(r.statistic)}</td><td class="num">{_fmt(r.live)}</td>'
-            f'<td class="num">{_fmt(r.pipeline)}</td><td>{html.escape(r.unit)}</td></tr>'
+            f'<tr><td>{html.escape(r.statistic)}</td>'
+            f'<td class="num">{_fmt(r.live, unit=r.unit)}</td>'
+            f'<td class="num">{_fmt(r.pipeline, unit=r.pipeline_unit)}</td></tr>'
             for r in table.itertuples())
         self._stats.object = (
             '<table class="dsa-stats dsa-table"><thead><tr><th>Statistic</th>'
-            "<th>Live (current exclusions)</th><th>Pipeline (stored)</th><th>Unit</th>"
+            "<th>Live (current exclusions)</th><th>Stored</th>"
             f"</tr></thead><tbody>{rows}</tbody></table>"
-            '<p class="dsa-muted">Live values: the science module\'s lightcurve_stats on '
-            f"the included epochs of the {html.escape(m.flux)} flux column.</p>")
+            '<p class="dsa-muted dsa-stats-note">Live values: the science module\'s '
+            f"lightcurve_stats on the included epochs of the {html.escape(m.flux)} flux. "
+            f"{html.escape(why)} η and χ²ν about the weighted mean are the same number "
+            "(decision 0018).</p>")
         lc = m.lightcurve
         n_in = int(m.included_mask().sum()) if not lc.empty else 0
         self._excl_text.object = (f"{n_in} of {len(lc)} epochs in the statistics; "
@@ -239,11 +262,12 @@ class SourceDetailView(Viewer):
                 if row.get("image_url") else "no image registered")
         status = "excluded" if row["excluded"] else "included"
         qa = " · <b>QA failed</b>" if row["qa_failed"] else ""
+        unit = "mJy/beam" if row.get("flux_column") == "peak_jyb" else "mJy"
         self._epoch.object = (
             f'<div class="dsa-epoch">{img}<p><b>MJD</b> {_fmt(row["mjd"], ".5f")} · '
             f'{html.escape(str(row["date"])[:19])} UTC<br><b>Flux</b> '
             f'{_fmt(row["flux_jy"] * 1000, ".3f")} ± {_fmt(row["flux_err_jy"] * 1000, ".3f")} '
-            f'mJy · <b>SNR</b> {_fmt(row["snr"], ".1f")}<br><b>QA</b> '
+            f'{unit} · <b>SNR</b> {_fmt(row["snr"], ".1f")}<br><b>QA</b> '
             f'{html.escape(str(row.get("qa_grade") or "—"))}{qa} · {status}<br>{link}</p></div>')
         self._toggle.label = "Include this epoch" if row["excluded"] and \
             row["photometry_id"] in m.excluded_ids else "Exclude this epoch"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 
+import numpy as np
 import pandas as pd
 import panel as pn
 import param
@@ -77,11 +78,30 @@ def linked_frame(rows: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
     return _blank_missing(out[cols])
 
 
+#: The η column's title when χ²ν is the same number on every row (decision 0018).
+ETA_CHI2_TITLE = "η = χ²ν"
+
+
+def eta_is_chi2(rows: pd.DataFrame) -> bool:
+    """Whether η and χ²ν agree on every row: about the weighted mean they are the same
+    number, and then the table shows it once."""
+    if rows.empty or "chi2_nu" not in rows or "eta_metric" not in rows:
+        return True
+    eta = pd.to_numeric(rows["eta_metric"], errors="coerce").to_numpy(float)
+    chi2 = pd.to_numeric(rows["chi2_nu"], errors="coerce").to_numpy(float)
+    return bool(np.allclose(eta, chi2, rtol=1e-6, atol=1e-12, equal_nan=True))
+
+
 def table_frame(rows: pd.DataFrame, cone: bool) -> pd.DataFrame:
+    chi2 = [] if eta_is_chi2(rows) else ["chi2_nu"]
     return linked_frame(rows, [
         "source", "ra_deg", "dec_deg", *(["sep_arcsec"] if cone else []), "nvss_flux_mjy",
-        "n_epochs", "mean_flux_mjy", "eta_metric", "v", "chi2_nu", "sigma_deviation",
+        "n_epochs", "mean_flux_mjy", "eta_metric", "v", *chi2, "sigma_deviation",
         "last_mjd", "ese_status"])
+
+
+def table_titles(rows: pd.DataFrame) -> dict[str, str]:
+    return {**TABLE_TITLES, "eta_metric": ETA_CHI2_TITLE if eta_is_chi2(rows) else "η"}
 
 
 def _blank_missing(frame: pd.DataFrame) -> pd.DataFrame:
@@ -110,8 +130,14 @@ class SourceSearchView(Viewer):
                                        options={SORT_LABELS[k]: k for k in SORTS})
         self._sort.link(m, value="sort", bidirectional=True)
         self._sort.value = m.sort
-        self._desc = pn.widgets.Checkbox.from_param(m.param.descending, label="Descending",
-                                                    align="end")
+        # Shows the order the results are in, also for the default sort (whose order
+        # depends on the search); a click makes it the chosen order.
+        self._desc = pn.widgets.Checkbox(label="Descending", align="end",
+                                         value=m.effective_descending(),
+                                         css_classes=["dsa-descending"])
+        self._desc.param.watch(self._on_descending, "value")
+        m.param.watch(self._show_descending, ["descending", "sort", "name_query",
+                                              "position"])
         self._clear = pn.widgets.Button(label="Clear search", align="end")
         self._clear.on_click(lambda _e: m.reset())
         bounds = []
@@ -132,9 +158,12 @@ class SourceSearchView(Viewer):
         self._notes = notes_alert(m, "dsa-search-notes")
         self._table = pn.widgets.Tabulator(
             table_frame(m.rows, False), disabled=True, show_index=False, theme=table_theme(),
-            sizing_mode="stretch_width", titles=TABLE_TITLES, selectable=False,
+            sizing_mode="stretch_width", titles=table_titles(m.rows), selectable=False,
             formatters={"source": {"type": "html"}, **number_formatters(NUMBER_FORMATS)},
             layout="fit_data_fill", header_align="center", height=520,
+            header_tooltips={"eta_metric": "η and χ²ν about the weighted mean are the same "
+                                           "number; χ²ν gets its own column only where "
+                                           "stored values differ"},
             sortable=False,  # sorting is server-side: a header sort would order one page
             css_classes=["dsa-search-table"],
             stylesheets=table_link_css())  # the default #0000ee is unreadable on dark rows
@@ -175,6 +204,13 @@ class SourceSearchView(Viewer):
             return  # e.g. the model moved a page past the end to the one it fetched
         self._schedule()
 
+    def _on_descending(self, event) -> None:
+        if event.new != self.model.effective_descending():
+            self.model.descending = event.new
+
+    def _show_descending(self, *_events) -> None:
+        self._desc.value = self.model.effective_descending()
+
     def _turn(self, step: int) -> None:
         m = self.model
         m.page = min(max(1, m.page + step), m.pages)
@@ -184,7 +220,8 @@ class SourceSearchView(Viewer):
         # The message names the input by its label once (the model words it).
         self._alert.object = plain(m.error) if m.error else ""
         self._alert.visible = bool(m.error)
-        self._table.value = table_frame(m.rows, m.cone is not None)
+        self._table.param.update(value=table_frame(m.rows, m.cone is not None),
+                                 titles=table_titles(m.rows))
         if m.error:
             # Nothing of an earlier search: its cone is not what the inputs now say.
             status = "Search not run: correct the input named above."

@@ -41,11 +41,13 @@ class ThroughputCard(PlotCard):
 
     def draw(self, snapshot) -> tuple[object, str]:
         s = snapshot
+        # Short titles: the card says what is plotted, and a title wider than the plot
+        # is clipped (a 1920 px wall gives this card ~600 px).
         if s.window_is_live:
-            title = "Images per hour, last 24 h"
+            title = "Last 24 h"
             note = ""
         else:
-            title = f"Images per hour, 24 h ending at the latest image ({utc_text(s.window_end)})"
+            title = f"24 h to the latest image, {utc_text(s.window_end)}"
             note = ("**No images in the real last 24 hours**: the plot shows the 24 hours "
                     "before the latest image instead.")
         total = int(s.per_hour["images"].sum())
