@@ -12,6 +12,10 @@ class DashboardError(Exception):
 
     http_status = 500
     title = "Internal error"
+    #: The stable machine-readable name of the error in the API's envelope.
+    code = "internal_error"
+    #: Seconds a client should wait before trying again (a Retry-After header), or None.
+    retry_after: int | None = None
 
     @property
     def user_message(self) -> str:
@@ -22,11 +26,13 @@ class ConfigError(DashboardError):
     """A setting has an invalid value; the message names the variable."""
 
     title = "Configuration error"
+    code = "configuration_error"
 
 
 class NotFoundError(DashboardError):
     http_status = 404
     title = "Not found"
+    code = "not_found"
 
 
 class InvalidInputError(DashboardError):
@@ -34,6 +40,7 @@ class InvalidInputError(DashboardError):
 
     http_status = 400
     title = "Invalid input"
+    code = "invalid_parameter"
 
     def __init__(self, message: str, *, parameter: str | None = None):
         super().__init__(message)
@@ -43,6 +50,7 @@ class InvalidInputError(DashboardError):
 class ConflictError(DashboardError):
     http_status = 409
     title = "Conflict"
+    code = "conflict"
 
 
 class DatabaseUnavailableError(DashboardError):
@@ -50,12 +58,15 @@ class DatabaseUnavailableError(DashboardError):
 
     http_status = 503
     title = "Database unavailable"
+    code = "database_unavailable"
+    retry_after = 10
 
 
 class DatabaseLockedError(DatabaseUnavailableError):
     """SQLite stayed locked by a writer for longer than the busy timeout."""
 
     title = "Database busy"
+    code = "database_busy"
 
 
 class FeatureUnavailableError(DashboardError):
@@ -63,6 +74,7 @@ class FeatureUnavailableError(DashboardError):
 
     http_status = 501
     title = "Feature unavailable on this database"
+    code = "feature_unavailable"
 
 
 class ReadOnlyError(DashboardError):
@@ -70,6 +82,7 @@ class ReadOnlyError(DashboardError):
 
     http_status = 403
     title = "Database is read-only"
+    code = "read_only"
 
 
 class ImageReadError(DashboardError):
@@ -77,6 +90,7 @@ class ImageReadError(DashboardError):
 
     http_status = 422
     title = "Image unreadable"
+    code = "image_unreadable"
 
 
 class ForbiddenPathError(DashboardError):
@@ -84,12 +98,14 @@ class ForbiddenPathError(DashboardError):
 
     http_status = 403
     title = "File outside the data roots"
+    code = "forbidden_path"
 
 
 class NeverServedError(ForbiddenPathError):
     """A registered path names one of the dashboard's own files (database, cache)."""
 
     title = "File never served"
+    code = "never_served"
 
 
 class RenderTimeoutError(DashboardError):
@@ -97,6 +113,7 @@ class RenderTimeoutError(DashboardError):
 
     http_status = 503
     title = "Image render timed out"
+    code = "render_timeout"
 
 
 class NotDownloadableError(DashboardError):
@@ -104,6 +121,7 @@ class NotDownloadableError(DashboardError):
 
     http_status = 422
     title = "Not downloadable"
+    code = "not_downloadable"
 
 
 class NotAuthenticatedError(DashboardError):
@@ -111,6 +129,7 @@ class NotAuthenticatedError(DashboardError):
 
     http_status = 401
     title = "Sign-in required"
+    code = "not_authenticated"
 
 
 class NotConfiguredError(DashboardError):
@@ -118,6 +137,7 @@ class NotConfiguredError(DashboardError):
 
     http_status = 503
     title = "Not configured"
+    code = "not_configured"
 
 
 class ExecutorUnavailableError(DashboardError):
@@ -125,6 +145,7 @@ class ExecutorUnavailableError(DashboardError):
 
     http_status = 503
     title = "Batch executor unavailable"
+    code = "executor_unavailable"
 
 
 class ServerBusyError(DashboardError):
@@ -132,6 +153,7 @@ class ServerBusyError(DashboardError):
 
     http_status = 503
     title = "Server busy"
+    code = "server_busy"
 
     def __init__(self, message: str, *, retry_after: int):
         super().__init__(message)

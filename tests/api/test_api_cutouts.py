@@ -75,7 +75,7 @@ def test_position_outside_the_image_is_400(api):
     reply = api.get("square", f"cutout.png?ra={RA0 + 30}&dec={DEC0}")
     assert reply.status == 400
     body = reply.json()
-    assert body["parameter"] == "position" and "outside the image" in body["detail"]
+    assert body["details"]["parameter"] == "position" and "outside the image" in body["message"]
     assert api.get("square", f"cutout.fits?ra={RA0}&dec={DEC0 - 20}").status == 400
 
 
@@ -90,7 +90,7 @@ def test_bad_parameters_are_400_naming_the_parameter(api, query, parameter):
     for kind in ("png", "fits") if parameter not in ("stretch", "px") else ("png",):
         reply = api.get("square", f"cutout.{kind}?{query}")
         assert reply.status == 400, (kind, query)
-        assert reply.json()["parameter"] == parameter
+        assert reply.json()["details"]["parameter"] == parameter
 
 
 def test_largest_size_is_allowed_and_too_many_pixels_names_size(api):
@@ -100,7 +100,7 @@ def test_largest_size_is_allowed_and_too_many_pixels_names_size(api):
     reply = api.get("fine", f"cutout.fits?ra={RA0}&dec={DEC0}&size=3600")
     assert reply.status == 400
     body = reply.json()
-    assert body["parameter"] == "size" and "4096" in body["detail"]
+    assert body["details"]["parameter"] == "size" and "4096" in body["message"]
 
 
 def test_bad_files(api):
@@ -108,5 +108,5 @@ def test_bad_files(api):
     assert api.get("outside", f"cutout.fits?ra={RA0}&dec={DEC0}").status == 403
     reply = api.get("corrupt", f"cutout.fits?ra={RA0}&dec={DEC0}")
     assert reply.status == 422
-    assert reply.json()["error"] == "Image unreadable"
+    assert reply.json()["error"] == "image_unreadable"
     assert api.get(424242, f"cutout.png?ra={RA0}&dec={DEC0}").status == 404

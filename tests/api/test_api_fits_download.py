@@ -60,21 +60,21 @@ def test_a_changed_file_gets_a_new_etag(api, dataset):
 def test_outside_the_roots_is_403_json(api, name):
     reply = api.get(name, "fits")
     assert reply.status == 403
-    assert reply.json()["error"] == "File outside the data roots"
+    assert reply.json()["error"] == "forbidden_path"
 
 
 def test_missing_file_is_404_json(api):
     reply = api.get("missing", "fits")
     assert reply.status == 404
-    assert "does not exist" in reply.json()["detail"]
+    assert "does not exist" in reply.json()["message"]
 
 
 def test_casa_directory_is_422_json(api):
     reply = api.get("casa", "fits")
     assert reply.status == 422
     body = reply.json()
-    assert body["error"] == "Not downloadable"
-    assert "CASA image" in body["detail"] and "directory" in body["detail"]
+    assert body["error"] == "not_downloadable"
+    assert "CASA image" in body["message"] and "directory" in body["message"]
 
 
 def test_corrupt_file_is_still_downloadable_as_registered(api, dataset):
@@ -85,4 +85,4 @@ def test_corrupt_file_is_still_downloadable_as_registered(api, dataset):
 def test_unknown_and_bad_ids(api):
     assert api.get(987654, "fits").status == 404
     reply = api.get("twelve", "fits")
-    assert reply.status == 400 and reply.json()["parameter"] == "id"
+    assert reply.status == 400 and reply.json()["details"]["parameter"] == "id"

@@ -30,20 +30,20 @@ def test_a_nul_byte_path_is_422_naming_it(api, endpoint):
     reply = api.get("nul", endpoint)
     assert reply.status == 422
     body = reply.json()
-    assert body["error"] == "Image unreadable" and "NUL byte" in body["detail"]
+    assert body["error"] == "image_unreadable" and "NUL byte" in body["message"]
 
 
 @pytest.mark.parametrize("endpoint", ["fits", CUTOUT])
 def test_a_casa_path_that_is_a_symlink_loop_is_422_with_the_reason(api, endpoint):
     reply = api.get("casa_loop", endpoint)
     assert reply.status == 422
-    assert "Too many levels of symbolic links" in reply.json()["detail"]
+    assert "Too many levels of symbolic links" in reply.json()["message"]
 
 
 def test_a_damaged_casa_table_is_422_not_500(api):
     reply = api.get("casa", CUTOUT)
     assert reply.status == 422
-    assert reply.json()["detail"].startswith("Corrupt CASA table")
+    assert reply.json()["message"].startswith("Corrupt CASA table")
 
 
 @pytest.mark.parametrize("name", ["database", "database_wal"])
@@ -51,7 +51,7 @@ def test_the_database_is_never_served_though_it_lies_under_a_data_root(api, data
     assert dataset.db_path.parent == dataset.data_dir, "the premise: the DB is in a root"
     download = api.get(name, "fits")
     assert download.status == 403
-    assert download.json()["error"] == "File never served"
+    assert download.json()["error"] == "never_served"
     assert b"SQLite format" not in download.body
     assert api.get(name, CUTOUT).status == 403
     thumbnail = api.get(name, "thumbnail.png")
@@ -62,8 +62,8 @@ def test_the_database_is_never_served_though_it_lies_under_a_data_root(api, data
 def test_the_download_serves_fits_files_only(api):
     reply = api.get("not_fits", "fits")
     assert reply.status == 422
-    assert reply.json()["error"] == "Not downloadable"
-    assert "not a FITS file" in reply.json()["detail"]
+    assert reply.json()["error"] == "not_downloadable"
+    assert "not a FITS file" in reply.json()["message"]
     assert b"pipeline notes" not in reply.body
 
 

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import socket
+import urllib.error
+import urllib.request
 from urllib.parse import urlsplit
+
+import pytest
 
 from api_helpers import fetch, png_size
 from conftest import DEC0, RA0
@@ -51,8 +56,23 @@ def test_bad_parameters_answer_json_with_no_store(api):
     reply = api.get("square", "thumbnail.png?size=abc")
     assert reply.status == 400
     assert reply.headers["Cache-Control"] == "no-store"
-    assert reply.json() == {"error": "Invalid input", "detail": "invalid value 'abc' for size",
-                            "parameter": "size"}
+    assert reply.json() == {"error": "invalid_parameter",
+                            "message": "invalid value 'abc' for size",
+                            "details": {"title": "Invalid input", "parameter": "size"}}
+
+
+def test_errors_tornado_raises_itself_come_in_the_same_envelope(api):
+    # No route and a method nobody serves: the same keys as every other error.
+    for path, method, status, code in (
+            ("/api/v1/images/1/thumbnail.png", "POST", 405, "method_not_allowed"),
+            ("/api/v1/images/1/fits", "DELETE", 405, "method_not_allowed")):
+        request = urllib.request.Request(api.url + path, method=method, data=b"")
+        with pytest.raises(urllib.error.HTTPError) as caught:
+            urllib.request.urlopen(request, timeout=10)
+        body = json.loads(caught.value.read())
+        assert caught.value.code == status
+        assert body == {"error": code, "message": body["message"],
+                        "details": {"status": status}} and body["message"]
 
 
 def test_an_empty_parameter_means_its_default(api):

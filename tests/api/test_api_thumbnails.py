@@ -124,8 +124,8 @@ def test_bad_parameters_are_400_naming_the_parameter(api, query, parameter):
     reply = thumb(api, "square", query)
     assert reply.status == 400
     body = reply.json()
-    assert body["parameter"] == parameter
-    assert body["error"] == "Invalid input"
+    assert body["details"]["parameter"] == parameter
+    assert body["error"] == "invalid_parameter"
 
 
 def test_size_bounds_are_inclusive(api):
@@ -137,14 +137,14 @@ def test_unknown_id_is_404_json(api):
     for image_id in (999999, "9" * 30):
         reply = thumb(api, image_id)
         assert reply.status == 404
-        assert reply.json()["error"] == "Not found"
+        assert reply.json()["error"] == "not_found"
 
 
 @pytest.mark.parametrize("raw", ["abc", "-1", "1.0", "0x10", "%E2%80%8B1"])
 def test_non_integer_id_is_400_naming_id(api, raw):
     reply = thumb(api, raw)
     assert reply.status == 400
-    assert reply.json()["parameter"] == "id"
+    assert reply.json()["details"]["parameter"] == "id"
 
 
 def test_render_timeout_is_503_naming_the_timeout(dataset):
@@ -155,8 +155,8 @@ def test_render_timeout_is_503_naming_the_timeout(dataset):
                       f"/api/v1/images/{dataset.ids['square']}/thumbnail.png?size=77")
         assert reply.status == 503
         body = reply.json()
-        assert body["error"] == "Image render timed out"
-        assert "DSA110_DASH_TIMEOUT_IMAGE_RENDER" in body["detail"]
+        assert body["error"] == "render_timeout"
+        assert "DSA110_DASH_TIMEOUT_IMAGE_RENDER" in body["message"]
         assert fetch(running.url, "/api/v1/health").status == 200
     finally:
         running.stop()

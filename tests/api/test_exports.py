@@ -111,7 +111,7 @@ def test_chunked_transfer(server):
 ])
 def test_bad_parameter_is_a_400_naming_it(server, query, parameter):
     status, body = server.get("/api/v1/images.csv" + query)
-    assert status == 400 and body["parameter"] == parameter and body["detail"]
+    assert status == 400 and body["details"]["parameter"] == parameter and body["message"]
 
 
 def test_a_database_failure_mid_export_breaks_the_transfer(make_pg_database, caplog):

@@ -90,7 +90,8 @@ def test_a_deleted_database_is_503_and_never_recreated(serve, tmp_path):
                  "/api/v1/images.csv"):
         answer = fetch(server.url, path)
         assert answer.status == 503, path
-        assert answer.json()["error"] == "Database unavailable"
+        assert answer.json()["error"] == "database_unavailable"
+        assert answer.headers["Retry-After"] == "10", "a client is told when to try again"
     assert server.get("/")[0] == 200, "pages still load and say so in their banner"
     assert not db_path.exists(), "the server created no new, empty database"
 

@@ -158,7 +158,7 @@ def test_unknown_source_is_a_404_json(served):
     reply = fetch(server.url, url("NVSS J000000.0+000000", format="csv"))
     assert reply.status == 404
     body = reply.json()
-    assert body["error"] == "Not found" and "NVSS J000000.0+000000" in body["detail"]
+    assert body["error"] == "not_found" and "NVSS J000000.0+000000" in body["message"]
 
 
 @pytest.mark.parametrize("query, parameter", [({"format": "xml"}, "format"),
@@ -170,7 +170,7 @@ def test_bad_query_is_a_400_naming_the_parameter(served, query, parameter):
     server, _ = served
     reply = fetch(server.url, url(SOURCE, **query))
     assert reply.status == 400
-    assert reply.json()["parameter"] == parameter
+    assert reply.json()["details"]["parameter"] == parameter
 
 
 def test_the_page_links_are_the_api(served):

@@ -279,7 +279,7 @@ def test_error_bodies_name_server_paths_only_to_signed_in_users(servers, dataset
     token, _ = sign_in(server).cookie()
     missing = f"/api/v1/images/{dataset.ids['missing']}/fits"
     body = json.loads(request(server.url, "GET", missing, cookie=token).body)
-    assert str(dataset.paths["missing"]) in body["detail"]
+    assert str(dataset.paths["missing"]) in body["message"]
     unauthenticated = request(server.url, "GET", missing)
     assert unauthenticated.status == 401
     assert str(dataset.data_dir) not in unauthenticated.body.decode()

@@ -21,7 +21,7 @@ def guarded_server(demo_dataset, tmp_path):
 
 def test_endpoints_need_sign_in_but_health_does_not(guarded_server):
     status, body = guarded_server.get("/api/v1/images/1/thumbnail.png")
-    assert status == 401 and body["error"] == "Sign-in required"
+    assert status == 401 and body["error"] == "not_authenticated"
     status, body = guarded_server.get("/api/v1/health")
     assert status == 200 and body["database"]["ok"] is True
     status, body = guarded_server.get("/")

@@ -31,6 +31,16 @@ from .capacity import Capacity
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+#: Envelope codes of errors that Tornado raises itself (no route, wrong method, a crash).
+HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
+              413: "request_too_large", 500: "internal_error"}
+
+
+def error_envelope(code: str, message: str, details: dict[str, Any] | None = None) -> dict:
+    """The one shape of every API error body: a stable code, a sentence for a person, and
+    what a program needs to act on it (``details.parameter`` names a bad parameter)."""
+    return {"error": code, "message": message, "details": details or {}}
+
 
 class ApiHandler(RequestHandler):
     """Base of every JSON endpoint: context injection, off-loop work, error mapping."""
@@ -139,14 +149,17 @@ class ApiHandler(RequestHandler):
         exc_info = kwargs.get("exc_info")
         exc = exc_info[1] if exc_info else None
         if isinstance(exc, DashboardError):
-            if getattr(exc, "retry_after", None):
+            if exc.retry_after:
                 self.set_header("Retry-After", str(exc.retry_after))
-            body = {"error": exc.title, "detail": self.shown_text(exc.user_message)}
+            details: dict[str, Any] = {"title": exc.title}
             if getattr(exc, "parameter", None):
-                body["parameter"] = exc.parameter
-            self.write_json(body, exc.http_status)
+                details["parameter"] = exc.parameter
+            self.write_json(error_envelope(exc.code, self.shown_text(exc.user_message),
+                                           details), exc.http_status)
             return
-        self.write_json({"error": self._reason, "status": status_code}, status_code)
+        code = HTTP_CODES.get(status_code, "http_error")
+        self.write_json(error_envelope(code, self._reason, {"status": status_code}),
+                        status_code)
 
     def log_exception(self, typ, value, tb) -> None:  # noqa: ANN001 - tornado's signature
         if isinstance(value, DashboardError):
