@@ -61,10 +61,10 @@ def test_invalid_value_is_one_line_naming_the_variable(env, value, fragment):
 
 def test_describe_masks_secrets_but_not_paths():
     env = {"DSA110_DASH_DB": "postgresql+psycopg://dash:hunter2@db.example/pipe",
-           "DSA110_DASH_OPERATOR_TOKEN": "s3cret-token"}
+           "DSA110_DASH_COOKIE_SECRET": "s3cret-token"}
     shown = {name: value for name, _, value, _ in Settings.load(environ=env).describe()}
     assert "hunter2" not in shown["db"] and "dash:***@db.example" in shown["db"]
-    assert shown["operator_token"] == "***"
+    assert shown["cookie_secret"] == "***"
     shown = {n: v for n, _, v, _ in
              Settings.load(environ={"DSA110_DASH_DB": "/srv/p.sqlite3"}).describe()}
     assert shown["db"] == "/srv/p.sqlite3"

@@ -107,6 +107,25 @@ def _frame_ancestors(raw: str) -> str:
     return " ".join(sources)
 
 
+ROLE_NAMES = ("viewer", "operator", "admin")
+
+
+def _role(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in ROLE_NAMES:
+        raise ValueError(f"{raw!r} is not a role (use viewer, operator or admin)")
+    return value
+
+
+def _roles(raw: str) -> str:
+    for pair in _str_list(raw):
+        user, sep, role = pair.partition("=")
+        if not sep or not user.strip():
+            raise ValueError(f"{pair!r} is not user=role")
+        _role(role)
+    return raw
+
+
 def _command_template(raw: str) -> str:
     # Imported here: the jobs package imports settings.
     from .jobs.commands import CommandTemplate
@@ -291,10 +310,16 @@ class Settings:
         "Require sign-in: one shared password, or the path of a JSON file (*.json) mapping "
         "users to passwords. Needs DSA110_DASH_COOKIE_SECRET. Unset: open access.",
         secret=True, group="server")
-    operator_token: str | None = setting(
-        "DSA110_DASH_OPERATOR_TOKEN", None, _text,
-        "Shared secret operators present to rerun or cancel jobs and clear caches; "
-        "unset disables operator actions.", secret=True, group="server")
+    roles: str = setting(
+        "DSA110_DASH_ROLES", "", _roles,
+        "Who holds which role beyond viewer: comma-separated user=role pairs, role one of "
+        "viewer, operator, admin (e.g. \"alice=operator,bob=admin\"). Operators rerun and "
+        "cancel jobs, start batches and clear caches; admins also manage API tokens.",
+        group="sign-in")
+    open_access_role: str = setting(
+        "DSA110_DASH_OPEN_ACCESS_ROLE", "viewer", _role,
+        "The role of every visitor while sign-in is off (open access). Keep viewer on any "
+        "shared network; the local demo may use operator.", group="sign-in")
     cookie_secret: str | None = setting(
         "DSA110_DASH_COOKIE_SECRET", None, _text,
         "Secret that signs the sign-in cookie (keep it the same on every process and host).",
