@@ -14,9 +14,7 @@ from pathlib import Path
 
 from ..db.engine import Database
 from ..errors import InvalidInputError, NotFoundError
-from ..files import DataRoots
 from ..repositories.paging import PageRequest
-from ..repositories.records import run_id_for
 from ..settings import Settings
 
 STATUSES = ("pending", "running", "completed", "failed", "cancelled")
@@ -156,11 +154,9 @@ def _show(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _log_path(settings: Settings, db: Database, job, state) -> Path:
-    raw = (state.log_path if state is not None and state.log_path else
-           str(settings.effective_logs_dir / f"{run_id_for(job.ms_path)}.log"))
-    served = DataRoots.for_server(settings, db.target)
-    roots = DataRoots.of((*served.roots, settings.effective_logs_dir), served.never)
-    return roots.confine(raw, must_exist=False)
+    from ..jobs.logs import log_path
+
+    return log_path(settings, db, job, state)
 
 
 def _logs(args: argparse.Namespace, settings: Settings) -> int:

@@ -1,0 +1,234 @@
+"""The Jobs page's view-models on a real SQLite database, with jobs the queue really ran:
+a small script through PIPELINE_CMD_TEMPLATE, run by a worker."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+
+import pytest
+from factories import MJD0, UNIX0, insert
+from jobs.jobhelpers import settings_with, template, wait_for, write_script
+
+from dsa110_dashboard.auth.roles import Role
+from dsa110_dashboard.db.engine import Database
+from dsa110_dashboard.jobs.audit import Actor
+from dsa110_dashboard.jobs.service import JobService
+from dsa110_dashboard.jobs.worker import Worker
+from dsa110_dashboard.viewmodels.job_detail import JobDetailModel
+from dsa110_dashboard.viewmodels.jobs import JobsModel, QueueModel, duration
+
+MS = "/data/ms/2025-10-17T14:40:09.ms"
+OTHER_MS = "/data/ms/2025-10-18T09:05:00.ms"
+OPERATOR = Actor(name="olga", address="127.0.0.1", role="operator")
+
+
+@pytest.fixture
+def out(tmp_path, monkeypatch):
+    path = tmp_path / "out"
+    path.mkdir()
+    monkeypatch.setenv("JOB_TEST_OUT", str(path))
+    return path
+
+
+@pytest.fixture
+def setup(tmp_path, sqlite_template, out):
+    """A database with two original jobs, and settings whose template runs a script
+    (``mode`` chosen per test through ``make``)."""
+    path = tmp_path / "pipeline.sqlite3"
+    shutil.copy(sqlite_template, path)
+    script = write_script(tmp_path)
+    made = []
+
+    def make(mode: str = "ok", **env: str):
+        settings = settings_with(str(path), tmp_path, template(script, mode), **env)
+        db = Database(settings)
+        made.append(db)
+        return db, settings
+
+    db, _ = make()
+    with db.transaction() as conn:
+        insert(conn, "ms_index", path=MS, mid_mjd=MJD0 + 0.5, ra_deg=131.25, dec_deg=54.57)
+        first = insert(conn, "jobs", type="imaging", status="completed", ms_path=MS,
+                       params=json.dumps({"imsize": 1024, "niter": 10000}),
+                       artifacts=json.dumps({"image": "/data/images/a-image.fits"}),
+                       created_at=UNIX0, started_at=UNIX0 + 1, finished_at=UNIX0 + 60)
+        second = insert(conn, "jobs", type="calibration", status="failed", ms_path=OTHER_MS,
+                        params=json.dumps({}), created_at=UNIX0 + 100,
+                        started_at=UNIX0 + 101, finished_at=UNIX0 + 110)
+        insert(conn, "images", path="/data/images/a-image.fits", ms_path=MS,
+               created_at=UNIX0 + 59)
+    yield make, int(first["id"]), int(second["id"])
+    for database in made:
+        database.dispose()
+
+
+def run_all(db, settings) -> None:
+    Worker(db, settings, concurrency=1).run(until_idle=True)
+
+
+def test_filters_sort_and_run_id_text(setup):
+    make, first, second = setup
+    db, settings = make()
+    JobService(db, settings).rerun(OPERATOR, first, {"imsize": "2048"})
+    run_all(db, settings)
+    model = JobsModel(db)
+    model.refresh()
+    assert model.total == 3 and model.range_text == "Jobs 1–3 of 3"
+    assert model.type_options == ["calibration", "imaging", "pipeline_rerun"]
+    rerun = model.rows.iloc[0]  # newest first
+    assert rerun["type"] == "pipeline_rerun" and rerun["status"] == "completed"
+    assert rerun["requested_by"] == "olga" and rerun["exit_code"] == 0
+    assert rerun["rerun_of"] == first and rerun["run_id"].endswith(f"-j{rerun['id']}")
+
+    model.status = "failed"
+    model.refresh()
+    assert model.rows["id"].tolist() == [second]
+    model.param.update(status="", ms="2025-10-17")
+    model.refresh()
+    assert sorted(model.rows["id"].tolist()) == sorted([first, int(rerun["id"])])
+    # A pipeline run id typed in part finds the job by its MS name; the queue's run id
+    # (with -j<id>) finds the rerun.
+    model.param.update(ms="", run="job-2025-10-18-0905")
+    model.refresh()
+    assert model.rows["id"].tolist() == [second]
+    model.run = f"-j{int(rerun['id'])}"
+    model.refresh()
+    assert model.rows["id"].tolist() == [int(rerun["id"])]
+    model.run = ""
+    model.sort_by("type")
+    model.refresh()
+    assert model.order == "asc"
+    assert model.rows["type"].tolist() == ["calibration", "imaging", "pipeline_rerun"]
+
+
+def test_a_filter_goes_back_to_the_first_page(setup):
+    make, *_ = setup
+    db, _ = make()
+    model = JobsModel(db, page=3)
+    model.status = "completed"
+    assert model.page == 1
+
+
+def test_duration():
+    assert duration(10.0, 70.0) == 60.0
+    assert duration(10.0, None) is None
+    assert duration(10.0, None, now=40.0) == 30.0
+    assert duration(None, 5.0) is None
+
+
+def test_detail_of_a_rerun_its_command_artifacts_timeline_and_audit(setup):
+    make, first, _ = setup
+    db, settings = make()
+    result = JobService(db, settings).rerun(OPERATOR, first, {"niter": "500"})
+    run_all(db, settings)
+    model = JobDetailModel(db, settings, role=Role.OPERATOR, ref=result.run_id)
+    model.load()
+    d = model.detail
+    assert d.job.id == result.job_id and d.job.status == "completed"
+    assert d.argv == result.argv and d.argv[1:] == ["ok", result.run_id]
+    assert d.state.exit_code == 0 and d.state.overrides == {
+        "niter": {"from": 10000, "to": 500}}
+    assert [e.status for e in d.events] == ["pending", "running", "completed"]
+    assert "starting " + result.run_id in model.log_text and not model.following
+    assert model.blocked is None
+    # The original: its image, and the rerun in its audit trail.
+    original = JobDetailModel(db, settings, role=Role.OPERATOR, ref=str(first))
+    original.load()
+    assert [p for _i, p in original.detail.images] == ["/data/images/a-image.fits"]
+    assert [(a.action, a.result, a.actor) for a in original.detail.audit] == [
+        ("rerun", "ok", "olga")]
+    assert original.detail.rerun_defaults["imsize"] == "1024"
+    assert original.detail.rerun_defaults["phase_center_ra"] == "131.25"
+
+
+def test_unknown_job_is_not_found(setup):
+    make, *_ = setup
+    db, settings = make()
+    for ref in ("999", "job-2030-01-01-000000", "nonsense"):
+        model = JobDetailModel(db, settings, ref=ref)
+        model.load()
+        assert model.detail is None and model.not_found, ref
+
+
+def test_rerun_form_refuses_a_bad_value_beside_its_field(setup):
+    make, first, _ = setup
+    db, settings = make()
+    model = JobDetailModel(db, settings, role=Role.OPERATOR, ref=str(first))
+    model.load()
+    values = dict(model.detail.rerun_defaults, imsize="1024; touch x")
+    model.rerun(OPERATOR, values)
+    assert list(model.rerun_errors) == ["imsize"] and "imsize" in model.rerun_errors["imsize"]
+    assert not model.action_ok and model.new_job_id is None
+    # Untouched prefilled fields are not overrides; a changed one is.
+    model.rerun(OPERATOR, dict(model.detail.rerun_defaults, robust="1.5"))
+    assert model.action_ok and model.rerun_errors == {}
+    queued = JobDetailModel(db, settings, ref=str(model.new_job_id))
+    queued.load()
+    assert queued.detail.job.status == "pending"
+    assert queued.detail.state.overrides == {"robust": {"from": None, "to": 1.5}}
+    assert queued.following  # a pending job's log is followed once it appears
+
+
+def test_viewer_and_read_only_are_blocked_with_the_reason(setup, tmp_path):
+    make, first, _ = setup
+    db, settings = make()
+    viewer = JobDetailModel(db, settings, role=Role.VIEWER, ref=str(first))
+    viewer.load()
+    assert "viewer" in viewer.blocked
+    ro_db, ro_settings = make(DSA110_DASH_READ_ONLY="1")
+    ro = JobDetailModel(ro_db, ro_settings, role=Role.OPERATOR, ref=str(first))
+    ro.load()
+    assert "read-only" in ro.blocked
+    off_db, off_settings = make()
+    off = JobDetailModel(off_db, settings_with(str(tmp_path / "pipeline.sqlite3"),
+                                               tmp_path), role=Role.OPERATOR,
+                         ref=str(first))
+    off.load()
+    assert "PIPELINE_CMD_TEMPLATE" in off.blocked
+
+
+def test_log_tail_follows_a_running_job_and_stops_when_it_ends(setup, out):
+    make, first, _ = setup
+    db, settings = make("sleep")
+    result = JobService(db, settings).rerun(OPERATOR, first, {})
+    worker = Worker(db, settings, concurrency=1)
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    try:
+        model = JobDetailModel(db, settings, role=Role.OPERATOR, ref=str(result.job_id))
+        model.load()
+        assert model.following
+        wait_for(lambda: (model.apply_poll(model.poll_log()),
+                          "starting" in model.log_text)[1], what="the log's first line")
+        assert model.following
+        model.cancel(OPERATOR)
+        assert model.action_ok and "Cancel requested" in model.action_message
+
+        def ended() -> bool:
+            model.apply_poll(model.poll_log())
+            return not model.following
+
+        wait_for(ended, what="following to stop")
+        assert model.jobs.status_of(result.job_id) == "cancelled"
+    finally:
+        worker.stop()
+        thread.join(30)
+
+
+def test_queue_summary_counts_pending_per_type_and_the_worker(setup):
+    make, first, _ = setup
+    db, settings = make()
+    service = JobService(db, settings)
+    service.rerun(OPERATOR, first, {})
+    service.rerun(OPERATOR, first, {})
+    model = QueueModel(db)
+    model.refresh()
+    counts = {c.type: (c.pending, c.running) for c in model.summary.by_type}
+    assert counts == {"pipeline_rerun": (2, 0)}
+    assert model.summary.oldest_pending_at is not None
+    run_all(db, settings)
+    model.refresh()
+    assert model.summary.by_type == ()
+    assert len(model.summary.workers) == 1 and model.summary.workers[0].current_job_id is None
