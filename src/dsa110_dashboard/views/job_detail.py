@@ -76,8 +76,7 @@ def summary_html(d: JobDetail) -> str:
             rows.append(("Rerun of", f"<a href='{job_url(s.rerun_of)}'>job "
                                      f"{e(s.rerun_of)}</a>"))
         if s.exit_code is not None:
-            rows.append(("Exit", f"<code>{e(s.exit_code)}</code> "
-                                 f"({e(describe_exit(int(s.exit_code)))})"))
+            rows.append(("Exit", e(describe_exit(int(s.exit_code)))))
         if s.error:
             rows.append(("Why", e(s.error)))
         if s.cancel_requested_at is not None:
