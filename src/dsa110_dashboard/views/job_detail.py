@@ -197,17 +197,17 @@ class JobDetailView(Viewer):
                                      sizing_mode="stretch_width", css_classes=["dsa-blocked"])
         self.message = pn.pane.Alert("", visible=False, sizing_mode="stretch_width",
                                      css_classes=["dsa-action-message"])
-        self.cancel = pn.widgets.Button(name="Cancel job", button_type="danger", width=130,
+        self.cancel = pn.widgets.Button(label="Cancel job", color="danger", width=130,
                                         css_classes=["dsa-cancel"])
         self.cancel.on_click(lambda _e: run_in_background(self._do_cancel))
-        self.rerun = pn.widgets.Button(name="Rerun", button_type="primary", width=130,
+        self.rerun = pn.widgets.Button(label="Rerun", color="primary", width=130,
                                        css_classes=["dsa-rerun"])
         self.rerun.on_click(lambda _e: run_in_background(self._do_rerun))
         self.fields: dict[str, pn.widgets.TextInput] = {}
         self.field_errors: dict[str, pn.pane.HTML] = {}
         rows = []
         for key, spec in DECLARED.items():
-            field = pn.widgets.TextInput(name=f"{key} — {spec.doc}", width=380,
+            field = pn.widgets.TextInput(label=f"{key} — {spec.doc}", width=380,
                                          placeholder=spec.describe(),
                                          css_classes=[f"dsa-field-{key}"])
             error = pn.pane.HTML("", margin=(28, 8, 0, 8), width=420,

@@ -85,25 +85,25 @@ class JobsTableView(Viewer):
         self._lock = threading.Lock()
         self.status = pn.widgets.Select.from_param(
             m.param.status, options={"all": "", **{s: s for s in STATUSES}},
-            name="Status", width=110)
-        self.type = pn.widgets.Select(name="Type", options=self._type_options(),
+            label="Status", width=110, css_classes=["dsa-jobs-status"])
+        self.type = pn.widgets.Select(label="Type", options=self._type_options(),
                                       value=m.type, width=150)
         self.type.param.watch(lambda ev: setattr(m, "type", ev.new or ""), "value")
         self.ms = pn.widgets.TextInput.from_param(
-            m.param.ms, name="Measurement set contains", placeholder="2025-10-17T14",
-            width=200, description=None)
+            m.param.ms, label="Measurement set contains", placeholder="2025-10-17T14",
+            width=200, description=None, css_classes=["dsa-jobs-ms"])
         self.run = pn.widgets.TextInput.from_param(
-            m.param.run, name="Run id contains", placeholder="job-2025-10-17-1440",
-            width=190, description=None)
-        self.clear = pn.widgets.Button(name="Clear filters", width=100, margin=(24, 8, 8, 8))
+            m.param.run, label="Run id contains", placeholder="job-2025-10-17-1440",
+            width=190, description=None, css_classes=["dsa-jobs-run"])
+        self.clear = pn.widgets.Button(label="Clear filters", width=100, margin=(24, 8, 8, 8))
         self.clear.on_click(lambda _e: m.clear_filters())
         self.sort = pn.widgets.Select.from_param(m.param.sort, options=SORT_LABELS,
-                                                 name="Sort by", width=130)
+                                                 label="Sort by", width=130)
         self.order = pn.widgets.RadioButtonGroup.from_param(
-            m.param.order, options={"↓ desc": "desc", "↑ asc": "asc"}, name="",
+            m.param.order, options={"↓ desc": "desc", "↑ asc": "asc"}, label="",
             width=110, margin=(24, 8, 8, 8))
-        self.prev = pn.widgets.Button(name="‹ Previous", width=95, margin=(4, 2))
-        self.next = pn.widgets.Button(name="Next ›", width=80, margin=(4, 2))
+        self.prev = pn.widgets.Button(label="‹ Previous", width=95, margin=(4, 2))
+        self.next = pn.widgets.Button(label="Next ›", width=80, margin=(4, 2))
         self.prev.on_click(lambda _e: m.go_to_page(m.page - 1))
         self.next.on_click(lambda _e: m.go_to_page(m.page + 1))
         self.range = pn.pane.HTML("Loading…", margin=(10, 8, 0, 8),
