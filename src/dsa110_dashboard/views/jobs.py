@@ -50,6 +50,13 @@ def _int(value) -> int | None:
         return None
 
 
+def ms_cell(path) -> str:
+    """The measurement set's file name (it holds the observation time); the whole path
+    in its tooltip, so the table fits at 1280 px."""
+    text = str(path or "")
+    return f"<span title='{e(text)}'>{e(text.rsplit('/', 1)[-1] or DASH)}</span>"
+
+
 def rows_html(model: JobsModel, now: float | None = None) -> str:
     now = time.time() if now is None else now
     out = []
@@ -60,12 +67,12 @@ def rows_html(model: JobsModel, now: float | None = None) -> str:
         rerun_of = _int(row.get("rerun_of"))
         asked = e(_text(row.get("requested_by")) or DASH)
         if rerun_of is not None:
-            asked += (f" <span class='dsa-note'>(rerun of "
-                      f"<a href='{job_url(rerun_of)}'>{rerun_of}</a>)</span>")
+            asked += (f"<br><span class='dsa-note'>rerun of "
+                      f"<a href='{job_url(rerun_of)}'>{rerun_of}</a></span>")
         out.append([
             f"<a class='dsa-job-link' href='{job_url(row['id'])}'>"
             f"{e(row.get('run_id') or row['id'])}</a>",
-            e(row["type"]), status_badge(row["status"], tip), e(row["ms_path"]),
+            e(row["type"]), status_badge(row["status"], tip), ms_cell(row["ms_path"]),
             utc(row.get("created_at")), utc(row.get("started_at")),
             utc(row.get("finished_at")),
             span(duration(row.get("started_at"), row.get("finished_at"),
