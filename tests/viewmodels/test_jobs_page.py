@@ -232,3 +232,16 @@ def test_queue_summary_counts_pending_per_type_and_the_worker(setup):
     model.refresh()
     assert model.summary.by_type == ()
     assert len(model.summary.workers) == 1 and model.summary.workers[0].current_job_id is None
+
+
+@pytest.mark.parametrize("typed, fragment", [
+    ("job-2025-10-17-144009", "2025-10-17T14:40:09"),
+    ("job-2025-10-17-1440", "2025-10-17T14:40"),
+    ("2025-10-17-14", "2025-10-17T14"),
+    ("job-2025-10", "2025-10"),
+    ("-j17", "-j17"),
+])
+def test_a_run_id_typed_in_part_is_looked_for_in_the_ms_name(typed, fragment):
+    from dsa110_dashboard.repositories.jobs import ms_fragment_of_run_id
+
+    assert ms_fragment_of_run_id(typed) == fragment

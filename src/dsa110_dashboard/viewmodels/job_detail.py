@@ -167,8 +167,10 @@ class JobDetailModel(param.Parameterized):
         if isinstance(result, DashboardError):
             self.error = result.user_message
             return
-        self.param.update(detail=result, not_found=None, error=None,
-                          following=result.running and result.log_file is not None)
+        followable = result.running and result.log_file is not None
+        # Once following, only ``apply_poll`` stops it: it reads the log to its end first.
+        following = followable if self.detail is None else (self.following or followable)
+        self.param.update(detail=result, not_found=None, error=None, following=following)
 
     def load(self) -> None:
         """Fetch, apply and read the log's tail in the calling thread."""
