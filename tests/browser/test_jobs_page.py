@@ -209,3 +209,34 @@ def test_buttons_are_disabled_for_a_viewer_with_the_reason(viewer_server, world,
     assert page.locator(".dsa-rerun button").is_disabled()
     assert page.locator(".dsa-cancel button").is_disabled()
     assert page.locator(".dsa-field-imsize input").is_disabled()
+
+
+def test_the_table_refreshes_by_itself_keeping_filters_and_scroll(operator_server, world,
+                                                                  page):
+    _env, settings, db = world
+    from dsa110_dashboard.jobs.audit import Actor
+    from dsa110_dashboard.jobs.service import JobService
+
+    repo = JobRepository(db)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(operator_server.url + "/jobs?sort=id&order=desc")
+    wait_idle(page)
+    before = repo.page().total
+    page.locator(".dsa-jobs-range").get_by_text(f"of {before:,}").wait_for()
+    pending = repo.counts_by_status().get("pending", 0)
+    page.evaluate("() => window.scrollTo(0, 250)")
+    page.wait_for_timeout(300)
+    scrolled = page.evaluate("() => window.scrollY")
+    assert scrolled > 0, "the page is long enough to scroll"
+
+    original = int(repo.page().rows["id"].iloc[-1])
+    queued = JobService(db, settings).rerun(Actor(name="refresh-test"), original)
+    try:
+        page.locator(".dsa-jobs-range").get_by_text(f"of {before + 1:,}").wait_for()
+        assert rows(page)[0] == queued.run_id
+        assert page.locator(".dsa-jobs-sort select").input_value() == "ID"  # its label
+        assert "sort=id" in page.url
+        assert page.evaluate("() => window.scrollY") == scrolled
+        page.locator(".dsa-queue").get_by_text(f"{pending + 1} pending").wait_for()
+    finally:
+        JobService(db, settings).cancel(Actor(name="refresh-test"), queued.job_id)

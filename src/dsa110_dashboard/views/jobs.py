@@ -94,7 +94,8 @@ class JobsTableView(Viewer):
             m.param.status, options={"all": "", **{s: s for s in STATUSES}},
             label="Status", width=110, css_classes=["dsa-jobs-status"])
         self.type = pn.widgets.Select(label="Type", options=self._type_options(),
-                                      value=m.type, width=150)
+                                      value=m.type, width=150,
+                                      css_classes=["dsa-jobs-type"])
         self.type.param.watch(lambda ev: setattr(m, "type", ev.new or ""), "value")
         self.ms = pn.widgets.TextInput.from_param(
             m.param.ms, label="Measurement set contains", placeholder="2025-10-17T14",
@@ -105,7 +106,8 @@ class JobsTableView(Viewer):
         self.clear = pn.widgets.Button(label="Clear filters", width=100, margin=(24, 8, 8, 8))
         self.clear.on_click(lambda _e: m.clear_filters())
         self.sort = pn.widgets.Select.from_param(m.param.sort, options=SORT_LABELS,
-                                                 label="Sort by", width=130)
+                                                 label="Sort by", width=130,
+                                                 css_classes=["dsa-jobs-sort"])
         self.order = pn.widgets.RadioButtonGroup.from_param(
             m.param.order, options={"↓ desc": "desc", "↑ asc": "asc"}, label="",
             width=110, margin=(24, 8, 8, 8))
