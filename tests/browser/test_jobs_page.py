@@ -240,3 +240,39 @@ def test_the_table_refreshes_by_itself_keeping_filters_and_scroll(operator_serve
         page.locator(".dsa-queue").get_by_text(f"{pending + 1} pending").wait_for()
     finally:
         JobService(db, settings).cancel(Actor(name="refresh-test"), queued.job_id)
+
+
+def test_a_signed_in_operator_acts_under_their_name(world, tmp_path, page):
+    env, _settings, db = world
+    server = start_server({**env, "DSA110_DASH_BASIC_AUTH": "pulsar-42",
+                           "DSA110_DASH_COOKIE_SECRET": "x" * 40,
+                           "DSA110_DASH_AUTH_DB": str(tmp_path / "auth.sqlite3"),
+                           "DSA110_DASH_ROLES": "olga=operator"})
+    try:
+        repo = JobRepository(db)
+        running_or_pending = repo.counts_by_status()
+        job_id = int(repo.page().rows["id"].iloc[-1])
+        page.goto(f"{server.url}/jobs/{job_id}")
+        page.wait_for_url("**/login**")
+        page.fill("input[name=username]", "olga")
+        page.fill("input[name=password]", "pulsar-42")
+        page.click("button[type=submit]")
+        # Back on the job's page (a page under /jobs/ once looped on /jobs/login).
+        page.wait_for_url(f"**/jobs/{job_id}")
+        wait_idle(page)
+        page.locator(".dsa-field-niter input").wait_for()
+        assert not page.locator(".dsa-rerun button").is_disabled()
+        page.locator(".dsa-rerun button").click()
+        message = page.locator(".dsa-action-message").get_by_text("Rerun queued as job")
+        message.wait_for()
+        new_id = int(re.search(r"job (\d+)", message.inner_text()).group(1))
+        assert repo.queue_state(new_id).requested_by == "olga"
+        page.locator(".dsa-job-audit").get_by_text("olga").first.wait_for()
+        assert repo.counts_by_status().get("pending", 0) == \
+            running_or_pending.get("pending", 0) + 1
+        from dsa110_dashboard.jobs.audit import Actor
+        from dsa110_dashboard.jobs.service import JobService
+
+        JobService(db, _settings).cancel(Actor(name="cleanup"), new_id)
+    finally:
+        server.stop()

@@ -245,3 +245,22 @@ def test_a_run_id_typed_in_part_is_looked_for_in_the_ms_name(typed, fragment):
     from dsa110_dashboard.repositories.jobs import ms_fragment_of_run_id
 
     assert ms_fragment_of_run_id(typed) == fragment
+
+
+def test_the_role_is_the_signed_in_users_and_an_unreadable_session_is_a_viewer(setup):
+    make, first, _ = setup
+    db, settings = make(DSA110_DASH_ROLES="olga=operator",
+                        DSA110_DASH_OPEN_ACCESS_ROLE="operator")
+    olga = JobDetailModel(db, settings, identify=lambda: "olga", ref=str(first))
+    olga.load()
+    assert olga.role == Role.OPERATOR and olga.blocked is None
+    assert olga.actor("10.0.0.7") == Actor(name="olga", address="10.0.0.7", role="operator")
+    # Sign-in on, session unreadable: never the open-access role.
+    nobody = JobDetailModel(db, settings, identify=lambda: "", ref=str(first))
+    nobody.load()
+    assert nobody.role == Role.VIEWER and "viewer" in nobody.blocked
+    # Sign-in off: the open-access role, acting as "anonymous".
+    open_access = JobDetailModel(db, settings, identify=lambda: None, ref=str(first))
+    open_access.load()
+    assert open_access.role == Role.OPERATOR
+    assert open_access.actor(None).name == "anonymous"

@@ -10,13 +10,14 @@ decided here (``block_reason``) from the role and the database. No Panel here.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import param
 
-from ..auth.roles import Role
+from ..auth.roles import Role, role_of
 from ..db.engine import Database
 from ..errors import (
     DashboardError,
@@ -114,17 +115,31 @@ class JobDetailModel(param.Parameterized):
     new_job_id = param.Integer(default=None, allow_None=True)
 
     def __init__(self, db: Database, settings: Settings, role: Role = Role.VIEWER,
-                 **params):
+                 identify: Callable[[], str | None] | None = None, **params):
+        """``identify`` (blocking) names the signed-in user, None with sign-in off; it
+        decides the role at ``identify_user``; without it the role is ``role``."""
         super().__init__(**params)
         self.db = db
         self.settings = settings
         self.role = role
+        self.user: str | None = None
+        self._identify = identify
         self.jobs = JobRepository(db)
         self.service = JobService(db, settings)
         self._offset = 0
         self._source: str | None = None  # "file" or "database": where log_text is from
 
     # ---------------------------------------------------------------- loading
+    def identify_user(self) -> None:
+        """Blocking: who is signed in, and so the role (``DSA110_DASH_ROLES``, or
+        ``DSA110_DASH_OPEN_ACCESS_ROLE`` with sign-in off)."""
+        if self._identify is not None:
+            self.user = self._identify()
+            self.role = role_of(self.user, self.settings)
+
+    def actor(self, address: str | None) -> Actor:
+        return Actor(name=self.user or "anonymous", address=address, role=self.role.label)
+
     def fetch(self) -> JobDetail | DashboardError:
         """Blocking: everything about the job; NotFoundError / InvalidInputError for a
         reference that names no job."""
@@ -173,7 +188,8 @@ class JobDetailModel(param.Parameterized):
         self.param.update(detail=result, not_found=None, error=None, following=following)
 
     def load(self) -> None:
-        """Fetch, apply and read the log's tail in the calling thread."""
+        """Identify the user, fetch, apply and read the log's tail in the calling thread."""
+        self.identify_user()
         self.apply(self.fetch())
         self.blocked = self.blocked_reason() if self.detail is not None else None
         if self.detail is not None:

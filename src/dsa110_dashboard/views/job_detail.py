@@ -19,7 +19,6 @@ import panel as pn
 import param
 from panel.viewable import Viewer
 
-from ..jobs.audit import Actor
 from ..jobs.overrides import DECLARED
 from ..jobs.runner import describe_exit
 from ..viewmodels.job_detail import JobDetail, JobDetailModel
@@ -40,15 +39,13 @@ pre.dsa-argv .dsa-argi { opacity: 0.55; user-select: none; }
 """
 
 
-def actor_from_session(role_label: str) -> Actor:
-    """Who clicks: the signed-in user (``anonymous`` with sign-in off) from the
-    session's client address."""
-    request = None
+def client_address() -> str | None:
+    """The session's client address (Tornado's, so X-Forwarded-For only behind a
+    trusted proxy: DSA110_DASH_TRUST_PROXY_HEADERS)."""
     doc = pn.state.curdoc
-    if doc is not None and doc.session_context is not None:
-        request = getattr(doc.session_context, "request", None)
-    address = getattr(request, "remote_ip", None) if request is not None else None
-    return Actor(name=pn.state.user or "anonymous", address=address, role=role_label)
+    context = doc.session_context if doc is not None else None
+    request = getattr(context, "request", None)
+    return getattr(request, "remote_ip", None)
 
 
 def _kv(rows: list[tuple[str, str]]) -> str:
@@ -180,6 +177,7 @@ class JobDetailView(Viewer):
         super().__init__(**params)
         m = self.model
         self._served = is_served()
+        self._address = client_address()  # now: callbacks run without the request
         self._poller = None
         self._layout = pn.Column(_html(f"Loading job {html.escape(m.ref)}…", margin=(12, 8)),
                                  sizing_mode="stretch_width", min_height=300, loading=True)
@@ -232,6 +230,7 @@ class JobDetailView(Viewer):
     def load(self) -> None:
         """Blocking (a worker thread): the job, then its log's tail."""
         m = self.model
+        m.identify_user()
         result = m.fetch()
         blocked = m.blocked_reason()
 
@@ -271,12 +270,11 @@ class JobDetailView(Viewer):
     def _do_rerun(self) -> None:
         m = self.model
         values = {k: w.value for k, w in self.fields.items()}
-        actor = actor_from_session(m.role.label)
-        m.rerun(actor, values)
+        m.rerun(m.actor(self._address), values)
 
     def _do_cancel(self) -> None:
         m = self.model
-        m.cancel(actor_from_session(m.role.label))
+        m.cancel(m.actor(self._address))
 
     # -------------------------------------------------------------- render
     def _content(self) -> list:
