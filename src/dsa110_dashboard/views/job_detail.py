@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import html
 import json
+import threading
 
 import panel as pn
 import param
 from panel.viewable import Viewer
 
+from ..errors import DatabaseUnavailableError
 from ..jobs.overrides import DECLARED
 from ..jobs.runner import describe_exit
 from ..viewmodels.job_detail import JobDetail, JobDetailModel
@@ -179,6 +181,7 @@ class JobDetailView(Viewer):
         self._served = is_served()
         self._address = client_address()  # now: callbacks run without the request
         self._poller = None
+        self._polling = threading.Lock()
         self._layout = pn.Column(_html(f"Loading job {html.escape(m.ref)}…", margin=(12, 8)),
                                  sizing_mode="stretch_width", min_height=300, loading=True)
         self.title = _html(margin=(4, 6))
@@ -246,15 +249,22 @@ class JobDetailView(Viewer):
             update_together(lambda: m.show_log(chunk))
 
     def _poll(self) -> None:
-        """Blocking (a periodic callback on a worker thread)."""
+        """Blocking (a periodic callback on a worker thread). A tick that finds the last
+        one still reading is skipped; one that finds the database away waits for the
+        next (the page's banner says so)."""
         m = self.model
-        if m.detail is None or not m.following:
+        if m.detail is None or not m.following or not self._polling.acquire(blocking=False):
             return
-        poll = m.poll_log()
-        update_together(lambda: m.apply_poll(poll))
-        if poll.changed:  # a new state: the summary, timeline and buttons follow it
-            result = m.fetch()
-            update_together(lambda: m.apply(result))
+        try:
+            poll = m.poll_log()
+            update_together(lambda: m.apply_poll(poll))
+            if poll.changed:  # a new state: the summary, timeline and buttons follow it
+                result = m.fetch()
+                update_together(lambda: m.apply(result))
+        except DatabaseUnavailableError:
+            return
+        finally:
+            self._polling.release()
 
     def _on_following(self, *_events) -> None:
         if not self._served:
