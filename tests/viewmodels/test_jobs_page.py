@@ -264,3 +264,38 @@ def test_the_role_is_the_signed_in_users_and_an_unreadable_session_is_a_viewer(s
     open_access.load()
     assert open_access.role == Role.OPERATOR
     assert open_access.actor(None).name == "anonymous"
+
+
+def test_a_pipeline_database_without_our_tables_reads_and_refuses_actions(tmp_path):
+    """The pipeline's own schema only (never upgraded), opened read-only as in production."""
+    import sqlalchemy as sa
+
+    from dsa110_dashboard.db import schema
+
+    path = tmp_path / "pipeline.sqlite3"
+    engine = sa.create_engine(f"sqlite:///{path}")
+    schema.metadata.create_all(engine)
+    with engine.begin() as conn:
+        insert(conn, "jobs", type="imaging", status="failed", ms_path=MS, logs="boom",
+               created_at=UNIX0, started_at=UNIX0 + 1, finished_at=UNIX0 + 9)
+    engine.dispose()
+    settings = settings_with(str(path), tmp_path, "echo {run_id}",
+                             DSA110_DASH_READ_ONLY="1")
+    db = Database(settings)
+    try:
+        assert not db.catalog.has_table("dash_job_state")
+        jobs = JobsModel(db)
+        jobs.run = "job-2025-10-17"
+        jobs.refresh()
+        assert jobs.total == 1 and jobs.rows["requested_by"].tolist() == [None]
+        queue = QueueModel(db)
+        queue.refresh()
+        assert queue.summary.workers == () and queue.error is None
+        model = JobDetailModel(db, settings, role=Role.OPERATOR,
+                               ref="job-2025-10-17-144009")
+        model.load()
+        assert model.detail.state is None and model.detail.events == ()
+        assert model.detail.audit == () and "read-only" in model.blocked
+        assert model.log_text == "boom"  # no file: the lines the database kept
+    finally:
+        db.dispose()
