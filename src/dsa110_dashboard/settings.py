@@ -307,8 +307,10 @@ class Settings:
         "(default: the address and port served).", group="server")
     basic_auth: str | None = setting(
         "DSA110_DASH_BASIC_AUTH", None, _text,
-        "Require sign-in: one shared password, or the path of a JSON file (*.json) mapping "
-        "users to passwords. Needs DSA110_DASH_COOKIE_SECRET. Unset: open access.",
+        "Require sign-in: one shared password's Argon2 hash (dsa110-dash users hash), or "
+        "the path of a JSON file (*.json) mapping users to Argon2 hashes (dsa110-dash users "
+        "set NAME); a clear-text password stops start-up. Needs DSA110_DASH_COOKIE_SECRET. "
+        "Unset: open access.",
         secret=True, group="server")
     roles: str = setting(
         "DSA110_DASH_ROLES", "", _roles,
