@@ -328,8 +328,8 @@ class Settings:
         secret=True, group="server")
     auth_db: str | None = setting(
         "DSA110_DASH_AUTH_DB", None, _text,
-        "The sign-in store: sessions and failed sign-ins (a SQLite file the server "
-        "creates, or a SQLAlchemy URL shared by several hosts). Default "
+        "The sign-in store: sessions, failed sign-ins and API tokens (a SQLite file the "
+        "server creates, or a SQLAlchemy URL shared by several hosts). Default "
         "<data_dir>/dashboard-auth.sqlite3.", secret=True, group="sign-in",
         unset="(<data_dir>/dashboard-auth.sqlite3)")
     session_hours: float = setting(
