@@ -11,8 +11,10 @@ import pytest
 
 from dsa110_dashboard.auth.credentials import Credentials
 from dsa110_dashboard.auth.passwords import is_hash
+from dsa110_dashboard.auth.store import SessionStore
 from dsa110_dashboard.cli.main import main
 from dsa110_dashboard.errors import ConfigError
+from dsa110_dashboard.settings import Settings
 from hashes import quick_hash
 
 
@@ -41,8 +43,16 @@ def test_users_set_writes_a_hash_that_signs_in(tmp_path, monkeypatch, capsys):
     assert main(["users", "set", "ana", "--password-stdin"]) == 0
     assert "changed the password of ana" in capsys.readouterr().out
     assert Credentials(str(users)).check("ana", "changed")
+    monkeypatch.setenv("DSA110_DASH_AUTH_DB", str(tmp_path / "auth.sqlite3"))
+    store = SessionStore.for_settings(Settings.load())
+    store.prepare()
+    session = store.open("ben", "127.0.0.1")
     assert main(["users", "remove", "ben"]) == 0
+    assert "ended 1 open session(s)" in capsys.readouterr().out
     assert set(json.loads(users.read_text())) == {"ana"}
+    assert store.session(session) is None, "a removed user is signed out everywhere"
+    store.dispose()
+    assert main(["users", "remove", "ben"]) == 1
 
 
 def test_users_set_refuses_an_empty_password_and_a_missing_file_setting(tmp_path, monkeypatch,

@@ -140,6 +140,14 @@ class SessionStore:
                                 sessions.c.revoked_at.is_(None))
                          .values(revoked_at=self.clock()))
 
+    def revoke_user(self, user: str) -> int:
+        """End every open session of ``user`` (removed from the users file); how many."""
+        with self.db.transaction() as conn:
+            return conn.execute(sessions.update()
+                                .where(sessions.c.user_name == user[:_NAME_CHARS],
+                                       sessions.c.revoked_at.is_(None))
+                                .values(revoked_at=self.clock())).rowcount
+
     # ----------------------------------------------------------- failed sign-ins
     def record_failure(self, address: str, user: str) -> None:
         now = self.clock()

@@ -12,7 +12,7 @@ import getpass
 import sys
 from pathlib import Path
 
-from ..errors import ConfigError, InvalidInputError
+from ..errors import ConfigError, DashboardError, InvalidInputError
 from ..settings import Settings
 
 
@@ -103,8 +103,26 @@ def _remove(args: argparse.Namespace, settings: Settings) -> int:
     if not removed:
         print(f"{args.name} is not in {path}", file=sys.stderr)
         return 1
-    print(f"removed {args.name} from {path}; their open sessions end when they expire")
+    print(f"removed {args.name} from {path}; {_end_sessions(settings, args.name)}")
     return 0
+
+
+def _end_sessions(settings: Settings, name: str) -> str:
+    """Sign the removed user out everywhere, if the sign-in store is there to ask."""
+    from ..auth.store import SessionStore
+
+    if settings.auth_db_file is not None and not settings.auth_db_file.exists():
+        return "no sign-in store yet, so no open sessions"
+    store = SessionStore.for_settings(settings)
+    try:
+        store.prepare()
+        ended = store.revoke_user(name)
+    except DashboardError as exc:
+        return (f"their open sessions could not be ended ({exc.user_message}); they end "
+                f"within DSA110_DASH_SESSION_HOURS")
+    finally:
+        store.dispose()
+    return f"ended {ended} open session(s)"
 
 
 def _hash(args: argparse.Namespace, settings: Settings) -> int:
