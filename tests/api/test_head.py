@@ -11,7 +11,7 @@ import urllib.parse
 
 import pytest
 
-from conftest import DEC0, RA0, make_dataset
+from api_dataset import DEC0, RA0, make_dataset
 from dbsupport import settings_for
 from dsa110_dashboard.db.engine import Database
 from factories import MJD0, insert

@@ -19,7 +19,7 @@ from http.cookies import SimpleCookie
 import pytest
 import sqlalchemy as sa
 
-from conftest import make_dataset
+from api_dataset import make_dataset
 from dbsupport import settings_for
 from dsa110_dashboard.auth.roles import Role
 from dsa110_dashboard.auth.store import prepare_store, store_database

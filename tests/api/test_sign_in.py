@@ -15,7 +15,7 @@ from http.cookies import SimpleCookie
 import pytest
 from tornado.web import create_signed_value, decode_signed_value
 
-from conftest import make_dataset
+from api_dataset import make_dataset
 from hashes import quick_hash
 from server import start_server
 
