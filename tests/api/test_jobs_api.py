@@ -494,3 +494,21 @@ def test_a_read_only_database_refuses_operator_actions_clearly(world):
     run = reads.json()["run"]
     assert str(world.dataset.data_dir) not in run["log_path"], "scrubbed for strangers"
     assert run["log_path"].endswith(f"job-running-j{world.running}.log")
+
+
+def test_a_bare_nan_in_the_pipelines_json_reads_as_null(world):
+    db = world.db()
+    with db.transaction() as conn:
+        odd = int(insert(conn, "jobs", type="calibration", status="failed", ms_path=MS,
+                         params='{"robust": NaN, "imsize": 512}',
+                         artifacts='["/x.fits", Infinity]', created_at=UNIX0 + 5)["id"])
+    db.dispose()
+    token = world.token("nan-reader", Role.VIEWER)
+    detail = call(world.signed.url, "GET", f"/api/v1/jobs/{odd}", headers=bearer(token))
+    assert detail.status == 200, detail.body
+    assert detail.json()["params"] == {"robust": None, "imsize": 512}
+    listed = call(world.signed.url, "GET", "/api/v1/jobs?type=calibration",
+                  headers=bearer(token)).json()
+    (row,) = listed["jobs"]
+    assert row["params"] == {"robust": None, "imsize": 512}
+    assert row["artifacts"] == ["/x.fits", None] and row["params_invalid"] is False

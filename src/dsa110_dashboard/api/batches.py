@@ -17,6 +17,7 @@ from ..errors import InvalidInputError, NotFoundError
 from ..jobs.batch import BatchService
 from ..jobs.batch_kinds import Selection
 from ..repositories.jobs import BatchJobFilter, BatchJobRepository
+from ..repositories.records import parse_json
 from .operators import OperatorApiHandler, page_json, plain, rows
 
 BATCH = r"([^/]+)"
@@ -84,12 +85,12 @@ def _batch_detail(ctx, batch_id: int) -> dict[str, Any]:  # noqa: ANN001 - the A
     repo = BatchJobRepository(ctx.db)
     record = repo.get(batch_id)
     failed = [dataclasses.asdict(i) for i in record.items if i.status == "failed"]
-    return {"id": record.id, "type": record.type, "created_at": plain(record.created_at),
+    return plain({"id": record.id, "type": record.type, "created_at": record.created_at,
             "status": record.status, "derived_status": record.derived_status,
             "counts": dataclasses.asdict(record.counts), "params": record.params,
             "runner": repo.runner_state(batch_id),
             "errors": failed[:MAX_ERRORS], "errors_total": len(failed),
-            "url": f"/api/v1/batch/{record.id}"}
+            "url": f"/api/v1/batch/{record.id}"})
 
 
 class BatchesHandler(OperatorApiHandler):
@@ -101,6 +102,9 @@ class BatchesHandler(OperatorApiHandler):
         batches = rows(page.rows)
         for batch in batches:
             batch["url"] = f"/api/v1/batch/{batch['id']}"
+            batch["params"], ok = parse_json(batch.get("params"))
+            batch["params_invalid"] = not ok
+        batches = plain(batches)
         self.write_json(page_json(page, request, "batches", batches))
 
     async def post(self) -> None:

@@ -24,6 +24,7 @@ from ..jobs.logfiles import log_path, tail_lines
 from ..jobs.service import JobService
 from ..repositories.audit import AuditRepository
 from ..repositories.jobs import JobFilter, JobRepository
+from ..repositories.records import parse_json
 from .images import parse_int
 from .operators import OperatorApiHandler, page_json, plain, rows
 
@@ -53,6 +54,10 @@ class JobsHandler(OperatorApiHandler):
         jobs = rows(page.rows)
         for job in jobs:
             job["url"] = job_url(job.get("run_id"), job["id"])
+            for key in ("params", "artifacts"):
+                job[key], ok = parse_json(job.get(key))
+                job[f"{key}_invalid"] = not ok
+        jobs = plain(jobs)
         self.write_json(page_json(page, request, "jobs", jobs))
 
 
@@ -70,10 +75,10 @@ def _job_detail(ctx, ref: str) -> dict[str, Any]:  # noqa: ANN001 - the AppConte
         run["argv"] = state.command
     duration = (job.finished_at - job.started_at
                 if job.started_at is not None and job.finished_at is not None else None)
-    return {**body, "url": job_url(job.run_id, job.id), "duration_s": plain(duration),
-            "run": run,
-            "timeline": [dataclasses.asdict(e) for e in events],
-            "audit": [dataclasses.asdict(a) for a in audit]}
+    return plain({**body, "url": job_url(job.run_id, job.id), "duration_s": duration,
+                  "run": run,
+                  "timeline": [dataclasses.asdict(e) for e in events],
+                  "audit": [dataclasses.asdict(a) for a in audit]})
 
 
 class JobHandler(OperatorApiHandler):

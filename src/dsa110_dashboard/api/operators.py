@@ -112,9 +112,14 @@ class OperatorApiHandler(ApiHandler):
 
 
 def plain(value: Any) -> Any:
-    """A JSON-safe value: NaN and NaT become null, numpy scalars plain numbers."""
+    """A JSON-safe value, through lists and dicts: NaN, infinities and NaT become null
+    (the pipeline's JSON may hold a bare NaN), numpy scalars plain numbers."""
     if value is None or value is pd.NaT:
         return None
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
     if hasattr(value, "item") and not isinstance(value, str | bytes):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
