@@ -247,14 +247,14 @@ def test_an_operator_with_cookie_and_xsrf_reruns_and_it_is_audited(world):
     assert made["changed"] == {"imsize": {"from": 1024, "to": 2048},
                                "weighting": {"from": "briggs", "to": "natural"}}
     assert made["argv"][-3:] == ["--imsize", "2048", "--weighting=natural"]
-    assert answer.headers["Location"] == made["url"] == f"/api/v1/jobs/{made['run_id']}"
+    assert answer.headers["Location"] == made["url"] == f"/api/v1/jobs/{made['id']}"
     row = world.audit()[-1]
     assert (row["actor"], row["address"], row["role"], row["action"], row["result"],
             row["target_id"]) == ("otto", "127.0.0.1", "operator", "rerun", "ok",
                                   str(world.original))
     assert json.loads(row["detail"])["new_job"] == made["id"]
 
-    detail = otto.get(made["url"]).json()
+    detail = otto.get(f"/api/v1/jobs/{made['run_id']}").json()
     assert detail["id"] == made["id"] and detail["status"] == "pending"
     assert detail["run"]["argv"] == made["argv"]
     assert detail["run"]["rerun_of"] == world.original
@@ -358,7 +358,7 @@ def test_jobs_list_filters_sorts_and_pages_with_its_total(world):
     assert everything["total"] == len(everything["jobs"]) >= 2
     completed = get("status=completed")
     assert [j["id"] for j in completed["jobs"]] == [world.original]
-    assert completed["jobs"][0]["url"] == f"/api/v1/jobs/{completed['jobs'][0]['run_id']}"
+    assert completed["jobs"][0]["url"] == f"/api/v1/jobs/{world.original}"
     both = get("status=completed,running&sort=id&order=asc")
     assert [j["id"] for j in both["jobs"]] == sorted([world.original, world.running])
     assert get("type=imaging&limit=1")["limit"] == 1

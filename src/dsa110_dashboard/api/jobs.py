@@ -35,8 +35,9 @@ MAX_TAIL = 10_000
 DEFAULT_TAIL = 200
 
 
-def job_url(run_id: str | None, job_id: int) -> str:
-    return f"/api/v1/jobs/{run_id or job_id}"
+def job_url(job_id: int) -> str:
+    # By id: a pipeline run id names every job of one measurement set.
+    return f"/api/v1/jobs/{job_id}"
 
 
 class JobsHandler(OperatorApiHandler):
@@ -53,7 +54,7 @@ class JobsHandler(OperatorApiHandler):
         page = await self.blocking(JobRepository(self.ctx.db).page, flt, request)
         jobs = rows(page.rows)
         for job in jobs:
-            job["url"] = job_url(job.get("run_id"), job["id"])
+            job["url"] = job_url(job["id"])
             for key in ("params", "artifacts"):
                 job[key], ok = parse_json(job.get(key))
                 job[f"{key}_invalid"] = not ok
@@ -75,7 +76,7 @@ def _job_detail(ctx, ref: str) -> dict[str, Any]:  # noqa: ANN001 - the AppConte
         run["argv"] = state.command
     duration = (job.finished_at - job.started_at
                 if job.started_at is not None and job.finished_at is not None else None)
-    return plain({**body, "url": job_url(job.run_id, job.id), "duration_s": duration,
+    return plain({**body, "url": job_url(job.id), "duration_s": duration,
                   "run": run,
                   "timeline": [dataclasses.asdict(e) for e in events],
                   "audit": [dataclasses.asdict(a) for a in audit]})
@@ -131,11 +132,11 @@ class JobRerunHandler(OperatorApiHandler):
                                         parameter=key)
         service = JobService(self.ctx.db, self.ctx.settings)
         result = await self.blocking(service.rerun, self.actor(), ref, overrides)
-        self.set_header("Location", job_url(result.run_id, result.job_id))
+        self.set_header("Location", job_url(result.job_id))
         self.write_json(self.shown_paths({
             "id": result.job_id, "run_id": result.run_id, "rerun_of": result.rerun_of,
             "argv": result.argv, "changed": result.changed,
-            "url": job_url(result.run_id, result.job_id)}), 201)
+            "url": job_url(result.job_id)}), 201)
 
 
 class JobCancelHandler(OperatorApiHandler):
