@@ -25,6 +25,7 @@ from dsa110_dashboard.db.engine import Database
 from dsa110_dashboard.jobs.worker import Worker
 from dsa110_dashboard.repositories.jobs import JobRepository
 from dsa110_dashboard.settings import Settings
+from hashes import quick_hash
 from server import start_server
 
 #: Prints a numbered line every 0.4 s, twelve in all, then succeeds.
@@ -244,7 +245,7 @@ def test_the_table_refreshes_by_itself_keeping_filters_and_scroll(operator_serve
 
 def test_a_signed_in_operator_acts_under_their_name(world, tmp_path, page):
     env, _settings, db = world
-    server = start_server({**env, "DSA110_DASH_BASIC_AUTH": "pulsar-42",
+    server = start_server({**env, "DSA110_DASH_BASIC_AUTH": quick_hash("pulsar-42"),
                            "DSA110_DASH_COOKIE_SECRET": "x" * 40,
                            "DSA110_DASH_AUTH_DB": str(tmp_path / "auth.sqlite3"),
                            "DSA110_DASH_ROLES": "olga=operator"})

@@ -18,6 +18,7 @@ from dsa110_dashboard.jobs.service import JobService
 from dsa110_dashboard.jobs.worker import Worker
 from dsa110_dashboard.viewmodels.job_detail import JobDetailModel
 from dsa110_dashboard.viewmodels.jobs import JobsModel, QueueModel, duration
+from dsa110_dashboard.views.jobs import queue_html
 
 MS = "/data/ms/2025-10-17T14:40:09.ms"
 OTHER_MS = "/data/ms/2025-10-18T09:05:00.ms"
@@ -217,7 +218,7 @@ def test_log_tail_follows_a_running_job_and_stops_when_it_ends(setup, out):
         thread.join(30)
 
 
-def test_queue_summary_counts_pending_per_type_and_the_worker(setup):
+def test_queue_summary_counts_pending_per_type_and_the_running_worker(setup, out):
     make, first, _ = setup
     db, settings = make()
     service = JobService(db, settings)
@@ -225,13 +226,13 @@ def test_queue_summary_counts_pending_per_type_and_the_worker(setup):
     service.rerun(OPERATOR, first, {})
     model = QueueModel(db)
     model.refresh()
-    counts = {c.type: (c.pending, c.running) for c in model.summary.by_type}
-    assert counts == {"pipeline_rerun": (2, 0)}
-    assert model.summary.oldest_pending_at is not None
+    assert model.summary.by_type == {"pipeline_rerun": {"pending": 2, "running": 0}}
+    assert model.summary.oldest_pending_at is not None and model.summary.workers == []
+    html = queue_html(model.summary, stale_after=60)
+    assert "<b>2</b> pending" in html and "oldest pending job has waited" in html
     run_all(db, settings)
     model.refresh()
-    assert model.summary.by_type == ()
-    assert len(model.summary.workers) == 1 and model.summary.workers[0].current_job_id is None
+    assert model.summary.by_type == {} and model.summary.oldest_pending_at is None
 
 
 @pytest.mark.parametrize("typed, fragment", [
@@ -290,7 +291,7 @@ def test_a_pipeline_database_without_our_tables_reads_and_refuses_actions(tmp_pa
         assert jobs.total == 1 and jobs.rows["requested_by"].tolist() == [None]
         queue = QueueModel(db)
         queue.refresh()
-        assert queue.summary.workers == () and queue.error is None
+        assert queue.summary.workers == [] and queue.error is None
         model = JobDetailModel(db, settings, role=Role.OPERATOR,
                                ref="job-2025-10-17-144009")
         model.load()

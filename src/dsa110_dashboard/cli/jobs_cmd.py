@@ -153,13 +153,8 @@ def _show(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _log_path(settings: Settings, db: Database, job, state) -> Path:
-    from ..jobs.logs import log_path
-
-    return log_path(settings, db, job, state)
-
-
 def _logs(args: argparse.Namespace, settings: Settings) -> int:
+    from ..jobs.logfiles import log_path
     from ..repositories.jobs import JobRepository
 
     if args.tail is not None and args.tail < 0:
@@ -170,7 +165,7 @@ def _logs(args: argparse.Namespace, settings: Settings) -> int:
         job_id = repo.resolve(args.job)
         job = repo.get(job_id)
         state = repo.queue_state(job_id)
-        path = _log_path(settings, db, job, state)
+        path = log_path(settings, db, job, state)
         if not path.is_file():
             if args.follow and job.status not in FINISHED:
                 path = _wait_for(path, repo, job_id)

@@ -87,6 +87,9 @@ class JobFilter:
     ms_path: str | None = None
     created_after: float | None = None
     created_before: float | None = None
+    #: The jobs that show this run id (a queued job's own, or the one derived from a
+    #: pipeline job's measurement set).
+    run_id: str | None = None
     #: Text contained in the measurement set's path.
     ms_contains: str | None = None
     #: Text contained in the run id (the queue's, or the one derived from the MS name).
@@ -276,6 +279,7 @@ class JobRepository:
             t["ms_path"] == f.ms_path if f.ms_path is not None else None,
             _contains(t["ms_path"], f.ms_contains) if f.ms_contains else None,
             run_id_match,
+            self._shows_run_id(f.run_id, state) if f.run_id is not None else None,
             t["created_at"] >= f.created_after if f.created_after is not None else None,
             t["created_at"] <= f.created_before if f.created_before is not None else None,
         ])
@@ -299,6 +303,16 @@ class JobRepository:
         stmt = sa.select(t["type"]).select_from(t.table).distinct().order_by(t["type"])
         with self.db.connect() as conn:
             return [str(v) for v in conn.execute(stmt).scalars() if v is not None]
+
+    def _shows_run_id(self, run_id: str, state) -> sa.ColumnElement:  # noqa: ANN001
+        t = self.db.catalog["jobs"]
+        stem = ms_stem_of_run_id(run_id)
+        derived = (sa.or_(t["ms_path"].like("%/" + _like_escape(stem) + ".ms", escape="\\"),
+                          t["ms_path"] == stem + ".ms") if stem else sa.false())
+        if not state.exists:
+            return derived
+        return sa.or_(state["run_id"] == run_id,
+                      sa.and_(state["run_id"].is_(None), derived))
 
     def counts_by_status(self) -> dict[str | None, int]:
         t = self.db.catalog["jobs"]

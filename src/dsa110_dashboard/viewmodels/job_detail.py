@@ -27,7 +27,7 @@ from ..errors import (
     NotFoundError,
 )
 from ..jobs.audit import Actor
-from ..jobs.logs import LogChunk, log_path, read_from, read_tail
+from ..jobs.logfiles import LogChunk, log_path, read_from, read_tail
 from ..jobs.overrides import DECLARED
 from ..jobs.queue import FINISHED
 from ..jobs.service import JobService, operator_actions_unavailable

@@ -20,7 +20,6 @@ import param
 from ..db.engine import Database
 from ..errors import DashboardError, DatabaseUnavailableError, InvalidInputError
 from ..jobs.queue import CANCELLED, COMPLETED, FAILED, PENDING, RUNNING
-from ..repositories.job_queue import QueueRepository, QueueSummary
 from ..repositories.jobs import (
     BatchJobFilter,
     BatchJobItemRecord,
@@ -29,6 +28,7 @@ from ..repositories.jobs import (
     JobRepository,
 )
 from ..repositories.paging import PageRequest
+from ..repositories.queue_status import QueueStatusRepository, QueueSummary
 
 STATUSES = (PENDING, RUNNING, COMPLETED, FAILED, CANCELLED)
 PAGE_SIZE = 50
@@ -261,7 +261,7 @@ class QueueModel(param.Parameterized):
     def __init__(self, db: Database, **params):
         super().__init__(**params)
         self.db = db
-        self.queue = QueueRepository(db)
+        self.queue = QueueStatusRepository(db)
         self.batch_repository = BatchJobRepository(db)
 
     def fetch(self) -> QueueResult | DashboardError:

@@ -17,7 +17,7 @@ import panel as pn
 import param
 from panel.viewable import Viewer
 
-from ..repositories.job_queue import QueueSummary
+from ..repositories.queue_status import QueueSummary
 from ..viewmodels.jobs import (
     QUERY_PARAMS,
     STATUSES,
@@ -194,33 +194,32 @@ def queue_html(summary: QueueSummary | None, stale_after: float,
                now: float | None = None) -> str:
     if summary is None:
         return "<div class='dsa-note'>Loading…</div>"
-    now = summary.at if now is None else now
+    now = time.time() if now is None else now
     oldest = summary.oldest_pending_at
-    parts = [f"<div><b>{summary.pending:,}</b> pending · <b>{summary.running:,}</b> running"
-             + (f" · oldest pending waiting {span(now - oldest)}" if oldest else "")
-             + "</div>"]
+    pending = sum(c.get("pending", 0) for c in summary.by_type.values())
+    running = sum(c.get("running", 0) for c in summary.by_type.values())
+    parts = [f"<div><b>{pending:,}</b> pending · <b>{running:,}</b> running"
+             + (f" · the oldest pending job has waited {span(now - oldest)}"
+                if oldest is not None else "") + "</div>"]
     parts.append(table(
-        [("Type", ""), ("Pending", "dsa-num"), ("Running", "dsa-num"),
-         ("Oldest pending", "dsa-num")],
-        [[e(c.type), f"{c.pending:,}", f"{c.running:,}",
-          age(c.oldest_pending_at, now) if c.oldest_pending_at else DASH]
-         for c in summary.by_type], "Nothing is pending or running."))
+        [("Type", ""), ("Pending", "dsa-num"), ("Running", "dsa-num")],
+        [[e(kind), f"{c.get('pending', 0):,}", f"{c.get('running', 0):,}"]
+         for kind, c in summary.by_type.items()], "Nothing is pending or running."))
     workers = []
     for w in summary.workers:
-        silent = now - w.last_heartbeat if w.last_heartbeat is not None else None
-        state = (status_badge("stale", "no heartbeat for longer than "
+        silent = now - w.heartbeat_at if w.heartbeat_at is not None else None
+        stale = (status_badge("stale", "no heartbeat for longer than "
                               "DSA110_DASH_TIMEOUT_JOB_HEARTBEAT_STALE")
-                 if w.current_job_id is not None and silent is not None
-                 and silent > stale_after else "")
-        current = (f"<a href='{job_url(w.current_job_id)}'>{e(w.current_run_id)}</a>"
-                   if w.current_job_id is not None else "idle")
-        workers.append([e(w.worker), e(w.host or DASH), current,
-                        f"{age(w.last_heartbeat, now)} {state}"])
-    parts.append("<h4 class='dsa-h'>Workers (seen in the last day)</h4>")
+                 if silent is None or silent > stale_after else "")
+        current = [f"<a href='{job_url(j['job_id'])}'>{e(j.get('run_id') or j['job_id'])}</a>"
+                   for j in w.jobs] + [f"batch {int(b)}" for b in w.batches]
+        workers.append([e(w.name), e(w.host or DASH), "<br>".join(current) or "idle",
+                        f"{age(w.heartbeat_at, now)} {stale}"])
+    parts.append("<h4 class='dsa-h'>Workers running something</h4>")
     parts.append(table([("Worker", "dsa-nowrap"), ("Host", ""), ("Current job", ""),
                         ("Last heartbeat", "dsa-nowrap")], workers,
-                       "No worker has run a job in the last day "
-                       "(start one with `dsa110-dash worker`)."))
+                       "No worker is running a job or a batch (start one with "
+                       "`dsa110-dash worker`)."))
     return "".join(parts)
 
 
