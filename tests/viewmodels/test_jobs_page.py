@@ -187,7 +187,7 @@ def test_viewer_and_read_only_are_blocked_with_the_reason(setup, tmp_path):
                                                tmp_path), role=Role.OPERATOR,
                          ref=str(first))
     off.load()
-    assert "PIPELINE_CMD_TEMPLATE" in off.blocked
+    assert off.blocked is None and "PIPELINE_CMD_TEMPLATE" in off.rerun_off  # cancel stays
 
 
 def test_log_tail_follows_a_running_job_and_stops_when_it_ends(setup, out):

@@ -81,11 +81,8 @@ class LogPoll:
 
 
 def as_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(value)
-    return str(value)
+    """A configuration value as the form shows it ('' for none)."""
+    return "" if value is None else str(value)
 
 
 def block_reason(role: Role, db: Database) -> str | None:
@@ -108,6 +105,8 @@ class JobDetailModel(param.Parameterized):
 
     #: Why the action buttons are disabled (None: enabled).
     blocked = param.String(default=None, allow_None=True)
+    #: Why the rerun alone is disabled (no command template, no configuration).
+    rerun_off = param.String(default=None, allow_None=True)
     rerun_errors = param.Dict(default={}, doc="Override key -> why its value was refused.")
     action_message = param.String(default=None, allow_None=True)
     action_ok = param.Boolean(default=False)
@@ -169,11 +168,16 @@ class JobDetailModel(param.Parameterized):
         return {key: as_text(config.get(key)) for key in DECLARED}, None
 
     def blocked_reason(self) -> str | None:
-        reason = block_reason(self.role, self.db)
-        if reason is None and not self.settings.command_template:
-            reason = ("Reruns are off: no pipeline command is configured "
-                      "(PIPELINE_CMD_TEMPLATE).")
-        return reason
+        """Blocking: why neither rerun nor cancel is allowed here (role, database)."""
+        return block_reason(self.role, self.db)
+
+    def rerun_off_reason(self, detail: JobDetail | None) -> str | None:
+        """Why rerun alone is off (cancel needs neither a command nor a configuration)."""
+        if detail is not None and detail.rerun_problem:
+            return f"The rerun configuration could not be read: {detail.rerun_problem}"
+        if not self.settings.command_template:
+            return "Reruns are off: no pipeline command is configured (PIPELINE_CMD_TEMPLATE)."
+        return None
 
     def apply(self, result: JobDetail | DashboardError) -> None:
         if isinstance(result, NotFoundError | InvalidInputError):
@@ -190,8 +194,10 @@ class JobDetailModel(param.Parameterized):
     def load(self) -> None:
         """Identify the user, fetch, apply and read the log's tail in the calling thread."""
         self.identify_user()
-        self.apply(self.fetch())
+        result = self.fetch()
+        self.apply(result)
         self.blocked = self.blocked_reason() if self.detail is not None else None
+        self.rerun_off = self.rerun_off_reason(self.detail)
         if self.detail is not None:
             self.show_log(self.read_log())
 

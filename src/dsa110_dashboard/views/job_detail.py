@@ -224,8 +224,8 @@ class JobDetailView(Viewer):
             *rows, pn.Row(self.rerun, self.cancel, margin=(8, 0)), self.message,
             sizing_mode="stretch_width", margin=0)
         m.param.watch(self._render_log, ["log_text", "log_note", "following"])
-        m.param.watch(self._render_actions, ["blocked", "rerun_errors", "action_message",
-                                             "action_ok", "new_job_id"])
+        m.param.watch(self._render_actions, ["blocked", "rerun_off", "rerun_errors",
+                                             "action_message", "action_ok", "new_job_id"])
         m.param.watch(self._render_detail, ["detail"])
         m.param.watch(self._on_following, ["following"])
 
@@ -236,10 +236,12 @@ class JobDetailView(Viewer):
         m.identify_user()
         result = m.fetch()
         blocked = m.blocked_reason()
+        rerun_off = m.rerun_off_reason(result if isinstance(result, JobDetail) else None)
 
         def show() -> None:
             m.apply(result)
-            m.blocked = blocked if m.detail is not None else None
+            m.param.update(blocked=blocked if m.detail is not None else None,
+                           rerun_off=rerun_off)
             self._layout[:] = self._content()
             self._layout.loading = False
 
@@ -350,13 +352,16 @@ class JobDetailView(Viewer):
         m = self.model
         d = m.detail
         blocked = m.blocked
-        self.blocked.param.update(object=f"**Actions unavailable.** {html.escape(blocked)}"
-                                  if blocked else "", visible=bool(blocked))
+        reasons = [f"**Actions unavailable.** {html.escape(blocked)}" if blocked else "",
+                   f"**Rerun unavailable.** {html.escape(m.rerun_off)}"
+                   if m.rerun_off and not blocked else ""]
+        text = "\n\n".join(r for r in reasons if r)
+        self.blocked.param.update(object=text, visible=bool(text))
         finished = d is None or not d.running
-        self.rerun.disabled = bool(blocked) or d is None
+        self.rerun.disabled = bool(blocked or m.rerun_off) or d is None
         self.cancel.disabled = bool(blocked) or finished
         for field in self.fields.values():
-            field.disabled = bool(blocked)
+            field.disabled = bool(blocked or m.rerun_off)
         title = ("Cancel is for a pending or running job" if finished else "")
         self.cancel.description = title or None
         for key, pane in self.field_errors.items():
