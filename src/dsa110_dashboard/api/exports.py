@@ -100,7 +100,7 @@ def _close(chunks: Iterator[pd.DataFrame]) -> None:
 class ImagesCsvHandler(ApiHandler):
     async def get(self) -> None:
         args = {k: v for k, v in self.request.query_arguments.items() if k != "theme"}
-        query = parse(args)
+        query = parse(args, max_size=self.ctx.settings.page_size_max)
         flt, order = query.image_filter(), query.page_request(paged=False)
         cap = self.ctx.settings.export_max_rows
         repo = ImageRepository(self.ctx.db)

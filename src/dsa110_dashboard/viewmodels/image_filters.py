@@ -32,7 +32,7 @@ from dataclasses import dataclass, fields, replace
 
 from ..errors import InvalidInputError
 from ..repositories.images import ImageFilter, ImageRepository
-from ..repositories.paging import DEFAULT_LIMIT, MAX_LIMIT, PageRequest
+from ..repositories.paging import DEFAULT_LIMIT, PageRequest
 from ..repositories.qa import GRADES
 from ..repositories.records import unix_to_mjd
 
@@ -96,8 +96,7 @@ class ImageQuery:
             elif key == "page":
                 values[name] = _whole(raw[-1], 1, 1)
             elif key == "size":
-                size = _whole(raw[-1], DEFAULT_LIMIT, 1)
-                values[name] = min(size, MAX_LIMIT)
+                values[name] = _whole(raw[-1], DEFAULT_LIMIT, 1)
             elif key == "view":
                 values[name] = raw[-1] if raw[-1] in VIEWS else "table"
             else:
@@ -167,12 +166,13 @@ class ImageQuery:
                            sort=self.sort, descending=self.order == "desc")
 
 
-def parse(args: Mapping[str, str | bytes | Sequence[str | bytes]], *,
+def parse(args: Mapping[str, str | bytes | Sequence[str | bytes]], *, max_size: int,
           strict_keys: bool = False) -> ImageQuery:
     """Parse and validate query arguments (the export endpoint's entry point).
 
     Unlike ``from_args`` every given value must be valid, including ``page``/``size``
-    and ``view``; with ``strict_keys`` an unknown key is an error too.
+    and ``view``, and ``size`` is at most ``max_size`` (DSA110_DASH_PAGE_SIZE_MAX); with
+    ``strict_keys`` an unknown key is an error too.
     """
     known = set(ImageQuery.KEYS.values())
     if strict_keys:
@@ -184,9 +184,9 @@ def parse(args: Mapping[str, str | bytes | Sequence[str | bytes]], *,
         raw = _values(args.get(key))
         if raw:
             value = _whole(raw[-1], None, low)
-            if value is None or (key == "size" and value > MAX_LIMIT):
+            if value is None or (key == "size" and value > max_size):
                 raise InvalidInputError(f"{key} must be a whole number >= {low}"
-                                        + (f" and <= {MAX_LIMIT}" if key == "size" else ""),
+                                        + (f" and <= {max_size}" if key == "size" else ""),
                                         parameter=key)
     view = _values(args.get("view"))
     if view and view[-1] not in VIEWS:
