@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dsa110_dashboard.errors import InvalidInputError
-from dsa110_dashboard.repositories.records import unix_to_mjd
+from dsa110_dashboard.science.times import unix_to_mjd
 from dsa110_dashboard.viewmodels.image_filters import ImageQuery, parse, parse_time
 
 

@@ -34,7 +34,7 @@ from ..errors import InvalidInputError
 from ..repositories.images import ImageFilter, ImageRepository
 from ..repositories.paging import DEFAULT_LIMIT, PageRequest
 from ..repositories.qa import GRADES
-from ..repositories.records import unix_to_mjd
+from ..science.times import unix_to_mjd
 
 PAGE_SIZES = (25, 50, 100, 200)
 VIEWS = ("table", "grid")

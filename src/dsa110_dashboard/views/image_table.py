@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 import math
 
 import pandas as pd
 
-from ..repositories.records import SECONDS_PER_DAY, UNIX_EPOCH_MJD
+from ..science.times import format_mjd
 
 GRADE_COLOURS = {"excellent": "#1b7f3b", "good": "#2e7d32", "marginal": "#b26a00",
                  "poor": "#c62828", "unknown": "#6b7785"}
@@ -68,11 +67,8 @@ def grade_badge(grade: str | None, title: str = "latest measured QA grade") -> s
 
 
 def mjd_to_utc(mjd, seconds: bool = True) -> str:
-    if mjd is None or (isinstance(mjd, float) and math.isnan(mjd)):
-        return DASH
-    unix = (float(mjd) - UNIX_EPOCH_MJD) * SECONDS_PER_DAY
-    return dt.datetime.fromtimestamp(unix, dt.timezone.utc).strftime(
-        "%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+    text = format_mjd(mjd, seconds=seconds)
+    return DASH if text is None else text
 
 
 def _fmt(value, spec: str, scale: float = 1.0) -> str:
