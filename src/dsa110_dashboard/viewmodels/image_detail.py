@@ -42,9 +42,9 @@ from ..repositories.qa import (
     grade_image_dynamic_range,
     image_warnings,
 )
+from ..science.numbers import finite_or_none
 from ..settings import Settings
 from .image_raster import ImageRaster
-from .values import finite_or_none
 
 ORIGIN_DB = "database"
 ORIGIN_HEADER = "from FITS header"

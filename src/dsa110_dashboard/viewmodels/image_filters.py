@@ -34,6 +34,7 @@ from ..errors import InvalidInputError
 from ..repositories.images import ImageFilter, ImageRepository
 from ..repositories.paging import DEFAULT_LIMIT, PageRequest
 from ..repositories.qa import GRADES
+from ..science.numbers import parse_number
 from ..science.times import unix_to_mjd
 
 PAGE_SIZES = (25, 50, 100, 200)
@@ -235,20 +236,6 @@ def parse_time(text: str, parameter: str, *, end_of_day: bool = False) -> float 
     return mjd
 
 
-def parse_number(text: str, parameter: str) -> float | None:
-    text = (text or "").strip()
-    if not text:
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        raise InvalidInputError(f"{parameter} must be a number, not {text!r}",
-                                parameter=parameter) from None
-    if not math.isfinite(value):
-        raise InvalidInputError(f"{parameter} must be a finite number", parameter=parameter)
-    return value
-
-
 def _values(raw) -> list[str]:
     if raw is None:
         return []
@@ -270,5 +257,5 @@ def _whole(text: str, default, low: int):
     return value if value >= low else default
 
 
-__all__ = ["ImageQuery", "PAGE_SIZES", "VIEWS", "parse", "parse_number",
+__all__ = ["ImageQuery", "PAGE_SIZES", "VIEWS", "parse",
            "parse_time"]

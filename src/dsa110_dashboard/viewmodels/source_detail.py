@@ -25,10 +25,10 @@ import param
 from ..db.engine import Database
 from ..errors import DashboardError, InvalidInputError, NotFoundError
 from ..repositories.sources import LIGHTCURVE_COLUMNS, SourceRecord, SourceRepository
+from ..science.numbers import finite_or_none
 from ..science.times import mjd_to_timestamps, mjd_to_unix_ms
 from ..science.variability import MIXED, lightcurve_stats
 from .sources import source_url
-from .values import finite_or_none
 
 FLUX_CHOICES = {"best": "Best (normalised, else raw, else peak)",
                 "normalized": "Normalised", "raw": "Raw (flux_jy)", "peak": "Peak (Jy/beam)"}

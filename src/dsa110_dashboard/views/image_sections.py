@@ -10,6 +10,7 @@ import html
 import urllib.parse
 
 from ..repositories.qa import DERIVED_FROM_DR, MEASURED
+from ..science.numbers import format_number
 from ..science.times import format_mjd, format_unix
 from ..viewmodels.image_detail import ORIGIN_DB, DetailData
 from .image_table import grade_badge
@@ -105,9 +106,9 @@ def qa_html(data: DetailData) -> str:
                 "<th>Job</th></tr>")
         body = "".join(
             f"<tr><td>{e(format_unix(q.timestamp))}</td><td>{grade_badge(q.overall_quality)}"
-            f"</td><td>{_f(q.rms_noise, '.3f', 1e3)}</td><td>{_f(q.peak_flux, '.3f')}</td>"
-            f"<td>{_f(q.dynamic_range, ',.0f')}</td>"
-            f"<td>{_f(q.beam_major, '.1f')} × {_f(q.beam_minor, '.1f')}</td>"
+            f"</td><td>{format_number(q.rms_noise, '.3f', scale=1e3)}</td><td>{format_number(q.peak_flux, '.3f')}</td>"
+            f"<td>{format_number(q.dynamic_range, ',.0f')}</td>"
+            f"<td>{format_number(q.beam_major, '.1f')} × {format_number(q.beam_minor, '.1f')}</td>"
             f"<td>{e(q.num_sources if q.num_sources is not None else '—')}</td>"
             f"<td>{e(q.job_id)}</td></tr>" for q in data.qa_rows)
         parts.append(f"<h4 class='dsa-h'>image_qa rows (newest first)</h4>"
@@ -148,7 +149,7 @@ def provenance_html(data: DetailData) -> str:
             "Calibration tables active at its MJD (apply order)",
             ("#", "Type", "Set", "Valid (MJD)", "Status", "Path"),
             [(e(t.order_index), e(t.table_type), e(t.set_name),
-              f"{_f(t.valid_start_mjd, '.3f')} – {_f(t.valid_end_mjd, '.3f')}",
+              f"{format_number(t.valid_start_mjd, '.3f')} – {format_number(t.valid_end_mjd, '.3f')}",
               status_badge(t.status), f"<code>{e(t.path)}</code>")
              for t in (p.calibration_tables if p else ())],
             "No active calibration table covers this image's MJD."),
@@ -186,11 +187,3 @@ def header_html(data: DetailData) -> str:
                 f"{e(data.file_error or 'no file')}</div>")
     return f"<pre class='dsa-header-block dsa-mono'>{e(data.header_text)}</pre>"
 
-
-def _f(value, spec: str, scale: float = 1.0) -> str:
-    if value is None:
-        return "—"
-    try:
-        return format(float(value) * scale, spec)
-    except (TypeError, ValueError):
-        return "—"
