@@ -167,12 +167,13 @@ class ImageQuery:
                            sort=self.sort, descending=self.order == "desc")
 
 
-def parse(args: Mapping[str, str | bytes | Sequence[str | bytes]], *, max_size: int,
-          strict_keys: bool = False) -> ImageQuery:
+def parse(args: Mapping[str, str | bytes | Sequence[str | bytes]], *,
+          max_size: int | None = None, strict_keys: bool = False) -> ImageQuery:
     """Parse and validate query arguments (the export endpoint's entry point).
 
     Unlike ``from_args`` every given value must be valid, including ``page``/``size``
-    and ``view``, and ``size`` is at most ``max_size`` (DSA110_DASH_PAGE_SIZE_MAX); with
+    and ``view``, and ``size`` is at most ``max_size`` (DSA110_DASH_PAGE_SIZE_MAX; None
+    where nothing is paged, as in a batch over every matching image); with
     ``strict_keys`` an unknown key is an error too.
     """
     known = set(ImageQuery.KEYS.values())
@@ -185,9 +186,10 @@ def parse(args: Mapping[str, str | bytes | Sequence[str | bytes]], *, max_size: 
         raw = _values(args.get(key))
         if raw:
             value = _whole(raw[-1], None, low)
-            if value is None or (key == "size" and value > max_size):
+            limited = key == "size" and max_size is not None
+            if value is None or (limited and value > max_size):
                 raise InvalidInputError(f"{key} must be a whole number >= {low}"
-                                        + (f" and <= {max_size}" if key == "size" else ""),
+                                        + (f" and <= {max_size}" if limited else ""),
                                         parameter=key)
     view = _values(args.get("view"))
     if view and view[-1] not in VIEWS:
