@@ -78,9 +78,10 @@ class FeatureUnavailableError(DashboardError):
 
 
 class ReadOnlyError(DashboardError):
-    """A write was attempted on a database opened read-only."""
+    """A write was attempted on a database opened read-only (409: the server's state,
+    not the caller's rights, forbids it)."""
 
-    http_status = 403
+    http_status = 409
     title = "Database is read-only"
     code = "read_only"
 
@@ -130,6 +131,22 @@ class NotAuthenticatedError(DashboardError):
     http_status = 401
     title = "Sign-in required"
     code = "not_authenticated"
+
+
+class ForbiddenError(DashboardError):
+    """The caller is known but their role does not allow the action."""
+
+    http_status = 403
+    title = "Not allowed"
+    code = "forbidden"
+
+
+class XsrfError(ForbiddenError):
+    """A cookie-authenticated request that changes something came without a matching
+    XSRF token."""
+
+    title = "XSRF check failed"
+    code = "xsrf_failed"
 
 
 class NotConfiguredError(DashboardError):

@@ -302,8 +302,10 @@ class Settings:
         "(default: the address and port served).", group="server")
     basic_auth: str | None = setting(
         "DSA110_DASH_BASIC_AUTH", None, _text,
-        "Require sign-in: one shared password, or the path of a JSON file (*.json) mapping "
-        "users to passwords. Needs DSA110_DASH_COOKIE_SECRET. Unset: open access.",
+        "Require sign-in: one shared password's Argon2 hash (dsa110-dash users hash), or "
+        "the path of a JSON file (*.json) mapping users to Argon2 hashes (dsa110-dash users "
+        "set NAME); a clear-text password stops start-up. Needs DSA110_DASH_COOKIE_SECRET. "
+        "Unset: open access.",
         secret=True, group="server")
     roles: str = setting(
         "DSA110_DASH_ROLES", "", _roles,
@@ -321,8 +323,8 @@ class Settings:
         secret=True, group="server")
     auth_db: str | None = setting(
         "DSA110_DASH_AUTH_DB", None, _text,
-        "The sign-in store: sessions and failed sign-ins (a SQLite file the server "
-        "creates, or a SQLAlchemy URL shared by several hosts). Default "
+        "The sign-in store: sessions, failed sign-ins and API tokens (a SQLite file the "
+        "server creates, or a SQLAlchemy URL shared by several hosts). Default "
         "<data_dir>/dashboard-auth.sqlite3.", secret=True, group="sign-in",
         unset="(<data_dir>/dashboard-auth.sqlite3)")
     session_hours: float = setting(
