@@ -40,6 +40,7 @@ from dsa110_dashboard.context import AppContext  # noqa: E402
 from dsa110_dashboard.errors import ConfigError, DashboardError  # noqa: E402
 from dsa110_dashboard.settings import Settings  # noqa: E402
 from dsa110_dashboard.startup import warn_unservable_images  # noqa: E402
+from dsa110_dashboard.views import background  # noqa: E402
 from dsa110_dashboard.views import errors as view_errors  # noqa: E402
 from dsa110_dashboard.views import page_head  # noqa: E402
 from dsa110_dashboard.views.shell import NavItem, page_shell, session_theme  # noqa: E402
@@ -162,6 +163,7 @@ def server_options(settings: Settings, ctx: AppContext) -> dict:
 def configure_panel(settings: Settings) -> None:
     pn.extension("tabulator", notifications=True, css_files=["/assets/dashboard.css"])
     pn.config.nthreads = settings.num_threads  # page work; the API has its own pools
+    background.configure(settings.timeouts)
     view_errors.install()
     page_head.install()
 

@@ -175,3 +175,16 @@ class ServerBusyError(DashboardError):
     def __init__(self, message: str, *, retry_after: int):
         super().__init__(message)
         self.retry_after = retry_after
+
+
+#: How much of a typed or linked value a message repeats (a pasted page is not).
+SHOWN_CHARS = 40
+
+
+def clipped(text: str, quote: bool = False) -> str:
+    """``text`` for a message (``quote``: as a Python-style quoted string), cut after
+    ``SHOWN_CHARS`` characters with its length said."""
+    long = len(text) > SHOWN_CHARS
+    head = text[:SHOWN_CHARS] + "…" if long else text
+    head = repr(head) if quote else head
+    return f"{head} ({len(text):,} characters)" if long else head

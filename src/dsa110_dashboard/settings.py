@@ -167,18 +167,17 @@ class TimeoutConfig:
     quick_check: float = setting(
         "DSA110_DASH_TIMEOUT_QUICK_CHECK", 2.0, _positive_float,
         "A liveness probe such as SELECT 1 or a TCP connect.", group="timeouts")
-    health_check: float = setting(
-        "DSA110_DASH_TIMEOUT_HEALTH_CHECK", 5.0, _positive_float,
-        "One service health check (systemctl, HTTP health endpoint).", group="timeouts")
-    http: float = setting(
-        "DSA110_DASH_TIMEOUT_HTTP", 30.0, _positive_float,
-        "An outgoing HTTP request.", group="timeouts")
     statement: float = setting(
         "DSA110_DASH_TIMEOUT_STATEMENT", 30.0, _positive_float,
         "One SQL statement on PostgreSQL (statement_timeout).", group="timeouts")
     websocket_ping: float = setting(
         "DSA110_DASH_TIMEOUT_WEBSOCKET_PING", 30.0, _positive_float,
         "Interval of the server's websocket keep-alive ping.", group="timeouts")
+    page_update: float = setting(
+        "DSA110_DASH_TIMEOUT_PAGE_UPDATE", 30.0, _positive_float,
+        "A page's background load waits this long for the server to show its result; past "
+        "it the browser tab is taken as gone and the worker thread moves on.",
+        group="timeouts")
     image_render: float = setting(
         "DSA110_DASH_TIMEOUT_IMAGE_RENDER", 60.0, _positive_float,
         "Reading and rendering one image before the request gives up.", group="timeouts")
@@ -186,10 +185,6 @@ class TimeoutConfig:
         "DSA110_DASH_TIMEOUT_SLOW_CLIENT", 30.0, _positive_float,
         "A streamed export or download waits this long for the client to take one chunk, "
         "then drops the connection.", group="timeouts")
-    job_command: float = setting(
-        "DSA110_DASH_TIMEOUT_JOB_COMMAND", 10.0, _positive_float,
-        "Starting an operator command (rerun, cancel) before it is reported failed.",
-        group="timeouts")
     job_run: float = setting(
         "DSA110_DASH_TIMEOUT_JOB_RUN", 3600.0, _positive_float,
         "How long one queued job's command may run before the worker ends it (SIGTERM to "

@@ -11,7 +11,7 @@ import html
 import math
 import time
 
-from ..viewmodels.image_detail import unix_to_iso
+from ..science.times import format_unix
 
 #: Status -> badge colour (white text on it reads on both themes).
 STATUS_COLOURS = {"completed": "#2e7d32", "done": "#2e7d32", "running": "#1565c0",
@@ -68,7 +68,7 @@ def number(value) -> float | None:
 
 def utc(unix) -> str:
     """``2025-10-17 14:40:09`` (UTC), or a dash."""
-    return unix_to_iso(number(unix)) or DASH
+    return format_unix(number(unix)) or DASH
 
 
 def span(seconds: float | None) -> str:
