@@ -23,6 +23,7 @@ from .calibration import CalibrationAppliedRecord, CalibrationRepository, CalTab
 from .jobs import JobRecord, JobRepository
 from .measurement_sets import MeasurementSetRecord, MeasurementSetRepository
 from .paging import Page, PageRequest, frame_from, order_by
+from .qa import latest_grade_sql
 from .records import (
     SECONDS_PER_DAY,
     UNIX_EPOCH_MJD,
@@ -125,16 +126,7 @@ class _Query:
         else:
             self.mjd = self.created_mjd
             self.mjd_source = sa.literal(MJD_FROM_CREATED_AT)
-        if qa.exists and qa.has("image_path"):
-            self.qa_grade = (
-                sa.select(qa["overall_quality"]).select_from(qa.table)
-                .where(qa["image_path"] == im["path"])
-                .order_by(qa["timestamp"].desc(), qa["id"].desc()).limit(1)
-                .correlate(im.table).scalar_subquery())
-            self.has_qa = True
-        else:
-            self.qa_grade = sa.type_coerce(sa.null(), sa.Text)
-            self.has_qa = False
+        self.qa_grade = latest_grade_sql(qa, im["path"])
         self.sort_keys = {
             "id": im["id"], "created_at": im["created_at"], "mjd": self.mjd,
             "type": im["type"], "noise_jy": im["noise_jy"],
