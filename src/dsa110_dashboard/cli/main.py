@@ -18,6 +18,7 @@ from . import (
     config_cmd,
     db_cmd,
     demo_cmd,
+    image_summary_cmd,
     jobs_cmd,
     scale_cmd,
     serve_cmd,
@@ -27,7 +28,7 @@ from . import (
 )
 
 SUBCOMMANDS = (serve_cmd, db_cmd, config_cmd, scale_cmd, thumbnails_cmd, demo_cmd,
-               variability_cmd, jobs_cmd, worker_cmd, batch_cmd)
+               variability_cmd, image_summary_cmd, jobs_cmd, worker_cmd, batch_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:
