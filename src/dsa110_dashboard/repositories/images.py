@@ -329,19 +329,33 @@ class _Query:
                 up_to_date.append(im["path"].not_in(newer_qa))
             looked_up = sa.func.coalesce(self.qa_grade, UNKNOWN_GRADE).in_(grades)
             return sa.or_(sa.and_(*up_to_date, stored), sa.and_(behind, looked_up))
-        # Both sides as id lists, so the database builds each once and starts from them:
-        # the better plan when few images match.
+        return im["id"].in_(self.graded_ids(tuple(grades)))
+
+    def graded_ids(self, grades: tuple[str, ...]) -> sa.CompoundSelect | None:
+        """The ids of the images whose latest grade is one of ``grades``, each once, from
+        the summary's grade index and the lookup for images behind the marks; None
+        without marks. As a list the database builds once and starts from: the better
+        plan when few images match, and a count that reads no more than the index."""
+        marks, im, qa, s = self.marks, self.images, self.qa, self.summary
+        if marks is None or not self.has_summary:
+            return None
+        grades = list(grades)
+        newer_qa = None
+        if qa.exists and qa.has("image_path"):
+            newer_qa = sa.select(qa["image_path"]).where(qa["id"] > marks.qa_through,
+                                                         qa["image_path"].is_not(None))
         other = im.table.alias("graded_images")
         other_grade = sa.func.coalesce(latest_grade_sql(qa, other.c.path), UNKNOWN_GRADE)
-        summarised = sa.select(s["image_id"]).where(s["qa_grade"].in_(grades),
-                                                   s["image_id"] <= marks.images_through)
+        summarised = (sa.select(s["image_id"].label("id"))
+                      .where(s["qa_grade"].in_(grades), s["image_id"] <= marks.images_through))
         behind = other.c.id > marks.images_through
         if newer_qa is not None:
             regraded = sa.select(other.c.id).where(other.c.path.in_(newer_qa))
             summarised = summarised.where(s["image_id"].not_in(regraded))
             behind = sa.or_(behind, other.c.path.in_(newer_qa))
         looked_up_ids = sa.select(other.c.id).where(behind, other_grade.in_(grades))
-        return im["id"].in_(sa.union_all(summarised, looked_up_ids))
+        # Disjoint: a summarised id is up to the marks and not regraded.
+        return sa.union_all(summarised, looked_up_ids)
 
     def _mjd_range(self, lo: float | None, hi: float | None) -> sa.ColumnElement:
         """Observation time in [lo, hi], as ids from two index-driven branches: MS rows
@@ -432,6 +446,18 @@ class ImageRepository:
         conditions = q.conditions(filter)
         im = q.images
         count = sa.select(sa.func.count()).select_from(im.table).where(*conditions)
+        graded = q.graded_ids(tuple(filter.qa_grade)) if filter.qa_grade is not None else None
+        if graded is not None:
+            # The two disjoint parts counted apart and added: each streams from its index
+            # into the count, where their union would be collected into a temporary table.
+            others = q.conditions(replace(filter, qa_grade=None))
+            parts = []
+            for part in graded.selects:
+                ids = part.subquery()
+                parts.append(sa.select(sa.func.count())
+                             .select_from(im.table.join(ids, im["id"] == ids.c.id))
+                             .where(*others).scalar_subquery())
+            count = sa.select(parts[0] + parts[1])
         with self.db.connect() as conn:
             total = conn.execute(count).scalar_one()
         if key == "mjd" and q.joins_ms:
