@@ -9,7 +9,7 @@ of each query, after one warm-up run, beside the 50 ms target:
   (c) a cone search of 1 deg radius, first page (SourceRepository.cone);
   (d) the overview counts, cold (cache cleared) and cached (StatsRepository);
   (e) the /images QA-grade filter as the page asks it: 50 rows in observation-time order
-      with the total, for a rare grade (poor) and a common one (good, excellent);
+      with the total, for a rare grade (marginal) and a common one (good, excellent);
   (f) an /images page change: page 2 and page 100 of the unfiltered default view
       (observation time, newest first), with the total.
 And, in the same process, baselines that give the ratios a meaning: a plain
@@ -253,7 +253,7 @@ def measure(db: Database, runs: int) -> list[tuple[str, float, str]]:
 def image_page_rows(images, image_filter, runs: int) -> list[tuple[str, float, str]]:
     """(e) the QA-grade filter and (f) page changes, as the /images page asks them."""
     rows = []
-    for name, grades in (("(e) QA-grade filter: poor, page of 50 + total", ("poor",)),
+    for name, grades in (("(e) QA-grade filter: marginal, page of 50 + total", ("marginal",)),
                          ("(e) QA-grade filter: good+excellent, page 50 + total",
                           ("good", "excellent"))):
         query = image_filter(qa_grade=grades)
@@ -288,7 +288,7 @@ def print_table(backend: str, rows: list[tuple[str, float, str]]) -> None:
             "baseline: SELECT * FROM images ORDER BY created_at LIMIT 50",
         "(b) lightcurve of one source": "baseline: SELECT * FROM photometry WHERE source_id = ?",
         "(d) overview counts, cold": "baseline: SELECT count(*) FROM photometry",
-        "(e) QA-grade filter: poor, page of 50 + total":
+        "(e) QA-grade filter: marginal, page of 50 + total":
             "baseline: SELECT * FROM images ORDER BY created_at LIMIT 50",
         "(e) QA-grade filter: good+excellent, page 50 + total":
             "baseline: SELECT * FROM images ORDER BY created_at LIMIT 50",

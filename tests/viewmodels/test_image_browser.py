@@ -10,7 +10,7 @@ from dsa110_dashboard.viewmodels.image_browser import (
     BrowserResult,
     ImageBrowserModel,
 )
-from dsa110_dashboard.viewmodels.image_filters import ImageQuery
+from dsa110_dashboard.queries.image_query import ImageQuery
 
 
 @pytest.fixture

@@ -44,7 +44,7 @@ from astropy.time import Time
 
 from ..errors import InvalidInputError
 from ..repositories.sources import SourceRecord, SourceRepository
-from ..viewmodels.source_detail import export_filename, qa_failed
+from ..queries.lightcurve import export_filename, qa_failed
 from .base import ApiHandler
 from .downloads import content_disposition
 

@@ -67,7 +67,7 @@ class Selection:
 
 # --------------------------------------------------------------------- selecting
 def select_images(db: Database, query: str | None) -> list[NewItem]:
-    from ..viewmodels.image_filters import parse  # the /images URL's own codec
+    from ..queries.image_query import parse  # the /images URL's own codec
 
     if query is None:
         raise InvalidInputError("this kind runs over images: give --images with the "

@@ -21,7 +21,7 @@ from ..errors import DashboardError, DatabaseUnavailableError, InvalidInputError
 from ..repositories.images import DERIVED_COLUMNS, ImageRepository
 from ..repositories.paging import MAX_LIMIT
 from ..repositories.qa import GRADES
-from .image_filters import DEFAULT_ORDER, DEFAULT_SORT, PAGE_SIZES, VIEWS, ImageQuery
+from ..queries.image_query import DEFAULT_ORDER, DEFAULT_SORT, PAGE_SIZES, VIEWS, ImageQuery
 
 EXPORT_URL = "/api/v1/images.csv"
 #: Sort direction a column starts with when first chosen: text ascending, the rest newest

@@ -6,7 +6,7 @@ import pytest
 
 from dsa110_dashboard.errors import InvalidInputError
 from dsa110_dashboard.repositories.records import unix_to_mjd
-from dsa110_dashboard.viewmodels.image_filters import ImageQuery, parse, parse_time
+from dsa110_dashboard.queries.image_query import ImageQuery, parse, parse_time
 
 
 def test_round_trip_of_every_field():

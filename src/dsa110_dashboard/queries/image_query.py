@@ -1,4 +1,5 @@
-"""The query-string form of an image search, shared by the /images page and the CSV export.
+"""The query-string form of an image search, shared by the /images page, the CSV export
+and the image batches.
 
 One codec, so that the page's URL and ``GET /api/v1/images.csv`` cannot drift: the page
 writes its state with ``to_args`` and reads it back with ``from_args``; the export
