@@ -228,3 +228,23 @@ def test_time_order_pages_are_the_same_whichever_plan(db, images, tmp_path, monk
             assert pages[0] == pages[1], (grades, offset, limit)
             mjds = pages[0][2]
             assert mjds == sorted(mjds, reverse=descending)
+
+
+def test_image_summary_refuses_read_only_and_names_the_missing_revision(tmp_path):
+    from dsa110_dashboard.errors import FeatureUnavailableError, ReadOnlyError
+
+    path = tmp_path / "pipeline.sqlite3"
+    db = Database(settings_for(str(path)))
+    db.create_missing_file()
+    migrate.upgrade(db, "0006_job_queue")
+    try:
+        with pytest.raises(FeatureUnavailableError, match="dsa110-dash db upgrade"):
+            fill_image_summary(db, settings_for(str(path)), workers=1)
+    finally:
+        db.dispose()
+    ro = Database(settings_for(str(path), DSA110_DASH_READ_ONLY="true"))
+    try:
+        with pytest.raises(ReadOnlyError, match="DSA110_DASH_READ_ONLY=false"):
+            fill_image_summary(ro, settings_for(str(path)), workers=1)
+    finally:
+        ro.dispose()

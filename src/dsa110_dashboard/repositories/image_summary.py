@@ -151,7 +151,8 @@ class ImageSummaryRepository:
                                                               qa["image_path"].is_not(None)))
                 touched = touched.where(sa.or_(im["id"] > old.images_through,
                                                im["path"].in_(newer_qa)))
-            graded = [{"image_id": int(i), "qa_grade": g} for i, g in conn.execute(touched)]
+            graded = ([{"image_id": int(i), "qa_grade": g} for i, g in conn.execute(touched)]
+                      if im.exists else [])
             if graded:
                 for start in range(0, len(graded), 10_000):
                     conn.execute(self._upsert(("image_id", "qa_grade")),
