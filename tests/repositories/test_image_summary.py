@@ -221,8 +221,8 @@ def test_time_order_pages_are_the_same_whichever_plan(db, images, tmp_path, monk
             request = PageRequest(offset=offset, limit=limit, sort="mjd",
                                   descending=descending)
             pages = []
-            for walk_from in (10**9, 0):
-                monkeypatch.setattr(images_module, "WALK_ORDER_FROM", walk_from)
+            for factor in (10**9, 0):
+                monkeypatch.setattr(images_module, "WALK_FACTOR", factor)
                 page = repo.page(ImageFilter(qa_grade=grades), request)
                 pages.append((page.total, page.rows["id"].tolist(), page.rows["mjd"].tolist()))
             assert pages[0] == pages[1], (grades, offset, limit)

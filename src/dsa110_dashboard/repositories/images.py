@@ -16,7 +16,6 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.ext.compiler import compiles
 
 from ..db.engine import Database
 from ..errors import NotFoundError
@@ -43,28 +42,14 @@ MJD_FROM_CREATED_AT = "created_at"
 #: Order of the measured grades when sorting by ``qa_grade`` (other values sort last).
 GRADE_RANK = {"excellent": 4, "good": 3, "marginal": 2, "poor": 1, "unknown": 0}
 DERIVED_COLUMNS = ("mjd", "mjd_source", "qa_grade")
-#: Matching images from which a page in time order is read by walking the time indexes
-#: (each image tested) rather than by sorting the matching ids.
-WALK_ORDER_FROM = 5000
+#: A page in time order is read by walking the time indexes (each image tested) when at
+#: least this many times the rows up to the page's end match: the walk then reads at most
+#: 1/WALK_FACTOR of the images. Fewer matches: their ids are fetched and sorted.
+WALK_FACTOR = 20
 #: Filters our summary can answer where the pipeline's value is NULL:
 #: (ImageFilter field prefix, images column, dash_image_summary column).
 VALUE_FILTERS = (("dec", "center_dec_deg", "dec_deg"), ("noise", "noise_jy", "noise_jy"),
                  ("dr", "dynamic_range", "dynamic_range"))
-
-
-class OrderedJoin(sa.sql.selectable.Join):
-    """An inner join whose left table SQLite must read first (CROSS JOIN ... ON): its
-    planner's way of being told the join order. Other databases get a plain JOIN."""
-
-    inherit_cache = True
-
-
-@compiles(OrderedJoin, "sqlite")
-def _ordered_join_sqlite(join: OrderedJoin, compiler, **kw) -> str:
-    side = {**kw, "asfrom": True}
-    return (f"{compiler.process(join.left, **side)} CROSS JOIN "
-            f"{compiler.process(join.right, **side)} "
-            f"ON {compiler.process(join.onclause, **kw)}")
 
 
 @dataclass(frozen=True)
@@ -149,7 +134,6 @@ class _Query:
     def __init__(self, db: Database, marks: SummaryMarks | None = None):
         catalog = db.catalog
         self.marks = marks
-        self.dialect = db.dialect
         self.summary = catalog["dash_image_summary"]
         self.has_summary = ImageSummaryRepository(db).available
         self.images = catalog["images"]
@@ -243,13 +227,20 @@ class _Query:
         def ordered(column: sa.ColumnElement) -> list[sa.ColumnElement]:
             return [column.desc(), im["id"].desc()] if desc else [column.asc(), im["id"].asc()]
 
-        # Walking: the MS table first, in mid_mjd order (SQLite otherwise may scan images
-        # and sort them all when a filter's cost is hard to estimate).
-        join = OrderedJoin if walk_order else sa.join
-        by_ms = (sa.select(im["id"].label("id"), ms["mid_mjd"].label("sort_key"))
-                 .select_from(join(ms.table, im.table, im["ms_path"] == ms["path"]))
-                 .where(ms["mid_mjd"].is_not(None), *conditions)
-                 .order_by(*ordered(ms["mid_mjd"])).limit(top))
+        pair = im["ms_path"] == ms["path"]
+        if walk_order:
+            # The MS table read first, in mid_mjd order, each MS's images tested in the
+            # join: as a LEFT JOIN whose ON holds the filter, SQLite keeps that order (an
+            # inner join lets it scan and sort all images when it cannot size a filter,
+            # or build a Bloom filter over them all for a walk that stops after a page).
+            by_ms = (sa.select(im["id"].label("id"), ms["mid_mjd"].label("sort_key"))
+                     .select_from(ms.table.outerjoin(im.table, sa.and_(pair, *conditions)))
+                     .where(ms["mid_mjd"].is_not(None), im["id"].is_not(None)))
+        else:
+            by_ms = (sa.select(im["id"].label("id"), ms["mid_mjd"].label("sort_key"))
+                     .select_from(ms.table.join(im.table, pair))
+                     .where(ms["mid_mjd"].is_not(None), *conditions))
+        by_ms = by_ms.order_by(*ordered(ms["mid_mjd"])).limit(top)
         first = by_ms.subquery("mjd_by_ms")
         # The first branch's last key once it has a full page's worth: an image without
         # mid_mjd observed beyond it cannot be on the page. One second of slack for the
@@ -463,7 +454,7 @@ class ImageRepository:
         if key == "mjd" and q.joins_ms:
             # Many matches: read the time indexes in order and test each image; few: fetch
             # the matching ids and sort them.
-            walk = total >= WALK_ORDER_FROM
+            walk = total >= WALK_FACTOR * (request.offset + request.limit)
             keys = q.mjd_page_keys(q.conditions(filter, walk_order=walk), request, walk)
         else:
             keys = (keys.select_from(q.source(with_ms=False,
