@@ -167,6 +167,15 @@ def test_a_read_only_database_without_our_table_filters_on_pipeline_columns(tmp_
         assert ids_of(ro, qa_grade=("good",)) == {a["id"]}
         frames = list(repo.iter_rows(ImageFilter(dec_min=40.0)))
         assert sum(len(f) for f in frames) == 1
+        # The page says why measured values cannot help here.
+        from dsa110_dashboard.viewmodels.image_browser import ImageBrowserModel
+
+        model = ImageBrowserModel(ro)
+        model.dec_min = "40"
+        model.refresh()
+        assert model.total == 1 and not model.summary_available
+        assert "dsa110-dash image-summary" in model.summary_note
+        assert model.unknown_text == "1 image with unknown declination left out by the filters."
     finally:
         ro.dispose()
 
