@@ -114,7 +114,7 @@ def test_url_reproduces_the_view(demo_server, page, truth):
 def test_invalid_url_value_is_explained(demo_server, page):
     open_images(page, demo_server, "?dec_min=north")
     page.locator("text=Invalid filter").wait_for()
-    assert page.locator("text=dec_min must be a number").count() == 1
+    assert page.locator("text=dec_min: 'north' is not a number").count() == 1
 
 
 def test_date_past_the_calendar_is_explained(demo_server, page):

@@ -167,6 +167,19 @@ def test_database_down_is_an_expected_failure(tmp_path):
     assert model.error
 
 
+def test_a_page_size_from_a_url_is_held_to_the_setting(db_url):
+    from dbsupport import settings_for
+    from dsa110_dashboard.db.engine import Database
+
+    small = Database(settings_for(db_url, DSA110_DASH_PAGE_SIZE_MAX="30"))
+    try:
+        model = ImageBrowserModel(small)
+        model.set_query(ImageQuery.from_args({"size": "100000"}))
+        assert model.size == 30
+    finally:
+        small.dispose()
+
+
 def test_images_of_unknown_value_are_counted_and_can_be_included(db, images):
     with db.transaction() as conn:
         extra = [insert(conn, "images", path=f"/data/images/bare{n}.fits",

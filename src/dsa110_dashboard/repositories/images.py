@@ -19,21 +19,19 @@ import sqlalchemy as sa
 
 from ..db.engine import Database
 from ..errors import NotFoundError
+from ..science.times import mjd_to_unix, unix_to_mjd
 from .calibration import CalibrationAppliedRecord, CalibrationRepository, CalTableRecord
-from .jobs import JobRecord, JobRepository
-from .measurement_sets import MeasurementSetRecord, MeasurementSetRepository
 from .image_summary import STANDS_IN_FOR, ImageSummaryRepository, SummaryMarks
 from .image_summary import UNKNOWN as UNKNOWN_GRADE
+from .jobs import JobRecord, JobRepository
+from .measurement_sets import MeasurementSetRecord, MeasurementSetRepository
 from .paging import Page, PageRequest, frame_from, order_by
 from .qa import latest_grade_sql
 from .records import (
-    SECONDS_PER_DAY,
-    UNIX_EPOCH_MJD,
     as_bool,
     empty_frame,
     in_values,
     like_contains,
-    mjd_to_unix,
     record_from,
 )
 
@@ -143,7 +141,7 @@ class _Query:
         self.exists = im.exists
         self.image_columns = list(im.definition.c.keys())
         self.joins_ms = ms.exists and ms.has("path") and ms.has("mid_mjd")
-        self.created_mjd = im["created_at"] / SECONDS_PER_DAY + UNIX_EPOCH_MJD
+        self.created_mjd = unix_to_mjd(im["created_at"])
         if self.joins_ms:
             self.mjd = sa.func.coalesce(ms["mid_mjd"], self.created_mjd)
             self.mjd_source = sa.case((ms["mid_mjd"].is_not(None), MJD_FROM_MS),
@@ -248,7 +246,7 @@ class _Query:
         last = sa.select(sa.case((sa.func.count() >= top,
                                   (sa.func.min if desc else sa.func.max)(first.c.sort_key)),
                                  else_=None)).scalar_subquery()
-        last_unix = (last - UNIX_EPOCH_MJD) * SECONDS_PER_DAY
+        last_unix = mjd_to_unix(last)
         bound = (im["created_at"] >= sa.func.coalesce(last_unix - 1.0, -1e300) if desc
                  else im["created_at"] <= sa.func.coalesce(last_unix + 1.0, 1e300))
         by_created = (sa.select(im["id"].label("id"), self.created_mjd.label("sort_key"))
