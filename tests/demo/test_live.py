@@ -70,6 +70,10 @@ def test_an_observation_is_imaged_and_a_rerun_images_it_again(live, monkeypatch)
     # and the image page's provenance link each other through these).
     assert repo.get(job_id).artifacts == {"image": path}
     assert count(db, "image_qa", image_path=path, job_id=job_id) == 1
+    # Our summary row came with it (decision 0033).
+    with db.connect() as conn:
+        image_id = conn.execute(sa.select(image.c.id).where(image.c.path == path)).scalar_one()
+    assert count(db, "dash_image_summary", image_id=image_id) == 1
     assert "forced photometry" in (out / "logs" / f"{run_id}.log").read_text()
     first_bytes = (out / path.split(str(out) + "/")[1]).read_bytes()
 

@@ -27,6 +27,8 @@ import sqlalchemy as sa
 
 from ..db.engine import Database
 from ..files import DataRoots
+from ..jobs.image_summary import summary_row
+from ..repositories.image_summary import ImageSummaryRepository
 from ..scale.model import angular_sep_deg
 from ..science.times import iso_seconds, unix_to_mjd
 from ..settings import Settings
@@ -149,7 +151,7 @@ def _record(db: Database, job_id: int, ms_path: str, path: str, geom: im.Geometr
         # A rerun replaces the MS's products: same file, fresh rows.
         conn.execute(sa.delete(phot).where(phot.c.image_path == path))
         conn.execute(sa.delete(images).where(images.c.path == path))
-        conn.execute(sa.insert(images).values(**image_row))
+        image_id = conn.execute(sa.insert(images).values(**image_row)).inserted_primary_key[0]
         rows = [{"source_id": ids[k], "image_path": path, "ra_deg": float(sra[k]),
                  "dec_deg": float(sdec[k]), "peak_jyb": float(p), "peak_err_jyb": float(e),
                  "measured_at": now, "snr": float(s), "mjd": mid, "flux_jy": float(f),
@@ -170,6 +172,11 @@ def _record(db: Database, job_id: int, ms_path: str, path: str, geom: im.Geometr
             jobs = c["jobs"].table
             conn.execute(sa.update(jobs).where(jobs.c.id == job_id).values(
                 artifacts=json.dumps({"image": path})))
+        # Our summary row (decision 0033), as `dsa110-dash image-summary` would make it.
+        ImageSummaryRepository(db).write([summary_row(
+            image_id, {"ra_deg": ra, "dec_deg": dec, "noise_jy": stats.rms_jy,
+                       "dynamic_range": stats.dynamic_range, "qa_grade": grade},
+            "demo")], conn)
         conn.execute(sa.update(ms).where(ms.c.path == ms_path).values(
             status="completed", stage="photometry_complete", processed_at=now,
             stage_updated_at=now, imagename=path[:-len("-image.fits")]))
