@@ -371,6 +371,10 @@ class Settings:
         "DSA110_DASH_JOBS_REFRESH_SECONDS", 5.0, _positive_float,
         "How often an open Jobs page reads the jobs table, the queue and the batches again "
         "(filters, page and scroll stay as they are).", group="limits")
+    cal_expiry_warn_hours: float = setting(
+        "DSA110_DASH_CAL_EXPIRY_WARN_HOURS", 24.0, _positive_float,
+        "The Calibration page warns when a table in the apply-list expires within this "
+        "many hours of the chosen time.", group="limits")
     log_poll_seconds: float = setting(
         "DSA110_DASH_LOG_POLL_SECONDS", 1.0, _positive_float,
         "How often a job's page reads what a running job's log file gained; it stops "

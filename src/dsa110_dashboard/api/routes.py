@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..context import AppContext
 from .batches import BATCH, BatchCancelHandler, BatchesHandler, BatchHandler
+from .calibration import ApplyListHandler, CalTablesHandler
 from .capacity import Capacity
 from .cutouts import CutoutHandler
 from .downloads import FitsDownloadHandler
@@ -38,6 +39,8 @@ def api_patterns(ctx: AppContext) -> list[tuple]:
         (rf"/api/v1/jobs/{JOB}/cancel/?", JobCancelHandler, kw),
         (rf"/api/v1/jobs/{JOB}/?", JobHandler, kw),
         (r"/api/v1/queue/?", QueueHandler, kw),
+        (r"/api/v1/cal/tables/?", CalTablesHandler, kw),
+        (r"/api/v1/cal/applylist/?", ApplyListHandler, kw),
         (r"/api/v1/batch/?", BatchesHandler, kw),
         (rf"/api/v1/batch/{BATCH}/cancel/?", BatchCancelHandler, kw),
         (rf"/api/v1/batch/{BATCH}/?", BatchHandler, kw),

@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
+from ..db.catalog import TableView
 from ..db.engine import Database
 from .paging import Page, PageRequest, fetch_page, order_by
 from .records import (
@@ -122,6 +123,14 @@ def problematic_spws(per_spw_stats: Any) -> tuple[int, ...]:
     return tuple(found)
 
 
+def window_covers(t: TableView, mjd: float) -> sa.ColumnElement:
+    """A caltables row's validity window contains ``mjd`` (an open end reaches forever)."""
+    # Both ends inclusive, as the pipeline's own registry query has it.
+    return sa.and_(
+        sa.or_(t["valid_start_mjd"].is_(None), t["valid_start_mjd"] <= mjd),
+        sa.or_(t["valid_end_mjd"].is_(None), t["valid_end_mjd"] >= mjd))
+
+
 def caltable_record(row: Any) -> CalTableRecord:
     return record_from(CalTableRecord, row,
                        solver_params=json_or_none(row.get("solver_params")),
@@ -136,11 +145,7 @@ class CalibrationRepository:
         self.db = db
 
     def _covers(self, mjd: float) -> sa.ColumnElement:
-        t = self.db.catalog["caltables"]
-        # Both ends inclusive, as the pipeline's own registry query has it.
-        return sa.and_(
-            sa.or_(t["valid_start_mjd"].is_(None), t["valid_start_mjd"] <= mjd),
-            sa.or_(t["valid_end_mjd"].is_(None), t["valid_end_mjd"] >= mjd))
+        return window_covers(self.db.catalog["caltables"], mjd)
 
     def page(self, filter: CalTableFilter | None = None,
              request: PageRequest | None = None) -> Page[pd.DataFrame]:

@@ -1,0 +1,187 @@
+"""The calibration registry as operators read it: every table with its state and what is
+wrong with its row, and the apply-list at an MJD with the warnings it deserves.
+
+``state`` is the stored status, except that an ``active`` table whose window ended before
+"now" reads ``expired`` (the pipeline never writes ``expired``; it simply stops applying
+the table). Computed in SQL so that it can be filtered and paged there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+
+from ..errors import DashboardError, NotFoundError
+from ..files import DataRoots
+from ..db.engine import Database
+from .calibration import CalibrationRepository, CalTableRecord, window_covers
+from .paging import Page, PageRequest, fetch_page, order_by
+from .records import empty_page, in_values, json_or_none, like_contains, where_all
+
+#: The states a registry row can be in, in the order a filter offers them.
+STATES = ("active", "expired", "retired", "failed")
+
+#: Columns of a registry page, besides those of ``caltables``.
+FLAG_COLUMNS = ("state", "inverted_window", "overlaps_active", "path_problem")
+
+
+@dataclass(frozen=True)
+class RegistryFilter:
+    set_name: str | None = None
+    table_types: tuple[str, ...] | None = None
+    states: tuple[str, ...] | None = None
+    cal_field: str | None = None
+    valid_at_mjd: float | None = None
+
+
+@dataclass(frozen=True)
+class ApplyList:
+    """What the pipeline would apply to an observation at ``mjd``."""
+
+    mjd: float
+    tables: list[CalTableRecord]
+    #: Registered types that have no valid table at ``mjd``.
+    missing_types: tuple[str, ...]
+    #: (table path, hours left) of applied tables whose window ends within the horizon.
+    expiring: tuple[tuple[str, float], ...]
+
+    @property
+    def warnings(self) -> list[str]:
+        notes = [f"no valid {t} table at this time" for t in self.missing_types]
+        notes += [f"{path} expires in {hours:.1f} h" for path, hours in self.expiring]
+        return notes
+
+
+class CalibrationRegistry:
+    SORT_KEYS = ("id", "set_name", "table_type", "order_index", "created_at",
+                 "valid_start_mjd", "valid_end_mjd", "status", "state", "cal_field")
+
+    def __init__(self, db: Database, roots: DataRoots | None = None):
+        self.db = db
+        self.roots = roots
+
+    def _state(self, now_mjd: float) -> sa.ColumnElement:
+        t = self.db.catalog["caltables"]
+        return sa.case(
+            (sa.and_(t["status"] == "active", t["valid_end_mjd"].is_not(None),
+                     t["valid_end_mjd"] < now_mjd), sa.literal("expired")),
+            else_=t["status"])
+
+    def _overlaps_active(self) -> sa.ColumnElement:
+        """Another active set of the same type whose window meets this active one.
+
+        Windows open at an end reach to infinity there; an inverted window covers no
+        time, so it overlaps nothing (it is flagged on its own)."""
+        t = self.db.catalog["caltables"]
+        other = t.table.alias("other_cal")
+
+        def o(name: str) -> sa.ColumnElement:
+            return other.c[name] if t.has(name) else sa.null()
+
+        def covers_nothing(start: Any, end: Any) -> sa.ColumnElement:
+            return sa.and_(start.is_not(None), end.is_not(None), end < start)
+
+        meets = sa.exists().where(
+            o("table_type") == t["table_type"], o("set_name") != t["set_name"],
+            o("status") == "active",
+            sa.or_(o("valid_start_mjd").is_(None), t["valid_end_mjd"].is_(None),
+                   o("valid_start_mjd") <= t["valid_end_mjd"]),
+            sa.or_(o("valid_end_mjd").is_(None), t["valid_start_mjd"].is_(None),
+                   o("valid_end_mjd") >= t["valid_start_mjd"]),
+            sa.not_(covers_nothing(o("valid_start_mjd"), o("valid_end_mjd"))))
+        return sa.case(
+            (sa.and_(t["status"] == "active",
+                     sa.not_(covers_nothing(t["valid_start_mjd"], t["valid_end_mjd"])),
+                     meets), 1), else_=0)
+
+    def page(self, filter: RegistryFilter | None, request: PageRequest | None,
+             now_mjd: float) -> Page[pd.DataFrame]:
+        """One page of tables with ``state`` and the flags; ``path_problem`` is None,
+        ``missing`` or ``outside the data roots`` (checked for the page's rows only)."""
+        f = filter or RegistryFilter()
+        request = request or PageRequest()
+        t = self.db.catalog["caltables"]
+        state = self._state(now_mjd) if t.exists else sa.null()
+        allowed = {k: t[k] for k in self.SORT_KEYS if k != "state"} | {"state": state}
+        columns = [c for c in t.definition.c.keys()] + list(FLAG_COLUMNS)
+        if not t.exists:
+            order_by(sa.select(), request, allowed, "created_at")
+            return empty_page(columns, request)
+        inverted = sa.case((sa.and_(t["valid_start_mjd"].is_not(None),
+                                    t["valid_end_mjd"].is_not(None),
+                                    t["valid_end_mjd"] < t["valid_start_mjd"]), 1), else_=0)
+        stmt = sa.select(*t.columns(), state.label("state"),
+                         inverted.label("inverted_window"),
+                         self._overlaps_active().label("overlaps_active"),
+                         sa.null().label("path_problem")).select_from(t.table)
+        stmt = where_all(stmt, [
+            t["set_name"] == f.set_name if f.set_name else None,
+            in_values(t["table_type"], f.table_types),
+            in_values(state, f.states),
+            like_contains(t["cal_field"], f.cal_field) if f.cal_field else None,
+            window_covers(t, f.valid_at_mjd) if f.valid_at_mjd is not None else None,
+        ])
+        stmt = order_by(stmt, request, allowed, "created_at", tiebreak=t["id"])
+        with self.db.connect() as conn:
+            page = fetch_page(conn, stmt, request)
+        rows = page.rows
+        if not rows.empty:
+            rows["inverted_window"] = rows["inverted_window"].astype(bool)
+            rows["overlaps_active"] = rows["overlaps_active"].astype(bool)
+            rows["path_problem"] = pd.Series([self.path_problem(p) for p in rows["path"]],
+                                             index=rows.index, dtype=object)
+            rows["quality_metrics"] = pd.Series(
+                [json_or_none(q) for q in rows["quality_metrics"]], index=rows.index,
+                dtype=object)
+        return replace(page, rows=rows)
+
+    def path_problem(self, path: str | None) -> str | None:
+        """Why a registered table path cannot be read, or None when it is there."""
+        if self.roots is None:
+            return None
+        if not path:
+            return "missing"
+        try:
+            self.roots.confine(path, must_exist=True)
+        except NotFoundError:
+            return "missing"
+        except DashboardError:  # forbidden, never served, unresolvable
+            return "outside the data roots"
+        return None
+
+    def table_types(self) -> list[str]:
+        t = self.db.catalog["caltables"]
+        if not t.exists:
+            return []
+        stmt = (sa.select(t["table_type"]).select_from(t.table).group_by(t["table_type"])
+                .order_by(sa.func.min(t["order_index"]), t["table_type"]))
+        with self.db.connect() as conn:
+            return [r[0] for r in conn.execute(stmt)]
+
+    def apply_list(self, mjd: float, horizon_hours: float) -> ApplyList:
+        """The pipeline's rule (CalibrationRepository.active_for_mjd) plus warnings:
+        a type among the registry's active tables with nothing valid at ``mjd``, and an
+        applied table whose window ends within ``horizon_hours`` of ``mjd``."""
+        tables = CalibrationRepository(self.db).active_for_mjd(mjd)
+        t = self.db.catalog["caltables"]
+        known: list[str] = []
+        if t.exists:
+            stmt = (sa.select(t["table_type"]).select_from(t.table)
+                    .where(t["status"] == "active").group_by(t["table_type"])
+                    .order_by(sa.func.min(t["order_index"]), t["table_type"]))
+            with self.db.connect() as conn:
+                known = [r[0] for r in conn.execute(stmt)]
+        present = {tab.table_type for tab in tables}
+        expiring = []
+        for tab in tables:
+            if tab.valid_end_mjd is None:
+                continue
+            hours = (tab.valid_end_mjd - mjd) * 24.0
+            if hours <= horizon_hours:
+                expiring.append((tab.path, hours))
+        return ApplyList(mjd=mjd, tables=tables,
+                         missing_types=tuple(k for k in known if k not in present),
+                         expiring=tuple(expiring))

@@ -1,0 +1,120 @@
+"""CalibrationRegistry: states, bad rows flagged, and the apply-list's warnings, on SQLite
+and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+from factories import MJD0, insert
+
+from dsa110_dashboard.errors import InvalidInputError
+from dsa110_dashboard.files import DataRoots
+from dsa110_dashboard.repositories.cal_registry import CalibrationRegistry, RegistryFilter
+from dsa110_dashboard.repositories.paging import PageRequest
+
+NOW = MJD0 + 1.5
+
+
+@pytest.fixture
+def cal_dir(tmp_path):
+    root = tmp_path / "cal"
+    root.mkdir()
+    for name in ("k1", "bp1", "bp2", "g2"):
+        (root / name).mkdir()  # CASA tables are directories
+    return root
+
+
+@pytest.fixture
+def registry(db, cal_dir, tmp_path):
+    c = str(cal_dir)
+    with db.transaction() as conn:
+        # day1: expired by NOW (window ended at MJD0 + 1).
+        insert(conn, "caltables", set_name="day1", path=f"{c}/k1", table_type="K",
+               order_index=10, valid_start_mjd=MJD0, valid_end_mjd=MJD0 + 1,
+               cal_field="0834+555", refant="103", quality_metrics='{"snr_mean": 40}')
+        insert(conn, "caltables", set_name="day1", path=f"{c}/bp1", table_type="BP",
+               order_index=30, valid_start_mjd=MJD0, valid_end_mjd=MJD0 + 1,
+               cal_field="0834+555")
+        # day2: valid now, BP overlaps day1's BP on [MJD0 + 0.9, MJD0 + 1].
+        insert(conn, "caltables", set_name="day2", path=f"{c}/bp2", table_type="BP",
+               order_index=30, valid_start_mjd=MJD0 + 0.9, valid_end_mjd=MJD0 + 1.6,
+               cal_field="3C286")
+        insert(conn, "caltables", set_name="day2", path=f"{c}/g2", table_type="G",
+               order_index=40, valid_start_mjd=MJD0 + 0.9, valid_end_mjd=MJD0 + 3)
+        # inverted window, and a path that does not exist.
+        insert(conn, "caltables", set_name="bad", path=f"{c}/gone", table_type="BP",
+               order_index=30, valid_start_mjd=MJD0 + 3, valid_end_mjd=MJD0 + 2)
+        insert(conn, "caltables", set_name="old", path=str(tmp_path / "elsewhere"),
+               table_type="K", order_index=10, valid_start_mjd=MJD0 - 5,
+               valid_end_mjd=MJD0 - 4, status="retired")
+    return CalibrationRegistry(db, DataRoots.of([cal_dir]))
+
+
+def rows_by_path(page):
+    return {r["path"].rsplit("/", 1)[-1]: r for r in page.rows.to_dict("records")}
+
+
+def test_states_and_flags(registry, cal_dir):
+    page = registry.page(None, PageRequest(limit=50), NOW)
+    rows = rows_by_path(page)
+    assert page.total == 6
+    assert rows["k1"]["state"] == "expired" and rows["bp2"]["state"] == "active"
+    assert rows["elsewhere"]["state"] == "retired"
+    assert rows["gone"]["inverted_window"] and not rows["bp2"]["inverted_window"]
+    # Overlapping active sets of one type: both sides flagged; the inverted one is not.
+    assert rows["bp1"]["overlaps_active"] and rows["bp2"]["overlaps_active"]
+    assert not rows["gone"]["overlaps_active"] and not rows["g2"]["overlaps_active"]
+    assert not rows["k1"]["overlaps_active"]
+    assert rows["gone"]["path_problem"] == "missing"
+    assert rows["elsewhere"]["path_problem"] == "outside the data roots"
+    assert rows["k1"]["path_problem"] is None
+    assert rows["k1"]["quality_metrics"] == {"snr_mean": 40}
+
+
+@pytest.mark.parametrize("flt, expected", [
+    (RegistryFilter(states=("expired",)), {"k1", "bp1"}),
+    (RegistryFilter(states=("active",)), {"bp2", "g2", "gone"}),
+    (RegistryFilter(table_types=("BP",), states=("active", "expired")), {"bp1", "bp2", "gone"}),
+    (RegistryFilter(cal_field="3c2"), {"bp2"}),
+    (RegistryFilter(set_name="day2"), {"bp2", "g2"}),
+    (RegistryFilter(valid_at_mjd=MJD0 + 1), {"k1", "bp1", "bp2", "g2"}),
+])
+def test_filters_in_sql(registry, flt, expected):
+    page = registry.page(flt, PageRequest(limit=2), NOW)
+    assert page.total == len(expected)
+    assert set(rows_by_path(registry.page(flt, PageRequest(limit=50), NOW))) == expected
+
+
+def test_sort_by_state_and_whitelist(registry):
+    page = registry.page(None, PageRequest(sort="state", descending=False, limit=50), NOW)
+    assert list(page.rows["state"]) == sorted(page.rows["state"])
+    with pytest.raises(InvalidInputError) as err:
+        registry.page(None, PageRequest(sort="path; --"), NOW)
+    assert err.value.parameter == "sort"
+
+
+@pytest.mark.parametrize("mjd, tables, missing", [
+    (MJD0, ["k1", "bp1"], ("G",)),
+    (MJD0 + 0.95, ["k1", "bp1", "bp2", "g2"], ()),  # overlap: both BPs apply
+    (MJD0 + 1, ["k1", "bp1", "bp2", "g2"], ()),  # end edge inclusive
+    (MJD0 + 1.3, ["bp2", "g2"], ("K",)),
+    (MJD0 + 2.5, ["g2"], ("K", "BP")),  # between the inverted window's ends: not applied
+    (MJD0 + 10, [], ("K", "BP", "G")),
+])
+def test_apply_list_and_missing_types(registry, mjd, tables, missing):
+    applied = registry.apply_list(mjd, horizon_hours=1.0)
+    assert [t.path.rsplit("/", 1)[-1] for t in applied.tables] == tables
+    assert applied.missing_types == missing
+
+
+def test_apply_list_expiry_horizon(registry):
+    applied = registry.apply_list(MJD0 + 1.5, horizon_hours=3.0)
+    assert [(p.rsplit("/", 1)[-1], round(h, 3)) for p, h in applied.expiring] == [
+        ("bp2", 2.4)]
+    assert any("expires in 2.4 h" in w for w in applied.warnings)
+    assert registry.apply_list(MJD0 + 1.5, horizon_hours=2.0).expiring == ()
+
+
+def test_empty_registry(db):
+    reg = CalibrationRegistry(db)
+    assert reg.page(None, None, NOW).total == 0
+    assert reg.apply_list(NOW, 24).tables == [] and reg.table_types() == []
