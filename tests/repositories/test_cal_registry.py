@@ -3,13 +3,16 @@ and PostgreSQL."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
-from factories import MJD0, insert
+from factories import MJD0, UNIX0, insert
 
 from dsa110_dashboard.errors import InvalidInputError
 from dsa110_dashboard.files import DataRoots
 from dsa110_dashboard.repositories.cal_registry import CalibrationRegistry, RegistryFilter
 from dsa110_dashboard.repositories.paging import PageRequest
+from dsa110_dashboard.science.times import unix_to_mjd
 
 NOW = MJD0 + 1.5
 
@@ -118,3 +121,33 @@ def test_empty_registry(db):
     reg = CalibrationRegistry(db)
     assert reg.page(None, None, NOW).total == 0
     assert reg.apply_list(NOW, 24).tables == [] and reg.table_types() == []
+
+
+def test_windows_for_the_timeline(registry):
+    found = registry.windows(MJD0 + 1.2, MJD0 + 5, NOW)
+    by_name = {p.rsplit("/", 1)[-1]: s for p, s in zip(found["path"], found["state"])}
+    # k1/bp1 ended before the range; the inverted window (ends 2..3) is shown.
+    assert by_name == {"bp2": "active", "g2": "active", "gone": "active"}
+    assert len(registry.windows(MJD0 - 10, MJD0 + 10, NOW)) == 6
+
+
+def test_qa_since(db):
+    spw = [{"spw_id": 0, "fraction_flagged": 0.05}, {"spw_id": 1, "fraction_flagged": 0.9},
+           {"spw_id": 2, "fraction_flagged": None}]
+    with db.transaction() as conn:
+        insert(conn, "ms_index", path="/ms/a.ms", mid_mjd=MJD0 + 0.25, created_at=UNIX0)
+        insert(conn, "calibration_qa", ms_path="/ms/a.ms", job_id=1, timestamp=UNIX0,
+               per_spw_stats=json.dumps(spw))
+        insert(conn, "calibration_qa", ms_path="/ms/unknown.ms", job_id=2,
+               timestamp=UNIX0 + 60, per_spw_stats='[{"spw_id": 4, "fraction_flagged": 0.2}]')
+        insert(conn, "calibration_qa", ms_path="/ms/old.ms", job_id=3, timestamp=UNIX0 - 9e5,
+               per_spw_stats=json.dumps(spw))
+        insert(conn, "calibration_qa", ms_path="/ms/junk.ms", job_id=4, timestamp=UNIX0,
+               per_spw_stats="not json")
+    cells = CalibrationRegistry(db).qa_since(UNIX0 - 10)
+    assert sorted(zip(cells["ms_path"], cells["spw"], cells["problematic"])) == [
+        ("/ms/a.ms", 0, False), ("/ms/a.ms", 1, True), ("/ms/unknown.ms", 4, False)]
+    a = cells[cells["ms_path"] == "/ms/a.ms"]
+    assert set(a["mjd"]) == {MJD0 + 0.25}  # the observation's time, not when QA ran
+    other = cells[cells["ms_path"] == "/ms/unknown.ms"]["mjd"].iloc[0]
+    assert other == pytest.approx(unix_to_mjd(UNIX0 + 60))

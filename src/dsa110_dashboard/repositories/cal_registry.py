@@ -17,8 +17,14 @@ import sqlalchemy as sa
 from ..errors import DashboardError, NotFoundError
 from ..files import DataRoots
 from ..db.engine import Database
-from .calibration import CalibrationRepository, CalTableRecord, window_covers
-from .paging import Page, PageRequest, fetch_page, order_by
+from ..science.times import unix_to_mjd
+from .calibration import (
+    CalibrationRepository,
+    CalTableRecord,
+    problematic_spws,
+    window_covers,
+)
+from .paging import Page, PageRequest, fetch_page, frame_from, order_by
 from .records import empty_page, in_values, json_or_none, like_contains, where_all
 
 #: The states a registry row can be in, in the order a filter offers them.
@@ -185,3 +191,57 @@ class CalibrationRegistry:
         return ApplyList(mjd=mjd, tables=tables,
                          missing_types=tuple(k for k in known if k not in present),
                          expiring=tuple(expiring))
+
+    def windows(self, since_mjd: float, until_mjd: float, now_mjd: float,
+                limit: int = 2000) -> pd.DataFrame:
+        """Tables whose window (inverted ones too) touches [since, until], for the
+        timeline: newest windows first, at most ``limit``."""
+        t = self.db.catalog["caltables"]
+        names = ["id", "set_name", "path", "table_type", "order_index", "cal_field",
+                 "valid_start_mjd", "valid_end_mjd", "status"]
+        if not t.exists:
+            return pd.DataFrame(columns=[*names, "state"])
+        start, end = t["valid_start_mjd"], t["valid_end_mjd"]
+        stmt = (sa.select(*t.columns(*names), self._state(now_mjd).label("state"))
+                .select_from(t.table)
+                .where(sa.or_(end.is_(None), end >= since_mjd, start >= since_mjd),
+                       sa.or_(start.is_(None), start <= until_mjd, end <= until_mjd))
+                .order_by(start.desc().nulls_last(), t["id"].desc()).limit(limit))
+        with self.db.connect() as conn:
+            return frame_from(conn.execute(stmt))
+
+    def qa_since(self, since_unix: float, limit: int = 2000) -> pd.DataFrame | None:
+        """Flagged fraction per (calibration-QA row, SPW) since ``since_unix``: columns
+        ms_path, mjd (the observation's mid time, else when QA ran), spw, fraction,
+        problematic. None when the database has no calibration_qa table."""
+        q = self.db.catalog["calibration_qa"]
+        if not q.exists:
+            return None
+        ms = self.db.catalog["ms_index"]
+        obs = ms["mid_mjd"] if ms.exists else sa.null()
+        source = (q.table.outerjoin(ms.table, ms["path"] == q["ms_path"])
+                  if ms.exists else q.table)
+        stmt = (sa.select(q["ms_path"], q["timestamp"], q["per_spw_stats"],
+                          obs.label("mid_mjd"))
+                .select_from(source).where(q["timestamp"] >= since_unix)
+                .order_by(q["timestamp"].desc(), q["id"].desc()).limit(limit))
+        with self.db.connect() as conn:
+            found = conn.execute(stmt).all()
+        cells = []
+        for ms_path, stamp, raw, mid in found:
+            mjd = mid if mid is not None else (unix_to_mjd(stamp) if stamp is not None
+                                               else None)
+            stats = json_or_none(raw)
+            if mjd is None or not isinstance(stats, list):
+                continue
+            bad = set(problematic_spws(stats))
+            for entry in stats:
+                if not isinstance(entry, dict) or entry.get("spw_id") is None:
+                    continue
+                fraction = entry.get("fraction_flagged")
+                if not isinstance(fraction, int | float):
+                    continue
+                cells.append((ms_path, float(mjd), int(entry["spw_id"]), float(fraction),
+                              entry["spw_id"] in bad))
+        return pd.DataFrame(cells, columns=["ms_path", "mjd", "spw", "fraction",
+                                            "problematic"])
