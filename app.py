@@ -29,6 +29,7 @@ if str(ROOT) not in sys.path:  # `python app.py` from elsewhere still finds dash
     sys.path.insert(0, str(ROOT))
 
 from dashboards import (  # noqa: E402
+    calibration,
     image_detail,
     images,
     job_detail,
@@ -72,6 +73,7 @@ PAGES = [
     Page("/sources/{source_id}", source_detail, nav="/sources"),
     Page("/jobs", jobs),
     Page("/jobs/{run_id}", job_detail, nav="/jobs"),
+    Page("/calibration", calibration),
 ]
 
 
