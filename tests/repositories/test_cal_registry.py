@@ -113,7 +113,7 @@ def test_apply_list_expiry_horizon(registry):
     applied = registry.apply_list(MJD0 + 1.5, horizon_hours=3.0)
     assert [(p.rsplit("/", 1)[-1], round(h, 3)) for p, h in applied.expiring] == [
         ("bp2", 2.4)]
-    assert any("expires in 2.4 h" in w for w in applied.warnings)
+    assert "set day2 (BP) expires in 2.4 h" in applied.warnings
     assert registry.apply_list(MJD0 + 1.5, horizon_hours=2.0).expiring == ()
 
 

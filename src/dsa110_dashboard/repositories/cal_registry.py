@@ -57,7 +57,15 @@ class ApplyList:
     @property
     def warnings(self) -> list[str]:
         notes = [f"no valid {t} table at this time" for t in self.missing_types]
-        notes += [f"{path} expires in {hours:.1f} h" for path, hours in self.expiring]
+        # One line per set: its tables usually share one window.
+        by_path = {t.path: t for t in self.tables}
+        soon: dict[tuple[str, float], list[str]] = {}
+        for path, hours in self.expiring:
+            table = by_path.get(path)
+            key = (table.set_name if table else path, round(hours, 1))
+            soon.setdefault(key, []).append(table.table_type if table else "?")
+        notes += [f"set {name} ({', '.join(types)}) expires in {hours:.1f} h"
+                  for (name, hours), types in soon.items()]
         return notes
 
 

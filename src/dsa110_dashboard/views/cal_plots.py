@@ -45,7 +45,9 @@ def timeline_figure(windows: pd.DataFrame, since_mjd: float, until_mjd: float,
         "lane": frame["table_type"].astype(str).tolist(),
         "left": mjd_to_unix_ms(left), "right": mjd_to_unix_ms(right),
         "colour": [STATE_COLOURS.get(s, OTHER_COLOUR) for s in frame["state"]],
-        "line": ["#ff1744" if bad else None for bad in inverted],
+        # A thin rule between back-to-back windows, so that daily sets read as such.
+        "line": ["#ff1744" if bad else "#ffffff" for bad in inverted],
+        "line_width": [3 if bad else 1 for bad in inverted],
         "hatch": ["/" if bad else " " for bad in inverted],
         "state": [("inverted window, " if bad else "") + str(s)
                   for s, bad in zip(frame["state"], inverted)],
@@ -60,7 +62,7 @@ def timeline_figure(windows: pd.DataFrame, since_mjd: float, until_mjd: float,
                  title="Validity windows (scroll to zoom, drag to pan)")
     bars = fig.hbar(y="lane", left="left", right="right", height=0.6, source=source,
                     fill_color="colour", fill_alpha=0.75, line_color="line",
-                    line_width=2, hatch_pattern="hatch", hatch_color="#ff1744",
+                    line_width="line_width", hatch_pattern="hatch", hatch_color="#ff1744",
                     hatch_alpha=0.6)
     fig.add_tools(HoverTool(renderers=[bars], tooltips=[
         ("set", "@set_name"), ("type", "@lane"), ("state", "@state"),
