@@ -45,7 +45,7 @@ LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                "--disable-component-update", "--disable-sync"]
 IDLE_JS = "() => window.Bokeh && Bokeh.documents.length > 0 && Bokeh.documents[0].is_idle"
 #: A selector per page path that appears only once the page's data has arrived.
-CONTENT = {"/": ".ov-stat"}
+CONTENT = {"/": ".ov-stat", "/calibration": "table.dsa-cal-apply td"}
 TARGET_RATIO = 2.0
 
 

@@ -151,3 +151,17 @@ def test_qa_since(db):
     assert set(a["mjd"]) == {MJD0 + 0.25}  # the observation's time, not when QA ran
     other = cells[cells["ms_path"] == "/ms/unknown.ms"]["mjd"].iloc[0]
     assert other == pytest.approx(unix_to_mjd(UNIX0 + 60))
+
+
+def test_imaged_without_calibration(registry, db):
+    with db.transaction() as conn:
+        for name, mid, stage in [("covered", MJD0 + 0.5, "imaged"),
+                                 ("gap", MJD0 - 1, "imaged"),
+                                 ("gap-mosaic", MJD0 - 0.5, "mosaicked"),
+                                 ("gap-not-imaged", MJD0 - 0.6, "converted"),
+                                 ("inverted-only", MJD0 + 5, "cataloged"),
+                                 ("long-ago", MJD0 - 30, "imaged")]:
+            insert(conn, "ms_index", path=f"/ms/{name}.ms", mid_mjd=mid, stage=stage,
+                   created_at=UNIX0)
+    found = registry.imaged_without_calibration(MJD0 - 10, MJD0 + 10)
+    assert list(found["path"]) == ["/ms/inverted-only.ms", "/ms/gap-mosaic.ms", "/ms/gap.ms"]

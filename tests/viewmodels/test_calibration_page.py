@@ -98,3 +98,14 @@ def test_plots_build(model):
     timeline = view.timeline[0].object
     assert {str(v) for v in timeline.y_range.factors} == {"K", "BP", "G"}
     assert view.heatmap[0].object.title.text.startswith("Calibration QA")
+
+
+def test_uncalibrated_observations_on_the_timeline(model, db):
+    with db.transaction() as conn:
+        insert(conn, "ms_index", path="/ms/gap.ms", mid_mjd=NOW - 1.5, stage="imaged",
+               created_at=time.time())
+    model.refresh_history()
+    assert list(model.uncalibrated["path"]) == ["/ms/gap.ms"]
+    view = CalibrationPageView(model=model)
+    view._render_timeline()
+    assert "imaged, no cal" in view.timeline[0].object.y_range.factors

@@ -30,6 +30,9 @@ from .records import empty_page, in_values, json_or_none, like_contains, where_a
 #: The states a registry row can be in, in the order a filter offers them.
 STATES = ("active", "expired", "retired", "failed")
 
+#: Stages an observation reaches only after it was imaged.
+IMAGED_STAGES = ("imaged", "photometry_complete", "mosaicked", "cataloged")
+
 #: Columns of a registry page, besides those of ``caltables``.
 FLAG_COLUMNS = ("state", "inverted_window", "overlaps_active", "path_problem")
 
@@ -253,3 +256,23 @@ class CalibrationRegistry:
                               entry["spw_id"] in bad))
         return pd.DataFrame(cells, columns=["ms_path", "mjd", "spw", "fraction",
                                             "problematic"])
+
+    def imaged_without_calibration(self, since_mjd: float, until_mjd: float,
+                                   limit: int = 2000) -> pd.DataFrame:
+        """Observations in [since, until] that reached imaging although no active table
+        was valid at their mid time: columns path, mid_mjd, stage."""
+        ms = self.db.catalog["ms_index"]
+        t = self.db.catalog["caltables"]
+        columns = ["path", "mid_mjd", "stage"]
+        if not ms.exists:
+            return pd.DataFrame(columns=columns)
+        mid = ms["mid_mjd"]
+        stmt = (sa.select(*ms.columns(*columns)).select_from(ms.table)
+                .where(mid >= since_mjd, mid <= until_mjd,
+                       ms["stage"].in_(IMAGED_STAGES)))
+        if t.exists:
+            stmt = stmt.where(~sa.exists().where(t["status"] == "active",
+                                                 window_covers(t, mid)))
+        stmt = stmt.order_by(mid.desc()).limit(limit)
+        with self.db.connect() as conn:
+            return frame_from(conn.execute(stmt))

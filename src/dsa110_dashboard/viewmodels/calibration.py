@@ -59,6 +59,8 @@ class CalibrationModel(param.Parameterized):
     apply_list = param.ClassSelector(class_=ApplyList, default=None, allow_None=True)
     apply_error = param.String(default=None, allow_None=True)
     windows = param.DataFrame(default=None, allow_None=True)
+    #: Observations imaged while no active table was valid (marked on the timeline).
+    uncalibrated = param.DataFrame(default=None, allow_None=True)
     #: Per-SPW flagged fractions; None when the database has no calibration_qa.
     qa_cells = param.DataFrame(default=None, allow_None=True)
     now_mjd = param.Number(default=None, allow_None=True)
@@ -144,11 +146,14 @@ class CalibrationModel(param.Parameterized):
         until = max(now, at) + 2.0
         try:
             windows = self.registry.windows(since, until, now)
+            uncalibrated = self.registry.imaged_without_calibration(since, until)
             cells = self.registry.qa_since(mjd_to_unix(since))
         except DatabaseUnavailableError as exc:
             self.param.update(error=exc.user_message)
             return
-        self.param.update(windows=windows, qa_cells=cells, now_mjd=now)
+        # uncalibrated first: the timeline redraws when windows change.
+        self.param.update(uncalibrated=uncalibrated, windows=windows, qa_cells=cells,
+                          now_mjd=now)
 
     def refresh(self) -> None:
         self.refresh_registry()

@@ -28,9 +28,14 @@ OTHER_COLOUR = "#7b1fa2"
 TOOLS = "xpan,xwheel_zoom,box_zoom,reset,save"
 
 
+#: The lane of observations imaged with no valid calibration.
+UNCALIBRATED_LANE = "imaged, no cal"
+
+
 def timeline_figure(windows: pd.DataFrame, since_mjd: float, until_mjd: float,
-                    marks: dict[str, float]):
-    """Lanes in apply order; ``marks`` (label -> MJD) are drawn as vertical lines."""
+                    marks: dict[str, float], uncalibrated: pd.DataFrame | None = None):
+    """Lanes in apply order; ``marks`` (label -> MJD) are drawn as vertical lines;
+    observations imaged with no valid table are red x's in a lane of their own."""
     frame = windows.copy()
     lanes = (frame.sort_values("order_index", na_position="last")["table_type"]
              .astype(str).drop_duplicates().tolist())
@@ -55,6 +60,9 @@ def timeline_figure(windows: pd.DataFrame, since_mjd: float, until_mjd: float,
         "from": [format_mjd(v) or "open" for v in start],
         "to": [format_mjd(v) or "open" for v in end],
     })
+    has_uncalibrated = uncalibrated is not None and not uncalibrated.empty
+    if has_uncalibrated:
+        lanes.append(UNCALIBRATED_LANE)
     fig = figure(height=max(160, 60 + 34 * len(lanes)), sizing_mode="stretch_width",
                  y_range=list(reversed(lanes)) or ["(none)"], x_axis_type="datetime",
                  x_range=(float(mjd_to_unix_ms(since_mjd)), float(mjd_to_unix_ms(until_mjd))),
@@ -67,6 +75,16 @@ def timeline_figure(windows: pd.DataFrame, since_mjd: float, until_mjd: float,
     fig.add_tools(HoverTool(renderers=[bars], tooltips=[
         ("set", "@set_name"), ("type", "@lane"), ("state", "@state"),
         ("from", "@from"), ("to", "@to")]))
+    if has_uncalibrated:
+        obs = ColumnDataSource({
+            "x": mjd_to_unix_ms(uncalibrated["mid_mjd"].to_numpy(dtype=float)),
+            "lane": [UNCALIBRATED_LANE] * len(uncalibrated),
+            "ms": uncalibrated["path"].astype(str).str.rsplit("/", n=1).str[-1].tolist(),
+            "stage": uncalibrated["stage"].astype(str).tolist()})
+        dots = fig.scatter(x="x", y="lane", source=obs, marker="x", size=9,
+                           line_color="#ff1744", line_width=2)
+        fig.add_tools(HoverTool(renderers=[dots], tooltips=[
+            ("imaged with no valid calibration", "@ms"), ("stage", "@stage")]))
     for label, mjd in marks.items():
         colour = "#2f81f7" if label == "chosen" else "#888888"
         fig.add_layout(Span(location=float(mjd_to_unix_ms(mjd)), dimension="height",

@@ -264,7 +264,8 @@ class CalibrationPageView(Viewer):
         now = m.now_mjd
         at = m.apply_list.mjd if m.apply_list is not None else now
         marks = {"now": now, "chosen": at}
-        fig = timeline_figure(windows, min(now, at) - HISTORY_DAYS, max(now, at) + 2.0, marks)
+        fig = timeline_figure(windows, min(now, at) - HISTORY_DAYS, max(now, at) + 2.0, marks,
+                              m.uncalibrated)
         self.timeline[:] = [pn.pane.Bokeh(fig, sizing_mode="stretch_width")]
 
     def _render_heatmap(self, *_events) -> None:
