@@ -11,6 +11,7 @@ from factories import MJD0, UNIX0, insert
 from dsa110_dashboard.errors import InvalidInputError
 from dsa110_dashboard.files import DataRoots
 from dsa110_dashboard.repositories.cal_registry import CalibrationRegistry, RegistryFilter
+from dsa110_dashboard.repositories.calibration import grade_flagged_fraction
 from dsa110_dashboard.repositories.paging import PageRequest
 from dsa110_dashboard.science.times import unix_to_mjd
 
@@ -149,6 +150,7 @@ def test_qa_since(db):
         ("/ms/a.ms", 0, False), ("/ms/a.ms", 1, True), ("/ms/unknown.ms", 4, False)]
     a = cells[cells["ms_path"] == "/ms/a.ms"]
     assert set(a["mjd"]) == {MJD0 + 0.25}  # the observation's time, not when QA ran
+    assert set(a["grade"]) == {"marginal"}  # mean of 0.05 and 0.9; the None is left out
     other = cells[cells["ms_path"] == "/ms/unknown.ms"]["mjd"].iloc[0]
     assert other == pytest.approx(unix_to_mjd(UNIX0 + 60))
 
@@ -165,3 +167,10 @@ def test_imaged_without_calibration(registry, db):
                    created_at=UNIX0)
     found = registry.imaged_without_calibration(MJD0 - 10, MJD0 + 10)
     assert list(found["path"]) == ["/ms/inverted-only.ms", "/ms/gap-mosaic.ms", "/ms/gap.ms"]
+
+
+@pytest.mark.parametrize("mean, grade", [(None, "unknown"), (0.0, "excellent"),
+                                         (0.1, "good"), (0.29, "good"), (0.3, "marginal"),
+                                         (0.5, "poor"), (1.0, "poor")])
+def test_grade_flagged_fraction(mean, grade):
+    assert grade_flagged_fraction(mean) == grade

@@ -21,6 +21,7 @@ from ..science.times import unix_to_mjd
 from .calibration import (
     CalibrationRepository,
     CalTableRecord,
+    grade_flagged_fraction,
     problematic_spws,
     window_covers,
 )
@@ -224,7 +225,7 @@ class CalibrationRegistry:
     def qa_since(self, since_unix: float, limit: int = 2000) -> pd.DataFrame | None:
         """Flagged fraction per (calibration-QA row, SPW) since ``since_unix``: columns
         ms_path, mjd (the observation's mid time, else when QA ran), spw, fraction,
-        problematic. None when the database has no calibration_qa table."""
+        problematic, grade (of the observation's mean over its SPWs, science.md). None when the database has no calibration_qa table."""
         q = self.db.catalog["calibration_qa"]
         if not q.exists:
             return None
@@ -246,16 +247,17 @@ class CalibrationRegistry:
             if mjd is None or not isinstance(stats, list):
                 continue
             bad = set(problematic_spws(stats))
-            for entry in stats:
-                if not isinstance(entry, dict) or entry.get("spw_id") is None:
-                    continue
-                fraction = entry.get("fraction_flagged")
-                if not isinstance(fraction, int | float):
-                    continue
-                cells.append((ms_path, float(mjd), int(entry["spw_id"]), float(fraction),
-                              entry["spw_id"] in bad))
+            row = [(int(entry["spw_id"]), float(entry["fraction_flagged"]))
+                   for entry in stats
+                   if isinstance(entry, dict) and entry.get("spw_id") is not None
+                   and isinstance(entry.get("fraction_flagged"), int | float)]
+            if not row:
+                continue
+            grade = grade_flagged_fraction(sum(f for _, f in row) / len(row))
+            cells += [(ms_path, float(mjd), spw, fraction, spw in bad, grade)
+                      for spw, fraction in row]
         return pd.DataFrame(cells, columns=["ms_path", "mjd", "spw", "fraction",
-                                            "problematic"])
+                                            "problematic", "grade"])
 
     def imaged_without_calibration(self, since_mjd: float, until_mjd: float,
                                    limit: int = 2000) -> pd.DataFrame:

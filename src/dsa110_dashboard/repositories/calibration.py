@@ -27,6 +27,18 @@ from .records import (
 
 #: A spectral window averaging more than this flagged fraction is problematic.
 PROBLEMATIC_SPW_FLAGGED = 0.8
+#: Mean flagged fraction below each bound earns the grade (science.md); else poor.
+FLAGGED_GRADES = ((0.1, "excellent"), (0.3, "good"), (0.5, "marginal"))
+
+
+def grade_flagged_fraction(mean_fraction: float | None) -> str:
+    """A calibration's grade from its mean flagged fraction; unknown without one."""
+    if mean_fraction is None or mean_fraction != mean_fraction:
+        return "unknown"
+    for bound, grade in FLAGGED_GRADES:
+        if mean_fraction < bound:
+            return grade
+    return "poor"
 
 
 @dataclass(frozen=True)

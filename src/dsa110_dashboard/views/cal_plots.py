@@ -106,6 +106,7 @@ def qa_heatmap_figure(cells: pd.DataFrame):
         "fraction": cells["fraction"].astype(float).tolist(),
         "ms": cells["ms_path"].astype(str).str.rsplit("/", n=1).str[-1].tolist(),
         "when": [format_mjd(v) for v in cells["mjd"]],
+        "grade": cells["grade"].astype(str).tolist(),
     })
     mapper = LinearColorMapper(palette="Viridis256", low=0.0, high=1.0)
     fig = figure(height=260, sizing_mode="stretch_width", x_axis_type="datetime",
@@ -121,7 +122,8 @@ def qa_heatmap_figure(cells: pd.DataFrame):
                 legend_label="problematic (> 0.8 flagged)")
     fig.add_tools(HoverTool(renderers=[rects], tooltips=[
         ("observation", "@ms"), ("time", "@when"), ("SPW", "@spw"),
-        ("flagged", "@fraction{0.000}")]))
+        ("flagged", "@fraction{0.000}"),
+        ("observation's grade", "@grade (mean flagged fraction)")]))
     fig.add_layout(ColorBar(color_mapper=mapper, title="flagged"), "right")
     fig.yaxis.axis_label = "SPW"
     fig.legend.location = "top_left"
