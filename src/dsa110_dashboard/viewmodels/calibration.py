@@ -8,7 +8,6 @@ worker thread in the page. No Panel here.
 
 from __future__ import annotations
 
-import math
 import time
 
 import pandas as pd
@@ -21,6 +20,7 @@ from ..queries.image_query import parse_time
 from ..repositories.cal_registry import STATES, ApplyList, CalibrationRegistry, RegistryFilter
 from ..repositories.paging import PageRequest
 from ..science.times import mjd_to_unix, unix_to_mjd
+from .paged_table import PagedTable
 
 PAGE_SIZE = 50
 #: Sort keys a person picks, and the repository's key for each.
@@ -40,7 +40,11 @@ def empty_rows() -> pd.DataFrame:
                                  "path_problem"])
 
 
-class CalibrationModel(param.Parameterized):
+class CalibrationModel(PagedTable, param.Parameterized):
+    SORTS = SORTS
+    ASCENDING_FIRST = ASCENDING_FIRST
+    PAGE_SIZE = PAGE_SIZE
+
     # ----------------------------------------------------- the search (URL state)
     type = param.String(default="", doc="Table type (K, BP, G, ...).")
     state = param.Selector(default="", objects=["", *STATES])
@@ -73,25 +77,7 @@ class CalibrationModel(param.Parameterized):
         self.param.watch(self._back_to_first_page, [*FILTER_PARAMS, "sort", "order"])
 
     # ------------------------------------------------------------------ actions
-    def sort_by(self, key: str) -> None:
-        if key not in SORTS:
-            return
-        if key == self.sort:
-            self.order = "asc" if self.order == "desc" else "desc"
-        else:
-            self.param.update(sort=key, order="asc" if key in ASCENDING_FIRST else "desc")
-
-    def go_to_page(self, number: int) -> None:
-        self.page = max(1, min(int(number), self.page_count))
-
-    def _back_to_first_page(self, *_events) -> None:
-        self.page = 1
-
     # ---------------------------------------------------------------- derived
-    @property
-    def page_count(self) -> int:
-        return max(1, math.ceil((self.total or 0) / PAGE_SIZE))
-
     @property
     def range_text(self) -> str:
         if self.total is None:

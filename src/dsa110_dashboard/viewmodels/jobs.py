@@ -29,6 +29,7 @@ from ..repositories.jobs import (
 )
 from ..repositories.paging import PageRequest
 from ..repositories.queue_status import QueueStatusRepository, QueueSummary
+from .paged_table import PagedTable
 
 STATUSES = (PENDING, RUNNING, COMPLETED, FAILED, CANCELLED)
 PAGE_SIZE = 50
@@ -112,7 +113,11 @@ def empty_rows() -> pd.DataFrame:
                                  *JobRepository.QUEUE_COLUMNS])
 
 
-class JobsModel(param.Parameterized):
+class JobsModel(PagedTable, param.Parameterized):
+    SORTS = SORTS
+    ASCENDING_FIRST = ASCENDING_FIRST
+    PAGE_SIZE = PAGE_SIZE
+
     # ----------------------------------------------------- the search (URL state)
     status = param.Selector(default="", objects=["", *STATUSES])
     type = param.String(default="")
@@ -147,26 +152,7 @@ class JobsModel(param.Parameterized):
     def clear_filters(self) -> None:
         self.param.update(**{name: "" for name in FILTER_PARAMS})
 
-    def sort_by(self, key: str) -> None:
-        """The same key again flips the order; another starts in its natural direction."""
-        if key not in SORTS:
-            return
-        if key == self.sort:
-            self.order = "asc" if self.order == "desc" else "desc"
-        else:
-            self.param.update(sort=key, order="asc" if key in ASCENDING_FIRST else "desc")
-
-    def go_to_page(self, number: int) -> None:
-        self.page = max(1, min(int(number), self.page_count))
-
-    def _back_to_first_page(self, *_events) -> None:
-        self.page = 1
-
     # ---------------------------------------------------------------- derived
-    @property
-    def page_count(self) -> int:
-        return max(1, math.ceil((self.total or 0) / PAGE_SIZE))
-
     @property
     def range_text(self) -> str:
         if self.total is None:

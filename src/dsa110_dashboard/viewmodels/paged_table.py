@@ -1,0 +1,35 @@
+"""What a page's table of one page of rows does with its sort and its pager, shared by
+the view-models that page in SQL (a mixin for a ``param.Parameterized`` that declares
+``sort``, ``order``, ``page`` and ``total``). No Panel here."""
+
+from __future__ import annotations
+
+import math
+
+
+class PagedTable:
+    #: Sort keys a person picks (the model's ``sort`` values).
+    SORTS: dict[str, str] = {}
+    #: Text sorts start ascending when chosen; times and ids newest first.
+    ASCENDING_FIRST: tuple[str, ...] = ()
+    PAGE_SIZE = 50
+
+    def sort_by(self, key: str) -> None:
+        """The same key again flips the order; another starts in its natural direction."""
+        if key not in self.SORTS:
+            return
+        if key == self.sort:
+            self.order = "asc" if self.order == "desc" else "desc"
+        else:
+            self.param.update(sort=key,
+                              order="asc" if key in self.ASCENDING_FIRST else "desc")
+
+    def go_to_page(self, number: int) -> None:
+        self.page = max(1, min(int(number), self.page_count))
+
+    def _back_to_first_page(self, *_events) -> None:
+        self.page = 1
+
+    @property
+    def page_count(self) -> int:
+        return max(1, math.ceil((self.total or 0) / self.PAGE_SIZE))
