@@ -26,6 +26,7 @@ from .background import is_served, load_in_background, run_in_background, update
 from .cal_plots import STATE_COLOURS, qa_heatmap_figure, timeline_figure
 from .job_format import DASH, JOBS_CSS, e, table
 from .source_urlstate import notes_alert
+from .table_pager import TablePager
 
 SORT_LABELS = {"Created": "created", "Valid from": "start", "Valid until": "end",
                "Type (apply order)": "type", "State": "state", "Set": "set"}
@@ -147,14 +148,7 @@ class CalibrationPageView(Viewer):
         self.order = pn.widgets.RadioButtonGroup.from_param(
             m.param.order, options={"↓ desc": "desc", "↑ asc": "asc"}, label="",
             width=110, margin=(24, 8, 8, 8))
-        self.prev = pn.widgets.Button(label="‹ Previous", width=95, margin=(4, 2))
-        self.next = pn.widgets.Button(label="Next ›", width=80, margin=(4, 2))
-        self.prev.on_click(lambda _e: m.go_to_page(m.page - 1))
-        self.next.on_click(lambda _e: m.go_to_page(m.page + 1))
-        self.range = pn.pane.HTML("Loading…", margin=(10, 8, 0, 8),
-                                  styles={"font-weight": "600"},
-                                  css_classes=["dsa-cal-range"])
-        self.page_of = pn.pane.HTML("", margin=(8, 8), align="center")
+        self.pager = TablePager(m, "dsa-cal-range")
         self.alert = pn.pane.Alert("", alert_type="danger", visible=False,
                                    sizing_mode="stretch_width")
         self.rows = pn.pane.HTML(registry_html(m), sizing_mode="stretch_width",
@@ -173,8 +167,7 @@ class CalibrationPageView(Viewer):
                        flex_wrap="wrap", align_items="flex-start",
                        sizing_mode="stretch_width", margin=0),
             self.alert,
-            pn.Row(self.range, pn.Spacer(width=12), self.prev, self.page_of, self.next,
-                   margin=(0, 0, 4, 0)),
+            self.pager.layout,
             self.rows,
             pn.pane.HTML(heading("Calibration QA"), margin=0),
             self.heatmap,
@@ -225,10 +218,7 @@ class CalibrationPageView(Viewer):
     def _render_registry(self, *_events) -> None:
         m = self.model
         self.rows.object = registry_html(m)
-        self.range.object = html.escape(m.range_text)
-        self.page_of.object = f"Page {m.page:,} of {m.page_count:,}"
-        self.prev.disabled = m.page <= 1
-        self.next.disabled = m.page >= m.page_count
+        self.pager.render()
         if m.error:
             self.alert.object = f"**Could not load the registry**: {html.escape(m.error)}"
         self.alert.visible = bool(m.error)

@@ -30,6 +30,7 @@ from ..viewmodels.jobs import (
 from .background import is_served, load_in_background, run_in_background, update_together
 from .job_format import DASH, JOBS_CSS, age, e, span, status_badge, table, utc
 from .source_urlstate import notes_alert
+from .table_pager import TablePager
 
 SORT_LABELS = {"Created": "created", "Started": "started", "Finished": "finished",
                "Status": "status", "Type": "type", "Measurement set": "ms", "ID": "id"}
@@ -111,14 +112,7 @@ class JobsTableView(Viewer):
         self.order = pn.widgets.RadioButtonGroup.from_param(
             m.param.order, options={"↓ desc": "desc", "↑ asc": "asc"}, label="",
             width=110, margin=(24, 8, 8, 8))
-        self.prev = pn.widgets.Button(label="‹ Previous", width=95, margin=(4, 2))
-        self.next = pn.widgets.Button(label="Next ›", width=80, margin=(4, 2))
-        self.prev.on_click(lambda _e: m.go_to_page(m.page - 1))
-        self.next.on_click(lambda _e: m.go_to_page(m.page + 1))
-        self.range = pn.pane.HTML("Loading…", margin=(10, 8, 0, 8),
-                                  styles={"font-weight": "600"},
-                                  css_classes=["dsa-jobs-range"])
-        self.page_of = pn.pane.HTML("", margin=(8, 8), align="center")
+        self.pager = TablePager(m, "dsa-jobs-range")
         self.alert = pn.pane.Alert("", alert_type="danger", visible=False,
                                    sizing_mode="stretch_width")
         self.rows = pn.pane.HTML(rows_html(m), sizing_mode="stretch_width",
@@ -128,10 +122,8 @@ class JobsTableView(Viewer):
                              self.sort, self.order, flex_wrap="wrap",
                              align_items="flex-start", sizing_mode="stretch_width",
                              margin=0)
-        pager = pn.Row(self.range, pn.Spacer(width=12), self.prev, self.page_of,
-                       self.next, margin=(0, 0, 4, 0))
         self._layout = pn.Column(notes_alert(m, "dsa-jobs-notes"), filters, self.alert,
-                                 pager, self.rows, sizing_mode="stretch_width", margin=0)
+                                 self.pager.layout, self.rows, sizing_mode="stretch_width", margin=0)
         m.param.watch(self._render_rows, ["rows"])
         m.param.watch(self._render, ["rows", "total", "error", "page"])
         m.param.watch(self._render_types, ["type_options", "type"])
@@ -165,10 +157,7 @@ class JobsTableView(Viewer):
 
     def _render(self, *_events) -> None:
         m = self.model
-        self.range.object = html.escape(m.range_text)
-        self.page_of.object = f"Page {m.page:,} of {m.page_count:,}"
-        self.prev.disabled = m.page <= 1
-        self.next.disabled = m.page >= m.page_count
+        self.pager.render()
         if m.error:
             kind = "Invalid filter" if m.error_parameter else "Could not load jobs"
             self.alert.object = f"**{kind}**: {html.escape(m.error)}"
