@@ -135,16 +135,19 @@ class CalibrationRegistry:
                          inverted.label("inverted_window"),
                          self._overlaps_active().label("overlaps_active"),
                          sa.null().label("path_problem")).select_from(t.table)
-        stmt = where_all(stmt, [
+        conditions = [
             t["set_name"] == f.set_name if f.set_name else None,
             in_values(t["table_type"], f.table_types),
             in_values(state, f.states),
             like_contains(t["cal_field"], f.cal_field) if f.cal_field else None,
             window_covers(t, f.valid_at_mjd) if f.valid_at_mjd is not None else None,
-        ])
-        stmt = order_by(stmt, request, allowed, "created_at", tiebreak=t["id"])
+        ]
+        stmt = order_by(where_all(stmt, conditions), request, allowed, "created_at",
+                        tiebreak=t["id"])
+        # The total without the per-row overlap look-ups, which only the page needs.
+        count = where_all(sa.select(sa.func.count()).select_from(t.table), conditions)
         with self.db.connect() as conn:
-            page = fetch_page(conn, stmt, request)
+            page = fetch_page(conn, stmt, request, count_stmt=count)
         rows = page.rows
         if not rows.empty:
             rows["inverted_window"] = rows["inverted_window"].astype(bool)
