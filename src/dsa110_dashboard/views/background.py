@@ -201,6 +201,26 @@ class Latest:
         with self.lock:
             return token == self._generation
 
+    def load_early(self, model) -> None:
+        """The first load of ``model`` (``fetch()``, then ``apply(result)``) through
+        ``load_early``, so that its result usually travels with the page; not shown
+        when a newer fetch started meanwhile. The result is shown on the event loop,
+        which must never wait for ``lock``: a ``fetch_and_show`` holding it waits for
+        the loop. A held lock means a newer fetch is showing its result: ours is
+        dropped."""
+        mine = self.start()
+
+        def show(result) -> None:
+            if not self.lock.acquire(blocking=False):
+                return
+            try:
+                if self.is_current(mine):
+                    model.apply(result)
+            finally:
+                self.lock.release()
+
+        load_early(model.fetch, show)
+
     def fetch_and_show(self, model, busy) -> None:
         """Blocking: ``model.fetch()``, then ``model.apply(result)`` in one message unless
         a newer fetch started meanwhile; ``busy`` (a Panel object) shows the loading
