@@ -18,7 +18,9 @@ MAX_SIDE = 4096
 
 @dataclass(frozen=True)
 class Density:
-    """``counts[row, col]``: row 0 at the bottom (``y0``), col 0 at the left (``x0``)."""
+    """``counts[row, col]``: row 0 at the bottom (``y0``), col 0 at the left (``x0``);
+    16-bit (a count past 65,535 in one pixel is shown as 65,535), as it is sent to the
+    browser at every zoom."""
 
     counts: np.ndarray
     x0: float
@@ -52,6 +54,7 @@ def density(x: np.ndarray, y: np.ndarray, x_range: tuple[float, float],
     counts = counts.astype(np.float32)
     if spread > 0:
         counts = _spread(counts, spread)
+    counts = np.minimum(counts, np.iinfo(np.uint16).max).astype(np.uint16)
     return Density(counts, x0, y0, x1 - x0, y1 - y0)
 
 

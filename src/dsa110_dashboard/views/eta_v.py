@@ -212,6 +212,7 @@ class EtaVView(Viewer):
 
         self._bulk_mapper = None
         self._frame_px = FIRST_FRAME_PX
+        self._redraw_pending = False
         self._bulk_source = ColumnDataSource(data={"image": [], "x": [], "y": [], "dw": [],
                                                    "dh": []})
         if len(pts) > RASTER_ABOVE:
@@ -289,12 +290,20 @@ class EtaVView(Viewer):
         self._redraw_bulk()
 
     def _resized(self, attr, _old, new) -> None:
-        """The browser reports the frame's width and height one at a time."""
+        """The browser reports the frame's width and height one at a time (in one
+        message, at the first render): the bulk is redrawn once, on the next tick."""
         width, height = self._frame_px
         size = (int(new), height) if attr == "inner_width" else (width, int(new))
-        if new and size != self._frame_px:
-            self._frame_px = size
-            self._redraw_bulk()
+        if not new or size == self._frame_px:
+            return
+        self._frame_px = size
+        if not self._redraw_pending:
+            self._redraw_pending = True
+            self._figure.document.add_next_tick_callback(self._redraw_resized)
+
+    def _redraw_resized(self) -> None:
+        self._redraw_pending = False
+        self._redraw_bulk()
 
     def _apply(self, update) -> None:
         """Changes to the figure. In a served page: on the event loop, in one message
