@@ -11,11 +11,11 @@ PYTEST_ARGS ?=
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+$(VENV)/.installed: pyproject.toml setup.py | $(BIN)/python
 	$(BIN)/pip install --quiet --disable-pip-version-check -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-test: pyproject.toml setup.py | $(BIN)/python
 	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[test]"
 	touch $@ $(VENV)/.installed
 
@@ -40,6 +40,9 @@ run: demo
 	    PIPELINE_CMD_TEMPLATE="$$($(BIN)/dsa110-dash demo --print-template)"; \
 	    export PIPELINE_CMD_TEMPLATE; \
 	  fi; \
+	  case "$${DSA110_DASH_ADDRESS:-127.0.0.1}" in 127.0.0.1|localhost|::1) \
+	    export DSA110_DASH_OPEN_ACCESS_ROLE="$${DSA110_DASH_OPEN_ACCESS_ROLE:-operator}";; \
+	  esac; \
 	  $(BIN)/dsa110-dash demo --live --out "$(DATA)" & live=$$!; \
 	  $(BIN)/dsa110-dash worker & worker=$$!; \
 	  trap 'kill $$live $$worker 2>/dev/null; wait $$live $$worker' EXIT INT TERM; \

@@ -114,7 +114,7 @@ def test_url_reproduces_the_view(demo_server, page, truth):
 def test_invalid_url_value_is_explained(demo_server, page):
     open_images(page, demo_server, "?dec_min=north")
     page.locator("text=Invalid filter").wait_for()
-    assert page.locator("text=dec_min must be a number").count() == 1
+    assert page.locator("text=dec_min: 'north' is not a number").count() == 1
 
 
 def test_date_past_the_calendar_is_explained(demo_server, page):
@@ -200,3 +200,24 @@ def test_the_table_and_its_pager_fit_at_1280_by_800(demo_server, page, theme):
             for name in ("« First", "‹ Previous", "Next ›", "Last »")}
     tops.add(round(page.locator(".dsa-page-input input").bounding_box()["y"]) - 0)
     assert max(tops) - min(tops) < 20  # one line
+
+
+def test_images_of_unknown_declination_are_counted_and_can_be_included(demo_server, page,
+                                                                        truth):
+    unknown = len(truth["null_metadata_images"])
+    assert unknown > 0
+    open_images(page, demo_server, "?dec_min=-90")
+    note = page.locator(f"text={unknown} images with unknown declination left out by the "
+                        "filters.")
+    note.wait_for()
+    assert range_text(page) == f"Rows 1–50 of {93 - unknown}"
+    # The only checkbox of the page (its label text sits in Bokeh's shadow DOM).
+    box = page.locator("input[type=checkbox]")
+    assert box.count() == 1 and page.locator("text=Include images with unknown values").count()
+    box.click()
+    wait_range(page, "^Rows 1–50 of 93$")
+    page.locator(f"text=Including {unknown} images with unknown declination.").wait_for()
+    page.wait_for_function("() => window.location.search.includes('with_unknown=1')")
+    # The URL reproduces it.
+    open_images(page, demo_server, "?dec_min=-90&with_unknown=1")
+    assert range_text(page) == "Rows 1–50 of 93"

@@ -21,3 +21,16 @@ def test_a_failed_fetch_still_runs_after():
     with pytest.raises(OSError, match="disk gone"):
         load_early(fail, seen.append, lambda: seen.append("after"))
     assert seen == ["after"]
+
+
+
+def test_the_page_update_timeout_comes_from_the_settings():
+    from dsa110_dashboard.settings import Settings, TimeoutConfig
+    from dsa110_dashboard.views import background
+
+    settings = Settings.load(environ={"DSA110_DASH_TIMEOUT_PAGE_UPDATE": "7"})
+    try:
+        background.configure(settings.timeouts)  # as app.configure_panel does
+        assert background._timeouts["page_update"] == 7.0
+    finally:
+        background.configure(TimeoutConfig())

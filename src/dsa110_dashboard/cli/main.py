@@ -18,16 +18,20 @@ from . import (
     config_cmd,
     db_cmd,
     demo_cmd,
+    image_summary_cmd,
     jobs_cmd,
     scale_cmd,
     serve_cmd,
     thumbnails_cmd,
+    tokens_cmd,
+    users_cmd,
     variability_cmd,
     worker_cmd,
 )
 
 SUBCOMMANDS = (serve_cmd, db_cmd, config_cmd, scale_cmd, thumbnails_cmd, demo_cmd,
-               variability_cmd, jobs_cmd, worker_cmd, batch_cmd)
+               variability_cmd, image_summary_cmd, jobs_cmd, worker_cmd, batch_cmd,
+               users_cmd, tokens_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import time
 import urllib.parse
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 import pandas as pd
 import param
@@ -19,9 +19,8 @@ import param
 from ..db.engine import Database
 from ..errors import DashboardError, DatabaseUnavailableError, InvalidInputError
 from ..repositories.images import DERIVED_COLUMNS, ImageRepository
-from ..repositories.paging import MAX_LIMIT
 from ..repositories.qa import GRADES
-from .image_filters import DEFAULT_ORDER, DEFAULT_SORT, PAGE_SIZES, VIEWS, ImageQuery
+from ..queries.image_query import DEFAULT_ORDER, DEFAULT_SORT, PAGE_SIZES, VIEWS, ImageQuery
 
 EXPORT_URL = "/api/v1/images.csv"
 #: Sort direction a column starts with when first chosen: text ascending, the rest newest
@@ -33,6 +32,10 @@ QUERY_PARAMS = tuple(f.name for f in fields(ImageQuery))
 FILTER_PARAMS = ImageQuery.FILTER_FIELDS
 
 
+#: Words for the filters whose value may be unknown (ImageFilter.value_bounds prefixes).
+UNKNOWN_WORDS = {"dec": "declination", "noise": "noise", "dr": "dynamic range"}
+
+
 @dataclass(frozen=True)
 class BrowserResult:
     query: ImageQuery
@@ -40,6 +43,9 @@ class BrowserResult:
     total: int
     types: list[str] | None
     seconds: float
+    #: ImageRepository.unknown_counts of the query ({} without a dec/noise/dr filter).
+    unknown: dict[str, int] = field(default_factory=dict)
+    summary_available: bool = True
 
 
 @dataclass(frozen=True)
@@ -66,10 +72,12 @@ class ImageBrowserModel(param.Parameterized):
     dr_max = param.String(default="")
     grades = param.List(default=[], item_type=str)
     search = param.String(default="", doc="Text contained in the path.")
+    with_unknown = param.Boolean(default=False, doc=(
+        "Let images whose filtered dec/noise/dynamic range is unknown through."))
     sort = param.Selector(default=DEFAULT_SORT, objects=list(ImageRepository.SORT_KEYS))
     order = param.Selector(default=DEFAULT_ORDER, objects=["asc", "desc"])
     page = param.Integer(default=1, bounds=(1, None))
-    size = param.Integer(default=PAGE_SIZES[1], bounds=(1, MAX_LIMIT))
+    size = param.Integer(default=PAGE_SIZES[1], bounds=(1, None))
     view = param.Selector(default="table", objects=list(VIEWS))
 
     # ------------------------------------------------------------------ results
@@ -80,11 +88,17 @@ class ImageBrowserModel(param.Parameterized):
     type_options = param.List(default=[])
     grade_options = param.List(default=list(GRADES), constant=True)
     seconds = param.Number(default=None, allow_None=True, doc="Duration of the last fetch.")
+    unknown_counts = param.Dict(default={}, doc=(
+        "Images the dec/noise/dynamic-range filters leave out (or, with with_unknown, let "
+        "through) because the value is unknown: per filter and 'any'."))
+    summary_available = param.Boolean(default=True, doc=(
+        "Whether the database has our image summary (values measured from the files)."))
     loaded = param.Boolean(default=False)
 
     def __init__(self, db: Database, **params):
         super().__init__(**params)
         self.db = db
+        self.max_size = db.settings.page_size_max
         self.repository = ImageRepository(db)
         self._types_loaded = False
         self.param.watch(self._back_to_first_page,
@@ -107,7 +121,7 @@ class ImageBrowserModel(param.Parameterized):
             values[name] = list(value) if isinstance(value, tuple) else value
         if values["sort"] not in ImageRepository.SORT_KEYS:
             values["sort"] = DEFAULT_SORT
-        values["size"] = max(1, min(MAX_LIMIT, values["size"]))
+        values["size"] = max(1, min(self.max_size, values["size"]))
         page = values.pop("page")
         # A type named in a URL is an option even before the types are loaded.
         values["type_options"] = sorted(set(self.type_options) | set(values["types"]))
@@ -125,9 +139,6 @@ class ImageBrowserModel(param.Parameterized):
     def export_url(self) -> str:
         args = self.query.to_args(paging=False)
         return EXPORT_URL + ("?" + urllib.parse.urlencode(args) if args else "")
-
-    def detail_url(self, image_id: int) -> str:
-        return f"/images/{int(image_id)}"
 
     @staticmethod
     def thumbnail_url(image_id: int, size: int = 256) -> str:
@@ -183,6 +194,27 @@ class ImageBrowserModel(param.Parameterized):
             return f"No rows on page {self.page} of {self.total:,} images."
         return f"Rows {first:,}–{last:,} of {self.total:,}"
 
+    @property
+    def unknown_text(self) -> str:
+        """What the dec/noise/dynamic-range filters did with images of unknown value."""
+        counts = self.unknown_counts or {}
+        n = counts.get("any", 0)
+        if not n:
+            return ""
+        what = " or ".join(UNKNOWN_WORDS[k] for k in UNKNOWN_WORDS if counts.get(k))
+        images = "image" if n == 1 else "images"
+        if self.with_unknown:
+            return f"Including {n:,} {images} with unknown {what}."
+        return f"{n:,} {images} with unknown {what} left out by the filters."
+
+    @property
+    def summary_note(self) -> str:
+        if self.summary_available:
+            return ""
+        return ("Values measured from the image files are unavailable on this database "
+                "(it lacks the dashboard's image summary: `dsa110-dash db upgrade`, then "
+                "`dsa110-dash image-summary`); filters use the pipeline's columns only.")
+
     # --------------------------------------------------------------- loading
     def fetch(self, query: ImageQuery | None = None) -> BrowserResult | BrowserFailure:
         """Blocking: one page and its total for ``query`` (default: the current one)."""
@@ -190,11 +222,15 @@ class ImageBrowserModel(param.Parameterized):
         started = time.perf_counter()
         try:
             types = None if self._types_loaded else self.repository.types()
-            page = self.repository.page(query.image_filter(), query.page_request())
+            image_filter = query.image_filter()
+            page = self.repository.page(image_filter, query.page_request())
+            unknown = (self.repository.unknown_counts(image_filter)
+                       if image_filter.value_bounds() else {})
         except (InvalidInputError, DatabaseUnavailableError) as exc:
             return BrowserFailure(query=query, error=exc)
         return BrowserResult(query=query, rows=page.rows, total=page.total, types=types,
-                             seconds=time.perf_counter() - started)
+                             seconds=time.perf_counter() - started, unknown=unknown,
+                             summary_available=self.repository.summary_available)
 
     def apply(self, result: BrowserResult | BrowserFailure) -> bool:
         """Show ``result`` unless the search changed meanwhile; True when shown."""
@@ -208,7 +244,9 @@ class ImageBrowserModel(param.Parameterized):
                 self.param.update(rows=empty_rows(), total=0)
             return True
         updates = dict(rows=result.rows, total=result.total, error=None,
-                       error_parameter=None, seconds=result.seconds, loaded=True)
+                       error_parameter=None, seconds=result.seconds, loaded=True,
+                       unknown_counts=result.unknown,
+                       summary_available=result.summary_available)
         if result.types is not None:
             self._types_loaded = True
             updates["type_options"] = sorted(set(result.types) | set(self.types))

@@ -13,7 +13,6 @@ flagged the row ``image_qa_poor``.
 from __future__ import annotations
 
 import math
-import re
 import time
 import urllib.parse
 from dataclasses import dataclass
@@ -24,20 +23,19 @@ import param
 
 from ..db.engine import Database
 from ..errors import DashboardError, InvalidInputError, NotFoundError
+from ..queries.lightcurve import export_filename, qa_failed
 from ..repositories.sources import LIGHTCURVE_COLUMNS, SourceRecord, SourceRepository
+from ..science.numbers import finite_or_none
+from ..science.times import mjd_to_timestamps, mjd_to_unix_ms
 from ..science.variability import MIXED, lightcurve_stats
 from .sources import source_url
-from .values import finite_or_none
 
 FLUX_CHOICES = {"best": "Best (normalised, else raw, else peak)",
                 "normalized": "Normalised", "raw": "Raw (flux_jy)", "peak": "Peak (Jy/beam)"}
 TIME_AXES = {"mjd": "MJD", "date": "Date (UTC)"}
-FAILED_GRADES = frozenset({"poor", "fail", "failed", "bad"})
-FAILED_FLAGS = frozenset({"image_qa_poor", "qa_failed", "image_qa_failed"})
 CUTOUT_ARCSEC = 180
 NEARBY_RADIUS_DEG = 0.25
 EXPORT_FORMATS = ("csv", "ecsv", "votable", "json")
-_SAFE_NAME = re.compile(r"[^A-Za-z0-9.+\-]+")
 
 ETA_CHI2_LABEL = "η = χ²ν (about the weighted mean)"
 #: Statistics shown: key of lightcurve_stats, key of SourceRecord (stored), label, unit
@@ -78,14 +76,6 @@ def _yes_no(value) -> str | None:
     return "yes" if value else "no"
 
 
-def qa_failed(frame: pd.DataFrame) -> np.ndarray:
-    grade = frame["qa_grade"].astype(object).map(
-        lambda g: isinstance(g, str) and g.lower() in FAILED_GRADES)
-    flag = frame["quality_flag"].astype(object).map(
-        lambda f: isinstance(f, str) and f.lower() in FAILED_FLAGS)
-    return (grade | flag).to_numpy(bool)
-
-
 def parse_ids(text: str) -> list[int]:
     """'12,15' -> [12, 15]; anything that is not a whole number is ignored."""
     out = []
@@ -112,19 +102,9 @@ def export_url(source_id: str, fmt: str, flux: str = "best", excluded: list[int]
     return f"/api/v1/sources/{urllib.parse.quote(source_id, safe='')}/lightcurve?{query}"
 
 
-def export_filename(source_id: str, ext: str) -> str:
-    """``NVSS_J123456.7+420312_lightcurve.csv``: the source id with only safe characters."""
-    stem = _SAFE_NAME.sub("_", source_id).strip("_") or "source"
-    return f"{stem}_lightcurve.{ext}"
-
-
 def cutout_url(image_id: int, ra: float, dec: float, size: float = CUTOUT_ARCSEC) -> str:
     query = urllib.parse.urlencode({"ra": f"{ra:.6f}", "dec": f"{dec:.6f}", "size": f"{size:g}"})
     return f"/api/v1/images/{int(image_id)}/cutout.png?{query}"
-
-
-def mjd_to_datetime(mjd) -> pd.Series:
-    return pd.to_datetime(np.asarray(mjd, float) - 40587.0, unit="D", utc=True)
 
 
 @dataclass(frozen=True)
@@ -198,7 +178,7 @@ class SourceDetailModel(param.Parameterized):
     def _decorate(frame: pd.DataFrame) -> pd.DataFrame:
         frame = frame.copy()
         frame["qa_failed"] = qa_failed(frame) if len(frame) else np.zeros(0, bool)
-        frame["date"] = mjd_to_datetime(frame["mjd"])
+        frame["date"] = mjd_to_timestamps(frame["mjd"])
         return frame
 
     # ------------------------------------------------------------ exclusions
@@ -313,7 +293,7 @@ class SourceDetailModel(param.Parameterized):
         """The plot's x of every epoch: MJD, or milliseconds since 1970 for dates."""
         lc = self.lightcurve
         if self.time_axis == "date":
-            return (lc["mjd"].to_numpy(float) - 40587.0) * 86400_000.0
+            return mjd_to_unix_ms(lc["mjd"].to_numpy(float))
         return lc["mjd"].to_numpy(float)
 
     def selected_epoch(self) -> dict | None:

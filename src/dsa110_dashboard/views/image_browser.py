@@ -6,7 +6,7 @@ same column again flips the order); Tabulator's own sort is reset at once, so wh
 shown is always the database's order.
 
 The search lives in the URL (``?type=5min&grade=poor&page=3&view=grid``) in the same
-format as the CSV export (``viewmodels.image_filters``), written with
+format as the CSV export (``queries.image_query``), written with
 ``pn.state.location``; it is read back from the session's arguments when a page opens.
 """
 
@@ -21,7 +21,7 @@ import param
 from panel.viewable import Viewer
 
 from ..viewmodels.image_browser import QUERY_PARAMS, ImageBrowserModel
-from ..viewmodels.image_filters import PAGE_SIZES, ImageQuery
+from ..queries.image_query import PAGE_SIZES, ImageQuery
 from .background import is_served, load_early, run_in_background, update_together
 from .image_filters import ImageFiltersView
 from .image_grid import GRID_CSS, grid_html

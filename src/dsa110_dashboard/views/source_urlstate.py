@@ -17,7 +17,6 @@
 from __future__ import annotations
 
 import html
-import math
 import re
 import urllib.parse
 import weakref
@@ -27,7 +26,8 @@ from dataclasses import dataclass
 import panel as pn
 import param
 
-from ..viewmodels.values import clipped
+from ..errors import clipped
+from ..science.numbers import number_problem
 
 _TRUE = ("true", "1", "yes", "on")
 _FALSE = ("false", "0", "no", "off")
@@ -73,13 +73,10 @@ def _convert(p: param.Parameter, raw: str):
         except ValueError:
             raise ValueError("not a whole number") from None
     if isinstance(p, param.Number):
-        try:
-            value = float(text)
-        except ValueError:
-            raise ValueError("not a number") from None
-        if not math.isfinite(value):
-            raise ValueError("not a finite number")
-        return value
+        problem = number_problem(text)
+        if problem is not None:
+            raise ValueError(problem)
+        return float(text)
     if isinstance(p, param.Selector):
         if raw not in p.objects:
             choices = ", ".join(str(o) for o in p.objects)

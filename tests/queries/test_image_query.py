@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from dsa110_dashboard.errors import InvalidInputError
-from dsa110_dashboard.repositories.records import unix_to_mjd
-from dsa110_dashboard.viewmodels.image_filters import ImageQuery, parse, parse_time
+from dsa110_dashboard.queries.image_query import ImageQuery, parse, parse_time
+from dsa110_dashboard.science.times import unix_to_mjd
 
 
 def test_round_trip_of_every_field():
@@ -68,7 +68,7 @@ def test_time_accepts_mjd_and_dates():
 ])
 def test_bad_values_name_their_parameter(args, parameter):
     with pytest.raises(InvalidInputError) as info:
-        parse(args)
+        parse(args, max_size=500)
     assert info.value.parameter == parameter
 
 
@@ -81,12 +81,23 @@ def test_dates_at_the_edges_of_the_range():
 
 
 def test_unknown_keys_only_fail_when_strict():
-    parse({"theme": "dark"})
+    parse({"theme": "dark"}, max_size=500)
     with pytest.raises(InvalidInputError) as info:
-        parse({"colour": "red"}, strict_keys=True)
+        parse({"colour": "red"}, max_size=500, strict_keys=True)
     assert info.value.parameter == "colour"
 
 
 def test_lenient_reading_keeps_the_text_for_the_page_to_show():
     query = ImageQuery.from_args({"dec_min": "abc", "page": "-3", "view": "cards"})
     assert query.dec_min == "abc" and query.page == 1 and query.view == "table"
+
+
+def test_with_unknown_round_trip_and_strict_values():
+    query = ImageQuery(dec_min="50", with_unknown=True)
+    assert query.to_args() == {"dec_min": "50", "with_unknown": "1"}
+    assert ImageQuery.from_args(query.to_args()) == query
+    assert query.image_filter().with_unknown is True
+    assert parse({"with_unknown": "0"}).with_unknown is False
+    with pytest.raises(InvalidInputError) as caught:
+        parse({"with_unknown": "maybe"})
+    assert caught.value.parameter == "with_unknown"

@@ -1,4 +1,5 @@
-"""The query-string form of an image search, shared by the /images page and the CSV export.
+"""The query-string form of an image search, shared by the /images page, the CSV export
+and the image batches.
 
 One codec, so that the page's URL and ``GET /api/v1/images.csv`` cannot drift: the page
 writes its state with ``to_args`` and reads it back with ``from_args``; the export
@@ -14,6 +15,8 @@ endpoint parses the very same arguments with ``parse``. Keys:
 ``noise_min``/``noise_max``  image noise, **mJy/beam**
 ``dr_min``/``dr_max``        dynamic range
 ``grade``       latest measured QA grade(s), comma separated; ``unknown`` = never assessed
+``with_unknown``  ``1``: images whose filtered dec/noise/dynamic range is unknown pass
+                those filters (default: they are left out, and counted)
 ``q``           text contained in the path
 ``sort``/``order``           a sort key of ``ImageRepository.SORT_KEYS``; ``asc``/``desc``
 ``page``/``size``            1-based page number and rows per page (the page only)
@@ -32,9 +35,10 @@ from dataclasses import dataclass, fields, replace
 
 from ..errors import InvalidInputError
 from ..repositories.images import ImageFilter, ImageRepository
-from ..repositories.paging import DEFAULT_LIMIT, MAX_LIMIT, PageRequest
+from ..repositories.paging import DEFAULT_LIMIT, PageRequest
 from ..repositories.qa import GRADES
-from ..repositories.records import unix_to_mjd
+from ..science.numbers import parse_number
+from ..science.times import unix_to_mjd
 
 PAGE_SIZES = (25, 50, 100, 200)
 VIEWS = ("table", "grid")
@@ -45,6 +49,7 @@ MJD_RANGE = (0.0, 100_000.0)
 _DATE_RANGE = "1858-11-17 to 2132-08-31"
 _LIST_KEYS = ("type", "grade")
 _NUMBER_KEYS = ("dec_min", "dec_max", "noise_min", "noise_max", "dr_min", "dr_max")
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,7 @@ class ImageQuery:
     dr_max: str = ""
     grades: tuple[str, ...] = ()
     search: str = ""
+    with_unknown: bool = False
     sort: str = DEFAULT_SORT
     order: str = DEFAULT_ORDER
     page: int = 1
@@ -73,10 +79,11 @@ class ImageQuery:
     KEYS = {"time_from": "from", "time_to": "to", "types": "type", "field": "field",
             "dec_min": "dec_min", "dec_max": "dec_max", "noise_min": "noise_min",
             "noise_max": "noise_max", "dr_min": "dr_min", "dr_max": "dr_max",
-            "grades": "grade", "search": "q", "sort": "sort", "order": "order",
-            "page": "page", "size": "size", "view": "view"}
+            "grades": "grade", "search": "q", "with_unknown": "with_unknown",
+            "sort": "sort", "order": "order", "page": "page", "size": "size", "view": "view"}
     FILTER_FIELDS = ("time_from", "time_to", "types", "field", "dec_min", "dec_max",
-                     "noise_min", "noise_max", "dr_min", "dr_max", "grades", "search")
+                     "noise_min", "noise_max", "dr_min", "dr_max", "grades", "search",
+                     "with_unknown")
 
     @classmethod
     def from_args(cls, args: Mapping[str, str | bytes | Sequence[str | bytes]]) -> ImageQuery:
@@ -96,10 +103,11 @@ class ImageQuery:
             elif key == "page":
                 values[name] = _whole(raw[-1], 1, 1)
             elif key == "size":
-                size = _whole(raw[-1], DEFAULT_LIMIT, 1)
-                values[name] = min(size, MAX_LIMIT)
+                values[name] = _whole(raw[-1], DEFAULT_LIMIT, 1)
             elif key == "view":
                 values[name] = raw[-1] if raw[-1] in VIEWS else "table"
+            elif key == "with_unknown":
+                values[name] = raw[-1].strip().lower() in _TRUE
             else:
                 values[name] = raw[-1].strip()
         return cls(**values)
@@ -114,7 +122,11 @@ class ImageQuery:
             value = getattr(self, f.name)
             if value == getattr(default, f.name):
                 continue
-            out[self.KEYS[f.name]] = ",".join(value) if isinstance(value, tuple) else str(value)
+            if isinstance(value, bool):
+                out[self.KEYS[f.name]] = "1" if value else "0"
+            else:
+                out[self.KEYS[f.name]] = (",".join(value) if isinstance(value, tuple)
+                                          else str(value))
         return out
 
     def with_filters_of(self, other: ImageQuery) -> ImageQuery:
@@ -152,7 +164,8 @@ class ImageQuery:
             noise_max=numbers["noise_max"] * mjy if numbers["noise_max"] is not None else None,
             dr_min=numbers["dr_min"], dr_max=numbers["dr_max"],
             qa_grade=self.grades or None,
-            path_contains=self.search or None)
+            path_contains=self.search or None,
+            with_unknown=self.with_unknown)
 
     def page_request(self, *, paged: bool = True) -> PageRequest:
         if self.sort not in ImageRepository.SORT_KEYS:
@@ -168,11 +181,13 @@ class ImageQuery:
 
 
 def parse(args: Mapping[str, str | bytes | Sequence[str | bytes]], *,
-          strict_keys: bool = False) -> ImageQuery:
+          max_size: int | None = None, strict_keys: bool = False) -> ImageQuery:
     """Parse and validate query arguments (the export endpoint's entry point).
 
     Unlike ``from_args`` every given value must be valid, including ``page``/``size``
-    and ``view``; with ``strict_keys`` an unknown key is an error too.
+    and ``view``, and ``size`` is at most ``max_size`` (DSA110_DASH_PAGE_SIZE_MAX; None
+    where nothing is paged, as in a batch over every matching image); with
+    ``strict_keys`` an unknown key is an error too.
     """
     known = set(ImageQuery.KEYS.values())
     if strict_keys:
@@ -184,13 +199,17 @@ def parse(args: Mapping[str, str | bytes | Sequence[str | bytes]], *,
         raw = _values(args.get(key))
         if raw:
             value = _whole(raw[-1], None, low)
-            if value is None or (key == "size" and value > MAX_LIMIT):
+            limited = key == "size" and max_size is not None
+            if value is None or (limited and value > max_size):
                 raise InvalidInputError(f"{key} must be a whole number >= {low}"
-                                        + (f" and <= {MAX_LIMIT}" if key == "size" else ""),
+                                        + (f" and <= {max_size}" if limited else ""),
                                         parameter=key)
     view = _values(args.get("view"))
     if view and view[-1] not in VIEWS:
         raise InvalidInputError("view must be 'table' or 'grid'", parameter="view")
+    with_unknown = _values(args.get("with_unknown"))
+    if with_unknown and with_unknown[-1].strip().lower() not in _TRUE + _FALSE:
+        raise InvalidInputError("with_unknown must be 1 or 0", parameter="with_unknown")
     query = ImageQuery.from_args(args)
     query.image_filter()
     query.page_request()
@@ -235,20 +254,6 @@ def parse_time(text: str, parameter: str, *, end_of_day: bool = False) -> float 
     return mjd
 
 
-def parse_number(text: str, parameter: str) -> float | None:
-    text = (text or "").strip()
-    if not text:
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        raise InvalidInputError(f"{parameter} must be a number, not {text!r}",
-                                parameter=parameter) from None
-    if not math.isfinite(value):
-        raise InvalidInputError(f"{parameter} must be a finite number", parameter=parameter)
-    return value
-
-
 def _values(raw) -> list[str]:
     if raw is None:
         return []
@@ -270,5 +275,5 @@ def _whole(text: str, default, low: int):
     return value if value >= low else default
 
 
-__all__ = ["ImageQuery", "PAGE_SIZES", "VIEWS", "parse", "parse_number",
+__all__ = ["ImageQuery", "PAGE_SIZES", "VIEWS", "parse",
            "parse_time"]
