@@ -189,6 +189,19 @@ def update_together(update: Callable[[], None]) -> None:
                     _timeouts["page_update"])
 
 
+def update_figure(figure, update: Callable[[], None]) -> None:
+    """Changes to a plain Bokeh ``figure`` and its models (no I/O). In a served page:
+    on the event loop, in one message (``update_together``; model watchers run on a
+    worker thread when a widget callback is threaded). Not yet on a page, or in a
+    notebook: here."""
+    doc = figure.document
+    if doc is None or doc.session_context is None:
+        update()
+        return
+    with set_curdoc(doc):
+        update_together(update)
+
+
 class Latest:
     """Which of several overlapping requests is the newest, across threads.
 

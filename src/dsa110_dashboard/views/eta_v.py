@@ -62,7 +62,7 @@ from panel.viewable import Viewer
 from ..viewmodels.density import density
 from ..viewmodels.eta_v import EtaVModel
 from ..viewmodels.sources import source_url
-from .background import is_served, load_early, update_together
+from .background import is_served, load_early, update_figure
 from .shell import session_theme
 from .source_urlstate import notes_alert
 
@@ -306,15 +306,7 @@ class EtaVView(Viewer):
         self._redraw_bulk()
 
     def _apply(self, update) -> None:
-        """Changes to the figure. In a served page: on the event loop, in one message
-        (the model's watchers run on a worker thread when a widget callback is
-        threaded). Not yet on a page, or in a notebook: here."""
-        doc = self._figure.document
-        if doc is None or doc.session_context is None:
-            update()
-            return
-        with set_curdoc(doc):
-            update_together(update)
+        update_figure(self._figure, update)
 
     def _on_thresholds(self, *_events) -> None:
         if self._figure is None or self.model.points.empty:
