@@ -189,6 +189,19 @@ def update_together(update: Callable[[], None]) -> None:
                     _timeouts["page_update"])
 
 
+def update_figure(figure, update: Callable[[], None]) -> None:
+    """Changes to a plain Bokeh ``figure`` and its models (no I/O). In a served page:
+    on the event loop, in one message (``update_together``; model watchers run on a
+    worker thread when a widget callback is threaded). Not yet on a page, or in a
+    notebook: here."""
+    doc = figure.document
+    if doc is None or doc.session_context is None:
+        update()
+        return
+    with set_curdoc(doc):
+        update_together(update)
+
+
 class Latest:
     """Which of several overlapping requests is the newest, across threads.
 
@@ -208,6 +221,26 @@ class Latest:
     def is_current(self, token: int) -> bool:
         with self.lock:
             return token == self._generation
+
+    def load_early(self, model) -> None:
+        """The first load of ``model`` (``fetch()``, then ``apply(result)``) through
+        ``load_early``, so that its result usually travels with the page; not shown
+        when a newer fetch started meanwhile. The result is shown on the event loop,
+        which must never wait for ``lock``: a ``fetch_and_show`` holding it waits for
+        the loop. A held lock means a newer fetch is showing its result: ours is
+        dropped."""
+        mine = self.start()
+
+        def show(result) -> None:
+            if not self.lock.acquire(blocking=False):
+                return
+            try:
+                if self.is_current(mine):
+                    model.apply(result)
+            finally:
+                self.lock.release()
+
+        load_early(model.fetch, show)
 
     def fetch_and_show(self, model, busy) -> None:
         """Blocking: ``model.fetch()``, then ``model.apply(result)`` in one message unless

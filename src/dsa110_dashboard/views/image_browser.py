@@ -22,7 +22,7 @@ from panel.viewable import Viewer
 
 from ..viewmodels.image_browser import QUERY_PARAMS, ImageBrowserModel
 from ..queries.image_query import PAGE_SIZES, ImageQuery
-from .background import is_served, load_in_background, run_in_background, update_together
+from .background import is_served, load_early, run_in_background, update_together
 from .image_filters import ImageFiltersView
 from .image_grid import GRID_CSS, grid_html
 from .image_table import (
@@ -254,13 +254,15 @@ class ImageBrowserView(Viewer):
 
     def __panel__(self):
         if self._served:
-            load_in_background(self._first_load)
+            # Started with the page (decision 0036): the query is known from the URL.
+            load_early(lambda: self.model.fetch(self.model.query), self.model.apply,
+                       self._first_shown)
         else:  # a notebook: load now, then follow the model
             self.model.refresh()
             self._ready = True
         return self._layout
 
-    def _first_load(self) -> None:
+    def _first_shown(self) -> None:
+        """After the first result (on the event loop): changes fetch from now on."""
         self._ready = True
         self._push_url()
-        self.refresh()

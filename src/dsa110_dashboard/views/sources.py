@@ -21,7 +21,6 @@ from ..viewmodels.sources import (
 from .background import (
     Latest,
     is_served,
-    load_in_background,
     run_in_background,
 )
 from .shell import table_theme
@@ -241,7 +240,7 @@ class SourceSearchView(Viewer):
 
     def __panel__(self):
         if is_served():
-            load_in_background(self.refresh)
+            self._latest.load_early(self.model)
         else:
             self.model.refresh()
             self._render()
@@ -298,7 +297,7 @@ class EseCandidatesView(Viewer):
 
     def __panel__(self):
         if is_served():
-            load_in_background(self.refresh)
+            self._latest.load_early(self.model)
         else:
             self.model.refresh()
             self._render()
