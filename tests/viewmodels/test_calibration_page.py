@@ -109,3 +109,12 @@ def test_uncalibrated_observations_on_the_timeline(model, db):
     view = CalibrationPageView(model=model)
     view._render_timeline()
     assert "imaged, no cal" in view.timeline[0].object.y_range.factors
+
+
+def test_read_all_changes_nothing_until_shown(model, db):
+    fresh = CalibrationModel(db, state="expired")
+    query, updates = fresh.read_all()
+    assert fresh.total is None and fresh.apply_list is None and fresh.windows is None
+    assert query == fresh.query and updates["total"] == 1
+    fresh.param.update(**updates)
+    assert list(fresh.rows["path"]) == ["/cal/old.k"]

@@ -9,6 +9,7 @@ worker thread in the page. No Panel here.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pandas as pd
 import param
@@ -94,7 +95,13 @@ class CalibrationModel(PagedTable, param.Parameterized):
         return now_mjd if chosen is None else chosen
 
     # --------------------------------------------------------------- loading
-    def refresh_registry(self) -> None:
+    # Each read_* is blocking and changes nothing: it returns the updates, so that the
+    # page can read while it is being created and show the result in one batch.
+    @property
+    def query(self) -> tuple:
+        return tuple(getattr(self, name) for name in QUERY_PARAMS)
+
+    def read_registry(self) -> dict[str, Any]:
         now = unix_to_mjd(time.time())
         flt = RegistryFilter(table_types=(self.type,) if self.type else None,
                              states=(self.state,) if self.state else None,
@@ -105,22 +112,20 @@ class CalibrationModel(PagedTable, param.Parameterized):
             page = self.registry.page(flt, request, now)
             types = self.registry.table_types()
         except (InvalidInputError, DatabaseUnavailableError) as exc:
-            self.param.update(error=exc.user_message, rows=empty_rows(), total=0)
-            return
-        self.param.update(rows=page.rows, total=page.total, error=None, now_mjd=now,
-                          type_options=sorted({*types, *([self.type] if self.type else [])}))
+            return dict(error=exc.user_message, rows=empty_rows(), total=0)
+        return dict(rows=page.rows, total=page.total, error=None, now_mjd=now,
+                    type_options=sorted({*types, *([self.type] if self.type else [])}))
 
-    def refresh_apply_list(self) -> None:
+    def read_apply_list(self) -> dict[str, Any]:
         now = unix_to_mjd(time.time())
         try:
             mjd = self.at_mjd(now)
             applied = self.registry.apply_list(mjd, self.horizon_hours)
         except (InvalidInputError, DatabaseUnavailableError) as exc:
-            self.param.update(apply_error=exc.user_message, apply_list=None)
-            return
-        self.param.update(apply_list=applied, apply_error=None, now_mjd=now)
+            return dict(apply_error=exc.user_message, apply_list=None)
+        return dict(apply_list=applied, apply_error=None, now_mjd=now)
 
-    def refresh_history(self) -> None:
+    def read_history(self) -> dict[str, Any]:
         """The timeline's windows and the QA cells of the last days (and around the
         chosen time, when it is older)."""
         now = unix_to_mjd(time.time())
@@ -135,13 +140,23 @@ class CalibrationModel(PagedTable, param.Parameterized):
             uncalibrated = self.registry.imaged_without_calibration(since, until)
             cells = self.registry.qa_since(mjd_to_unix(since))
         except DatabaseUnavailableError as exc:
-            self.param.update(error=exc.user_message)
-            return
-        # uncalibrated first: the timeline redraws when windows change.
-        self.param.update(uncalibrated=uncalibrated, windows=windows, qa_cells=cells,
-                          now_mjd=now)
+            return dict(error=exc.user_message)
+        return dict(uncalibrated=uncalibrated, windows=windows, qa_cells=cells, now_mjd=now)
+
+    def read_all(self) -> tuple[tuple, dict[str, Any]]:
+        """(the query it was read for, every update), for the first load."""
+        query = self.query
+        return query, {**self.read_history(), **self.read_apply_list(),
+                       **self.read_registry()}
+
+    def refresh_registry(self) -> None:
+        self.param.update(**self.read_registry())
+
+    def refresh_apply_list(self) -> None:
+        self.param.update(**self.read_apply_list())
+
+    def refresh_history(self) -> None:
+        self.param.update(**self.read_history())
 
     def refresh(self) -> None:
-        self.refresh_registry()
-        self.refresh_apply_list()
-        self.refresh_history()
+        self.param.update(**self.read_all()[1])

@@ -22,7 +22,7 @@ from ..viewmodels.calibration import (
     HISTORY_DAYS,
     CalibrationModel,
 )
-from .background import is_served, load_in_background, run_in_background, update_together
+from .background import load_early, run_in_background, update_together
 from .cal_plots import STATE_COLOURS, qa_heatmap_figure, timeline_figure
 from .job_format import DASH, JOBS_CSS, e, table
 from .source_urlstate import notes_alert
@@ -114,7 +114,6 @@ class CalibrationPageView(Viewer):
     def __init__(self, **params):
         super().__init__(**params)
         m = self.model
-        self._served = is_served()
         self._ready = False
         self._lock = threading.Lock()
         # -- the apply-list
@@ -203,16 +202,16 @@ class CalibrationPageView(Viewer):
             run_in_background(lambda: self._locked(work))
 
     def __panel__(self):
-        if self._served:
-            load_in_background(self._first_load)
-        else:
-            self.model.refresh()
-            self._ready = True
+        self._ready = True
+        load_early(self.model.read_all, self._show_first)
         return self._layout
 
-    def _first_load(self) -> None:
-        self._ready = True
-        self._locked(self.model.refresh)
+    def _show_first(self, result: tuple) -> None:
+        query, updates = result
+        if query != self.model.query:  # changed meanwhile: read everything again
+            run_in_background(lambda: self._locked(self.model.refresh))
+            return
+        self.model.param.update(**updates)
 
     # ---------------------------------------------------------------- render
     def _render_registry(self, *_events) -> None:
