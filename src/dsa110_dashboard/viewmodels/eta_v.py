@@ -20,7 +20,7 @@ import param
 
 from ..db.engine import Database
 from ..errors import DashboardError
-from ..repositories.sources import VariabilityRepository
+from ..repositories.variability import VariabilityRepository
 
 DEFAULT_ETA = 1.5
 DEFAULT_V = 0.1

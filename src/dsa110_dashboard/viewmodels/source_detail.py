@@ -24,7 +24,8 @@ import param
 
 from ..db.engine import Database
 from ..errors import DashboardError, InvalidInputError, NotFoundError
-from ..repositories.sources import LIGHTCURVE_COLUMNS, SourceRecord, SourceRepository
+from ..repositories.lightcurves import LIGHTCURVE_COLUMNS, LightcurveRepository
+from ..repositories.sources import SourceRecord, SourceRepository
 from ..science.variability import MIXED, lightcurve_stats
 from .sources import source_url
 from .values import finite_or_none
@@ -157,6 +158,7 @@ class SourceDetailModel(param.Parameterized):
     def __init__(self, db: Database, source_id: str, **params):
         super().__init__(source_id=source_id, **params)
         self.repo = SourceRepository(db)
+        self.lightcurves = LightcurveRepository(db)
         self.param.watch(self._restat, ["exclude_qa", "excluded", "lightcurve"])
 
     # ------------------------------------------------------------------ work
@@ -164,9 +166,9 @@ class SourceDetailModel(param.Parameterized):
         """Blocking: everything the page shows, for this one source."""
         try:
             record = self.repo.get(self.source_id)
-            lightcurve = self.repo.lightcurve(self.source_id, flux=self.flux)
+            lightcurve = self.lightcurves.lightcurve(self.source_id, flux=self.flux)
             nearby = self.repo.nearby(self.source_id, NEARBY_RADIUS_DEG, limit=20)
-            images = self.repo.images_for(self.source_id)
+            images = self.lightcurves.images_for(self.source_id)
         except DashboardError as exc:
             return exc
         return Loaded(record, lightcurve, nearby, images)
@@ -174,7 +176,7 @@ class SourceDetailModel(param.Parameterized):
     def fetch_lightcurve(self) -> pd.DataFrame | DashboardError:
         """Blocking: the lightcurve again, after the flux column changed."""
         try:
-            return self.repo.lightcurve(self.source_id, flux=self.flux)
+            return self.lightcurves.lightcurve(self.source_id, flux=self.flux)
         except DashboardError as exc:
             return exc
 
