@@ -259,7 +259,7 @@ class LightcurveHandler(ApiHandler):
 
         def work() -> bytes:
             record = SourceRepository(self.ctx.db).get(source_id)  # NotFoundError -> 404
-            points = LightcurveRepository(self.ctx.db).lightcurve(source_id, flux=flux)
+            points = LightcurveRepository(self.ctx.db).lightcurve(record, flux=flux)
             return render(record, points, fmt, flux,
                           excluded, exclude_qa)
 

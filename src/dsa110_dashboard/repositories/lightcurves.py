@@ -12,7 +12,7 @@ from ..db.engine import Database
 from ..errors import InvalidInputError
 from .paging import frame_from
 from .source_columns import none_for_missing, typed_null
-from .sources import SourceRepository
+from .sources import SourceRecord, SourceRepository
 
 FluxChoice = Literal["best", "normalized", "raw", "peak"]
 
@@ -22,12 +22,19 @@ LIGHTCURVE_COLUMNS = ("photometry_id", "mjd", "flux_jy", "flux_err_jy", "flux_co
 
 
 class LightcurveRepository:
-    """Photometry of one source and the images it came from."""
+    """Photometry of one source and the images it came from.
 
-    def __init__(self, db: Database):
+    Each read takes the source as a ``SourceRecord`` (resolved once by the page) or as
+    an id; with an id, an empty result is checked against ``sources`` so that an
+    unknown source raises NotFoundError rather than reading as one never measured."""
+
+    def __init__(self, db: Database, sources: SourceRepository | None = None):
         self.db = db
-        # For NotFoundError: an empty lightcurve of an unknown source is an error.
-        self._sources = SourceRepository(db)
+        self._sources = sources if sources is not None else SourceRepository(db)
+
+    def _known(self, source: SourceRecord | str) -> None:
+        """NotFoundError unless ``source`` is a known source."""
+        self._sources.resolve(source)
 
     def _flux(self, choice: FluxChoice):
         p = self.db.catalog["photometry"]
@@ -49,7 +56,8 @@ class LightcurveRepository:
                                     parameter="flux")
         return p[column], p[error], sa.literal(column)
 
-    def lightcurve(self, source_id: str, *, flux: FluxChoice = "best") -> pd.DataFrame:
+    def lightcurve(self, source: SourceRecord | str, *,
+                   flux: FluxChoice = "best") -> pd.DataFrame:
         """Every photometry point of a source, ordered by observation MJD.
 
         ``mjd`` is photometry.mjd (never measured_at). ``flux_jy``/``flux_err_jy`` hold
@@ -57,10 +65,11 @@ class LightcurveRepository:
         row). ``image_id`` and ``qa_grade`` (latest image_qa.overall_quality of that
         image) come from the same query. NotFoundError for an unknown source.
         """
+        source_id = _id_of(source)
         catalog = self.db.catalog
         p, img, qa = catalog["photometry"], catalog["images"], catalog["image_qa"]
         if not p.exists:
-            self._sources.get(source_id)  # raises NotFoundError, or: known but no photometry
+            self._known(source)  # raises NotFoundError, or: known but no photometry
             return pd.DataFrame(columns=list(LIGHTCURVE_COLUMNS))
         value, error, which = self._flux(flux)
         image_id = img["id"] if img.exists else typed_null(sa.Integer)
@@ -85,20 +94,21 @@ class LightcurveRepository:
             result = conn.execute(stmt)
             frame = frame_from(result)
         if frame.empty:
-            self._sources.get(source_id)
+            self._known(source)
         for col in ("mjd", "flux_jy", "flux_err_jy", "snr", "sep_from_center_deg"):
             frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(float)
         none_for_missing(frame, ("flux_column", "qa_grade", "quality_flag"))
         return frame
 
-    def images_for(self, source_id: str) -> pd.DataFrame:
+    def images_for(self, source: SourceRecord | str) -> pd.DataFrame:
         """The images that measured this source, in observation order."""
+        source_id = _id_of(source)
         catalog = self.db.catalog
         p, img = catalog["photometry"], catalog["images"]
         columns = ["image_id", "path", "type", "created_at", "mjd", "noise_jy",
                    "center_ra_deg", "center_dec_deg"]
         if not (p.exists and img.exists):
-            self._sources.get(source_id)
+            self._known(source)
             return pd.DataFrame(columns=columns)
         stmt = (sa.select(img["id"].label("image_id"), img.col("path"), img.col("type"),
                           img.col("created_at"), p.col("mjd"), img.col("noise_jy"),
@@ -110,6 +120,10 @@ class LightcurveRepository:
             result = conn.execute(stmt)
             frame = frame_from(result)
         if frame.empty:
-            self._sources.get(source_id)
+            self._known(source)
         # A source measured twice in one image (a rerun) lists the image once.
         return frame.drop_duplicates("image_id").reset_index(drop=True)
+
+
+def _id_of(source: SourceRecord | str) -> str:
+    return source.source_id if isinstance(source, SourceRecord) else source

@@ -293,15 +293,21 @@ class SourceRepository:
         page = frame.iloc[request.offset:request.offset + request.limit]
         return Page(page.reset_index(drop=True), len(frame), request.offset, request.limit)
 
-    def nearby(self, source_id: str, radius_deg: float = 0.1,
+    def resolve(self, source: SourceRecord | str) -> SourceRecord:
+        """``source`` itself when already resolved, else ``get(source)``: a page resolves
+        its source once and hands the record to every read (see LightcurveRepository)."""
+        return source if isinstance(source, SourceRecord) else self.get(source)
+
+    def nearby(self, source: SourceRecord | str, radius_deg: float = 0.1,
                limit: int = 50) -> pd.DataFrame:
-        """Other sources within ``radius_deg`` of this one, nearest first."""
-        record = self.get(source_id)
+        """Other sources within ``radius_deg`` of this one (a record, or an id to look
+        up), nearest first."""
+        record = self.resolve(source)
         if record.ra_deg is None or record.dec_deg is None:
             return self._empty_frame(["sep_arcsec"])
         page = self.cone(record.ra_deg, record.dec_deg, radius_deg,
                          PageRequest(limit=min(limit + 1, 500)))
-        rows = page.rows[page.rows["source_id"] != source_id]
+        rows = page.rows[page.rows["source_id"] != record.source_id]
         return rows.head(limit).reset_index(drop=True)
 
     #: Statistics ``search`` can bound (inclusive): columns of the source subquery, and
