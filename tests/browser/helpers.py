@@ -8,6 +8,14 @@ def wait_idle(page, timeout: float = 20_000) -> None:
         timeout=timeout)
 
 
+def text_of(locator) -> str:
+    """The text a Panel pane shows (it is in the pane's shadow root)."""
+    return locator.evaluate(
+        "e => Array.from((e.shadowRoot || e).children)"
+        ".filter(c => !['STYLE', 'LINK'].includes(c.tagName))"
+        ".map(c => c.innerText).join('\\n')").strip()
+
+
 #: JavaScript declaring ``figures``: the views of every Bokeh figure on the page, in
 #: document order (Panel nests them in layouts and shadow roots).
 FIGURES_JS = """

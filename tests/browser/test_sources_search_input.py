@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from browser.helpers import wait_idle
+from browser.helpers import text_of, wait_idle
 from dsa110_dashboard.repositories.sources import SourceRepository
 from dsa110_dashboard.viewmodels.sources import PAGE_SIZE
 
@@ -23,14 +23,6 @@ RADIUS_BOX = '30 arcsec, 2 arcmin, 0.5 deg, 30"'
 def open_sources(page, server, query: str = "") -> None:
     page.goto(server.url + "/sources" + query)
     wait_idle(page)
-
-
-def text_of(locator) -> str:
-    """The text a Panel pane shows (it is in the pane's shadow root)."""
-    return locator.evaluate(
-        "e => Array.from((e.shadowRoot || e).children)"
-        ".filter(c => !['STYLE', 'LINK'].includes(c.tagName))"
-        ".map(c => c.innerText).join('\\n')").strip()
 
 
 def wait_status(page, pattern: str) -> str:

@@ -6,22 +6,22 @@ same column again flips the order); Tabulator's own sort is reset at once, so wh
 shown is always the database's order.
 
 The search lives in the URL (``?type=5min&grade=poor&page=3&view=grid``) in the same
-format as the CSV export (``viewmodels.image_filters``), written with
-``pn.state.location``; it is read back from the session's arguments when a page opens.
+format as the CSV export (``viewmodels.image_filters``); the page keeps it there with
+``views.urlstate`` (dashboards/images.py), as every page does, and this view shows the
+notes about values of a link that were ignored.
 """
 
 from __future__ import annotations
 
 import html
 import threading
-import urllib.parse
 
 import panel as pn
 import param
 from panel.viewable import Viewer
 
 from ..viewmodels.image_browser import QUERY_PARAMS, ImageBrowserModel
-from ..viewmodels.image_filters import PAGE_SIZES, ImageQuery
+from ..viewmodels.image_filters import PAGE_SIZES
 from .background import is_served, load_in_background, run_in_background, update_together
 from .image_filters import ImageFiltersView
 from .image_grid import GRID_CSS, grid_html
@@ -35,13 +35,12 @@ from .image_table import (
     sort_titles,
 )
 from .shell import table_theme
+from .urlstate import notes_alert
 
 SORT_LABELS = {"Observation time": "mjd", "Created": "created_at", "ID": "id", "Type": "type",
                "Field": "field_name", "RA": "center_ra_deg", "Dec": "center_dec_deg",
                "Noise": "noise_jy", "Dynamic range": "dynamic_range", "QA grade": "qa_grade",
                "Path": "path"}
-#: URL arguments that belong to the shell, not to the search.
-SHELL_ARGS = ("theme",)
 SPINNER_DELAY = 0.25  # seconds
 
 
@@ -59,8 +58,6 @@ class ImageBrowserView(Viewer):
         self._spinning = False
         self._ready = False  # no fetch before the page has loaded
         self._served = is_served()
-        if self._served:
-            self.read_url()  # before the widgets are made, so they start with its values
         self.filters = ImageFiltersView(model=m)
         self.alert = pn.pane.Alert("", alert_type="danger", visible=False,
                                    sizing_mode="stretch_width")
@@ -111,7 +108,9 @@ class ImageBrowserView(Viewer):
                        pn.pane.HTML("Page", margin=(4, 2, 4, 8), align="center"),
                        self.page_input, self.page_of, self.next, self.last,
                        margin=(0, 0, 4, 0), css_classes=["dsa-pager"])
-        self._results = pn.Column(self.alert, pn.Row(self.range, self.timing, margin=0),
+        self.notes = notes_alert(m, "dsa-images-notes",
+                                 title="Invalid filter values in the link were ignored")
+        self._results = pn.Column(self.notes, self.alert, pn.Row(self.range, self.timing, margin=0),
                                   toolbar, pager, self.table, self.grid,
                                   sizing_mode="stretch_width", margin=0)
         self._layout = pn.Row(self.filters, self._results, sizing_mode="stretch_width",
@@ -161,26 +160,9 @@ class ImageBrowserView(Viewer):
     def _on_query(self, *events) -> None:
         if not self._ready:
             return
-        self._push_url()
         if all(e.name == "view" for e in events):
             return
         run_in_background(self.refresh)
-
-    # ------------------------------------------------------------ URL state
-    def read_url(self) -> None:
-        args = {k: v for k, v in (pn.state.session_args or {}).items()
-                if k not in SHELL_ARGS}
-        self.model.set_query(ImageQuery.from_args(args))
-
-    def _push_url(self) -> None:
-        location = pn.state.location
-        if location is None:
-            return
-        keep = {k: v for k, v in location.query_params.items() if k in SHELL_ARGS}
-        args = {**keep, **self.model.query_args()}
-        search = "?" + urllib.parse.urlencode(args) if args else ""
-        if location.search != search:
-            location.search = search
 
     # -------------------------------------------------------------- events
     def _on_sorters(self, event) -> None:
@@ -260,5 +242,4 @@ class ImageBrowserView(Viewer):
 
     def _first_load(self) -> None:
         self._ready = True
-        self._push_url()
         self.refresh()

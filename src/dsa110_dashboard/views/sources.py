@@ -26,7 +26,7 @@ from .background import (
 )
 from .shell import table_theme
 from .source_detail import LINK_CSS
-from .source_urlstate import notes_alert, plain
+from .urlstate import notes_alert, plain
 
 SORT_LABELS = {"relevance": "Default (nearest / name / η)", "eta": "η", "v": "V",
                "chi2": "χ²ν", "sigma": "σ deviation", "epochs": "Epochs",
