@@ -14,7 +14,6 @@ notes about values of a link that were ignored.
 from __future__ import annotations
 
 import html
-import threading
 
 import panel as pn
 import param
@@ -22,7 +21,7 @@ from panel.viewable import Viewer
 
 from ..viewmodels.image_browser import QUERY_PARAMS, ImageBrowserModel
 from ..viewmodels.image_filters import PAGE_SIZES
-from .background import is_served, load_in_background, run_in_background, update_together
+from .background import NewestOnly, is_served, load_in_background
 from .image_filters import ImageFiltersView
 from .image_grid import GRID_CSS, grid_html
 from .image_table import (
@@ -53,9 +52,6 @@ class ImageBrowserView(Viewer):
     def __init__(self, **params):
         super().__init__(**params)
         m = self.model
-        self._pending = 0
-        self._apply_lock = threading.RLock()
-        self._spinning = False
         self._ready = False  # no fetch before the page has loaded
         self._served = is_served()
         self.filters = ImageFiltersView(model=m)
@@ -115,6 +111,11 @@ class ImageBrowserView(Viewer):
                                   sizing_mode="stretch_width", margin=0)
         self._layout = pn.Row(self.filters, self._results, sizing_mode="stretch_width",
                               margin=0)
+        # A page change, a filter typed: loads overlap, only the newest is shown, the
+        # range line with its rows in one message; the loading indicator only when a
+        # load takes longer than SPINNER_DELAY (a quick page change would only flicker).
+        self._loads = NewestOnly(lambda: m.fetch(m.query), m.apply,
+                                 busy=[self.table, self.grid], busy_delay=SPINNER_DELAY)
         m.param.watch(self._render_rows, ["rows", "view"])
         m.param.watch(self._render, ["rows", "total", "error", "page", "size", "seconds"])
         m.param.watch(self._on_query, list(QUERY_PARAMS))
@@ -123,46 +124,15 @@ class ImageBrowserView(Viewer):
 
     # ---------------------------------------------------------------- loading
     def refresh(self) -> None:
-        """Fetch the current query and show it. Blocking: called on a worker thread
-        (Panel runs onload callbacks and widget events there with ``nthreads``), so the
-        event loop never waits for the database; Panel hands the resulting model
-        changes to the loop under the document lock. The loading indicator appears
-        only when a fetch takes longer than ``SPINNER_DELAY`` (a quick page change
-        would only flicker, and costs two more round trips)."""
-        with self._apply_lock:
-            self._pending += 1
-        timer = threading.Timer(SPINNER_DELAY, self._show_busy)
-        timer.daemon = True
-        timer.start()
-        try:
-            result = self.model.fetch(self.model.query)
-            # One batch: otherwise the range line ("Rows 51–93 of 93") can reach the
-            # browser before the table's new rows.
-            with self._apply_lock:
-                update_together(lambda: self.model.apply(result))
-        finally:
-            timer.cancel()
-            # The spinner is switched on and off under the lock: switched on outside
-            # it, a timer firing as the last fetch ended left the table loading for good.
-            with self._apply_lock:
-                self._pending -= 1
-                if self._pending == 0 and self._spinning:
-                    self._spinning = False
-                    self.table.loading = self.grid.loading = False
-
-    def _show_busy(self) -> None:
-        with self._apply_lock:
-            if self._pending == 0:
-                return
-            self._spinning = True
-            self.table.loading = self.grid.loading = True
+        """Blocking: fetch the current query and show it (see ``NewestOnly``)."""
+        self._loads.run()
 
     def _on_query(self, *events) -> None:
         if not self._ready:
             return
         if all(e.name == "view" for e in events):
             return
-        run_in_background(self.refresh)
+        self._loads.schedule()
 
     # -------------------------------------------------------------- events
     def _on_sorters(self, event) -> None:
@@ -241,5 +211,5 @@ class ImageBrowserView(Viewer):
         return self._layout
 
     def _first_load(self) -> None:
-        self._ready = True
-        self.refresh()
+        self._ready = True  # no load before the page is shown; from now on each change
+        self._loads.run()

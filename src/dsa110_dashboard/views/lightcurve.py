@@ -29,11 +29,10 @@ from bokeh.models import (
     Range1d,
 )
 from bokeh.plotting import figure
-from panel.io.state import set_curdoc
 from panel.viewable import Viewer
 
 from ..viewmodels.source_detail import SourceDetailModel
-from .background import update_together
+from .background import in_document, update_together
 
 HEIGHT = 380
 COLORS = {"included": "#1f77b4", "qa failed": "#ff7f0e", "excluded": "#9e9e9e"}
@@ -169,7 +168,7 @@ class LightcurvePlot(Viewer):
         if doc is None or doc.session_context is None:
             update()
             return
-        with set_curdoc(doc):
+        with in_document(doc):
             update_together(update)
 
     def _on_data(self, *_events) -> None:
@@ -239,7 +238,7 @@ class LightcurvePlot(Viewer):
         fig = self.figure
         x_span = float(fig.x_range.end - fig.x_range.start) or 1.0
         y_span = float(fig.y_range.end - fig.y_range.start) or 1.0
-        with set_curdoc(fig.document):
+        with in_document(fig.document):
             self.model.select_nearest(float(event.x), float(event.y) / 1000.0,
                                       x_span, y_span / 1000.0)
 
