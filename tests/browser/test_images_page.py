@@ -161,6 +161,16 @@ def test_a_page_past_the_end_shows_the_last_page_in_the_box_too(demo_server, pag
     assert page.locator("text=of 2").count() >= 1
 
 
+def test_a_link_past_the_end_is_corrected_in_place(demo_server, page):
+    """The page's own correction replaces the history entry: Back leaves the page
+    instead of reopening the link, which would correct itself again (decision 0043)."""
+    open_images(page, demo_server, "?page=9&size=25")
+    wait_range(page, "^Rows 76–93 of 93$")
+    page.wait_for_function("() => window.location.search === '?page=4&size=25'")
+    page.go_back()
+    assert page.url == "about:blank"
+
+
 def header_titles(page) -> dict[str, str]:
     cols = page.locator(".tabulator-col[tabulator-field]")
     return {c.get_attribute("tabulator-field"): c.locator(".tabulator-col-title").inner_text()

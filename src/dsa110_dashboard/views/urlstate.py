@@ -16,7 +16,9 @@ A page declares which parameters of a view-model live in its URL (``sync_to_url(
 - When a synced parameter changes, the address is rewritten with every synced value
   that differs from its default (a default or None leaves the query, so a cleared
   filter leaves a copied link too), other keys (``theme``, another view-model's) kept.
-  Each change is a browser history entry.
+  Each change the user makes is a browser history entry; one the page makes by itself
+  before the user touched it (a link's page past the end, corrected) replaces the entry,
+  so that Back does not reopen the link that leads to it.
 - Back and Forward between those entries reload the page, which then reads its state
   from the address like any opened link (Panel's Location does not follow them).
 
@@ -212,14 +214,23 @@ _HISTORY_JS = """
 if (!window.dsaUrlState) {
   // Back/Forward between the entries the page pushed: reload, so that the page reads
   // its state from the address. Only when the path or query changed (not an anchor).
-  window.dsaUrlState = {shown: location.pathname + location.search};
-  for (const name of ["pushState", "replaceState"]) {
-    const original = history[name].bind(history);
-    history[name] = (data, title, url) => {
-      original(data, title, url);
-      window.dsaUrlState.shown = location.pathname + location.search;
-    };
+  // An address change the user did not cause (the page correcting a link's page past
+  // the end) replaces the entry: Back from it must not reopen the link that leads to it.
+  const state = window.dsaUrlState = {shown: location.pathname + location.search,
+                                      acted: false};
+  for (const name of ["pointerdown", "keydown"]) {
+    window.addEventListener(name, () => { state.acted = true; }, {capture: true});
   }
+  const replace = history.replaceState.bind(history);
+  const push = history.pushState.bind(history);
+  history.replaceState = (data, title, url) => {
+    replace(data, title, url);
+    state.shown = location.pathname + location.search;
+  };
+  history.pushState = (data, title, url) => {
+    (state.acted ? push : replace)(data, title, url);
+    state.shown = location.pathname + location.search;
+  };
   window.addEventListener("popstate", () => {
     if (location.pathname + location.search !== window.dsaUrlState.shown) {
       location.reload();
