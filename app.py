@@ -25,12 +25,14 @@ from dashboards import image_detail, images, overview, source_detail, sources  #
 from dsa110_dashboard.api.routes import api_patterns  # noqa: E402
 from dsa110_dashboard.auth.credentials import Credentials  # noqa: E402
 from dsa110_dashboard.auth.headers import frame_headers  # noqa: E402
-from dsa110_dashboard.auth.store import SessionStore  # noqa: E402
+from dsa110_dashboard.auth.store import SessionStore, prepare_store, store_database  # noqa: E402
+from dsa110_dashboard.auth.tokens import TokenStore  # noqa: E402
 from dsa110_dashboard.auth.web import SessionAuthProvider, SignIn  # noqa: E402
 from dsa110_dashboard.context import AppContext  # noqa: E402
 from dsa110_dashboard.errors import ConfigError, DashboardError  # noqa: E402
 from dsa110_dashboard.settings import Settings  # noqa: E402
 from dsa110_dashboard.startup import warn_unservable_images  # noqa: E402
+from dsa110_dashboard.views import background  # noqa: E402
 from dsa110_dashboard.views import errors as view_errors  # noqa: E402
 from dsa110_dashboard.views import page_head  # noqa: E402
 from dsa110_dashboard.views.shell import NavItem, page_shell, session_theme  # noqa: E402
@@ -99,6 +101,22 @@ def sign_in(settings: Settings) -> SignIn | None:
     return SignIn(settings, store, credentials, ASSETS / "login.html")
 
 
+def api_tokens(settings: Settings, sign_in: SignIn | None) -> TokenStore | None:
+    """API tokens (decision 0046) live in the sign-in store, which open access makes too;
+    without a usable store, Bearer requests are told so (503) and the rest serves on."""
+    if sign_in is not None:
+        return TokenStore(sign_in.store.db)
+    db = store_database(settings)
+    try:
+        prepare_store(db)
+    except DashboardError as exc:
+        log.warning("API tokens are unavailable: the sign-in store (DSA110_DASH_AUTH_DB) "
+                    "cannot be opened or created: %s", exc.user_message)
+        db.dispose()
+        return None
+    return TokenStore(db)
+
+
 def auth_options(ctx: AppContext) -> dict:
     """Every page and its websocket (and, through ApiHandler, every endpoint but health)
     need an open session when sign-in is on."""
@@ -119,6 +137,8 @@ def server_options(settings: Settings, ctx: AppContext) -> dict:
         "extra_patterns": api_patterns(ctx),
         "title": {p.path: f"DSA-110 · {p.module.TITLE}" for p in PAGES},
         "cookie_secret": settings.cookie_secret,
+        # The operator endpoints' double-submit cookie (decision 0047); scripts read it.
+        "xsrf_cookie_kwargs": {"samesite": "Strict"},
         **auth_options(ctx),
         # X-Forwarded-For/-Proto decide the client address and HTTPS only behind a proxy.
         "use_xheaders": settings.trust_proxy_headers,
@@ -133,6 +153,7 @@ def server_options(settings: Settings, ctx: AppContext) -> dict:
 def configure_panel(settings: Settings) -> None:
     pn.extension("tabulator", notifications=True, css_files=["/assets/dashboard.css"])
     pn.config.nthreads = settings.num_threads  # page work; the API has its own pools
+    background.configure(settings.timeouts)
     view_errors.install()
     page_head.install()
 
@@ -141,6 +162,7 @@ def serve(settings: Settings, *, start: bool = True, threaded: bool = False):
     """Serve the dashboard; returns the server (or its thread when ``threaded``)."""
     ctx = AppContext.from_settings(settings)
     ctx.sign_in = sign_in(settings)
+    ctx.tokens = api_tokens(settings, ctx.sign_in)
     configure_panel(settings)
     log.info("serving %s on http://%s:%s", ctx.db.describe(), settings.address,
              settings.port)

@@ -30,6 +30,8 @@ from urllib.parse import quote
 import numpy as np
 import sqlalchemy as sa
 
+from dsa110_dashboard.science.times import mjd_to_unix
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_pages import CHROMIUM, IDLE_JS, LAUNCH_ARGS, log, start  # noqa: E402
 
@@ -78,7 +80,7 @@ def dense_source(db_path: Path, epochs: int, seed: int = 5) -> tuple[str, str, i
             ":snr, :mjd, :f, :e, :f, :e, :t)"),
             [{"s": dense, "p": images[i][0], "ra": row.ra_deg, "dec": row.dec_deg,
               "nv": row.nvss_flux_mjy, "f": float(f), "e": float(e), "snr": float(f / e),
-              "mjd": float(m), "t": (float(m) - 40587.0) * 86400.0}
+              "mjd": float(m), "t": mjd_to_unix(float(m))}
              for i, f, e, m in zip(pick, flux, err, mjd)])
     engine.dispose()
     return dense, other, int(other_n)

@@ -15,8 +15,7 @@ def test_defaults_when_environment_is_empty(tmp_path, monkeypatch):
     assert s.embedded_db_path == tmp_path / "demo-data" / "pipeline.sqlite3"
     assert s.timeouts.db_connection == 30.0
     assert s.timeouts.quick_check == 2.0
-    assert s.timeouts.health_check == 5.0
-    assert s.timeouts.http == 30.0
+    assert s.timeouts.page_update == 30.0
     assert s.effective_logs_dir == Path("/data/dsa110-contimg/state/logs")
     assert s.effective_data_roots == (s.data_dir, s.state_dir)
     assert all(origin == "default" for origin in s.sources.values())

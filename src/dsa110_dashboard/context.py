@@ -10,6 +10,7 @@ from .files import DataRoots
 from .settings import Settings
 
 if TYPE_CHECKING:
+    from .auth.tokens import TokenStore
     from .auth.web import SignIn
 
 
@@ -20,6 +21,8 @@ class AppContext:
     roots: DataRoots
     #: Set by the composition root when sign-in is on (DSA110_DASH_BASIC_AUTH).
     sign_in: SignIn | None = None
+    #: The API tokens (in the sign-in store); None when the store cannot be opened.
+    tokens: TokenStore | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AppContext:

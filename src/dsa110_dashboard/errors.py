@@ -78,9 +78,10 @@ class FeatureUnavailableError(DashboardError):
 
 
 class ReadOnlyError(DashboardError):
-    """A write was attempted on a database opened read-only."""
+    """A write was attempted on a database opened read-only (409: the server's state,
+    not the caller's rights, forbids it)."""
 
-    http_status = 403
+    http_status = 409
     title = "Database is read-only"
     code = "read_only"
 
@@ -132,6 +133,22 @@ class NotAuthenticatedError(DashboardError):
     code = "not_authenticated"
 
 
+class ForbiddenError(DashboardError):
+    """The caller is known but their role does not allow the action."""
+
+    http_status = 403
+    title = "Not allowed"
+    code = "forbidden"
+
+
+class XsrfError(ForbiddenError):
+    """A cookie-authenticated request that changes something came without a matching
+    XSRF token."""
+
+    title = "XSRF check failed"
+    code = "xsrf_failed"
+
+
 class NotConfiguredError(DashboardError):
     """An action needs a setting the operator has not set (the message names it)."""
 
@@ -158,3 +175,16 @@ class ServerBusyError(DashboardError):
     def __init__(self, message: str, *, retry_after: int):
         super().__init__(message)
         self.retry_after = retry_after
+
+
+#: How much of a typed or linked value a message repeats (a pasted page is not).
+SHOWN_CHARS = 40
+
+
+def clipped(text: str, quote: bool = False) -> str:
+    """``text`` for a message (``quote``: as a Python-style quoted string), cut after
+    ``SHOWN_CHARS`` characters with its length said."""
+    long = len(text) > SHOWN_CHARS
+    head = text[:SHOWN_CHARS] + "…" if long else text
+    head = repr(head) if quote else head
+    return f"{head} ({len(text):,} characters)" if long else head

@@ -167,18 +167,17 @@ class TimeoutConfig:
     quick_check: float = setting(
         "DSA110_DASH_TIMEOUT_QUICK_CHECK", 2.0, _positive_float,
         "A liveness probe such as SELECT 1 or a TCP connect.", group="timeouts")
-    health_check: float = setting(
-        "DSA110_DASH_TIMEOUT_HEALTH_CHECK", 5.0, _positive_float,
-        "One service health check (systemctl, HTTP health endpoint).", group="timeouts")
-    http: float = setting(
-        "DSA110_DASH_TIMEOUT_HTTP", 30.0, _positive_float,
-        "An outgoing HTTP request.", group="timeouts")
     statement: float = setting(
         "DSA110_DASH_TIMEOUT_STATEMENT", 30.0, _positive_float,
         "One SQL statement on PostgreSQL (statement_timeout).", group="timeouts")
     websocket_ping: float = setting(
         "DSA110_DASH_TIMEOUT_WEBSOCKET_PING", 30.0, _positive_float,
         "Interval of the server's websocket keep-alive ping.", group="timeouts")
+    page_update: float = setting(
+        "DSA110_DASH_TIMEOUT_PAGE_UPDATE", 30.0, _positive_float,
+        "A page's background load waits this long for the server to show its result; past "
+        "it the browser tab is taken as gone and the worker thread moves on.",
+        group="timeouts")
     image_render: float = setting(
         "DSA110_DASH_TIMEOUT_IMAGE_RENDER", 60.0, _positive_float,
         "Reading and rendering one image before the request gives up.", group="timeouts")
@@ -186,10 +185,6 @@ class TimeoutConfig:
         "DSA110_DASH_TIMEOUT_SLOW_CLIENT", 30.0, _positive_float,
         "A streamed export or download waits this long for the client to take one chunk, "
         "then drops the connection.", group="timeouts")
-    job_command: float = setting(
-        "DSA110_DASH_TIMEOUT_JOB_COMMAND", 10.0, _positive_float,
-        "Starting an operator command (rerun, cancel) before it is reported failed.",
-        group="timeouts")
     job_run: float = setting(
         "DSA110_DASH_TIMEOUT_JOB_RUN", 3600.0, _positive_float,
         "How long one queued job's command may run before the worker ends it (SIGTERM to "
@@ -307,8 +302,10 @@ class Settings:
         "(default: the address and port served).", group="server")
     basic_auth: str | None = setting(
         "DSA110_DASH_BASIC_AUTH", None, _text,
-        "Require sign-in: one shared password, or the path of a JSON file (*.json) mapping "
-        "users to passwords. Needs DSA110_DASH_COOKIE_SECRET. Unset: open access.",
+        "Require sign-in: one shared password's Argon2 hash (dsa110-dash users hash), or "
+        "the path of a JSON file (*.json) mapping users to Argon2 hashes (dsa110-dash users "
+        "set NAME); a clear-text password stops start-up. Needs DSA110_DASH_COOKIE_SECRET. "
+        "Unset: open access.",
         secret=True, group="server")
     roles: str = setting(
         "DSA110_DASH_ROLES", "", _roles,
@@ -326,8 +323,8 @@ class Settings:
         secret=True, group="server")
     auth_db: str | None = setting(
         "DSA110_DASH_AUTH_DB", None, _text,
-        "The sign-in store: sessions and failed sign-ins (a SQLite file the server "
-        "creates, or a SQLAlchemy URL shared by several hosts). Default "
+        "The sign-in store: sessions, failed sign-ins and API tokens (a SQLite file the "
+        "server creates, or a SQLAlchemy URL shared by several hosts). Default "
         "<data_dir>/dashboard-auth.sqlite3.", secret=True, group="sign-in",
         unset="(<data_dir>/dashboard-auth.sqlite3)")
     session_hours: float = setting(

@@ -10,7 +10,7 @@ from astropy.io import fits
 from astropy.wcs import WCS
 
 from api_helpers import png_size
-from conftest import CELL, DEC0, RA0
+from api_dataset import CELL, DEC0, RA0
 
 pytestmark = pytest.mark.filterwarnings("ignore::astropy.wcs.FITSFixedWarning")
 

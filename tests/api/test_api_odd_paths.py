@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from api_helpers import fetch, png_size
-from conftest import DEC0, RA0
+from api_dataset import DEC0, RA0
 
 CUTOUT = f"cutout.fits?ra={RA0}&dec={DEC0}"
 

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from api_helpers import fetch, png_size
-from conftest import DEC0, RA0
+from api_dataset import DEC0, RA0
 
 BAD_PATHS = [
     "thumbnail.png?size=1e999",

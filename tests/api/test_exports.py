@@ -20,6 +20,7 @@ from dsa110_dashboard.db.engine import Database
 from dsa110_dashboard.scale import fill_database
 
 N = 1234  # more than one export chunk and more than a page
+PAGE_SIZE_MAX = 40
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +39,8 @@ def server(tmp_path_factory):
                 insert(conn, "image_qa", image_path=row["path"], ms_path=ms["path"],
                        overall_quality="poor")
     db.dispose()
-    running = start_server({"DSA110_DASH_DB": str(path), "DSA110_DASH_EXPORT_MAX_ROWS": "1000"})
+    running = start_server({"DSA110_DASH_DB": str(path), "DSA110_DASH_EXPORT_MAX_ROWS": "1000",
+                            "DSA110_DASH_PAGE_SIZE_MAX": str(PAGE_SIZE_MAX)})
     yield running
     running.stop()
 
@@ -112,6 +114,14 @@ def test_chunked_transfer(server):
 def test_bad_parameter_is_a_400_naming_it(server, query, parameter):
     status, body = server.get("/api/v1/images.csv" + query)
     assert status == 400 and body["details"]["parameter"] == parameter and body["message"]
+
+
+def test_the_page_size_is_limited_by_the_setting(server):
+    status, _ = server.get(f"/api/v1/images.csv?size={PAGE_SIZE_MAX}")
+    assert status == 200
+    status, body = server.get(f"/api/v1/images.csv?size={PAGE_SIZE_MAX + 1}")
+    assert status == 400 and body["details"]["parameter"] == "size"
+    assert f"<= {PAGE_SIZE_MAX}" in body["message"]
 
 
 def test_a_database_failure_mid_export_breaks_the_transfer(make_pg_database, caplog):

@@ -11,10 +11,11 @@ import urllib.parse
 
 import pytest
 
-from conftest import DEC0, RA0, make_dataset
+from api_dataset import DEC0, RA0, make_dataset
 from dbsupport import settings_for
 from dsa110_dashboard.db.engine import Database
 from factories import MJD0, insert
+from hashes import quick_hash
 from server import start_server
 
 SOURCE = "NVSS J100000.0+543412"
@@ -131,7 +132,7 @@ def test_pages_answer_head_without_a_session(served, page):
 
 def test_with_sign_in_head_redirects_like_get(tmp_path):
     ds = make_dataset(tmp_path)
-    server = start_server(ds.env(DSA110_DASH_BASIC_AUTH="pulsar-42",
+    server = start_server(ds.env(DSA110_DASH_BASIC_AUTH=quick_hash("pulsar-42"),
                                  DSA110_DASH_COOKIE_SECRET="x" * 40))
     try:
         for path in ("/images", "/"):

@@ -14,7 +14,7 @@ import time
 import pytest
 
 from api_helpers import fetch, png_size
-from conftest import make_dataset
+from api_dataset import make_dataset
 from dbsupport import settings_for
 from dsa110_dashboard.db import migrate
 from dsa110_dashboard.db.engine import Database

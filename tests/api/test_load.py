@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from api_helpers import WAIT, fetch, png_size, stall, status_of, wait_answered, wait_for
-from conftest import CELL, DEC0, RA0
+from api_dataset import CELL, DEC0, RA0
 from dbsupport import settings_for
 from dsa110_dashboard.db.engine import Database
 from dsa110_dashboard.fits.synth import sky_image, write_dsa110_fits

@@ -15,10 +15,12 @@ from http.cookies import SimpleCookie
 import pytest
 from tornado.web import create_signed_value, decode_signed_value
 
-from conftest import make_dataset
+from api_dataset import make_dataset
+from hashes import quick_hash
 from server import start_server
 
 PASSWORD = "pulsar-42"
+PASSWORD_HASH = quick_hash(PASSWORD)  # the setting holds the hash (decision 0045)
 SECRET = "s" * 40
 
 
@@ -68,7 +70,7 @@ def dataset(tmp_path_factory):
 
 
 def guarded_env(dataset, **extra) -> dict[str, str]:
-    return dataset.env(**{"DSA110_DASH_BASIC_AUTH": PASSWORD,
+    return dataset.env(**{"DSA110_DASH_BASIC_AUTH": PASSWORD_HASH,
                           "DSA110_DASH_COOKIE_SECRET": SECRET,
                           "DSA110_DASH_AUTH_DB": str(dataset.data_dir / "auth.sqlite3"),
                           "DSA110_DASH_SIGN_IN_WINDOW_SECONDS": "3600", **extra})
@@ -287,7 +289,8 @@ def test_error_bodies_name_server_paths_only_to_signed_in_users(servers, dataset
 
 def test_a_users_file_names_who_may_sign_in(tmp_path, dataset):
     users = tmp_path / "users.json"
-    users.write_text(json.dumps({"ana": "first-pw", "ben": "second-pw"}))
+    users.write_text(json.dumps({"ana": quick_hash("first-pw"),
+                                 "ben": quick_hash("second-pw")}))
     server = start_server(guarded_env(dataset, DSA110_DASH_BASIC_AUTH=str(users)))
     try:
         assert sign_in(server, user="ana", password="first-pw").status == 302

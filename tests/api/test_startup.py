@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from conftest import make_dataset
+from api_dataset import make_dataset
 from dsa110_dashboard.context import AppContext
 from dsa110_dashboard.settings import Settings
 from dsa110_dashboard.startup import warn_unservable_images

@@ -6,13 +6,15 @@ from browser.conftest import demo_env
 from browser.helpers import wait_idle
 from dsa110_dashboard.errors import ConfigError
 from dsa110_dashboard.settings import Settings
+from hashes import quick_hash
 from server import ROOT, start_server
 
 
 @pytest.fixture
 def guarded_server(demo_dataset, tmp_path):
     env = {**demo_env(demo_dataset, tmp_path / "cache"),
-           "DSA110_DASH_BASIC_AUTH": "pulsar-42", "DSA110_DASH_COOKIE_SECRET": "x" * 40,
+           "DSA110_DASH_BASIC_AUTH": quick_hash("pulsar-42"),
+           "DSA110_DASH_COOKIE_SECRET": "x" * 40,
            "DSA110_DASH_AUTH_DB": str(tmp_path / "auth.sqlite3")}
     server = start_server(env)
     yield server

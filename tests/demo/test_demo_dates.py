@@ -17,6 +17,7 @@ from dsa110_dashboard.demo import build_demo
 from dsa110_dashboard.demo import observing as obs
 from dsa110_dashboard.demo.sky import CALIBRATOR
 from dsa110_dashboard.errors import InvalidInputError
+from dsa110_dashboard.science.times import mjd_to_unix
 from dsa110_dashboard.viewmodels.overview import OverviewModel
 
 #: Every time column the demo writes, to check that none is after its end.
@@ -45,7 +46,7 @@ def test_a_demo_built_now_ends_now_with_its_newest_image_minutes_old(tmp_path):
         latest = max(c.execute(f"SELECT max({col}) FROM {table}").fetchone()[0] or 0
                      for table, col in TIME_COLUMNS)
     assert started - 15 * 60 < newest < finished
-    assert started - 5 * 60 < obs.mjd_to_unix(last_ms) < finished
+    assert started - 5 * 60 < mjd_to_unix(last_ms) < finished
     assert latest <= finished  # nothing in the future
 
 
@@ -68,7 +69,7 @@ def test_a_fresh_demo_is_not_a_red_light(tmp_path):
 
 
 def test_end_chooses_when_the_observations_end(tmp_path):
-    end = obs.mjd_to_unix(60000.5)  # 2023-02-25T12:00 UTC
+    end = mjd_to_unix(60000.5)  # 2023-02-25T12:00 UTC
     summary = build_demo(tmp_path / "then", days=1, size=128, images_per_day=8, seed=4,
                          end=float(end))
     truth = json.loads((summary.out_dir / "demo_truth.json").read_text())
@@ -96,7 +97,7 @@ def test_each_day_is_calibrated_on_0834_at_its_transit(tmp_path, in_window):
     if not in_window:
         end_mjd += 0.25  # six hours later: 90 deg of RA away
     summary = build_demo(tmp_path / "cal", days=2, size=128, images_per_day=10, seed=6,
-                         end=float(obs.mjd_to_unix(end_mjd)))
+                         end=float(mjd_to_unix(end_mjd)))
     truth = json.loads((summary.out_dir / "demo_truth.json").read_text())
     assert (truth["calibrator_slot"] is not None) is in_window
     cal = truth["calibrator_observations"]
@@ -125,8 +126,8 @@ def test_each_day_is_calibrated_on_0834_at_its_transit(tmp_path, in_window):
 
 def test_end_accepts_iso_or_mjd_and_names_itself_when_wrong():
     assert parse_end(None) is None
-    assert parse_end("60000.5") == pytest.approx(obs.mjd_to_unix(60000.5))
-    assert parse_end("2023-02-25T12:00:00") == pytest.approx(obs.mjd_to_unix(60000.5))
+    assert parse_end("60000.5") == pytest.approx(mjd_to_unix(60000.5))
+    assert parse_end("2023-02-25T12:00:00") == pytest.approx(mjd_to_unix(60000.5))
     with pytest.raises(InvalidInputError) as err:
         parse_end("yesterday")
     assert err.value.parameter == "end" and "--end" in str(err.value)
@@ -137,4 +138,4 @@ def test_cli_end_option(tmp_path, capsys):
                  "--images-per-day", "8", "--end", "2023-02-25T12:00"])
     assert code == 0
     truth = json.loads((tmp_path / "cli" / "demo_truth.json").read_text())
-    assert truth["end_unix"] == pytest.approx(obs.mjd_to_unix(60000.5))
+    assert truth["end_unix"] == pytest.approx(mjd_to_unix(60000.5))

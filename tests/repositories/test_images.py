@@ -13,7 +13,7 @@ from dsa110_dashboard.db.engine import Database
 from dsa110_dashboard.errors import InvalidInputError, NotFoundError
 from dsa110_dashboard.repositories.images import ImageFilter, ImageRepository
 from dsa110_dashboard.repositories.paging import PageRequest
-from dsa110_dashboard.repositories.records import mjd_to_unix, unix_to_mjd
+from dsa110_dashboard.science.times import mjd_to_unix, unix_to_mjd
 
 DAY = 86400.0
 

@@ -165,3 +165,16 @@ def test_database_down_is_an_expected_failure(tmp_path):
     assert isinstance(result, BrowserFailure)
     model.apply(result)
     assert model.error
+
+
+def test_a_page_size_from_a_url_is_held_to_the_setting(db_url):
+    from dbsupport import settings_for
+    from dsa110_dashboard.db.engine import Database
+
+    small = Database(settings_for(db_url, DSA110_DASH_PAGE_SIZE_MAX="30"))
+    try:
+        model = ImageBrowserModel(small)
+        model.set_query(ImageQuery.from_args({"size": "100000"}))
+        assert model.size == 30
+    finally:
+        small.dispose()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dsa110_dashboard.errors import InvalidInputError
-from dsa110_dashboard.repositories.records import unix_to_mjd
+from dsa110_dashboard.science.times import unix_to_mjd
 from dsa110_dashboard.viewmodels.image_filters import ImageQuery, parse, parse_time
 
 
@@ -68,7 +68,7 @@ def test_time_accepts_mjd_and_dates():
 ])
 def test_bad_values_name_their_parameter(args, parameter):
     with pytest.raises(InvalidInputError) as info:
-        parse(args)
+        parse(args, max_size=500)
     assert info.value.parameter == parameter
 
 
@@ -81,9 +81,9 @@ def test_dates_at_the_edges_of_the_range():
 
 
 def test_unknown_keys_only_fail_when_strict():
-    parse({"theme": "dark"})
+    parse({"theme": "dark"}, max_size=500)
     with pytest.raises(InvalidInputError) as info:
-        parse({"colour": "red"}, strict_keys=True)
+        parse({"colour": "red"}, max_size=500, strict_keys=True)
     assert info.value.parameter == "colour"
 
 

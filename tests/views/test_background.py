@@ -104,3 +104,15 @@ def test_a_missing_internal_is_named(monkeypatch):
         ("panel.io.state", "state", "_no_such_pool", "the worker pool"),))
     [message] = background.missing_internals()
     assert message.startswith("panel.io.state.state._no_such_pool is gone (the worker pool)")
+
+
+def test_the_page_update_timeout_comes_from_the_settings():
+    from dsa110_dashboard.settings import Settings, TimeoutConfig
+    from dsa110_dashboard.views import background
+
+    settings = Settings.load(environ={"DSA110_DASH_TIMEOUT_PAGE_UPDATE": "7"})
+    try:
+        background.configure(settings.timeouts)  # as app.configure_panel does
+        assert background._timeouts["page_update"] == 7.0
+    finally:
+        background.configure(TimeoutConfig())

@@ -2,9 +2,11 @@
 
 Expected errors (``DashboardError``) become their status and a JSON body naming the
 problem; anything else is logged with its traceback and becomes a plain 500, so the
-server keeps serving. With sign-in on, every endpoint but the public ones needs an open
-session (``auth.web``); whoever has none sees server paths in messages relative to
-their data root (``files.DataRoots.scrub``).
+server keeps serving. Who asks is an ``Identity`` (decision 0047): an API token
+(``Authorization: Bearer``, from the sign-in store) on any endpoint, else the sign-in
+session (``auth.web``), else, with sign-in off, open access. With sign-in on, every
+endpoint but the public ones needs a session or a token; whoever has neither sees server
+paths in messages relative to their data root (``files.DataRoots.scrub``).
 
 Also what every endpoint shares about capacity (``capacity``, decision 0022): blocking
 work on the interactive pool, streamed responses written one chunk at a time and a
@@ -23,9 +25,16 @@ from typing import Any, TypeVar
 from tornado.iostream import StreamClosedError
 from tornado.web import Finish, RequestHandler
 
+from ..auth.identity import OPEN, SESSION, TOKEN, Identity
+from ..auth.roles import role_of
 from ..auth.store import Session
 from ..context import AppContext
-from ..errors import DashboardError, InvalidInputError, NotAuthenticatedError
+from ..errors import (
+    DashboardError,
+    InvalidInputError,
+    NotAuthenticatedError,
+    NotConfiguredError,
+)
 from .capacity import Capacity
 
 log = logging.getLogger(__name__)
@@ -52,6 +61,8 @@ class ApiHandler(RequestHandler):
     public = False
     #: The open session of this request; None when not signed in or sign-in is off.
     session: Session | None = None
+    #: Who asks (token, session or open access); None when nobody is signed in.
+    identity: Identity | None = None
 
     def initialize(self, ctx: AppContext, capacity: Capacity) -> None:
         self.ctx = ctx
@@ -59,15 +70,49 @@ class ApiHandler(RequestHandler):
         self.client_gone = False
 
     async def prepare(self) -> None:
-        # The pages' session guards the endpoints too: one check, one lifetime.
-        if self.ctx.sign_in is not None:
+        settings = self.ctx.settings
+        header = self.request.headers.get("Authorization")
+        if header is not None:
+            try:
+                self.identity = await self._token_identity(header)
+            except NotAuthenticatedError:
+                if not self.public:  # a probe's stray header does not fail the probe
+                    raise
+        elif self.ctx.sign_in is not None:
+            # The pages' session guards the endpoints too: one check, one lifetime.
             self.session = await self.ctx.sign_in.session(self)
-        if self.ctx.settings.basic_auth and self.session is None and not self.public:
-            raise NotAuthenticatedError("sign in at /login first")
+            if self.session is not None:
+                self.identity = Identity(self.session.user,
+                                         role_of(self.session.user, settings), SESSION)
+        if self.identity is None and not settings.basic_auth:
+            self.identity = Identity(None, role_of(None, settings), OPEN)
+        if self.identity is None and not self.public:
+            raise NotAuthenticatedError("sign in at /login first, or send an API token "
+                                        "(Authorization: Bearer)")
+
+    async def _token_identity(self, header: str) -> Identity:
+        scheme, _, token = header.strip().partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise NotAuthenticatedError("the Authorization header must be "
+                                        "'Bearer <token>'")
+        if self.ctx.tokens is None:
+            raise NotConfiguredError("API tokens are unavailable: the sign-in store "
+                                     "(DSA110_DASH_AUTH_DB) could not be opened at start-up "
+                                     "(see the server log)")
+        holder = await self.blocking(self.ctx.tokens.holder, token.strip())
+        if holder is None:
+            raise NotAuthenticatedError("the API token is unknown or has been revoked")
+        return Identity(holder.name, holder.role, TOKEN)
+
+    @property
+    def authenticated(self) -> bool:
+        """Signed in or holding a token (open access is not)."""
+        return self.identity is not None and self.identity.authenticated
 
     def shown_text(self, text: str) -> str:
-        """``text`` as this request may read it: server paths only for a signed-in user."""
-        return text if self.session is not None else self.ctx.roots.scrub(text)
+        """``text`` as this request may read it: server paths only for a signed-in user
+        or a token holder."""
+        return text if self.authenticated else self.ctx.roots.scrub(text)
 
     async def head(self, *args: str) -> None:
         # GET's status and headers; Tornado drops the body of a HEAD, and the streaming
@@ -149,6 +194,8 @@ class ApiHandler(RequestHandler):
         exc_info = kwargs.get("exc_info")
         exc = exc_info[1] if exc_info else None
         if isinstance(exc, DashboardError):
+            if isinstance(exc, NotAuthenticatedError):
+                self.set_header("WWW-Authenticate", 'Bearer realm="dsa110-dash"')
             if exc.retry_after:
                 self.set_header("Retry-After", str(exc.retry_after))
             details: dict[str, Any] = {"title": exc.title}

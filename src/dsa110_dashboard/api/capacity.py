@@ -61,10 +61,6 @@ class Capacity:
     def stream(self) -> ThreadPoolExecutor:
         return self._pools()[1]
 
-    @property
-    def streams_active(self) -> int:
-        return self._streams
-
     @contextmanager
     def stream_slot(self, what: str) -> Iterator[None]:
         """Hold one stream slot for the block; ServerBusyError (503) when none is free."""

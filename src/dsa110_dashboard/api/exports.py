@@ -38,7 +38,7 @@ import pandas as pd
 
 from ..repositories.images import ImageRepository
 from ..repositories.paging import PageRequest
-from ..repositories.records import SECONDS_PER_DAY, UNIX_EPOCH_MJD
+from ..science.times import iso_ms_column, mjd_to_unix
 from ..viewmodels.image_filters import parse
 from .base import ApiHandler
 
@@ -58,14 +58,6 @@ COLUMNS = {"id": "id", "obs_time_utc": None, "mjd": "mjd", "mjd_source": "mjd_so
            "ms_path": "ms_path"}
 
 
-def iso_utc(unix_seconds: pd.Series) -> pd.Series:
-    """ISO 8601 UTC to the millisecond (``2025-10-17T08:00:00.000Z``); "" when unknown."""
-    stamps = pd.to_datetime(pd.to_numeric(unix_seconds, errors="coerce"), unit="s",
-                            utc=True, errors="coerce").dt.round("ms")
-    text = stamps.dt.strftime("%Y-%m-%dT%H:%M:%S.%f").str[:-3] + "Z"
-    return text.where(stamps.notna(), "")
-
-
 def csv_text(rows: list[list]) -> str:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows(rows)
@@ -74,8 +66,8 @@ def csv_text(rows: list[list]) -> str:
 
 def _records(frame: pd.DataFrame) -> list[list]:
     mjd = pd.to_numeric(frame["mjd"], errors="coerce")
-    made = {"obs_time_utc": iso_utc((mjd - UNIX_EPOCH_MJD) * SECONDS_PER_DAY),
-            "created_at_utc": iso_utc(frame["created_at"])}
+    made = {"obs_time_utc": iso_ms_column(mjd_to_unix(mjd)),
+            "created_at_utc": iso_ms_column(frame["created_at"])}
     out = frame.assign(**{name: made[name] if source is None else frame[source]
                           for name, source in COLUMNS.items()})[list(COLUMNS)]
     return [["" if v is None or (isinstance(v, float) and v != v) else v for v in row]
@@ -100,7 +92,7 @@ def _close(chunks: Iterator[pd.DataFrame]) -> None:
 class ImagesCsvHandler(ApiHandler):
     async def get(self) -> None:
         args = {k: v for k, v in self.request.query_arguments.items() if k != "theme"}
-        query = parse(args)
+        query = parse(args, max_size=self.ctx.settings.page_size_max)
         flt, order = query.image_filter(), query.page_request(paged=False)
         cap = self.ctx.settings.export_max_rows
         repo = ImageRepository(self.ctx.db)

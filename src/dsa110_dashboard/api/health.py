@@ -46,7 +46,7 @@ class HealthHandler(ApiHandler):
 
     def _target(self) -> str:
         target = self.ctx.db.target
-        if self.session is not None:
+        if self.authenticated:
             return target.display()
         if target.sqlite_path is not None:
             return self.ctx.roots.shown(target.sqlite_path)

@@ -14,7 +14,6 @@ The id is captured as any path segment so that a non-integer gets a 400 JSON nam
 from __future__ import annotations
 
 import asyncio
-import math
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any, TypeVar
 
 from ..errors import InvalidInputError, NotFoundError, RenderTimeoutError
 from ..repositories.images import ImageRecord, ImageRepository
+from ..science.numbers import parse_number
 from .base import ApiHandler
 
 T = TypeVar("T")
@@ -57,10 +57,7 @@ def parse_float(name: str, lo: float, hi: float, *,
                 positive: bool = False) -> Callable[[str], float]:
     """A finite float in [lo, hi] (and > 0 when ``positive``); else 400 naming ``name``."""
     def parse(raw: str) -> float:
-        value = float(raw.strip())
-        if not math.isfinite(value):
-            raise InvalidInputError(f"{name} must be a finite number; got {raw[:40]!r}",
-                                    parameter=name)
+        value = parse_number(raw, name, required=True)
         if not lo <= value <= hi or (positive and value <= 0):
             low = "greater than 0" if positive else f"at least {lo:g}"
             raise InvalidInputError(f"{name} must be {low} and at most {hi:g}; got {value:g}",

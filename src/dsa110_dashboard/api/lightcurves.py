@@ -40,11 +40,11 @@ import astropy.units as u
 import numpy as np
 import pandas as pd
 from astropy.table import MaskedColumn, Table
-from astropy.time import Time
 
 from ..errors import InvalidInputError
 from ..repositories.lightcurves import LightcurveRepository
 from ..repositories.sources import SourceRecord, SourceRepository
+from ..science.times import iso_ms_column, mjd_to_unix
 from ..viewmodels.source_detail import export_filename, qa_failed
 from .base import ApiHandler
 from .downloads import content_disposition
@@ -100,8 +100,8 @@ def export_frame(lightcurve: pd.DataFrame, excluded_ids: Iterable[int] = (),
     if exclude_qa:
         left_out |= failed
     mjd = pd.to_numeric(lc["mjd"], errors="coerce").to_numpy(float)
-    dates = [None if not math.isfinite(m) else d
-             for m, d in zip(mjd, Time(np.nan_to_num(mjd), format="mjd", scale="utc").isot)]
+    dates = iso_ms_column(mjd_to_unix(mjd), zone="").to_numpy(object, copy=True)
+    dates[dates == ""] = None
     return pd.DataFrame({
         "photometry_id": lc["photometry_id"].astype("Int64"),
         "mjd": mjd,

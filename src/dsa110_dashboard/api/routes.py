@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 from ..context import AppContext
+from .batches import BATCH, BatchCancelHandler, BatchesHandler, BatchHandler
 from .capacity import Capacity
 from .cutouts import CutoutHandler
 from .downloads import FitsDownloadHandler
 from .exports import ImagesCsvHandler
 from .health import HealthHandler
 from .images import ID
+from .jobs import (
+    JOB,
+    JobCancelHandler,
+    JobHandler,
+    JobLogsHandler,
+    JobRerunHandler,
+    JobsHandler,
+)
 from .lightcurves import LightcurveHandler
+from .queue import QueueHandler
 from .thumbnails import ThumbnailHandler
 
 
@@ -22,4 +32,13 @@ def api_patterns(ctx: AppContext) -> list[tuple]:
         (rf"/api/v1/images/{ID}/fits", FitsDownloadHandler, kw),
         (rf"/api/v1/images/{ID}/cutout\.(png|fits)", CutoutHandler, kw),
         (r"/api/v1/sources/([^/]+)/lightcurve/?", LightcurveHandler, kw),
+        (r"/api/v1/jobs/?", JobsHandler, kw),
+        (rf"/api/v1/jobs/{JOB}/logs/?", JobLogsHandler, kw),
+        (rf"/api/v1/jobs/{JOB}/rerun/?", JobRerunHandler, kw),
+        (rf"/api/v1/jobs/{JOB}/cancel/?", JobCancelHandler, kw),
+        (rf"/api/v1/jobs/{JOB}/?", JobHandler, kw),
+        (r"/api/v1/queue/?", QueueHandler, kw),
+        (r"/api/v1/batch/?", BatchesHandler, kw),
+        (rf"/api/v1/batch/{BATCH}/cancel/?", BatchCancelHandler, kw),
+        (rf"/api/v1/batch/{BATCH}/?", BatchHandler, kw),
     ]

@@ -9,7 +9,8 @@ the same count.
 
 The store is a database of the dashboard's own (``DSA110_DASH_AUTH_DB``): a SQLite file
 beside the data, or a PostgreSQL database shared by several hosts. Its tables are made
-by ``prepare`` before the server forks. Knows no Panel and no Tornado.
+by ``prepare`` before the server forks; API tokens (``tokens``) live here too. Knows
+no Panel and no Tornado.
 """
 
 from __future__ import annotations
@@ -65,6 +66,23 @@ class Session:
     expires_at: float
 
 
+def store_database(settings: Settings) -> Database:
+    """The sign-in store (``DSA110_DASH_AUTH_DB``): sessions, failed sign-ins, API tokens."""
+    target = parse_database(settings.effective_auth_db, "DSA110_DASH_AUTH_DB",
+                            read_only=False)
+    # Our own store, never the pipeline's: always writable whatever READ_ONLY says.
+    return Database(dataclasses.replace(settings, read_only=False), target)
+
+
+def prepare_store(db: Database) -> None:
+    """Create the store's file and tables if they are missing (idempotent)."""
+    from . import tokens  # noqa: F401 - its table joins this metadata
+
+    db.create_missing_file()
+    with db.transaction() as conn:
+        metadata.create_all(conn, checkfirst=True)
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
@@ -82,19 +100,12 @@ class SessionStore:
 
     @classmethod
     def for_settings(cls, settings: Settings) -> SessionStore:
-        target = parse_database(settings.effective_auth_db, "DSA110_DASH_AUTH_DB",
-                                read_only=False)
-        # Our own store, never the pipeline's: always writable whatever READ_ONLY says.
-        db = Database(dataclasses.replace(settings, read_only=False), target)
-        return cls(db, lifetime_s=settings.session_hours * 3600.0,
+        return cls(store_database(settings), lifetime_s=settings.session_hours * 3600.0,
                    max_failures=settings.sign_in_max_failures,
                    window_s=settings.sign_in_window_seconds)
 
     def prepare(self) -> None:
-        """Create the store's file and tables if they are missing (idempotent)."""
-        self.db.create_missing_file()
-        with self.db.transaction() as conn:
-            metadata.create_all(conn, checkfirst=True)
+        prepare_store(self.db)
 
     # ------------------------------------------------------------------ sessions
     def open(self, user: str, address: str | None, user_agent: str | None = None) -> str:
@@ -128,6 +139,14 @@ class SessionStore:
                          .where(sessions.c.token_sha256 == _digest(token),
                                 sessions.c.revoked_at.is_(None))
                          .values(revoked_at=self.clock()))
+
+    def revoke_user(self, user: str) -> int:
+        """End every open session of ``user`` (removed from the users file); how many."""
+        with self.db.transaction() as conn:
+            return conn.execute(sessions.update()
+                                .where(sessions.c.user_name == user[:_NAME_CHARS],
+                                       sessions.c.revoked_at.is_(None))
+                                .values(revoked_at=self.clock())).rowcount
 
     # ----------------------------------------------------------- failed sign-ins
     def record_failure(self, address: str, user: str) -> None:

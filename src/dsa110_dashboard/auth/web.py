@@ -137,7 +137,8 @@ class LoginHandler(_Handler):
                 self.show(429, next_url=next_url,
                           error=f"Too many failed sign-ins. Try again in {seconds} s.")
                 return
-            if not sign_in.credentials.check(user, password):
+            # Argon2 takes a good part of a second: never on the event loop.
+            if not await self.blocking(sign_in.credentials.check, user, password):
                 await self.blocking(sign_in.store.record_failure, address, user)
                 log.info("failed sign-in for %r from %s", user, address)
                 self.redirect(f"{LOGIN_URL}?{urlencode({'error': 'invalid', 'next': next_url})}",

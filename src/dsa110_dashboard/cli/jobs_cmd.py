@@ -14,9 +14,7 @@ from pathlib import Path
 
 from ..db.engine import Database
 from ..errors import InvalidInputError, NotFoundError
-from ..files import DataRoots
 from ..repositories.paging import PageRequest
-from ..repositories.records import run_id_for
 from ..settings import Settings
 
 STATUSES = ("pending", "running", "completed", "failed", "cancelled")
@@ -155,15 +153,8 @@ def _show(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _log_path(settings: Settings, db: Database, job, state) -> Path:
-    raw = (state.log_path if state is not None and state.log_path else
-           str(settings.effective_logs_dir / f"{run_id_for(job.ms_path)}.log"))
-    served = DataRoots.for_server(settings, db.target)
-    roots = DataRoots.of((*served.roots, settings.effective_logs_dir), served.never)
-    return roots.confine(raw, must_exist=False)
-
-
 def _logs(args: argparse.Namespace, settings: Settings) -> int:
+    from ..jobs.logfiles import log_path
     from ..repositories.jobs import JobRepository
 
     if args.tail is not None and args.tail < 0:
@@ -174,7 +165,7 @@ def _logs(args: argparse.Namespace, settings: Settings) -> int:
         job_id = repo.resolve(args.job)
         job = repo.get(job_id)
         state = repo.queue_state(job_id)
-        path = _log_path(settings, db, job, state)
+        path = log_path(settings, db, job, state)
         if not path.is_file():
             if args.follow and job.status not in FINISHED:
                 path = _wait_for(path, repo, job_id)

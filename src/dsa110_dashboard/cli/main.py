@@ -22,12 +22,15 @@ from . import (
     scale_cmd,
     serve_cmd,
     thumbnails_cmd,
+    tokens_cmd,
+    users_cmd,
     variability_cmd,
     worker_cmd,
 )
 
 SUBCOMMANDS = (serve_cmd, db_cmd, config_cmd, scale_cmd, thumbnails_cmd, demo_cmd,
-               variability_cmd, jobs_cmd, worker_cmd, batch_cmd)
+               variability_cmd, jobs_cmd, worker_cmd, batch_cmd, users_cmd,
+               tokens_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,4 +1,4 @@
-"""``dsa110-dash serve``: run the dashboard server from this checkout's ``app.py``."""
+"""``dsa110-dash serve``: run the dashboard server from its composition root ``app.py``."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from ..errors import ConfigError, DatabaseUnavailableError
 from ..settings import Settings
 
 CHECKOUT_ROOT = Path(__file__).resolve().parents[3]
+#: Where a wheel carries its copy of app.py, dashboards/ and assets/ (setup.py, decision 0041).
+PACKAGED_APP = Path(__file__).resolve().parents[1] / "webapp" / "app.py"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -33,14 +35,24 @@ def register(sub: argparse._SubParsersAction) -> None:
         "num_threads": a.num_threads, "allow_websocket_origin": a.allow_websocket_origin})
 
 
+def app_path() -> Path:
+    """The ``app.py`` to serve: DSA110_DASH_APP, else the checkout's (an editable
+    install), else the copy inside the installed wheel."""
+    if os.environ.get("DSA110_DASH_APP"):
+        return Path(os.environ["DSA110_DASH_APP"])
+    checkout_app = CHECKOUT_ROOT / "app.py"
+    if (CHECKOUT_ROOT / "pyproject.toml").is_file() and checkout_app.is_file():
+        return checkout_app
+    return PACKAGED_APP
+
+
 def load_app(path: Path | None = None) -> ModuleType:
-    """Import the composition root ``app.py`` (``path``, else DSA110_DASH_APP, else this
-    checkout's)."""
-    path = path or Path(os.environ.get("DSA110_DASH_APP") or CHECKOUT_ROOT / "app.py")
+    """Import the composition root ``app.py`` (``path``, else the one ``app_path`` finds)."""
+    path = path or app_path()
     if not path.is_file():
-        raise ConfigError(f"DSA110_DASH_APP: {path} not found; run the dashboard from a "
-                          "source checkout (pip install -e .) or point DSA110_DASH_APP at "
-                          "its app.py")
+        raise ConfigError(f"DSA110_DASH_APP: {path} not found; point DSA110_DASH_APP at "
+                          "the dashboard's app.py, or install the dashboard from a wheel "
+                          "or a source checkout (pip install -e .)")
     name = "dsa110_dashboard_app"
     if name in sys.modules and Path(sys.modules[name].__file__) == path:
         return sys.modules[name]

@@ -6,8 +6,6 @@ import argparse
 import sys
 from collections.abc import Iterator
 
-from astropy.time import Time
-
 from ..db.engine import Database
 from ..errors import ForbiddenPathError, ImageReadError, InvalidInputError, NotFoundError
 from ..files import DataRoots
@@ -16,6 +14,7 @@ from ..fits.prerender import prerender
 from ..fits.stretch import DEFAULT_STRETCH
 from ..repositories.images import ImageFilter, ImageRepository
 from ..repositories.paging import PageRequest
+from ..science.times import iso_to_unix, mjd_to_unix
 from ..settings import Settings
 from .progress import ProgressLine
 
@@ -44,11 +43,11 @@ def parse_since(text: str | None) -> float | None:
     if not text:
         return None
     try:
-        return float(Time(float(text), format="mjd", scale="utc").unix)
+        return float(mjd_to_unix(float(text)))
     except ValueError:
         pass
     try:
-        return float(Time(text, format="isot" if "T" in text else "iso", scale="utc").unix)
+        return iso_to_unix(text)
     except ValueError:
         raise InvalidInputError(f"--since {text!r} is not an ISO date/time or an MJD",
                                 parameter="since") from None

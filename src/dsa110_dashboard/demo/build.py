@@ -25,6 +25,7 @@ from ..errors import ConflictError, InvalidInputError
 from ..jobs.variability import recompute_variability
 from ..scale.model import angular_sep_deg
 from ..scale.writers import BulkWriter
+from ..science.times import iso_seconds, mjd_to_unix, unix_to_mjd
 from ..settings import Settings
 from . import images as im
 from . import observing as obs
@@ -120,7 +121,7 @@ def build_demo(out_dir: str | os.PathLike[str], *, days: int = 7, size: int = 10
 
     report(0, 0, "planning")
     plan = make_plan(out, days=days, per_day=images_per_day, size=size, seed=seed,
-                     end_mjd=end / 86400.0 + obs.UNIX_EPOCH_MJD)
+                     end_mjd=unix_to_mjd(end))
     results = _render_all(plan, workers, report)
     report(0, 0, "measuring")
     measured = assemble(plan, results)
@@ -155,8 +156,7 @@ def _jobs(plan: Plan) -> list[ImageJob]:
         start = float(sched.start_mjd[i])
         header = im.header_for(
             geom, ra0, dec0, date_obs=_isot_ms(start), mjd_obs=start,
-            date_written=str(obs.iso_seconds(plan.image_created[i] / 86400.0
-                                             + obs.UNIX_EPOCH_MJD)[0]),
+            date_written=str(iso_seconds(unix_to_mjd(plan.image_created[i]))[0]),
             name=f"{im.FIELD_DEG:.1f}deg drift {sched.stamp[i]}")
         jobs.append(ImageJob(
             index=i, path=plan.image_path(i), header=header, size=geom.size,
@@ -167,7 +167,7 @@ def _jobs(plan: Plan) -> list[ImageJob]:
 
 
 def _isot_ms(mjd: float) -> str:
-    unix_ms = int(round(float(obs.mjd_to_unix(mjd)) * 1000))
+    unix_ms = int(round(float(mjd_to_unix(mjd)) * 1000))
     return np.datetime_as_string(np.datetime64(unix_ms, "ms"), unit="ms")
 
 
@@ -230,7 +230,7 @@ def _write_truth(path: Path, plan: Plan, m: Measured, tables) -> None:
                  "what was measured from the pixels; this file is for tests and docs.",
         "seed": plan.seed, "days": sched.days, "images_per_day": sched.per_day,
         "image_size_px": plan.geom.size, "cell_arcsec": plan.geom.cell_arcsec,
-        "end_unix": float(obs.mjd_to_unix(sched.end)),
+        "end_unix": float(mjd_to_unix(sched.end)),
         "first_mid_mjd": float(sched.mid_mjd[0]), "last_mid_mjd": float(sched.mid_mjd[-1]),
         "window_lst_deg": [float(sched.center_ra[0]), float(sched.center_ra[sched.per_day - 1])],
         "conventions": {

@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from ..db.engine import Database
 from ..jobs.commands import CommandTemplate
 from ..jobs.queue import JobQueue
+from ..science.times import iso_seconds, unix_to_mjd
 from ..settings import Settings
 from . import observing as obs
 
@@ -73,9 +74,9 @@ class LivePipeline:
     def observe(self) -> tuple[int, str]:
         """Register one new observation and queue its imaging job: (job id, run id)."""
         now = self.clock()
-        start_mjd = now / 86400.0 + obs.UNIX_EPOCH_MJD - obs.MS_DURATION_DAYS
+        start_mjd = unix_to_mjd(now) - obs.MS_DURATION_DAYS
         mid = start_mjd + obs.MS_DURATION_DAYS / 2
-        stamp = str(obs.iso_seconds(start_mjd)[0])
+        stamp = str(iso_seconds(start_mjd)[0])
         ras = self.pointings()
         ra = ras[self.count % len(ras)]
         self.count += 1

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from ..db.engine import Database
 from ..files import DataRoots
 from ..scale.model import angular_sep_deg
+from ..science.times import iso_seconds, unix_to_mjd
 from ..settings import Settings
 from . import images as im
 from . import observing as obs
@@ -86,7 +87,7 @@ def run(ms_path: str, run_id: str, ra: float, dec: float, fail_rate: float,
         with db.connect() as conn:
             mid = conn.execute(sa.select(ms["mid_mjd"]).select_from(ms.table)
                                .where(ms["path"] == ms_path)).scalar()
-        mid = float(mid) if mid is not None else time.time() / 86400 + obs.UNIX_EPOCH_MJD
+        mid = float(mid) if mid is not None else unix_to_mjd(time.time())
         geom = im.Geometry(_image_size(db))
         ids, sra, sdec, flux = _sky(db)
         sep = angular_sep_deg(ra, dec, sra, sdec)
@@ -96,7 +97,7 @@ def run(ms_path: str, run_id: str, ra: float, dec: float, fail_rate: float,
         start = mid - obs.MS_DURATION_DAYS / 2
         now = time.time()
         header = im.header_for(
-            geom, ra, dec, date_obs=str(obs.iso_seconds(start)[0]), mjd_obs=start,
+            geom, ra, dec, date_obs=str(iso_seconds(start)[0]), mjd_obs=start,
             date_written=time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)),
             name=f"{im.FIELD_DEG:.1f}deg drift {Path(ms_path).stem}")
         wcs = im.celestial_wcs(header)

@@ -22,14 +22,15 @@ from dataclasses import dataclass
 import numpy as np
 from astropy.time import Time
 
+from ..science.times import SECONDS_PER_DAY, iso_seconds
+
 OVRO_LON_DEG = -118.2817
 OVRO_LAT_DEG = 37.2314
 STRIP_DEC_DEG = 54.57
 SIDEREAL_DAY = 0.99726956634  # solar days
 CADENCE_DAYS = 4.3 / 1440.0
 MS_DURATION_S = 24 * 12.88  # 24 fields x 12.88 s
-MS_DURATION_DAYS = MS_DURATION_S / 86400.0
-UNIX_EPOCH_MJD = 40587.0
+MS_DURATION_DAYS = MS_DURATION_S / SECONDS_PER_DAY
 DEFAULT_IMAGES_PER_DAY = 30
 #: Slots after each day's window for observations that produce no image (plan.Extra):
 #: the last day's last one, still arriving, is the schedule's last observation ...
@@ -37,10 +38,6 @@ EXTRA_SLOTS = 4
 #: ... and it ends this long before the end time (its subbands are still being indexed).
 END_MARGIN_DAYS = 2.0 / 1440.0
 SIDEREAL_RATE_DEG_PER_DAY = 360.98564736629
-
-
-def mjd_to_unix(mjd):
-    return (np.asarray(mjd, dtype=float) - UNIX_EPOCH_MJD) * 86400.0
 
 
 def lst_deg(mjd) -> np.ndarray:
@@ -55,12 +52,6 @@ def lst_deg(mjd) -> np.ndarray:
     t.delta_ut1_utc = 0.0
     gmst = t.sidereal_time("mean", longitude="greenwich", model="IAU2006")
     return np.mod(np.asarray(gmst.deg, dtype=float) + OVRO_LON_DEG, 360.0)
-
-
-def iso_seconds(mjd) -> np.ndarray:
-    """``YYYY-MM-DDTHH:MM:SS`` (UTC) of MJDs, rounded to the second."""
-    unix = np.round(mjd_to_unix(np.atleast_1d(mjd))).astype("int64")
-    return np.datetime_as_string(unix.astype("datetime64[s]"), unit="s")
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..science.times import iso_seconds, mjd_to_unix
 from . import observing as obs
 from .images import Geometry
 from .sky import CALIBRATOR, Catalogue, make_catalogue
@@ -100,7 +101,7 @@ def make_plan(out: Path, *, days: int, per_day: int, size: int, seed: int,
     noise = rng.lognormal(np.log(3e-4), 0.12, n)
     gain = rng.normal(1.0, 0.03, n)
     latency = 420.0 + rng.lognormal(np.log(300.0), 0.3, n)
-    created = obs.mjd_to_unix(sched.end_mjd) + latency
+    created = mjd_to_unix(sched.end_mjd) + latency
 
     def at(day: int, frac: float) -> int:
         day = min(max(day, 0), days - 1)
@@ -113,7 +114,7 @@ def make_plan(out: Path, *, days: int, per_day: int, size: int, seed: int,
     cal_ready = cal_created_unix(cal_obs)
     created = np.maximum(created, cal_ready[sched.day] + 120.0 + 20.0 * sched.slot)
     # Nothing is written after the end time (a calibrator solved late would push it).
-    created = np.minimum(created, obs.mjd_to_unix(end_mjd) - 120.0)
+    created = np.minimum(created, mjd_to_unix(end_mjd) - 120.0)
     defect = {}
     for image, kind in ((at(days // 2, 0.2), "high_noise"), (at(days - 1, 0.55), "stripe"),
                         (at(min(1, days - 1), 0.85), "blank")):
@@ -154,10 +155,10 @@ def _calibrator_observations(sched: obs.Schedule, taken: set[str]
     for d in range(sched.days):
         first = float(sched.start_mjd[d * per_day])
         mid = obs.transit_before(CALIBRATOR["ra"], first - CAL_LEAD_DAYS)
-        stamp = str(obs.iso_seconds(mid - obs.MS_DURATION_DAYS / 2)[0])
+        stamp = str(iso_seconds(mid - obs.MS_DURATION_DAYS / 2)[0])
         while stamp in taken:
             mid -= obs.CADENCE_DAYS
-            stamp = str(obs.iso_seconds(mid - obs.MS_DURATION_DAYS / 2)[0])
+            stamp = str(iso_seconds(mid - obs.MS_DURATION_DAYS / 2)[0])
         out.append(CalObservation(d, stamp, mid, None))
     return None, out
 
@@ -176,14 +177,14 @@ def _extras(sched: obs.Schedule) -> list[Extra]:
     out = []
     for day, k, status, stage, failure, nsb in specs:
         mid = float(obs.mid_times(days, per_day, sched.t0, slots=[per_day + k])[day, 0])
-        stamp = str(obs.iso_seconds(mid - obs.MS_DURATION_DAYS / 2)[0])
+        stamp = str(iso_seconds(mid - obs.MS_DURATION_DAYS / 2)[0])
         out.append(Extra(stamp, mid, float(obs.lst_deg(mid)[0]), status, stage, failure, nsb))
     return out
 
 
 def cal_created_unix(cal_obs: list[CalObservation]) -> np.ndarray:
     """When each day's calibration set was written: 15 min after its MS ended."""
-    return obs.mjd_to_unix(np.array([c.end_mjd for c in cal_obs])) + 900.0
+    return mjd_to_unix(np.array([c.end_mjd for c in cal_obs])) + 900.0
 
 
 def _time_flashes(cat: Catalogue, sched: obs.Schedule, exclude: set[int]) -> None:

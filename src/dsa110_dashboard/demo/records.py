@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..science.times import iso_seconds, mjd_to_unix
 from . import images as im
 from . import observing as obs
 from .logs import TRACEBACKS, LogBook
@@ -32,7 +33,7 @@ Row = dict
 
 
 def _isot(mjd: float) -> str:
-    return str(obs.iso_seconds(mjd)[0])
+    return str(iso_seconds(mjd)[0])
 
 
 def _none(x):
@@ -91,7 +92,7 @@ def _observation(t: Tables, plan: Plan, m: Measured, book: LogBook, i: int) -> N
     start, end, mid = (float(sched.start_mjd[i]), float(sched.end_mjd[i]),
                        float(sched.mid_mjd[i]))
     ra, dec = float(sched.center_ra[i]), float(sched.center_dec[i])
-    ms_created = float(obs.mjd_to_unix(end)) + 60.0
+    ms_created = float(mjd_to_unix(end)) + 60.0
     img_created = float(plan.image_created[i])
     measured_at = img_created + 90.0
     stats, grade = m.stats[i], str(m.grade[i])
@@ -165,7 +166,7 @@ def _observation(t: Tables, plan: Plan, m: Measured, book: LogBook, i: int) -> N
 
 def _hdf5(t: Tables, plan: Plan, stamp: str, mid: float, ra: float, n_subbands: int) -> None:
     start = mid - obs.MS_DURATION_DAYS / 2
-    written = float(obs.mjd_to_unix(start + obs.MS_DURATION_DAYS)) + 20.0
+    written = float(mjd_to_unix(start + obs.MS_DURATION_DAYS)) + 20.0
     # Sizes vary a little from subband to subband, deterministically from the stamp.
     rng = np.random.default_rng([plan.seed, 7, int(round(start * 86400))])
     for sb in range(n_subbands):
@@ -180,9 +181,9 @@ def _hdf5(t: Tables, plan: Plan, stamp: str, mid: float, ra: float, n_subbands: 
 def _extra(t: Tables, plan: Plan, book: LogBook, extra) -> None:
     ms = plan.ms_path(extra.stamp)
     end = extra.mid_mjd + obs.MS_DURATION_DAYS / 2
-    created = float(obs.mjd_to_unix(end)) + 60.0
+    created = float(mjd_to_unix(end)) + 60.0
     # Ten minutes to the stage it reached, but nothing after the schedule's end.
-    stage_at = min(created + 600.0, float(obs.mjd_to_unix(plan.sched.end)) - 30.0)
+    stage_at = min(created + 600.0, float(mjd_to_unix(plan.sched.end)) - 30.0)
     t.add("ms_index", path=ms, start_mjd=extra.mid_mjd - obs.MS_DURATION_DAYS / 2,
           end_mjd=end, mid_mjd=extra.mid_mjd,
           processed_at=None if extra.status == "pending" else stage_at, status=extra.status,
@@ -284,7 +285,7 @@ def _calibration(t: Tables, plan: Plan, m: Measured, book: LogBook,
     flux_name = f"{flux_stamp[:10]}_3C286_flux"
     sets.append((flux_name, "active", t0 - 1.0, flux_end,
                  [("FLUX", 70, str(plan.out / "caltables" / flux_name / f"{flux_stamp}.fluxscale"))],
-                 plan.ms_path(flux_stamp), float(obs.mjd_to_unix(t0 - 1.0)) + 1800, None))
+                 plan.ms_path(flux_stamp), float(mjd_to_unix(t0 - 1.0)) + 1800, None))
     # Day 0's bandpass was re-solved with more flagging: the first one is retired.
     name0, _, vs0, ve0, tables0, ms0, created0, _ = sets[0]
     retired = [("BP", 30, tables0[1][2].replace(".bpcal", ".v1.bpcal"))]
@@ -398,7 +399,7 @@ def _variability(t: Tables, plan: Plan, m: Measured) -> None:
     last_at = np.full(cat.n, np.nan)
     np.fmax.at(last_mjd, m.src, plan.sched.mid_mjd[m.img])
     np.fmax.at(last_at, m.src, plan.image_created[m.img] + 90.0)
-    end = float(obs.mjd_to_unix(plan.sched.end))
+    end = float(mjd_to_unix(plan.sched.end))
     updated = min(float(np.nanmax(last_at)) + 600.0, end - 60.0)
     for k in m.measured:
         t.add("variability_stats", source_id=cat.name[k], ra_deg=float(cat.ra[k]),

@@ -24,6 +24,7 @@ from dsa110_dashboard.errors import InvalidInputError
 from dsa110_dashboard.fits.plane import ImagePlane
 from dsa110_dashboard.fits.render import as_plane, render_png
 from dsa110_dashboard.fits.stretch import DEFAULT_STRETCH
+from dsa110_dashboard.science.numbers import parse_number
 
 MAX_CUTOUT_PIXELS = 4096
 # Non-WCS keys worth carrying into a cutout's header.
@@ -100,14 +101,7 @@ def cutout_png(source: ImagePlane | str | os.PathLike[str], ra_deg: float, dec_d
 def _check_position(ra: object, dec: object, size_arcsec: object) -> tuple[float, float, float]:
     values = []
     for name, value in (("ra_deg", ra), ("dec_deg", dec), ("size_arcsec", size_arcsec)):
-        try:
-            if isinstance(value, bool):
-                raise TypeError
-            values.append(float(value))  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            raise InvalidInputError(f"{name} must be a number; got {value!r}", parameter=name) from None
-        if not math.isfinite(values[-1]):
-            raise InvalidInputError(f"{name} must be finite; got {value!r}", parameter=name)
+        values.append(parse_number(value, name, required=True))
     ra, dec, size = values
     if not -90.0 <= dec <= 90.0:
         raise InvalidInputError(f"dec_deg must be within [-90, 90]; got {dec}", parameter="dec_deg")

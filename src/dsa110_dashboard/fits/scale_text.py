@@ -15,6 +15,7 @@ import math
 from PIL import Image
 
 from dsa110_dashboard.fits.stretch import Scale
+from dsa110_dashboard.science.numbers import format_number
 
 #: The PNG text chunk holding the scale (JSON).
 SCALE_CHUNK = "dsa110-scale"
@@ -87,5 +88,6 @@ def _display_unit(unit: str) -> tuple[float, str]:
     return (1e3, "mJy/beam") if unit.lower() in ("jy/beam", "") else (1.0, unit)
 
 
-def _number(value: float | None, factor: float, spec: str = ".4g") -> str:
-    return "unknown" if value is None else format(value * factor, spec)
+def _number(value: float | None, factor: float) -> str:
+    # A header is ASCII: "unknown" where pages show "—".
+    return format_number(value, ".4g", scale=factor, missing="unknown")

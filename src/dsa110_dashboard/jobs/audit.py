@@ -18,10 +18,11 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
+from ..auth.roles import Role
 from ..db import features
 from ..db.dashboard_schema import dash_audit
 from ..db.engine import Database
-from ..errors import DashboardError, ReadOnlyError
+from ..errors import DashboardError, ForbiddenError, ReadOnlyError
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +34,21 @@ T = TypeVar("T")
 class Actor:
     """Who asks: a signed-in user's name or ``cli:<os user>``, and from which address.
 
-    ``role`` arrives with the roles of the sign-in work; services take it as given.
+    ``role`` is the signed-in user's or API token's role (a ``Role`` or its label); the
+    services check it (``require_role``). None means a local process of ours (the command
+    line, a worker, a batch runner): whoever can run it can write the database directly,
+    so the database's own permissions are its authority (decision 0047).
     """
 
     name: str
     address: str | None = None
-    role: str | None = None
+    role: Role | str | None = None
+
+    @property
+    def role_label(self) -> str | None:
+        if self.role is None:
+            return None
+        return self.role.label if isinstance(self.role, Role) else Role.parse(self.role).label
 
     @classmethod
     def cli(cls) -> Actor:
@@ -63,12 +73,27 @@ def require_writable(db: Database, action: str) -> None:
     features.require(db, REVISION, action[:1].upper() + action[1:])
 
 
+def require_role(actor: Actor, needed: Role, action: str) -> None:
+    """Refuse ``action`` (403) to an actor whose role is below ``needed``."""
+    if actor.role is None:
+        return
+    role = actor.role if isinstance(actor.role, Role) else Role.parse(actor.role)
+    if role < needed:
+        raise ForbiddenError(f"{action} needs the {needed.label} role; {actor.name} is "
+                             f"a {role.label}")
+
+
+def audit_writable(db: Database) -> bool:
+    """Whether audit rows can be written to ``db`` (writable and upgraded)."""
+    return not db.read_only and db.catalog.has_table("dash_audit")
+
+
 def record(conn: sa.Connection, actor: Actor, action: str, target_kind: str | None,
            target_id: Any, result: str, reason: str | None = None,
            detail: dict | None = None, at: float | None = None) -> None:
     conn.execute(sa.insert(dash_audit).values(
         at=time.time() if at is None else at, actor=actor.name, address=actor.address,
-        role=actor.role, action=action, target_kind=target_kind,
+        role=actor.role_label, action=action, target_kind=target_kind,
         target_id=None if target_id is None else str(target_id), result=result,
         reason=reason, detail=json.dumps(detail, default=str) if detail else None))
 
@@ -103,7 +128,7 @@ def audited(db: Database, actor: Actor, action: str, target_kind: str | None,
 
 def _record_alone(db: Database, actor: Actor, action: str, target_kind: str | None,
                   target_id: Any, result: str, reason: str) -> None:
-    if db.read_only or not db.catalog.has_table("dash_audit"):
+    if not audit_writable(db):
         log.warning("%s by %s from %s %s (not in the audit table: read-only database or "
                     "not upgraded): %s", action, actor.name, actor.address, result, reason)
         return

@@ -16,12 +16,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ..auth.roles import Role
 from ..db.dashboard_schema import dash_batch_state
 from ..db.engine import Database
 from ..errors import ConflictError, InvalidInputError, NotFoundError
 from ..repositories.jobs import derived_status
 from ..settings import Settings
-from .audit import Actor, audited, require_writable
+from .audit import Actor, audited, require_role, require_writable
 from .batch_kinds import Selection, kind_named
 from .queue import JobQueue
 
@@ -54,6 +55,7 @@ class BatchService:
         options = dict(options or {})
 
         def work(ok) -> StartedBatch:
+            require_role(actor, Role.OPERATOR, "starting a batch")
             require_writable(self.db, "starting a batch")
             kind = kind_named(kind_name)
             _check_options(kind.name, options)
@@ -89,6 +91,7 @@ class BatchService:
         """``cancelled`` (nobody was running it: its pending items are cancelled now) or
         ``requested`` (its runner stops submitting and cancels what has not started)."""
         def work(ok) -> str:
+            require_role(actor, Role.OPERATOR, "cancelling a batch")
             require_writable(self.db, "cancelling a batch")
             now = self.clock()
             batches = self.db.catalog["batch_jobs"].table

@@ -14,13 +14,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ..auth.roles import Role
 from ..db.engine import Database
 from ..errors import DashboardError, NotConfiguredError
 from ..repositories.calibration import CalibrationRepository
 from ..repositories.jobs import JobRecord, JobRepository
 from ..repositories.measurement_sets import MeasurementSetRepository
 from ..settings import Settings
-from .audit import Actor, audited, require_writable
+from .audit import Actor, audited, require_role, require_writable
 from .commands import CommandTemplate
 from .overrides import DECLARED, apply_overrides
 from .queue import JobQueue
@@ -105,6 +106,7 @@ class JobService:
         raw = dict(overrides or {})
 
         def work(ok) -> RerunResult:
+            require_role(actor, Role.OPERATOR, "rerunning a job")
             require_writable(self.db, "rerunning a job")
             template = self._template()
             job_id = self.jobs.resolve(ref)
@@ -130,6 +132,7 @@ class JobService:
         """Cancel job ``ref``: ``cancelled`` when it was still pending, ``requested``
         when it is running (its worker stops its processes at the next heartbeat)."""
         def work(ok) -> str:
+            require_role(actor, Role.OPERATOR, "cancelling a job")
             require_writable(self.db, "cancelling a job")
             job_id = self.jobs.resolve(ref)
             with self.db.transaction() as conn:

@@ -19,18 +19,16 @@ import sqlalchemy as sa
 
 from ..db.engine import Database
 from ..errors import NotFoundError
+from ..science.times import mjd_to_unix, unix_to_mjd
 from .calibration import CalibrationAppliedRecord, CalibrationRepository, CalTableRecord
 from .jobs import JobRecord, JobRepository
 from .measurement_sets import MeasurementSetRecord, MeasurementSetRepository
 from .paging import Page, PageRequest, frame_from, order_by
 from .records import (
-    SECONDS_PER_DAY,
-    UNIX_EPOCH_MJD,
     as_bool,
     empty_frame,
     in_values,
     like_contains,
-    mjd_to_unix,
     record_from,
 )
 
@@ -117,7 +115,7 @@ class _Query:
         self.exists = im.exists
         self.image_columns = list(im.definition.c.keys())
         self.joins_ms = ms.exists and ms.has("path") and ms.has("mid_mjd")
-        self.created_mjd = im["created_at"] / SECONDS_PER_DAY + UNIX_EPOCH_MJD
+        self.created_mjd = unix_to_mjd(im["created_at"])
         if self.joins_ms:
             self.mjd = sa.func.coalesce(ms["mid_mjd"], self.created_mjd)
             self.mjd_source = sa.case((ms["mid_mjd"].is_not(None), MJD_FROM_MS),

@@ -87,6 +87,9 @@ class JobFilter:
     ms_path: str | None = None
     created_after: float | None = None
     created_before: float | None = None
+    #: The jobs that show this run id (a queued job's own, or the one derived from a
+    #: pipeline job's measurement set).
+    run_id: str | None = None
 
 
 _JOB_ID = re.compile(r"\d{1,18}")
@@ -229,6 +232,8 @@ class JobRepository:
         if state.exists:
             stmt = stmt.add_columns(state["run_id"].label("queue_run_id")).select_from(
                 t.table.outerjoin(state.table, state["job_id"] == t["id"]))
+        if f.run_id is not None:
+            stmt = stmt.where(self._shows_run_id(f.run_id, state))
         with self.db.connect() as conn:
             page = fetch_page(conn, stmt, request)
         queued = (page.rows.pop("queue_run_id") if state.exists
@@ -236,6 +241,16 @@ class JobRepository:
         page.rows["run_id"] = [q if isinstance(q, str) else run_id_for(p)
                                for q, p in zip(queued, page.rows["ms_path"])]
         return page
+
+    def _shows_run_id(self, run_id: str, state) -> sa.ColumnElement:  # noqa: ANN001
+        t = self.db.catalog["jobs"]
+        stem = ms_stem_of_run_id(run_id)
+        derived = (sa.or_(t["ms_path"].like("%/" + _like_escape(stem) + ".ms", escape="\\"),
+                          t["ms_path"] == stem + ".ms") if stem else sa.false())
+        if not state.exists:
+            return derived
+        return sa.or_(state["run_id"] == run_id,
+                      sa.and_(state["run_id"].is_(None), derived))
 
     def counts_by_status(self) -> dict[str | None, int]:
         t = self.db.catalog["jobs"]

@@ -19,7 +19,6 @@ from ..errors import InvalidInputError
 T = TypeVar("T")
 
 DEFAULT_LIMIT = 50
-MAX_LIMIT = 500
 
 
 @dataclass(frozen=True)
@@ -34,15 +33,17 @@ class PageRequest:
     def __post_init__(self) -> None:
         if not isinstance(self.offset, int) or self.offset < 0:
             raise InvalidInputError("offset must be a whole number >= 0", parameter="offset")
-        if not isinstance(self.limit, int) or not 1 <= self.limit <= MAX_LIMIT:
-            raise InvalidInputError(f"limit must be between 1 and {MAX_LIMIT}",
-                                    parameter="limit")
+        # The largest page a user may ask for (DSA110_DASH_PAGE_SIZE_MAX) is checked where
+        # the request comes in (``parse``); code of our own may read in larger slices.
+        if not isinstance(self.limit, int) or self.limit < 1:
+            raise InvalidInputError("limit must be a whole number >= 1", parameter="limit")
 
     @classmethod
     def parse(cls, *, offset: str | int | None = None, limit: str | int | None = None,
               sort: str | None = None, order: str | None = None,
-              max_limit: int = MAX_LIMIT) -> PageRequest:
-        """From query-string values; each bad one names itself in the error."""
+              max_limit: int) -> PageRequest:
+        """From query-string values; each bad one names itself in the error.
+        ``max_limit`` is the setting DSA110_DASH_PAGE_SIZE_MAX."""
 
         def whole(name: str, raw: str | int | None, default: int) -> int:
             if raw is None or raw == "":
@@ -75,10 +76,6 @@ class Page(Generic[T]):
     @property
     def has_next(self) -> bool:
         return self.offset + self.limit < self.total
-
-    @property
-    def has_previous(self) -> bool:
-        return self.offset > 0
 
 
 def order_by(stmt: sa.Select, request: PageRequest,

@@ -22,19 +22,6 @@ from .paging import Page, PageRequest
 
 R = TypeVar("R")
 
-#: MJD of the Unix epoch (1970-01-01T00:00:00 UTC).
-UNIX_EPOCH_MJD = 40587.0
-SECONDS_PER_DAY = 86400.0
-
-
-def unix_to_mjd(unix: float) -> float:
-    return unix / SECONDS_PER_DAY + UNIX_EPOCH_MJD
-
-
-def mjd_to_unix(mjd: float) -> float:
-    return (mjd - UNIX_EPOCH_MJD) * SECONDS_PER_DAY
-
-
 def record_from(cls: type[R], row: Mapping[str, Any], **extra: Any) -> R:
     """Build a dataclass record from a row; columns the row lacks are None."""
     values = {f.name: row.get(f.name) for f in fields(cls)}

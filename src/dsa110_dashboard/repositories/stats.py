@@ -31,9 +31,8 @@ import pandas as pd
 import sqlalchemy as sa
 
 from ..db.engine import Database
+from ..science.times import mjd_to_unix
 
-UNIX_EPOCH_MJD = 40587.0
-SECONDS_PER_DAY = 86400.0
 DEFAULT_EXACT_LIMIT = 200_000
 
 
@@ -294,8 +293,7 @@ class StatsRepository:
                           .where(ms["mid_mjd"].is_not(None))
                           .order_by(img["created_at"].desc()).limit(latency_images))
                 rows = conn.execute(recent).all()
-                latencies = np.array([c - (m - UNIX_EPOCH_MJD) * SECONDS_PER_DAY
-                                      for c, m in rows], dtype=float)
+                latencies = np.array([c - mjd_to_unix(m) for c, m in rows], dtype=float)
         return Freshness(
             latest_image_created_at=latest_created,
             seconds_since_latest_image=None if latest_created is None else now - latest_created,

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from ..db import migrate
 from ..db.engine import Database
 from ..errors import ConflictError, InvalidInputError, ReadOnlyError
+from ..science.times import iso_seconds, mjd_to_unix
 from .model import (
     DEFAULT_START_MJD,
     MS_DURATION_DAYS,
@@ -29,10 +30,8 @@ from .model import (
     Catalogue,
     Schedule,
     VariabilityAccumulator,
-    iso_seconds,
     make_catalogue,
     make_schedule,
-    mjd_to_unix,
     photometry_for,
 )
 from .writers import BulkWriter, secondary_indexes
@@ -190,7 +189,7 @@ def _ms_columns(sch: Schedule, idx: np.ndarray, rng: np.random.Generator) -> dic
         "imagename": sch.image_path[idx], "field_name": np.full(k, "drift", dtype=object),
         "pointing_ra_deg": sch.center_ra[idx], "pointing_dec_deg": sch.center_dec[idx],
         "ra_deg": sch.center_ra[idx], "dec_deg": sch.center_dec[idx],
-        "group_id": iso_seconds(mid - MS_DURATION_DAYS / 2).astype(object),
+        "group_id": iso_seconds(mid - MS_DURATION_DAYS / 2, floor=True).astype(object),
         "created_at": end_unix + 30.0,
     }
 
@@ -257,7 +256,7 @@ def _write_calibration(writer: BulkWriter, sch: Schedule, rng: np.random.Generat
     starts = np.arange(t0, t1, 7.0)
     n_sets = starts.size
     src_ms = sch.ms_path[np.searchsorted(sch.mid_mjd, starts).clip(0, sch.n - 1)]
-    names = [f"{iso[:10]}_0834+555" for iso in iso_seconds(starts)]
+    names = [f"{iso[:10]}_0834+555" for iso in iso_seconds(starts, floor=True)]
     set_status = np.where(rng.random(n_sets) < 0.05, "failed", "active")
     cal = {k: [] for k in ("set_name", "path", "table_type", "order_index", "cal_field",
                            "refant", "created_at", "valid_start_mjd", "valid_end_mjd",

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..science.times import SECONDS_PER_DAY, iso_seconds, mjd_to_unix
+
 #: 2025-01-01T00:00:00 UTC: the first observation of a generated year.
 DEFAULT_START_MJD = 60676.0
-UNIX_EPOCH_MJD = 40587.0
 CADENCE_DAYS = 4.3 / 1440.0
 #: 24 fields x 12.88 s.
-MS_DURATION_DAYS = 24 * 12.88 / 86400.0
+MS_DURATION_DAYS = 24 * 12.88 / SECONDS_PER_DAY
 OVRO_LON_DEG = -118.2817
 #: Declination strips observed in 2025 and the share of time spent on each; the schedule
 #: visits them in blocks (the declination changes rarely), ending on the main strip.
@@ -33,10 +34,6 @@ IMAGE_TYPE_P = np.array([0.90, 0.04, 0.02, 0.02, 0.01, 0.01])
 MS_STAGES = np.array(["photometry_complete", "imaged", "mosaicked", "cataloged"],
                      dtype=object)
 MS_STAGE_P = np.array([0.70, 0.15, 0.10, 0.05])
-
-
-def mjd_to_unix(mjd: np.ndarray | float) -> np.ndarray | float:
-    return (mjd - UNIX_EPOCH_MJD) * 86400.0
 
 
 def lst_deg(mjd: np.ndarray) -> np.ndarray:
@@ -57,12 +54,6 @@ def angular_sep_deg(ra1, dec1, ra2, dec2) -> np.ndarray:
     h = (np.sin((d2 - d1) / 2) ** 2
          + np.cos(d1) * np.cos(d2) * np.sin((r2 - r1) / 2) ** 2)
     return np.degrees(2 * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0))))
-
-
-def iso_seconds(mjd: np.ndarray) -> np.ndarray:
-    """'YYYY-MM-DDTHH:MM:SS' strings of MJDs (UTC)."""
-    unix = np.floor(mjd_to_unix(np.asarray(mjd))).astype("int64")
-    return np.datetime_as_string(unix.astype("datetime64[s]"), unit="s")
 
 
 def nvss_name(ra_deg: float, dec_deg: float) -> str:
@@ -130,7 +121,7 @@ def make_schedule(n_images: int, rng: np.random.Generator,
     image_type[(i < n_images // 10) & (kind == 0)] = "image"
     casa = rng.random(n_images) < 0.05
     image_format = np.where(casa, "casa", "fits").astype(object)
-    start_iso = iso_seconds(mid - MS_DURATION_DAYS / 2)
+    start_iso = iso_seconds(mid - MS_DURATION_DAYS / 2, floor=True)
     ms_path = np.array([f"/data/dsa110-contimg/ms/{s}.ms" for s in start_iso], dtype=object)
     suffix = {"5min": "-image.fits", "image": "-image.fits", "pbcor": ".pbcor.fits",
               "residual": "-residual.fits", "clean": "-clean.fits", "dirty": "-dirty.fits",

@@ -23,7 +23,6 @@ import param
 from ..db.engine import Database
 from ..errors import DashboardError, DatabaseUnavailableError, InvalidInputError
 from ..repositories.images import DERIVED_COLUMNS, ImageRepository
-from ..repositories.paging import MAX_LIMIT
 from ..repositories.qa import GRADES
 from .image_filters import DEFAULT_ORDER, DEFAULT_SORT, PAGE_SIZES, VIEWS, ImageQuery
 
@@ -82,7 +81,7 @@ class ImageBrowserModel(param.Parameterized):
     sort = param.Selector(default=DEFAULT_SORT, objects=list(ImageRepository.SORT_KEYS))
     order = param.Selector(default=DEFAULT_ORDER, objects=["asc", "desc"])
     page = param.Integer(default=1, bounds=(1, None))
-    size = param.Integer(default=PAGE_SIZES[1], bounds=(1, MAX_LIMIT))
+    size = param.Integer(default=PAGE_SIZES[1], bounds=(1, None))
     view = param.Selector(default="table", objects=list(VIEWS))
 
     # ------------------------------------------------------------------ results
@@ -101,6 +100,10 @@ class ImageBrowserModel(param.Parameterized):
     def __init__(self, db: Database, **params):
         super().__init__(**params)
         self.db = db
+        self.max_size = db.settings.page_size_max
+        # This database's limit (DSA110_DASH_PAGE_SIZE_MAX): a larger size in a URL is
+        # named and ignored (views.urlstate reads the bounds).
+        self.param["size"].bounds = (1, self.max_size)
         self.repository = ImageRepository(db)
         self._types_loaded = False
         self._correcting = False  # the model itself moves the page: not the user
@@ -126,7 +129,7 @@ class ImageBrowserModel(param.Parameterized):
             values[name] = list(value) if isinstance(value, tuple) else value
         if values["sort"] not in ImageRepository.SORT_KEYS:
             values["sort"] = DEFAULT_SORT
-        values["size"] = max(1, min(MAX_LIMIT, values["size"]))
+        values["size"] = max(1, min(self.max_size, values["size"]))
         page = values.pop("page")
         self.param.update(**values)
         self.page = page  # after the watcher that resets it on a filter change
@@ -142,9 +145,6 @@ class ImageBrowserModel(param.Parameterized):
     def export_url(self) -> str:
         args = self.query.to_args(paging=False)
         return EXPORT_URL + ("?" + urllib.parse.urlencode(args) if args else "")
-
-    def detail_url(self, image_id: int) -> str:
-        return f"/images/{int(image_id)}"
 
     @staticmethod
     def thumbnail_url(image_id: int, size: int = 256) -> str:

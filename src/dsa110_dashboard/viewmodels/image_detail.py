@@ -12,8 +12,6 @@ each value says where it came from (``ORIGIN_*``).
 
 from __future__ import annotations
 
-import datetime as dt
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,10 +42,9 @@ from ..repositories.qa import (
     grade_image_dynamic_range,
     image_warnings,
 )
-from ..repositories.records import UNIX_EPOCH_MJD, SECONDS_PER_DAY
+from ..science.numbers import finite_or_none
 from ..settings import Settings
 from .image_raster import ImageRaster
-from .values import finite_or_none
 
 ORIGIN_DB = "database"
 ORIGIN_HEADER = "from FITS header"
@@ -102,19 +99,6 @@ def parse_image_id(raw: str | int | None) -> int:
     if value > _MAX_ID:
         raise NotFoundError(f"No image with id {text[:40]}")
     return value
-
-
-def mjd_to_iso(mjd: float | None) -> str | None:
-    if mjd is None or not math.isfinite(mjd):
-        return None
-    unix = (mjd - UNIX_EPOCH_MJD) * SECONDS_PER_DAY
-    return dt.datetime.fromtimestamp(unix, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def unix_to_iso(unix: float | None) -> str | None:
-    if unix is None or not math.isfinite(unix):
-        return None
-    return dt.datetime.fromtimestamp(unix, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
 
 
 

@@ -32,9 +32,10 @@ from dataclasses import dataclass, fields, replace
 
 from ..errors import InvalidInputError
 from ..repositories.images import ImageFilter, ImageRepository
-from ..repositories.paging import DEFAULT_LIMIT, MAX_LIMIT, PageRequest
+from ..repositories.paging import DEFAULT_LIMIT, PageRequest
 from ..repositories.qa import GRADES
-from ..repositories.records import unix_to_mjd
+from ..science.numbers import parse_number
+from ..science.times import unix_to_mjd
 
 PAGE_SIZES = (25, 50, 100, 200)
 VIEWS = ("table", "grid")
@@ -96,8 +97,7 @@ class ImageQuery:
             elif key == "page":
                 values[name] = _whole(raw[-1], 1, 1)
             elif key == "size":
-                size = _whole(raw[-1], DEFAULT_LIMIT, 1)
-                values[name] = min(size, MAX_LIMIT)
+                values[name] = _whole(raw[-1], DEFAULT_LIMIT, 1)
             elif key == "view":
                 values[name] = raw[-1] if raw[-1] in VIEWS else "table"
             else:
@@ -168,11 +168,13 @@ class ImageQuery:
 
 
 def parse(args: Mapping[str, str | bytes | Sequence[str | bytes]], *,
-          strict_keys: bool = False) -> ImageQuery:
+          max_size: int | None = None, strict_keys: bool = False) -> ImageQuery:
     """Parse and validate query arguments (the export endpoint's entry point).
 
     Unlike ``from_args`` every given value must be valid, including ``page``/``size``
-    and ``view``; with ``strict_keys`` an unknown key is an error too.
+    and ``view``, and ``size`` is at most ``max_size`` (DSA110_DASH_PAGE_SIZE_MAX; None
+    where nothing is paged, as in a batch over every matching image); with
+    ``strict_keys`` an unknown key is an error too.
     """
     known = set(ImageQuery.KEYS.values())
     if strict_keys:
@@ -184,9 +186,10 @@ def parse(args: Mapping[str, str | bytes | Sequence[str | bytes]], *,
         raw = _values(args.get(key))
         if raw:
             value = _whole(raw[-1], None, low)
-            if value is None or (key == "size" and value > MAX_LIMIT):
+            limited = key == "size" and max_size is not None
+            if value is None or (limited and value > max_size):
                 raise InvalidInputError(f"{key} must be a whole number >= {low}"
-                                        + (f" and <= {MAX_LIMIT}" if key == "size" else ""),
+                                        + (f" and <= {max_size}" if limited else ""),
                                         parameter=key)
     view = _values(args.get("view"))
     if view and view[-1] not in VIEWS:
@@ -235,20 +238,6 @@ def parse_time(text: str, parameter: str, *, end_of_day: bool = False) -> float 
     return mjd
 
 
-def parse_number(text: str, parameter: str) -> float | None:
-    text = (text or "").strip()
-    if not text:
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        raise InvalidInputError(f"{parameter} must be a number, not {text!r}",
-                                parameter=parameter) from None
-    if not math.isfinite(value):
-        raise InvalidInputError(f"{parameter} must be a finite number", parameter=parameter)
-    return value
-
-
 def _values(raw) -> list[str]:
     if raw is None:
         return []
@@ -270,5 +259,5 @@ def _whole(text: str, default, low: int):
     return value if value >= low else default
 
 
-__all__ = ["ImageQuery", "PAGE_SIZES", "VIEWS", "parse", "parse_number",
+__all__ = ["ImageQuery", "PAGE_SIZES", "VIEWS", "parse",
            "parse_time"]

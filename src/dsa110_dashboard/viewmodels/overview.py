@@ -21,7 +21,6 @@ Thresholds the page states:
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import time
 from collections.abc import Callable
@@ -38,12 +37,12 @@ from ..repositories.paging import PageRequest
 from ..repositories.qa import DERIVED_FROM_DR, GRADES, MEASURED, QARepository
 from ..repositories.qa import grade_image_dynamic_range
 from ..repositories.stats import Freshness, OverviewCounts, StatsRepository
+# mjd_to_datetime: the overview views take it from here with the other helpers.
+from ..science.times import format_unix, mjd_to_datetime  # noqa: F401
 from ..status.lights import BAD, FRESHNESS_RULE, OK, UNKNOWN, WARN
 from ..status.lights import FRESH_AMBER_S, FRESH_GREEN_S  # noqa: F401 - the page states them
 from ..status.lights import fraction_light, freshness_light, worst
 
-UNIX_EPOCH_MJD = 40587.0
-SECONDS_PER_DAY = 86400.0
 WINDOW_HOURS = 24
 #: Newest image centres on the sky map (~15 days of 5-minute images).
 SKY_POINTS = 5000
@@ -58,20 +57,9 @@ JOB_STATUS_ORDER = ("pending", "running", "completed", "failed")
 
 
 # ------------------------------------------------------------ pure helpers
-def unix_to_mjd(unix: float) -> float:
-    return unix / SECONDS_PER_DAY + UNIX_EPOCH_MJD
-
-
-def mjd_to_datetime(mjd: float) -> dt.datetime:
-    return dt.datetime.fromtimestamp((mjd - UNIX_EPOCH_MJD) * SECONDS_PER_DAY,
-                                     dt.timezone.utc)
-
-
 def utc_text(unix: float | None, seconds: bool = False) -> str:
-    if unix is None:
-        return "—"
-    fmt = "%Y-%m-%d %H:%M:%S UTC" if seconds else "%Y-%m-%d %H:%M UTC"
-    return dt.datetime.fromtimestamp(unix, dt.timezone.utc).strftime(fmt)
+    text = format_unix(unix, seconds=seconds)
+    return "—" if text is None else text + " UTC"
 
 
 def human_age(seconds: float | None) -> str:

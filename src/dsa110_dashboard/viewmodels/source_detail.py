@@ -26,9 +26,10 @@ from ..db.engine import Database
 from ..errors import DashboardError, InvalidInputError, NotFoundError
 from ..repositories.lightcurves import LIGHTCURVE_COLUMNS, LightcurveRepository
 from ..repositories.sources import SourceRecord, SourceRepository
+from ..science.numbers import finite_or_none
+from ..science.times import mjd_to_timestamps, mjd_to_unix_ms
 from ..science.variability import MIXED, lightcurve_stats
 from .sources import source_url
-from .values import finite_or_none
 
 FLUX_CHOICES = {"best": "Best (normalised, else raw, else peak)",
                 "normalized": "Normalised", "raw": "Raw (flux_jy)", "peak": "Peak (Jy/beam)"}
@@ -124,10 +125,6 @@ def cutout_url(image_id: int, ra: float, dec: float, size: float = CUTOUT_ARCSEC
     return f"/api/v1/images/{int(image_id)}/cutout.png?{query}"
 
 
-def mjd_to_datetime(mjd) -> pd.Series:
-    return pd.to_datetime(np.asarray(mjd, float) - 40587.0, unit="D", utc=True)
-
-
 @dataclass(frozen=True)
 class Loaded:
     record: SourceRecord
@@ -202,7 +199,7 @@ class SourceDetailModel(param.Parameterized):
     def _decorate(frame: pd.DataFrame) -> pd.DataFrame:
         frame = frame.copy()
         frame["qa_failed"] = qa_failed(frame) if len(frame) else np.zeros(0, bool)
-        frame["date"] = mjd_to_datetime(frame["mjd"])
+        frame["date"] = mjd_to_timestamps(frame["mjd"])
         return frame
 
     # ------------------------------------------------------------ exclusions
@@ -317,7 +314,7 @@ class SourceDetailModel(param.Parameterized):
         """The plot's x of every epoch: MJD, or milliseconds since 1970 for dates."""
         lc = self.lightcurve
         if self.time_axis == "date":
-            return (lc["mjd"].to_numpy(float) - 40587.0) * 86400_000.0
+            return mjd_to_unix_ms(lc["mjd"].to_numpy(float))
         return lc["mjd"].to_numpy(float)
 
     def selected_epoch(self) -> dict | None:

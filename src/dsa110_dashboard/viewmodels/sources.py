@@ -16,12 +16,12 @@ import pandas as pd
 import param
 
 from ..db.engine import Database
-from ..errors import DashboardError, InvalidInputError
+from ..errors import DashboardError, InvalidInputError, clipped
 from ..repositories.paging import PageRequest
 from ..repositories.sources import SourceRepository
 from ..repositories.variability import VariabilityRepository
 from ..science.coordinates import format_radius, parse_position, parse_radius
-from .values import clipped
+from ..science.numbers import parse_number
 
 PAGE_SIZE = 50
 
@@ -139,9 +139,7 @@ class SourceSearchModel(param.Parameterized):
         for prefix, key, label in FILTERS:
             low, high = getattr(self, f"{prefix}_min"), getattr(self, f"{prefix}_max")
             for value, end in ((low, "min"), (high, "max")):
-                if value is not None and not math.isfinite(value):
-                    raise InvalidInputError(f"{LABELS[f'{prefix}_{end}']}: the bound must "
-                                            "be a finite number", parameter=f"{prefix}_{end}")
+                parse_number(value, f"{prefix}_{end}")
             if low is not None and high is not None and low > high:
                 raise InvalidInputError(f"{label} filter: the minimum {low:g} is above the "
                                         f"maximum {high:g}", parameter=f"{prefix}_min")

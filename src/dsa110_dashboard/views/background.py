@@ -39,13 +39,21 @@ import panel as pn
 from panel.io.state import set_curdoc
 from tornado.ioloop import IOLoop
 
+from ..settings import TimeoutConfig
+
 T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
 #: How long a worker thread waits for the event loop to show its result; past it the
-#: session is gone or the loop is stuck, and the thread goes back to the pool.
-UPDATE_WAIT_S = 30.0
+#: session is gone or the loop is stuck, and the thread goes back to the pool. The
+#: composition root sets it from DSA110_DASH_TIMEOUT_PAGE_UPDATE (``configure``), as it
+#: sets Panel's own thread pool.
+_timeouts = {"page_update": TimeoutConfig().page_update}
+
+
+def configure(timeouts: TimeoutConfig) -> None:
+    _timeouts["page_update"] = timeouts.page_update
 
 
 def is_served() -> bool:
@@ -180,10 +188,10 @@ def update_together(update: Callable[[], None]) -> None:
 
     pn.state.execute(on_loop, schedule=True)
     try:
-        done.result(timeout=UPDATE_WAIT_S)
+        done.result(timeout=_timeouts["page_update"])
     except concurrent.futures.TimeoutError:
         log.warning("the event loop did not show a result within %.0f s (session closed?)",
-                    UPDATE_WAIT_S)
+                    _timeouts["page_update"])
 
 
 class NewestOnly:

@@ -10,7 +10,9 @@ import html
 import urllib.parse
 
 from ..repositories.qa import DERIVED_FROM_DR, MEASURED
-from ..viewmodels.image_detail import ORIGIN_DB, DetailData, mjd_to_iso, unix_to_iso
+from ..science.numbers import format_number
+from ..science.times import format_mjd, format_unix
+from ..viewmodels.image_detail import ORIGIN_DB, DetailData
 from .image_table import grade_badge
 
 SECTION_CSS = """
@@ -65,7 +67,7 @@ def jobs_url(ms_path: str) -> str:
 def summary_html(data: DetailData) -> str:
     im = data.image
     rows = [
-        ("Observed (UTC)", f"{e(mjd_to_iso(im.mjd) or 'unknown')} "
+        ("Observed (UTC)", f"{e(format_mjd(im.mjd) or 'unknown')} "
                            f"<span class='dsa-note'>MJD {im.mjd:.5f}</span>"
          if im.mjd is not None else "unknown"),
         ("Type", f"{e(im.type)}" + (" · primary-beam corrected" if im.pbcor else "")),
@@ -78,7 +80,7 @@ def summary_html(data: DetailData) -> str:
         rows.append(("Bandwidth", f"{im.bandwidth_mhz:.1f} MHz"))
     if im.integration_sec is not None:
         rows.append(("Integration", f"{im.integration_sec:.0f} s"))
-    rows.append(("Created", e(unix_to_iso(im.created_at)) + " UTC"))
+    rows.append(("Created", e(format_unix(im.created_at)) + " UTC"))
     rows.append(("Path", f"<code>{e(im.path)}</code>"))
     body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
     notes = "".join(f"<div class='dsa-note'>{e(n)}</div>" for n in data.notes)
@@ -103,10 +105,10 @@ def qa_html(data: DetailData) -> str:
                 "<th>Peak (Jy)</th><th>DR</th><th>Beam (″)</th><th>Sources</th>"
                 "<th>Job</th></tr>")
         body = "".join(
-            f"<tr><td>{e(unix_to_iso(q.timestamp))}</td><td>{grade_badge(q.overall_quality)}"
-            f"</td><td>{_f(q.rms_noise, '.3f', 1e3)}</td><td>{_f(q.peak_flux, '.3f')}</td>"
-            f"<td>{_f(q.dynamic_range, ',.0f')}</td>"
-            f"<td>{_f(q.beam_major, '.1f')} × {_f(q.beam_minor, '.1f')}</td>"
+            f"<tr><td>{e(format_unix(q.timestamp))}</td><td>{grade_badge(q.overall_quality)}"
+            f"</td><td>{format_number(q.rms_noise, '.3f', scale=1e3)}</td><td>{format_number(q.peak_flux, '.3f')}</td>"
+            f"<td>{format_number(q.dynamic_range, ',.0f')}</td>"
+            f"<td>{format_number(q.beam_major, '.1f')} × {format_number(q.beam_minor, '.1f')}</td>"
             f"<td>{e(q.num_sources if q.num_sources is not None else '—')}</td>"
             f"<td>{e(q.job_id)}</td></tr>" for q in data.qa_rows)
         parts.append(f"<h4 class='dsa-h'>image_qa rows (newest first)</h4>"
@@ -132,8 +134,8 @@ def provenance_html(data: DetailData) -> str:
             f"<span class='dsa-note'>(coarse grade from the stage: {e(ms.coarse_grade)}; "
             "not a measured quality)</span></td></tr>"
             f"<tr><th>Status</th><td>{status_badge(ms.status)}</td></tr>"
-            f"<tr><th>Observed</th><td>{e(mjd_to_iso(ms.start_mjd) or '—')} → "
-            f"{e(mjd_to_iso(ms.end_mjd) or '—')} UTC</td></tr>"
+            f"<tr><th>Observed</th><td>{e(format_mjd(ms.start_mjd) or '—')} → "
+            f"{e(format_mjd(ms.end_mjd) or '—')} UTC</td></tr>"
             f"<tr><th>Calibration applied</th><td>{'yes' if ms.cal_applied else 'no'}</td></tr>"
             f"<tr><th>Run id</th><td>{e(ms.run_id or '—')}</td></tr>"
             "</table>")
@@ -147,21 +149,21 @@ def provenance_html(data: DetailData) -> str:
             "Calibration tables active at its MJD (apply order)",
             ("#", "Type", "Set", "Valid (MJD)", "Status", "Path"),
             [(e(t.order_index), e(t.table_type), e(t.set_name),
-              f"{_f(t.valid_start_mjd, '.3f')} – {_f(t.valid_end_mjd, '.3f')}",
+              f"{format_number(t.valid_start_mjd, '.3f')} – {format_number(t.valid_end_mjd, '.3f')}",
               status_badge(t.status), f"<code>{e(t.path)}</code>")
              for t in (p.calibration_tables if p else ())],
             "No active calibration table covers this image's MJD."),
         _list_section(
             "Calibration applied to the MS", ("Applied (UTC)", "Table", "OK", "Error"),
-            [(e(unix_to_iso(a.applied_at)), f"<code>{e(a.caltable_path)}</code>",
+            [(e(format_unix(a.applied_at)), f"<code>{e(a.caltable_path)}</code>",
               applied_ok[None if a.success is None else bool(a.success)],
               e(a.error_message or "")) for a in (p.calibration_applied if p else ())],
             "No calibration_applied rows for this MS."),
         _list_section(
             "Jobs that processed the MS (newest first)",
             ("Id", "Type", "Status", "Created (UTC)", "Finished (UTC)"),
-            [(e(j.id), e(j.type), status_badge(j.status), e(unix_to_iso(j.created_at) or "—"),
-              e(unix_to_iso(j.finished_at) or "—")) for j in (p.jobs if p else ())],
+            [(e(j.id), e(j.type), status_badge(j.status), e(format_unix(j.created_at) or "—"),
+              e(format_unix(j.finished_at) or "—")) for j in (p.jobs if p else ())],
             "No job rows for this MS."),
     ]
     return "".join(parts)
@@ -185,11 +187,3 @@ def header_html(data: DetailData) -> str:
                 f"{e(data.file_error or 'no file')}</div>")
     return f"<pre class='dsa-header-block dsa-mono'>{e(data.header_text)}</pre>"
 
-
-def _f(value, spec: str, scale: float = 1.0) -> str:
-    if value is None:
-        return "—"
-    try:
-        return format(float(value) * scale, spec)
-    except (TypeError, ValueError):
-        return "—"

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import html
-import math
 
 import pandas as pd
 
-from ..repositories.records import SECONDS_PER_DAY, UNIX_EPOCH_MJD
+from ..science.numbers import MISSING, finite_or_none, format_number
+from ..science.times import format_mjd
 
 GRADE_COLOURS = {"excellent": "#1b7f3b", "good": "#2e7d32", "marginal": "#b26a00",
                  "poor": "#c62828", "unknown": "#6b7785"}
@@ -31,7 +30,7 @@ COLUMNS: dict[str, str | None] = {
     "Path": "path",
 }
 HTML_COLUMNS = ("ID", "QA grade", "Path", "Observed (UTC)")
-DASH = "—"
+DASH = MISSING
 #: Sorting is done in SQL, so Tabulator's own arrows (one per column, all alike) say
 #: nothing: hidden; the sorted column carries an arrow in its title (sort_titles).
 #: At 1280 px the table has ~960 px beside the filters: every column but the path has a
@@ -68,29 +67,15 @@ def grade_badge(grade: str | None, title: str = "latest measured QA grade") -> s
 
 
 def mjd_to_utc(mjd, seconds: bool = True) -> str:
-    if mjd is None or (isinstance(mjd, float) and math.isnan(mjd)):
-        return DASH
-    unix = (float(mjd) - UNIX_EPOCH_MJD) * SECONDS_PER_DAY
-    return dt.datetime.fromtimestamp(unix, dt.timezone.utc).strftime(
-        "%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
-
-
-def _fmt(value, spec: str, scale: float = 1.0) -> str:
-    if value is None:
-        return DASH
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return DASH
-    if math.isnan(number):
-        return DASH
-    return format(number * scale, spec)
+    text = format_mjd(mjd, seconds=seconds)
+    return DASH if text is None else text
 
 
 def _beam(major, minor, pa) -> str:
-    if _fmt(major, ".1f") == DASH or _fmt(minor, ".1f") == DASH:
+    if finite_or_none(major) is None or finite_or_none(minor) is None:
         return DASH
-    return f"{float(major):.1f}×{float(minor):.1f}, {_fmt(pa, '.0f') if pa is not None else '?'}°"
+    angle = format_number(pa, ".0f") if pa is not None else "?"
+    return f"{float(major):.1f}×{float(minor):.1f}, {angle}°"
 
 
 def display_frame(rows: pd.DataFrame) -> pd.DataFrame:
@@ -109,13 +94,13 @@ def display_frame(rows: pd.DataFrame) -> pd.DataFrame:
             "ID": f'<a style="color:{colour}" href="{href}" title="open image {image_id}">{image_id}</a>',
             # To the minute: the MJD beside it has the second (and the table fits).
             "Observed (UTC)": f'<a style="color:{colour}" href="{href}" title="{mjd_note}">{mjd_to_utc(r.get("mjd"), seconds=False)}</a>',
-            "MJD": _fmt(r.get("mjd"), ".5f"),
+            "MJD": format_number(r.get("mjd"), ".5f"),
             "Type": str(r.get("type") or DASH),
             "Field": str(r.get("field_name") or DASH),
-            "RA (°)": _fmt(r.get("center_ra_deg"), ".3f"),
-            "Dec (°)": _fmt(r.get("center_dec_deg"), "+.3f"),
-            "Noise (mJy/beam)": _fmt(r.get("noise_jy"), ".3f", 1e3),
-            "DR": _fmt(r.get("dynamic_range"), ",.0f"),
+            "RA (°)": format_number(r.get("center_ra_deg"), ".3f"),
+            "Dec (°)": format_number(r.get("center_dec_deg"), "+.3f"),
+            "Noise (mJy/beam)": format_number(r.get("noise_jy"), ".3f", scale=1e3),
+            "DR": format_number(r.get("dynamic_range"), ",.0f"),
             "Beam (″)": _beam(r.get("beam_major_arcsec"), r.get("beam_minor_arcsec"),
                               r.get("beam_pa_deg")),
             "QA grade": grade_badge(r.get("qa_grade")),

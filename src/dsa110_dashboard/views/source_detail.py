@@ -4,7 +4,6 @@ statistics for the current exclusions, downloads, nearby sources, contributing i
 from __future__ import annotations
 
 import html
-import math
 
 import pandas as pd
 import panel as pn
@@ -12,6 +11,7 @@ import param
 from panel.viewable import Viewer
 
 from ..science.coordinates import format_dec, format_ra
+from ..science.numbers import format_number
 from ..viewmodels.source_detail import (
     EXPORT_FORMATS,
     FLUX_CHOICES,
@@ -48,13 +48,11 @@ EXPORT_LABELS = {"csv": "CSV (units in column names)",
                  "json": "JSON"}
 
 
-def _fmt(value, spec: str = ".4g", unit: str = "") -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "—"
-    try:
-        return f"{float(value):{spec}}{(' ' + unit) if unit else ''}"
-    except (TypeError, ValueError):
-        return html.escape(str(value))
+def _statistic(value, unit: str) -> str:
+    """A statistic's cell: a number with its unit, or a word ("yes") as it is."""
+    if isinstance(value, str):
+        return html.escape(value)
+    return format_number(value, unit=unit)
 
 
 def _position(ra: float | None, dec: float | None) -> str:
@@ -180,10 +178,10 @@ class SourceDetailView(Viewer):
             f'<h2 class="dsa-source-title">{html.escape(rec.source_id)} {ese}</h2>'
             '<table class="dsa-facts"><tr>'
             f"<td><b>Position</b> {_position(rec.ra_deg, rec.dec_deg)} "
-            f"({_fmt(rec.ra_deg, '.5f')}°, {_fmt(rec.dec_deg, '+.5f')}°)</td>"
-            f"<td><b>NVSS flux</b> {_fmt(rec.nvss_flux_mjy, '.1f', 'mJy')}</td>"
+            f"({format_number(rec.ra_deg, '.5f')}°, {format_number(rec.dec_deg, '+.5f')}°)</td>"
+            f"<td><b>NVSS flux</b> {format_number(rec.nvss_flux_mjy, '.1f', unit='mJy')}</td>"
             f"<td><b>Epochs</b> {len(lc):,} ({n_failed} from QA-failed images)</td>"
-            f"<td><b>MJD</b> {_fmt(rec.first_mjd, '.4f')} – {_fmt(rec.last_mjd, '.4f')}</td>"
+            f"<td><b>MJD</b> {format_number(rec.first_mjd, '.4f')} – {format_number(rec.last_mjd, '.4f')}</td>"
             "</tr></table>")
 
     def _render_downloads(self, *_events) -> None:
@@ -206,8 +204,8 @@ class SourceDetailView(Viewer):
         _, why = m.stored_comparable()
         rows = "".join(
             f'<tr><td>{html.escape(r.statistic)}</td>'
-            f'<td class="num">{_fmt(r.live, unit=r.unit)}</td>'
-            f'<td class="num">{_fmt(r.pipeline, unit=r.pipeline_unit)}</td></tr>'
+            f'<td class="num">{_statistic(r.live, r.unit)}</td>'
+            f'<td class="num">{_statistic(r.pipeline, r.pipeline_unit)}</td></tr>'
             for r in table.itertuples())
         self._stats.object = (
             '<table class="dsa-stats dsa-table"><thead><tr><th>Statistic</th>'
@@ -241,10 +239,10 @@ class SourceDetailView(Viewer):
         qa = " · <b>QA failed</b>" if row["qa_failed"] else ""
         unit = "mJy/beam" if row.get("flux_column") == "peak_jyb" else "mJy"
         self._epoch.object = (
-            f'<div class="dsa-epoch">{img}<p><b>MJD</b> {_fmt(row["mjd"], ".5f")} · '
+            f'<div class="dsa-epoch">{img}<p><b>MJD</b> {format_number(row["mjd"], ".5f")} · '
             f'{html.escape(str(row["date"])[:19])} UTC<br><b>Flux</b> '
-            f'{_fmt(row["flux_jy"] * 1000, ".3f")} ± {_fmt(row["flux_err_jy"] * 1000, ".3f")} '
-            f'{unit} · <b>SNR</b> {_fmt(row["snr"], ".1f")}<br><b>QA</b> '
+            f'{format_number(row["flux_jy"] * 1000, ".3f")} ± {format_number(row["flux_err_jy"] * 1000, ".3f")} '
+            f'{unit} · <b>SNR</b> {format_number(row["snr"], ".1f")}<br><b>QA</b> '
             f'{html.escape(str(row.get("qa_grade") or "—"))}{qa} · {status}<br>{link}</p></div>')
         self._toggle.label = "Include this epoch" if row["excluded"] and \
             row["photometry_id"] in m.excluded_ids else "Exclude this epoch"
@@ -256,8 +254,8 @@ class SourceDetailView(Viewer):
             return '<p class="dsa-muted">No other catalogued source within 15 arcmin.</p>'
         body = "".join(
             f'<tr><td><a href="{html.escape(source_url(s))}">{html.escape(s)}</a></td>'
-            f'<td class="num">{_fmt(sep, ".1f")}</td><td class="num">{_fmt(nvss, ".1f")}</td>'
-            f'<td class="num">{_fmt(eta, ".3f")}</td></tr>'
+            f'<td class="num">{format_number(sep, ".1f")}</td><td class="num">{format_number(nvss, ".1f")}</td>'
+            f'<td class="num">{format_number(eta, ".3f")}</td></tr>'
             for s, sep, nvss, eta in zip(
                 rows["source_id"], pd.to_numeric(rows["sep_arcsec"], errors="coerce"),
                 pd.to_numeric(rows["nvss_flux_mjy"], errors="coerce"),
@@ -289,7 +287,7 @@ class SourceDetailView(Viewer):
         mjd = pd.to_numeric(part["mjd"], errors="coerce")
         body = "".join(
             f'<tr><td><a href="/images/{int(i)}">{int(i)}</a></td>'
-            f'<td class="num">{_fmt(t, ".5f")}</td><td>{html.escape(str(kind or "—"))}</td>'
+            f'<td class="num">{format_number(t, ".5f")}</td><td>{html.escape(str(kind or "—"))}</td>'
             f"<td>{html.escape(str(path or '—'))}</td></tr>"
             for i, t, kind, path in zip(part["image_id"], mjd, part["type"], part["path"]))
         self._images.object = ('<table class="dsa-images dsa-table"><thead><tr><th>Image</th>'

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import html
 import json
-import math
 import re
 import urllib.parse
 import weakref
@@ -39,8 +38,8 @@ from dataclasses import dataclass
 import panel as pn
 import param
 
-from ..errors import InvalidInputError
-from ..viewmodels.values import clipped
+from ..errors import InvalidInputError, clipped
+from ..science.numbers import number_problem
 
 _TRUE = ("true", "1", "yes", "on")
 _FALSE = ("false", "0", "no", "off")
@@ -56,6 +55,8 @@ class QueryProblem:
 
     @property
     def message(self) -> str:
+        if self.reason.startswith(f"{self.key}: "):  # a page check's message names both
+            return f"Ignored {self.reason}; the default is used."
         return f"Ignored {self.key}={clipped(self.value)}: {self.reason}; the default is used."
 
 
@@ -86,13 +87,10 @@ def _convert(p: param.Parameter, raw: str):
         except ValueError:
             raise ValueError("not a whole number") from None
     if isinstance(p, param.Number):
-        try:
-            value = float(text)
-        except ValueError:
-            raise ValueError("not a number") from None
-        if not math.isfinite(value):
-            raise ValueError("not a finite number")
-        return value
+        problem = number_problem(text)
+        if problem is not None:
+            raise ValueError(problem)
+        return float(text)
     if isinstance(p, param.List):
         return list(dict.fromkeys(item.strip() for item in raw.split(",") if item.strip()))
     if isinstance(p, param.Selector):
@@ -141,16 +139,14 @@ def read_query(model: param.Parameterized, mapping: Mapping[str, str], search: s
             try:
                 check(name, value)
             except (ValueError, InvalidInputError) as exc:
-                problems.append(QueryProblem(key, raw[key], _reason(exc, key)))
+                problems.append(QueryProblem(key, raw[key], _reason(exc)))
                 continue
         values[name] = value
     return values, problems
 
 
-def _reason(exc: Exception, key: str) -> str:
-    """A check's message, without the key it would repeat (``Ignored from=x: from: ...``)."""
-    text = getattr(exc, "user_message", None) or str(exc)
-    return text.removeprefix(f"{key}: ")
+def _reason(exc: Exception) -> str:
+    return getattr(exc, "user_message", None) or str(exc)
 
 
 def initial_values(model: param.Parameterized, mapping: Mapping[str, str],

@@ -1,0 +1,37 @@
+"""``GET /api/v1/queue``: pending and running jobs per type, the age of the oldest
+pending job, and the workers seen running something (host, current jobs and batches,
+last heartbeat, and whether that heartbeat is stale)."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+from ..repositories.queue_status import QueueStatusRepository
+from .operators import OperatorApiHandler
+
+
+class QueueHandler(OperatorApiHandler):
+    async def get(self) -> None:
+        summary = await self.blocking(QueueStatusRepository(self.ctx.db).summary)
+        now = time.time()
+        stale_after = self.ctx.settings.timeouts.job_heartbeat_stale
+        workers = []
+        for w in summary.workers:
+            seen = dataclasses.asdict(w)
+            seen["heartbeat_age_s"] = (None if w.heartbeat_at is None
+                                       else max(0.0, now - w.heartbeat_at))
+            seen["stale"] = (seen["heartbeat_age_s"] is None
+                             or seen["heartbeat_age_s"] > stale_after)
+            workers.append(seen)
+        oldest = summary.oldest_pending_at
+        self.write_json({
+            "checked_at": now,
+            "by_type": summary.by_type,
+            "pending": sum(c["pending"] for c in summary.by_type.values()),
+            "running": sum(c["running"] for c in summary.by_type.values()),
+            "oldest_pending_at": oldest,
+            "oldest_pending_age_s": None if oldest is None else max(0.0, now - oldest),
+            "heartbeat_stale_after_s": stale_after,
+            "workers": workers,
+        })
