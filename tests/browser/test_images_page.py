@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from browser.helpers import text_of, wait_idle
+from browser.helpers import text_of, through_history, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -210,14 +210,6 @@ def test_the_table_and_its_pager_fit_at_1280_by_800(demo_server, page, theme):
             for name in ("« First", "‹ Previous", "Next ›", "Last »")}
     tops.add(round(page.locator(".dsa-page-input input").bounding_box()["y"]) - 0)
     assert max(tops) - min(tops) < 20  # one line
-
-
-def through_history(page, step) -> None:
-    """``step`` (Back or Forward), then until the page has reloaded and is idle."""
-    page.evaluate("() => { window.dsaOldDocument = true; }")
-    step()
-    page.wait_for_function("() => !window.dsaOldDocument")
-    wait_idle(page)
 
 
 def test_filter_and_sort_round_trip_through_the_url_back_and_reload(demo_server, page):
