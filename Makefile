@@ -40,6 +40,9 @@ run: demo
 	    PIPELINE_CMD_TEMPLATE="$$($(BIN)/dsa110-dash demo --print-template)"; \
 	    export PIPELINE_CMD_TEMPLATE; \
 	  fi; \
+	  case "$${DSA110_DASH_ADDRESS:-127.0.0.1}" in 127.0.0.1|localhost|::1) \
+	    export DSA110_DASH_OPEN_ACCESS_ROLE="$${DSA110_DASH_OPEN_ACCESS_ROLE:-operator}";; \
+	  esac; \
 	  $(BIN)/dsa110-dash demo --live --out "$(DATA)" & live=$$!; \
 	  $(BIN)/dsa110-dash worker & worker=$$!; \
 	  trap 'kill $$live $$worker 2>/dev/null; wait $$live $$worker' EXIT INT TERM; \

@@ -21,7 +21,15 @@ ROOT = Path(__file__).resolve().parent
 if str(ROOT) not in sys.path:  # `python app.py` from elsewhere still finds dashboards/
     sys.path.insert(0, str(ROOT))
 
-from dashboards import image_detail, images, overview, source_detail, sources  # noqa: E402
+from dashboards import (  # noqa: E402
+    image_detail,
+    images,
+    job_detail,
+    jobs,
+    overview,
+    source_detail,
+    sources,
+)
 from dsa110_dashboard.api.routes import api_patterns  # noqa: E402
 from dsa110_dashboard.auth.credentials import Credentials  # noqa: E402
 from dsa110_dashboard.auth.headers import frame_headers  # noqa: E402
@@ -54,6 +62,8 @@ PAGES = [
     Page("/images/{image_id}", image_detail, nav="/images"),
     Page("/sources", sources),
     Page("/sources/{source_id}", source_detail, nav="/sources"),
+    Page("/jobs", jobs),
+    Page("/jobs/{run_id}", job_detail, nav="/jobs"),
 ]
 
 

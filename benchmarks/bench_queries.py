@@ -7,7 +7,11 @@ of each query, after one warm-up run, beside the 50 ms target:
       created_at, with its total (ImageRepository.page);
   (b) the lightcurve of one source (LightcurveRepository.lightcurve);
   (c) a cone search of 1 deg radius, first page (SourceRepository.cone);
-  (d) the overview counts, cold (cache cleared) and cached (StatsRepository).
+  (d) the overview counts, cold (cache cleared) and cached (StatsRepository);
+  (e) the /images QA-grade filter as the page asks it: 50 rows in observation-time order
+      with the total, for a rare grade (marginal) and a common one (good, excellent);
+  (f) an /images page change: page 2 and page 100 of the unfiltered default view
+      (observation time, newest first), with the total.
 And, in the same process, baselines that give the ratios a meaning: a plain
 ``SELECT count(*) FROM photometry``, a naive ``SELECT * FROM images ORDER BY
 created_at DESC LIMIT 50 OFFSET 0`` and the raw photometry rows of the source.
@@ -20,7 +24,9 @@ Run:
 Options: --images/--sources/--epochs (scale), --backends sqlite,postgresql,
 --data-dir (env DSA110_BENCH_DIR, default benchmarks/.data), --pg-url (env
 DSA110_BENCH_PG_URL, default postgresql+psycopg://postgres@127.0.0.1:5432/dsa110_bench),
---runs, --rebuild.
+--sqlite-db FILE (an existing one-year SQLite database from `dsa110-dash scale-db`, used as
+it is), --runs, --rebuild. A database without our image summary (revision 0007) is
+upgraded and its QA grades indexed first, as `dsa110-dash image-summary` would.
 """
 
 from __future__ import annotations
@@ -201,6 +207,7 @@ def measure(db: Database, runs: int) -> list[tuple[str, float, str]]:
             lambda: images.page(ImageFilter(types=("5min",), noise_max=0.01),
                                 PageRequest(limit=50, sort="created_at")), runs),
             f"total {page.total:,}"))
+        rows += image_page_rows(images, ImageFilter, runs)
 
     lc = lightcurves.lightcurve(source_id)
     rows.append(("(b) lightcurve of one source", median_ms(
@@ -245,6 +252,37 @@ def measure(db: Database, runs: int) -> list[tuple[str, float, str]]:
     return rows
 
 
+def image_page_rows(images, image_filter, runs: int) -> list[tuple[str, float, str]]:
+    """(e) the QA-grade filter and (f) page changes, as the /images page asks them."""
+    rows = []
+    for name, grades in (("(e) QA-grade filter: marginal, page of 50 + total", ("marginal",)),
+                         ("(e) QA-grade filter: good+excellent, page 50 + total",
+                          ("good", "excellent"))):
+        query = image_filter(qa_grade=grades)
+        request = PageRequest(limit=50, sort="mjd", descending=True)
+        total = images.page(query, request).total
+        rows.append((name, median_ms(lambda q=query, r=request: images.page(q, r), runs),
+                     f"total {total:,}"))
+    for name, offset in (("(f) image page change: page 2 of 50 + total", 50),
+                         ("(f) image page change: page 100 of 50 + total", 4950)):
+        request = PageRequest(offset=offset, limit=50, sort="mjd", descending=True)
+        rows.append((name, median_ms(lambda r=request: images.page(image_filter(), r),
+                                     runs), "observation time, newest first"))
+    return rows
+
+
+def prepare_summary(db: Database) -> None:
+    """Our image summary and its grade index, as `dsa110-dash image-summary` leaves them."""
+    from dsa110_dashboard.repositories.image_summary import ImageSummaryRepository
+
+    migrate.upgrade(db)
+    db.refresh_catalog()
+    summary = ImageSummaryRepository(db)
+    if summary.marks() is None:
+        log("  indexing the QA grades (image summary)")
+        summary.refresh_grades()
+
+
 def print_table(backend: str, rows: list[tuple[str, float, str]]) -> None:
     by_name = {name: ms for name, ms, _ in rows}
     ratios = {
@@ -252,6 +290,14 @@ def print_table(backend: str, rows: list[tuple[str, float, str]]) -> None:
             "baseline: SELECT * FROM images ORDER BY created_at LIMIT 50",
         "(b) lightcurve of one source": "baseline: SELECT * FROM photometry WHERE source_id = ?",
         "(d) overview counts, cold": "baseline: SELECT count(*) FROM photometry",
+        "(e) QA-grade filter: marginal, page of 50 + total":
+            "baseline: SELECT * FROM images ORDER BY created_at LIMIT 50",
+        "(e) QA-grade filter: good+excellent, page 50 + total":
+            "baseline: SELECT * FROM images ORDER BY created_at LIMIT 50",
+        "(f) image page change: page 2 of 50 + total":
+            "baseline: SELECT * FROM images ORDER BY created_at LIMIT 50",
+        "(f) image page change: page 100 of 50 + total":
+            "baseline: SELECT * FROM images ORDER BY created_at LIMIT 50",
     }
     print(f"\n{backend}")
     print(f"  {'query':<62} {'median ms':>10} {'target':>7} {'':>4} {'x baseline':>10}  note")
@@ -277,6 +323,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path,
                         default=Path(os.environ.get("DSA110_BENCH_DIR", HERE / ".data")))
     parser.add_argument("--pg-url", default=os.environ.get("DSA110_BENCH_PG_URL", DEFAULT_PG))
+    parser.add_argument("--sqlite-db", type=Path, metavar="FILE",
+                        help="an existing one-year SQLite database to measure (not rebuilt)")
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--rebuild", action="store_true",
                         help="rebuild the databases even when complete")
@@ -287,13 +335,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"scale: {scale[0]:,} images, {scale[1]:,} sources, {scale[2]:,} epochs; "
           f"median of {args.runs} runs after one warm-up")
     for backend in backends:
-        if backend == "sqlite":
+        if backend == "sqlite" and args.sqlite_db:
+            db = open_db(str(args.sqlite_db.resolve()))
+        elif backend == "sqlite":
             db = sqlite_database(args.data_dir.resolve(), scale, args.seed, args.rebuild)
         elif backend == "postgresql":
             db = pg_database(args.pg_url, scale, args.seed, args.rebuild)
         else:
             parser.error(f"unknown backend {backend!r}")
         try:
+            prepare_summary(db)
             print_table(f"{backend}: {db.target.display()}", measure(db, args.runs))
         finally:
             db.dispose()

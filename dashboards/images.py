@@ -13,6 +13,7 @@ from dsa110_dashboard.viewmodels.image_browser import (
     URL_KEYS,
     ImageBrowserModel,
     check_url_value,
+    url_text,
 )
 from dsa110_dashboard.views.image_browser import ImageBrowserView
 from dsa110_dashboard.views.urlstate import sync_to_url
@@ -22,7 +23,7 @@ TITLE = "Images"
 
 def page(ctx: AppContext) -> pn.viewable.Viewable:
     model = ImageBrowserModel(ctx.db)
-    sync_to_url(model, URL_KEYS, check=check_url_value)
+    sync_to_url(model, URL_KEYS, check=check_url_value, write=url_text)
     return pn.Column(
         pn.pane.HTML("<h2 style='margin:8px 0'>Images</h2>", margin=0),
         ImageBrowserView(model=model),

@@ -367,6 +367,14 @@ class Settings:
         "DSA110_DASH_STATUS_CHECK_SECONDS", 10.0, _positive_float,
         "How often each open page checks that the database answers (the banner).",
         group="limits")
+    jobs_refresh_seconds: float = setting(
+        "DSA110_DASH_JOBS_REFRESH_SECONDS", 5.0, _positive_float,
+        "How often an open Jobs page reads the jobs table, the queue and the batches again "
+        "(filters, page and scroll stay as they are).", group="limits")
+    log_poll_seconds: float = setting(
+        "DSA110_DASH_LOG_POLL_SECONDS", 1.0, _positive_float,
+        "How often a job's page reads what a running job's log file gained; it stops "
+        "when the job ends.", group="limits")
     pipeline_cmd_template: str | None = setting(
         "PIPELINE_CMD_TEMPLATE", None, _command_template,
         "Command a rerun runs, split once like a shell would (no shell runs it); "

@@ -34,7 +34,8 @@ def server(tmp_path_factory):
                         mid_mjd=MJD0 + n * 300 / 86400)
             row = insert(conn, "images", path=f"/data/images/x{n:05d}, \"odd\"-image.fits",
                          ms_path=ms["path"], created_at=UNIX0 + n * 300,
-                         type="5min" if n % 4 else "pbcor", noise_jy=(1 + n % 10) * 1e-4)
+                         type="5min" if n % 4 else "pbcor", noise_jy=(1 + n % 10) * 1e-4,
+                         center_dec_deg=None if n % 50 == 0 else 54.57)
             if n % 100 == 0:
                 insert(conn, "image_qa", image_path=row["path"], ms_path=ms["path"],
                        overall_quality="poor")
@@ -106,10 +107,21 @@ def test_chunked_transfer(server):
         response.read()
 
 
+def test_unknown_declination_left_out_unless_with_unknown(server):
+    unknown = len(range(0, N, 50))
+    _, headers, _ = fetch(server, "?dec_min=50")
+    assert int(headers["X-Total-Rows"]) == N - unknown
+    _, headers, text = fetch(server, "?dec_min=50&with_unknown=1&type=pbcor")
+    rows = rows_of(text)
+    assert int(headers["X-Total-Rows"]) == len(rows) == N // 4 + 1
+    assert sum(1 for r in rows if r["center_dec_deg"] == "") == len(range(0, N, 100))
+
+
 @pytest.mark.parametrize("query, parameter", [
     ("?dec_min=abc", "dec_min"), ("?grade=superb", "grade"), ("?sort=password", "sort"),
     ("?from=yesterday", "from"), ("?order=sideways", "order"), ("?size=0", "size"),
     ("?from=0001-01-01T00:00%2B14:00", "from"), ("?to=9999-12-31T23:59-14:00", "to"),
+    ("?with_unknown=maybe", "with_unknown"),
 ])
 def test_bad_parameter_is_a_400_naming_it(server, query, parameter):
     status, body = server.get("/api/v1/images.csv" + query)

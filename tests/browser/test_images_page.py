@@ -278,3 +278,24 @@ def test_bad_url_values_are_named_and_leave_the_address(demo_server, page):
     assert page.locator(".dsa-images-notes").is_hidden()
     page.go_back()
     assert page.url == "about:blank"
+
+
+def test_images_of_unknown_declination_are_counted_and_can_be_included(demo_server, page,
+                                                                        truth):
+    unknown = len(truth["null_metadata_images"])
+    assert unknown > 0
+    open_images(page, demo_server, "?dec_min=-90")
+    note = page.locator(f"text={unknown} images with unknown declination left out by the "
+                        "filters.")
+    note.wait_for()
+    assert range_text(page) == f"Rows 1–50 of {93 - unknown}"
+    # The only checkbox of the page (its label text sits in Bokeh's shadow DOM).
+    box = page.locator("input[type=checkbox]")
+    assert box.count() == 1 and page.locator("text=Include images with unknown values").count()
+    box.click()
+    wait_range(page, "^Rows 1–50 of 93$")
+    page.locator(f"text=Including {unknown} images with unknown declination.").wait_for()
+    page.wait_for_function("() => window.location.search.includes('with_unknown=1')")
+    # The URL reproduces it.
+    open_images(page, demo_server, "?dec_min=-90&with_unknown=1")
+    assert range_text(page) == "Rows 1–50 of 93"

@@ -66,6 +66,14 @@ def test_an_observation_is_imaged_and_a_rerun_images_it_again(live, monkeypatch)
     n_phot = count(db, "photometry", image_path=path)
     assert n_phot > 10 and count(db, "image_qa", image_path=path) == 1
     assert count(db, "ms_index", path=ms_path, status="completed") == 1
+    # The job records the image it made, and its QA row names the job (the job page
+    # and the image page's provenance link each other through these).
+    assert repo.get(job_id).artifacts == {"image": path}
+    assert count(db, "image_qa", image_path=path, job_id=job_id) == 1
+    # Our summary row came with it (decision 0033).
+    with db.connect() as conn:
+        image_id = conn.execute(sa.select(image.c.id).where(image.c.path == path)).scalar_one()
+    assert count(db, "dash_image_summary", image_id=image_id) == 1
     assert "forced photometry" in (out / "logs" / f"{run_id}.log").read_text()
     first_bytes = (out / path.split(str(out) + "/")[1]).read_bytes()
 
@@ -77,6 +85,7 @@ def test_an_observation_is_imaged_and_a_rerun_images_it_again(live, monkeypatch)
     assert count(db, "images") == images_before + 1
     assert count(db, "photometry", image_path=path) == pytest.approx(n_phot, abs=3)
     assert count(db, "image_qa", image_path=path) == 2
+    assert repo.get(rerun.job_id).artifacts == {"image": path}
 
 
 def test_some_runs_fail_as_the_imaging_step_does(live, capsys):

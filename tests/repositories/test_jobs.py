@@ -52,6 +52,10 @@ def test_get_parses_json_or_keeps_text_with_flag(db, jobs):
     (JobFilter(types=("imaging",)), ["ok"]),
     (JobFilter(ms_path=MS), ["bad", "ok"]),
     (JobFilter(created_after=UNIX0 + 5, created_before=UNIX0 + 15), ["bad"]),
+    (JobFilter(ms_contains="2025-10-17T01"), ["bad", "ok"]),
+    (JobFilter(ms_contains="100%_"), []),
+    (JobFilter(run_id_contains="job-2025-10-17-0100"), ["bad", "ok"]),
+    (JobFilter(run_id_contains="other"), ["odd"]),
 ])
 def test_filters(db, jobs, flt, keys):
     page = JobRepository(db).page(flt)

@@ -10,7 +10,7 @@ from dsa110_dashboard.viewmodels.image_browser import (
     BrowserResult,
     ImageBrowserModel,
 )
-from dsa110_dashboard.viewmodels.image_filters import ImageQuery
+from dsa110_dashboard.queries.image_query import ImageQuery
 
 
 @pytest.fixture
@@ -178,3 +178,25 @@ def test_a_page_size_from_a_url_is_held_to_the_setting(db_url):
         assert model.size == 30
     finally:
         small.dispose()
+
+
+def test_images_of_unknown_value_are_counted_and_can_be_included(db, images):
+    with db.transaction() as conn:
+        extra = [insert(conn, "images", path=f"/data/images/bare{n}.fits",
+                        created_at=UNIX0 + 9000 + n, center_dec_deg=None,
+                        noise_jy=None)["id"] for n in range(3)]
+    model = ImageBrowserModel(db)
+    model.dec_min = "50"
+    model.refresh()
+    assert model.total == 20
+    assert model.unknown_counts == {"any": 3, "dec": 3}
+    assert model.unknown_text == "3 images with unknown declination left out by the filters."
+    assert model.summary_available and model.summary_note == ""
+    model.with_unknown = True
+    assert model.page == 1 and model.query_args()["with_unknown"] == "1"
+    model.refresh()
+    assert model.total == 23 and set(extra) <= set(model.rows["id"])
+    assert model.unknown_text == "Including 3 images with unknown declination."
+    model.noise_max = "0.5"  # mJy/beam
+    model.refresh()
+    assert model.unknown_text == ("Including 3 images with unknown declination or noise.")

@@ -237,3 +237,22 @@ def test_catalogue_count_is_explained_against_the_qa_count(demo):
     assert f"QA step counted {detected + 7:,} sources by its own detection" in \
         catalogue_count_note(data.sources, other)
     assert "no source count" in catalogue_count_note(data.sources, [])
+
+
+def test_provenance_links_to_the_job_that_made_the_image(demo):
+    from dsa110_dashboard.views.image_sections import maker_job, provenance_html
+
+    out, settings, db = demo
+    ids = ids_by_path(db)
+    path = next(p for p in sorted(ids) if p.endswith("-image.fits"))
+    model = ImageDetailModel(db, settings)
+    model.load(ids[path])
+    data = model.data
+    maker = maker_job(data)
+    assert maker is not None and maker.artifacts["image"] == path
+    assert f"href='/jobs/{maker.id}'" in provenance_html(data)
+    # Without a job that names it, the jobs of its MS: /jobs?ms= filters by the MS.
+    unknown = dataclasses.replace(data, qa_rows=[], provenance=dataclasses.replace(
+        data.provenance, jobs=()))
+    assert maker_job(unknown) is None
+    assert "/jobs?ms=" in provenance_html(unknown)

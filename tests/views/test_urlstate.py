@@ -4,12 +4,13 @@ defaults, in the /images codec's format, and keeping other keys."""
 
 from __future__ import annotations
 
+from dsa110_dashboard.queries.image_query import ImageQuery
 from dsa110_dashboard.viewmodels.image_browser import (
     URL_KEYS,
     ImageBrowserModel,
     check_url_value,
+    url_text,
 )
-from dsa110_dashboard.viewmodels.image_filters import ImageQuery
 from dsa110_dashboard.viewmodels.sources import SourceSearchModel
 from dsa110_dashboard.views.urlstate import query_for, read_query, rewritten
 
@@ -37,16 +38,18 @@ def test_images_bad_values_are_named_by_type_and_by_the_codec(db):
 def test_images_url_is_the_export_codec(db):
     """The page's address and the CSV export's arguments are the same text."""
     model = ImageBrowserModel(db)
-    assert query_for(model, URL_KEYS) == {} == model.query_args()
+    assert query_for(model, URL_KEYS, url_text) == {} == model.query_args()
     model.param.update(types=["5min", "pbcor"], grades=["good"], dr_min="100",
                        time_from="2025-10-14", sort="dynamic_range", order="asc",
-                       view="grid")
+                       view="grid", with_unknown=True)
     model.page = 2
-    assert query_for(model, URL_KEYS) == model.query_args()
+    assert query_for(model, URL_KEYS, url_text) == model.query_args()
+    assert model.query_args()["with_unknown"] == "1"
     other = ImageBrowserModel(db)
     values, problems = read_query(other, URL_KEYS,
                                   "?" + "&".join(f"{k}={v}" for k, v in
-                                                 query_for(model, URL_KEYS).items()),
+                                                 query_for(model, URL_KEYS,
+                                                           url_text).items()),
                                   check_url_value)
     assert problems == []
     other.param.update(**{k: v for k, v in values.items() if k != "page"})

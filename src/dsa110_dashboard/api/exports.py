@@ -1,7 +1,7 @@
 """``GET /api/v1/images.csv?<the /images page's filter arguments>``: every matching image.
 
 The arguments are the page's URL arguments, parsed by the same codec
-(``viewmodels.image_filters``), so "Export CSV" on the page exports exactly what the
+(``queries.image_query``), so "Export CSV" on the page exports exactly what the
 page shows, in its order, all pages (``page``, ``size`` and ``view`` are accepted and
 ignored). A bad value -> 400 JSON naming the parameter.
 
@@ -36,10 +36,10 @@ from collections.abc import Iterator
 
 import pandas as pd
 
+from ..queries.image_query import parse
 from ..repositories.images import ImageRepository
 from ..repositories.paging import PageRequest
 from ..science.times import iso_ms_column, mjd_to_unix
-from ..viewmodels.image_filters import parse
 from .base import ApiHandler
 
 CHUNK_ROWS = 2000

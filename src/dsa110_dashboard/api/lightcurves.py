@@ -44,8 +44,8 @@ from astropy.table import MaskedColumn, Table
 from ..errors import InvalidInputError
 from ..repositories.lightcurves import LightcurveRepository
 from ..repositories.sources import SourceRecord, SourceRepository
+from ..queries.lightcurve import export_filename, qa_failed
 from ..science.times import iso_ms_column, mjd_to_unix
-from ..viewmodels.source_detail import export_filename, qa_failed
 from .base import ApiHandler
 from .downloads import content_disposition
 

@@ -18,6 +18,7 @@ from . import (
     config_cmd,
     db_cmd,
     demo_cmd,
+    image_summary_cmd,
     jobs_cmd,
     scale_cmd,
     serve_cmd,
@@ -29,8 +30,8 @@ from . import (
 )
 
 SUBCOMMANDS = (serve_cmd, db_cmd, config_cmd, scale_cmd, thumbnails_cmd, demo_cmd,
-               variability_cmd, jobs_cmd, worker_cmd, batch_cmd, users_cmd,
-               tokens_cmd)
+               variability_cmd, image_summary_cmd, jobs_cmd, worker_cmd, batch_cmd,
+               users_cmd, tokens_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:

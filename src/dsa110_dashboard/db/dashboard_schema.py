@@ -138,3 +138,41 @@ dash_batch_state = sa.Table(
 )
 
 JOB_QUEUE_TABLES = (dash_job_state, dash_job_events, dash_audit, dash_batch_state)
+
+
+# Per-image values the pipeline's images row lacks, measured by us from the FITS header
+# and pixels, plus the image's latest QA grade (revision 0007, decision 0033). Filters read
+# COALESCE(images.x, dash_image_summary.x): the pipeline's value always wins. A NULL here
+# means "not measured" (unreadable file, or the pipeline has the value already).
+dash_image_summary = sa.Table(
+    "dash_image_summary", dashboard_metadata,
+    sa.Column("image_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("ra_deg", REAL),
+    sa.Column("dec_deg", REAL),
+    sa.Column("noise_jy", REAL),
+    sa.Column("dynamic_range", REAL),
+    # overall_quality of the image's latest image_qa row; "unknown" when never assessed.
+    sa.Column("qa_grade", sa.Text),
+    sa.Column("computed_at", REAL),
+    # What measured the values: "<package> <version> <how>" (header, pixels, qa batch).
+    sa.Column("engine", sa.Text),
+    # Why a value could not be measured (the file's error), else NULL.
+    sa.Column("error", sa.Text),
+    sa.Index("dash_idx_image_summary_dec", "dec_deg"),
+    sa.Index("dash_idx_image_summary_noise", "noise_jy"),
+    sa.Index("dash_idx_image_summary_dr", "dynamic_range"),
+    sa.Index("dash_idx_image_summary_grade", "qa_grade", "image_id"),
+)
+
+# How far dash_image_summary.qa_grade is complete: every image with id <= images_through
+# has a row whose grade accounts for every image_qa row with id <= qa_through. Newer
+# images and images with newer QA rows are graded from image_qa directly (decision 0034).
+dash_image_summary_state = sa.Table(
+    "dash_image_summary_state", dashboard_metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("images_through", sa.Integer, nullable=False),
+    sa.Column("qa_through", sa.Integer, nullable=False),
+    sa.Column("refreshed_at", REAL),
+)
+
+IMAGE_SUMMARY_TABLES = (dash_image_summary, dash_image_summary_state)

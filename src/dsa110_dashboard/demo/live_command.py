@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -25,6 +27,8 @@ import sqlalchemy as sa
 
 from ..db.engine import Database
 from ..files import DataRoots
+from ..jobs.image_summary import summary_row
+from ..repositories.image_summary import ImageSummaryRepository
 from ..scale.model import angular_sep_deg
 from ..science.times import iso_seconds, unix_to_mjd
 from ..settings import Settings
@@ -113,17 +117,23 @@ def run(ms_path: str, run_id: str, ra: float, dec: float, fail_rate: float,
         _say(f"wrote {path}: rms {(stats.rms_jy or 0) * 1e6:.0f} uJy/beam, "
              f"dynamic range {stats.dynamic_range or 0:.0f}, QA {grade}")
         forced = forced_photometry(image, wcs, geom, sra, sdec, ra, dec, candidates=near)
-        _record(db, ms_path, str(path), geom, ra, dec, mid, stats, grade, forced, ids, sra,
-                sdec, now)
+        _record(db, job_of_run_id(run_id), ms_path, str(path), geom, ra, dec, mid, stats,
+                grade, forced, ids, sra, sdec, now)
         _say(f"forced photometry: {forced.source.size} sources")
     finally:
         db.dispose()
     return 0
 
 
-def _record(db: Database, ms_path: str, path: str, geom: im.Geometry, ra: float, dec: float,
-            mid: float, stats: im.ImageStats, grade: str, forced, ids, sra, sdec,
-            now: float) -> None:
+def job_of_run_id(run_id: str) -> int:
+    """The queue's job id in its run id (``...-j<id>``); 0 (no job) for another run id."""
+    match = re.search(r"-j(\d+)$", run_id)
+    return int(match.group(1)) if match else 0
+
+
+def _record(db: Database, job_id: int, ms_path: str, path: str, geom: im.Geometry,
+            ra: float, dec: float, mid: float, stats: im.ImageStats, grade: str, forced, ids,
+            sra, sdec, now: float) -> None:
     c = db.catalog
     images, phot, qa, ms = (c["images"].table, c["photometry"].table, c["image_qa"].table,
                             c["ms_index"].table)
@@ -141,7 +151,7 @@ def _record(db: Database, ms_path: str, path: str, geom: im.Geometry, ra: float,
         # A rerun replaces the MS's products: same file, fresh rows.
         conn.execute(sa.delete(phot).where(phot.c.image_path == path))
         conn.execute(sa.delete(images).where(images.c.path == path))
-        conn.execute(sa.insert(images).values(**image_row))
+        image_id = conn.execute(sa.insert(images).values(**image_row)).inserted_primary_key[0]
         rows = [{"source_id": ids[k], "image_path": path, "ra_deg": float(sra[k]),
                  "dec_deg": float(sdec[k]), "peak_jyb": float(p), "peak_err_jyb": float(e),
                  "measured_at": now, "snr": float(s), "mjd": mid, "flux_jy": float(f),
@@ -154,10 +164,19 @@ def _record(db: Database, ms_path: str, path: str, geom: im.Geometry, ra: float,
         if rows:
             conn.execute(sa.insert(phot), rows)
         conn.execute(sa.insert(qa).values(
-            ms_path=ms_path, job_id=0, image_path=path, rms_noise=stats.rms_jy,
+            ms_path=ms_path, job_id=job_id, image_path=path, rms_noise=stats.rms_jy,
             peak_flux=stats.peak_jy, dynamic_range=stats.dynamic_range,
             beam_major=beam[0] * 3600, beam_minor=beam[1] * 3600, beam_pa=beam[2],
             num_sources=int((snr >= 5).sum()), overall_quality=grade, timestamp=now))
+        if job_id:  # the job page links the image it made
+            jobs = c["jobs"].table
+            conn.execute(sa.update(jobs).where(jobs.c.id == job_id).values(
+                artifacts=json.dumps({"image": path})))
+        # Our summary row (decision 0033), as `dsa110-dash image-summary` would make it.
+        ImageSummaryRepository(db).write([summary_row(
+            image_id, {"ra_deg": ra, "dec_deg": dec, "noise_jy": stats.rms_jy,
+                       "dynamic_range": stats.dynamic_range, "qa_grade": grade},
+            "demo")], conn)
         conn.execute(sa.update(ms).where(ms.c.path == ms_path).values(
             status="completed", stage="photometry_complete", processed_at=now,
             stage_updated_at=now, imagename=path[:-len("-image.fits")]))

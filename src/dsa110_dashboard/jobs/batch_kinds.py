@@ -30,6 +30,8 @@ import sqlalchemy as sa
 from ..db.engine import Database
 from ..errors import ForbiddenPathError, ImageReadError, InvalidInputError, NotFoundError
 from ..files import DataRoots
+from ..repositories.image_summary import UNKNOWN as UNKNOWN_GRADE
+from ..repositories.image_summary import ImageSummaryRepository
 from ..repositories.images import ImageRepository
 from ..repositories.measurement_sets import MeasurementSetFilter, MeasurementSetRepository
 from ..repositories.paging import PageRequest
@@ -65,7 +67,7 @@ class Selection:
 
 # --------------------------------------------------------------------- selecting
 def select_images(db: Database, query: str | None) -> list[NewItem]:
-    from ..viewmodels.image_filters import parse  # the /images URL's own codec
+    from ..queries.image_query import parse  # the /images URL's own codec
 
     if query is None:
         raise InvalidInputError("this kind runs over images: give --images with the "
@@ -130,13 +132,21 @@ def render_thumbnail(context: dict[str, Any], path: str) -> dict[str, Any]:
                                     settings.thumbnail_cache_bytes, path, params)
     if outcome == "failed":
         raise ItemFailed(reason or "the thumbnail could not be rendered")
-    return {"outcome": outcome}
+    from .image_summary import measure_image_summary
+
+    # The file rendered, so it reads: its summary values come along (decision 0033).
+    return {"outcome": outcome, "summary": measure_image_summary(path)}
 
 
 def measure_qa(context: dict[str, Any], path: str) -> dict[str, Any]:
-    from .image_qa import measure_image_qa
+    from ..fits.header import summarize
+    from ..fits.reader import open_image
+    from .image_qa import measure_plane_qa
 
-    return measure_image_qa(path)
+    plane = open_image(path)
+    header = summarize(plane.header)
+    return {**measure_plane_qa(plane),
+            "centre": {"ra_deg": header.ra_deg, "dec_deg": header.dec_deg}}
 
 
 _DATABASES: dict[str, Database] = {}
@@ -205,11 +215,31 @@ def _image_path(db: Database, image_id: int) -> str:
 
 def _record_qa(conn: sa.Connection, db: Database, item: dict[str, Any],
                result: dict[str, Any]) -> None:
-    """One image_qa row. job_id 0: measured by a batch, not by a pipeline job."""
+    """One image_qa row (job_id 0: measured by a batch, not by a pipeline job), and the
+    image's summary: the measured values and the grade this row makes its latest."""
+    from .image_summary import summary_row
+
     t = db.catalog["image_qa"]
+    result = dict(result)
+    centre = result.pop("centre", None) or {}
     row = {"ms_path": item["ms_path"], "job_id": 0, "image_path": item["payload"],
            "timestamp": time.time(), **result}
     conn.execute(sa.insert(t.table).values(**{k: v for k, v in row.items() if t.has(k)}))
+    values = {**centre, "noise_jy": result.get("rms_noise"),
+              "dynamic_range": result.get("dynamic_range"),
+              "qa_grade": result.get("overall_quality") or UNKNOWN_GRADE}
+    ImageSummaryRepository(db).write([summary_row(int(item["data_id"]), values, "qa")], conn)
+
+
+def _record_summary(conn: sa.Connection, db: Database, item: dict[str, Any],
+                    result: dict[str, Any]) -> None:
+    """The image's summary values measured beside its thumbnail."""
+    from .image_summary import summary_row
+
+    values = result.get("summary") if isinstance(result, dict) else None
+    if values:
+        ImageSummaryRepository(db).write(
+            [summary_row(int(item["data_id"]), values, "thumbnails")], conn)
 
 
 def _record_variability(conn: sa.Connection, db: Database, item: dict[str, Any],
@@ -221,7 +251,7 @@ def _record_variability(conn: sa.Connection, db: Database, item: dict[str, Any],
 
 KINDS: dict[str, BatchKind] = {k.name: k for k in (
     BatchKind("thumbnails", "render image thumbnails into the shared cache", "images",
-              render_thumbnail),
+              render_thumbnail, _record_summary),
     BatchKind("qa", "measure image QA (noise, peak, dynamic range) from the pixels",
               "images", measure_qa, _record_qa),
     BatchKind("variability", "recompute the variability statistics of sources",

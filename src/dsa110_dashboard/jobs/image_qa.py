@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ..fits.plane import ImagePlane
 from ..fits.reader import open_image
 from ..repositories.qa import grade_image_dynamic_range
 
@@ -23,7 +24,11 @@ SAMPLE_PIXELS = 1_000_000
 
 def measure_image_qa(path: str) -> dict[str, Any]:
     """The image_qa values of one image file (raises ImageReadError when unreadable)."""
-    plane = open_image(path)
+    return measure_plane_qa(open_image(path))
+
+
+def measure_plane_qa(plane: ImagePlane) -> dict[str, Any]:
+    """The image_qa values of an open image plane."""
     ny, nx = plane.shape
     step = max(1, int(math.sqrt(ny * nx / SAMPLE_PIXELS)))
     sample = plane.region(slice(None, None, step), slice(None, None, step))

@@ -1,10 +1,16 @@
 """Where a job's log file is, confined to the places logs may be read from, and its
-last lines without reading the whole file (shared by ``jobs logs`` and the API)."""
+last lines without reading the whole file (shared by ``jobs logs`` and the API); what
+a growing log gained since the last read (the job page's live tail).
+
+Reads are bounded: a tail reads at most ``max_bytes`` from the end, and following a
+growing file reads at most ``max_bytes`` per call, so a runaway log cannot fill a page
+or the memory."""
 
 from __future__ import annotations
 
 import os
 from collections import deque
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..db.engine import Database
@@ -14,6 +20,8 @@ from ..repositories.records import run_id_for
 from ..settings import Settings
 
 _BLOCK = 64 * 1024
+#: Default bound of one read, in bytes.
+READ_BYTES = 256 * 1024
 
 
 def log_path(settings: Settings, db: Database, job: JobRecord,
@@ -42,3 +50,55 @@ def tail_lines(path: Path, n: int) -> list[str]:
             data = fh.read(step) + data
     lines = deque(data.decode("utf-8", "replace").splitlines(), maxlen=n)
     return list(lines)
+
+
+@dataclass(frozen=True)
+class LogChunk:
+    text: str
+    #: The byte offset to read from next time.
+    offset: int
+    #: Bytes before this chunk were skipped (the tail of a long file, or the file was
+    #: replaced and read again from its start).
+    skipped: bool = False
+
+
+def _decode(data: bytes) -> str:
+    return data.decode("utf-8", "replace")
+
+
+def read_tail(path: Path, max_bytes: int = READ_BYTES) -> LogChunk | None:
+    """The end of ``path`` (at most ``max_bytes``, from a line start); None without it."""
+    try:
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            start = max(0, size - max_bytes)
+            fh.seek(start)
+            data = fh.read(size - start)
+    except FileNotFoundError:
+        return None
+    if start > 0:
+        newline = data.find(b"\n")
+        data = data[newline + 1:] if newline >= 0 else data
+    return LogChunk(_decode(data), size, skipped=start > 0)
+
+
+def read_from(path: Path, offset: int, max_bytes: int = READ_BYTES, *,
+              whole_lines: bool = True) -> LogChunk | None:
+    """What ``path`` holds past ``offset``: with ``whole_lines`` (a file still being
+    written) a line still being written waits for the next call, unless ``max_bytes``
+    are there. A file now shorter than
+    ``offset`` was replaced (a retry rewrote it) and is read from its start."""
+    try:
+        with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            skipped = False
+            if size < offset:
+                offset, skipped = 0, True
+            fh.seek(offset)
+            data = fh.read(min(max_bytes, size - offset))
+    except FileNotFoundError:
+        return None
+    if whole_lines and len(data) < max_bytes:
+        end = data.rfind(b"\n")
+        data = data[:end + 1] if end >= 0 else b""
+    return LogChunk(_decode(data), offset + len(data), skipped=skipped)

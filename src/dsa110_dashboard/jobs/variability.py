@@ -27,6 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from ..db import features
 from ..db.engine import Database
 from ..errors import InvalidInputError, ReadOnlyError
+from ..repositories.qa import latest_grade_sql
 from ..science.variability import compute_stats, select_best_flux
 
 ProgressFn = Callable[[int, int, str], None]
@@ -82,9 +83,7 @@ def _batch_select(db: Database, exclude_failed_qa: bool) -> sa.Select:
     if exclude_failed_qa and qa.exists:
         # The latest grade of the epoch's image, as the lightcurve shows it (served by
         # the dash_idx_image_qa_latest index).
-        grade = (sa.select(qa["overall_quality"]).where(qa["image_path"] == p["image_path"])
-                 .order_by(qa["timestamp"].desc(), qa["id"].desc()).limit(1)
-                 .scalar_subquery())
+        grade = latest_grade_sql(qa, p["image_path"])
     else:
         grade = sa.cast(sa.null(), sa.Text)
     return (sa.select(*columns, grade.label("qa_grade"))

@@ -90,6 +90,10 @@ class JobFilter:
     #: The jobs that show this run id (a queued job's own, or the one derived from a
     #: pipeline job's measurement set).
     run_id: str | None = None
+    #: Text contained in the measurement set's path.
+    ms_contains: str | None = None
+    #: Text contained in the run id (the queue's, or the one derived from the MS name).
+    run_id_contains: str | None = None
 
 
 _JOB_ID = re.compile(r"\d{1,18}")
@@ -111,6 +115,26 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def _contains(column: sa.ColumnElement, text: str) -> sa.ColumnElement:
+    return column.like("%" + _like_escape(text) + "%", escape="\\")
+
+
+_RUN_ID_TIME = re.compile(r"(\d{4}-\d{2}-\d{2})-(\d{1,6})")
+
+
+def ms_fragment_of_run_id(text: str) -> str:
+    """What a piece of a pipeline run id looks like in the MS path it was derived from
+    (``job-2025-10-17-1440`` -> ``2025-10-17T14:40``), so that a run id typed in part is
+    found in SQL: the derived run id is not a column."""
+    text = text[4:] if text.startswith("job-") else text
+    match = _RUN_ID_TIME.search(text)
+    if match is None:
+        return text
+    digits = match.group(2)
+    clock = ":".join(digits[i:i + 2] for i in range(0, len(digits), 2))
+    return text[:match.start()] + f"{match.group(1)}T{clock}" + text[match.end():]
+
+
 def job_record(row: Any) -> JobRecord:
     params, params_ok = parse_json(row.get("params"))
     artifacts, artifacts_ok = parse_json(row.get("artifacts"))
@@ -125,6 +149,8 @@ class JobRepository:
     #: Lists leave out the logs, which can be megabytes; ``get`` has them.
     LIST_COLUMNS = ("id", "type", "status", "ms_path", "params", "artifacts",
                     "created_at", "started_at", "finished_at")
+    #: From the queue's run state; None for a job the queue never ran.
+    QUEUE_COLUMNS = ("requested_by", "attempt", "exit_code", "rerun_of")
 
     def __init__(self, db: Database):
         self.db = db
@@ -143,6 +169,18 @@ class JobRepository:
         if state is not None:
             record = dataclasses.replace(record, run_id=state.run_id)
         return record
+
+    def status_of(self, job_id: int) -> str:
+        """Only the job's status (cheap: a page following a job asks every second)."""
+        t = self.db.catalog["jobs"]
+        if not t.exists:
+            raise NotFoundError("this database has no jobs table")
+        with self.db.connect() as conn:
+            status = conn.execute(sa.select(t["status"]).select_from(t.table)
+                                  .where(t["id"] == job_id)).scalar()
+        if status is None:
+            raise NotFoundError(f"no job {job_id}")
+        return str(status)
 
     def queue_state(self, job_id: int) -> QueueState | None:
         """The queue's run state of a job; None for a job the queue never ran (or on a
@@ -212,6 +250,8 @@ class JobRepository:
 
     def page(self, filter: JobFilter | None = None,
              request: PageRequest | None = None) -> Page[pd.DataFrame]:
+        """A page of jobs; with the queue's tables also who asked, the attempt, the exit
+        code and the job it reruns (None for the pipeline's own jobs)."""
         f = filter or JobFilter()
         request = request or PageRequest()
         t = self.db.catalog["jobs"]
@@ -219,28 +259,50 @@ class JobRepository:
         allowed = {k: t[k] for k in self.SORT_KEYS}
         if not t.exists:
             order_by(stmt, request, allowed, "created_at")
-            return empty_page(self.LIST_COLUMNS + ("run_id",), request)
-        stmt = where_all(stmt.select_from(t.table), [
+            return empty_page(self.LIST_COLUMNS + ("run_id",) + self.QUEUE_COLUMNS, request)
+        state = self.db.catalog["dash_job_state"]
+        source = t.table
+        run_id_match = None
+        if state.exists:
+            source = t.table.outerjoin(state.table, state["job_id"] == t["id"])
+            stmt = stmt.add_columns(state["run_id"].label("queue_run_id"),
+                                    *state.columns(*self.QUEUE_COLUMNS))
+        if f.run_id_contains:
+            text = f.run_id_contains.strip()
+            derived = sa.and_(_contains(t["ms_path"], ms_fragment_of_run_id(text)),
+                              state["run_id"].is_(None) if state.exists else sa.true())
+            run_id_match = (sa.or_(_contains(state["run_id"], text), derived)
+                            if state.exists else derived)
+        stmt = where_all(stmt.select_from(source), [
             in_values(t["status"], f.statuses),
             in_values(t["type"], f.types),
             t["ms_path"] == f.ms_path if f.ms_path is not None else None,
+            _contains(t["ms_path"], f.ms_contains) if f.ms_contains else None,
+            run_id_match,
+            self._shows_run_id(f.run_id, state) if f.run_id is not None else None,
             t["created_at"] >= f.created_after if f.created_after is not None else None,
             t["created_at"] <= f.created_before if f.created_before is not None else None,
         ])
         stmt = order_by(stmt, request, allowed, "created_at", tiebreak=t["id"])
-        state = self.db.catalog["dash_job_state"]
-        if state.exists:
-            stmt = stmt.add_columns(state["run_id"].label("queue_run_id")).select_from(
-                t.table.outerjoin(state.table, state["job_id"] == t["id"]))
-        if f.run_id is not None:
-            stmt = stmt.where(self._shows_run_id(f.run_id, state))
         with self.db.connect() as conn:
             page = fetch_page(conn, stmt, request)
         queued = (page.rows.pop("queue_run_id") if state.exists
                   else [None] * len(page.rows))
         page.rows["run_id"] = [q if isinstance(q, str) else run_id_for(p)
                                for q, p in zip(queued, page.rows["ms_path"])]
+        for name in self.QUEUE_COLUMNS:
+            if name not in page.rows:
+                page.rows[name] = None
         return page
+
+    def types(self) -> list[str]:
+        """Every job type in the table, for a filter's choices."""
+        t = self.db.catalog["jobs"]
+        if not t.exists:
+            return []
+        stmt = sa.select(t["type"]).select_from(t.table).distinct().order_by(t["type"])
+        with self.db.connect() as conn:
+            return [str(v) for v in conn.execute(stmt).scalars() if v is not None]
 
     def _shows_run_id(self, run_id: str, state) -> sa.ColumnElement:  # noqa: ANN001
         t = self.db.catalog["jobs"]
@@ -442,3 +504,53 @@ class BatchJobRepository:
         return record_from(BatchJobRecord, row, params=params, params_invalid=not ok,
                            items=item_records, counts=counts,
                            derived_status=_status_from_counts(counts))
+
+    def failed_items(self, batch_id: int, limit: int = 20) -> list[BatchJobItemRecord]:
+        """A batch's failed items with their errors, first failed first (bounded: a batch
+        can have thousands)."""
+        items = self.db.catalog["batch_job_items"]
+        if not items.exists:
+            return []
+        stmt = (sa.select(*items.columns()).select_from(items.table)
+                .where(items["batch_id"] == batch_id, items["status"] == "failed")
+                .order_by(items["id"]).limit(limit))
+        with self.db.connect() as conn:
+            return [record_from(BatchJobItemRecord, r) for r in conn.execute(stmt).mappings()]
+
+
+def artifact_paths(artifacts: Any) -> list[str]:
+    """The file paths among a job's artifacts (its JSON: a mapping, a list, or nested)."""
+    found: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, str):
+            if value.startswith("/") and value not in found:
+                found.append(value)
+        elif isinstance(value, Mapping):
+            for v in value.values():
+                walk(v)
+        elif isinstance(value, list | tuple):
+            for v in value:
+                walk(v)
+
+    walk(artifacts)
+    return found
+
+
+def images_made_by(db: Database, job_id: int, paths: Iterable[str]) -> list[tuple[int, str]]:
+    """(image id, path) of the images a job made: those its artifacts name, and those
+    whose QA row names the job."""
+    images, qa = db.catalog["images"], db.catalog["image_qa"]
+    if not images.exists:
+        return []
+    wanted = list(paths)
+    conditions = [images["path"].in_(wanted)] if wanted else []
+    if qa.exists:
+        conditions.append(images["path"].in_(
+            sa.select(qa["image_path"]).select_from(qa.table).where(qa["job_id"] == job_id)))
+    if not conditions:
+        return []
+    stmt = (sa.select(images["id"], images["path"]).select_from(images.table)
+            .where(sa.or_(*conditions)).order_by(images["id"]).limit(100))
+    with db.connect() as conn:
+        return [(int(i), str(p)) for i, p in conn.execute(stmt)]

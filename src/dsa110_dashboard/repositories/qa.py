@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 import sqlalchemy as sa
 
+from ..db.catalog import TableView
 from ..db.engine import Database
 from .calibration import problematic_spws
 from .paging import frame_from
@@ -55,6 +56,23 @@ def dynamic_range_grade_sql(dynamic_range: sa.ColumnElement) -> sa.ColumnElement
         (dynamic_range > DR_GOOD, "good"),
         (dynamic_range > DR_MARGINAL, "marginal"),
         else_="poor")
+
+
+def latest_grade_sql(qa: TableView, image_path: sa.ColumnElement) -> sa.ColumnElement:
+    """The latest measured grade of the image whose path is ``image_path`` (a column of
+    the outer query, correlated): ``overall_quality`` of its image_qa row with the
+    greatest (timestamp, id), NULL when never assessed or when ``image_qa`` is missing.
+    The one definition of "the image's QA grade"; the dash_idx_image_qa_latest index
+    answers it from the index alone."""
+    if not (qa.exists and qa.has("image_path")):
+        return sa.cast(sa.null(), sa.Text)
+    stmt = (sa.select(qa["overall_quality"]).select_from(qa.table)
+            .where(qa["image_path"] == image_path)
+            .order_by(qa["timestamp"].desc(), qa["id"].desc()).limit(1))
+    outer = getattr(image_path, "table", None)
+    if outer is not None:
+        stmt = stmt.correlate(outer)
+    return stmt.scalar_subquery()
 
 
 def grade_calibration_flagged(fraction: float | None) -> str:
@@ -179,10 +197,7 @@ class QARepository:
             return counts
         derived = dynamic_range_grade_sql(images["dynamic_range"])
         if q.exists:
-            latest = (sa.select(q["overall_quality"]).select_from(q.table)
-                      .where(q["image_path"] == images["path"])
-                      .order_by(q["timestamp"].desc(), q["id"].desc()).limit(1)
-                      .correlate(images.table).scalar_subquery())
+            latest = latest_grade_sql(q, images["path"])
             assessed = _assessed(q, images)
             grade = sa.case((assessed, sa.func.coalesce(latest, "unknown")), else_=derived)
             kind = sa.case((assessed, MEASURED), else_=DERIVED_FROM_DR)

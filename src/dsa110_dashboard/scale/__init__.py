@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from ..db import migrate
 from ..db.engine import Database
 from ..errors import ConflictError, InvalidInputError, ReadOnlyError
+from ..repositories.image_summary import ImageSummaryRepository
 from ..science.times import iso_seconds, mjd_to_unix
 from .model import (
     DEFAULT_START_MJD,
@@ -138,6 +139,13 @@ def fill_database(db: Database, *, images: int, sources: int, epochs: int, seed:
             cols = ", ".join(ix["column_names"])
             writer.execute(f"CREATE INDEX IF NOT EXISTS {ix['name']} ON photometry ({cols})")
         writer.close()
+    db.refresh_catalog()
+    summary_repo = ImageSummaryRepository(db)
+    if summary_repo.available:
+        # The QA-grade index, as `dsa110-dash image-summary` would build it (no files to
+        # measure here: the rows' values are the pipeline's).
+        report(0, 0, "image summary")
+        summary_repo.refresh_grades()
     _finish(db, report)
     db.refresh_catalog()
     summary.seconds = time.perf_counter() - started

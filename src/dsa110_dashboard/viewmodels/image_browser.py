@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import time
 import urllib.parse
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 import pandas as pd
 import param
@@ -24,7 +24,7 @@ from ..db.engine import Database
 from ..errors import DashboardError, DatabaseUnavailableError, InvalidInputError
 from ..repositories.images import DERIVED_COLUMNS, ImageRepository
 from ..repositories.qa import GRADES
-from .image_filters import DEFAULT_ORDER, DEFAULT_SORT, PAGE_SIZES, VIEWS, ImageQuery
+from ..queries.image_query import DEFAULT_ORDER, DEFAULT_SORT, PAGE_SIZES, VIEWS, ImageQuery
 
 EXPORT_URL = "/api/v1/images.csv"
 #: Sort direction a column starts with when first chosen: text ascending, the rest newest
@@ -38,11 +38,21 @@ FILTER_PARAMS = ImageQuery.FILTER_FIELDS
 URL_KEYS = dict(ImageQuery.KEYS)
 
 
+def url_text(name: str, value) -> str:
+    """One search value as the codec writes it (``with_unknown=1``, ``type=5min,pbcor``)."""
+    query = ImageQuery(**{name: tuple(value) if isinstance(value, list) else value})
+    return query.to_args().get(ImageQuery.KEYS[name], "")
+
+
 def check_url_value(name: str, value) -> None:
     """The codec's own checks on one URL value alone (InvalidInputError naming its key).
     Values that contradict each other (``from`` after ``to``) are the search's error,
     shown with the results as when they are typed."""
     ImageQuery(**{name: tuple(value) if isinstance(value, list) else value}).image_filter()
+
+
+#: Words for the filters whose value may be unknown (ImageFilter.value_bounds prefixes).
+UNKNOWN_WORDS = {"dec": "declination", "noise": "noise", "dr": "dynamic range"}
 
 
 @dataclass(frozen=True)
@@ -52,6 +62,9 @@ class BrowserResult:
     total: int
     types: list[str] | None
     seconds: float
+    #: ImageRepository.unknown_counts of the query ({} without a dec/noise/dr filter).
+    unknown: dict[str, int] = field(default_factory=dict)
+    summary_available: bool = True
 
 
 @dataclass(frozen=True)
@@ -78,6 +91,8 @@ class ImageBrowserModel(param.Parameterized):
     dr_max = param.String(default="")
     grades = param.List(default=[], item_type=str)
     search = param.String(default="", doc="Text contained in the path.")
+    with_unknown = param.Boolean(default=False, doc=(
+        "Let images whose filtered dec/noise/dynamic range is unknown through."))
     sort = param.Selector(default=DEFAULT_SORT, objects=list(ImageRepository.SORT_KEYS))
     order = param.Selector(default=DEFAULT_ORDER, objects=["asc", "desc"])
     page = param.Integer(default=1, bounds=(1, None))
@@ -92,6 +107,11 @@ class ImageBrowserModel(param.Parameterized):
     type_options = param.List(default=[])
     grade_options = param.List(default=list(GRADES), constant=True)
     seconds = param.Number(default=None, allow_None=True, doc="Duration of the last fetch.")
+    unknown_counts = param.Dict(default={}, doc=(
+        "Images the dec/noise/dynamic-range filters leave out (or, with with_unknown, let "
+        "through) because the value is unknown: per filter and 'any'."))
+    summary_available = param.Boolean(default=True, doc=(
+        "Whether the database has our image summary (values measured from the files)."))
     loaded = param.Boolean(default=False)
     input_notes = param.List(default=[], item_type=str,
                              doc="Ignored URL values (views.urlstate); cleared when the user "
@@ -210,6 +230,27 @@ class ImageBrowserModel(param.Parameterized):
             return f"No rows on page {self.page} of {self.total:,} images."
         return f"Rows {first:,}–{last:,} of {self.total:,}"
 
+    @property
+    def unknown_text(self) -> str:
+        """What the dec/noise/dynamic-range filters did with images of unknown value."""
+        counts = self.unknown_counts or {}
+        n = counts.get("any", 0)
+        if not n:
+            return ""
+        what = " or ".join(UNKNOWN_WORDS[k] for k in UNKNOWN_WORDS if counts.get(k))
+        images = "image" if n == 1 else "images"
+        if self.with_unknown:
+            return f"Including {n:,} {images} with unknown {what}."
+        return f"{n:,} {images} with unknown {what} left out by the filters."
+
+    @property
+    def summary_note(self) -> str:
+        if self.summary_available:
+            return ""
+        return ("Values measured from the image files are unavailable on this database "
+                "(it lacks the dashboard's image summary: `dsa110-dash db upgrade`, then "
+                "`dsa110-dash image-summary`); filters use the pipeline's columns only.")
+
     # --------------------------------------------------------------- loading
     def fetch(self, query: ImageQuery | None = None) -> BrowserResult | BrowserFailure:
         """Blocking: one page and its total for ``query`` (default: the current one)."""
@@ -217,11 +258,15 @@ class ImageBrowserModel(param.Parameterized):
         started = time.perf_counter()
         try:
             types = None if self._types_loaded else self.repository.types()
-            page = self.repository.page(query.image_filter(), query.page_request())
+            image_filter = query.image_filter()
+            page = self.repository.page(image_filter, query.page_request())
+            unknown = (self.repository.unknown_counts(image_filter)
+                       if image_filter.value_bounds() else {})
         except (InvalidInputError, DatabaseUnavailableError) as exc:
             return BrowserFailure(query=query, error=exc)
         return BrowserResult(query=query, rows=page.rows, total=page.total, types=types,
-                             seconds=time.perf_counter() - started)
+                             seconds=time.perf_counter() - started, unknown=unknown,
+                             summary_available=self.repository.summary_available)
 
     def apply(self, result: BrowserResult | BrowserFailure) -> bool:
         """Show ``result`` unless the search changed meanwhile; True when shown."""
@@ -235,7 +280,9 @@ class ImageBrowserModel(param.Parameterized):
                 self.param.update(rows=empty_rows(), total=0)
             return True
         updates = dict(rows=result.rows, total=result.total, error=None,
-                       error_parameter=None, seconds=result.seconds, loaded=True)
+                       error_parameter=None, seconds=result.seconds, loaded=True,
+                       unknown_counts=result.unknown,
+                       summary_available=result.summary_available)
         if result.types is not None:
             self._types_loaded = True
             updates["type_options"] = sorted(set(result.types) | set(self.types))

@@ -13,7 +13,6 @@ flagged the row ``image_qa_poor``.
 from __future__ import annotations
 
 import math
-import re
 import time
 import urllib.parse
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ import param
 
 from ..db.engine import Database
 from ..errors import DashboardError, InvalidInputError, NotFoundError
+from ..queries.lightcurve import export_filename, qa_failed
 from ..repositories.lightcurves import LIGHTCURVE_COLUMNS, LightcurveRepository
 from ..repositories.sources import SourceRecord, SourceRepository
 from ..science.numbers import finite_or_none
@@ -34,12 +34,9 @@ from .sources import source_url
 FLUX_CHOICES = {"best": "Best (normalised, else raw, else peak)",
                 "normalized": "Normalised", "raw": "Raw (flux_jy)", "peak": "Peak (Jy/beam)"}
 TIME_AXES = {"mjd": "MJD", "date": "Date (UTC)"}
-FAILED_GRADES = frozenset({"poor", "fail", "failed", "bad"})
-FAILED_FLAGS = frozenset({"image_qa_poor", "qa_failed", "image_qa_failed"})
 CUTOUT_ARCSEC = 180
 NEARBY_RADIUS_DEG = 0.25
 EXPORT_FORMATS = ("csv", "ecsv", "votable", "json")
-_SAFE_NAME = re.compile(r"[^A-Za-z0-9.+\-]+")
 
 ETA_CHI2_LABEL = "η = χ²ν (about the weighted mean)"
 #: Statistics shown: key of lightcurve_stats, key of SourceRecord (stored), label, unit
@@ -80,14 +77,6 @@ def _yes_no(value) -> str | None:
     return "yes" if value else "no"
 
 
-def qa_failed(frame: pd.DataFrame) -> np.ndarray:
-    grade = frame["qa_grade"].astype(object).map(
-        lambda g: isinstance(g, str) and g.lower() in FAILED_GRADES)
-    flag = frame["quality_flag"].astype(object).map(
-        lambda f: isinstance(f, str) and f.lower() in FAILED_FLAGS)
-    return (grade | flag).to_numpy(bool)
-
-
 def parse_ids(text: str) -> list[int]:
     """'12,15' -> [12, 15]; anything that is not a whole number is ignored."""
     out = []
@@ -112,12 +101,6 @@ def export_url(source_id: str, fmt: str, flux: str = "best", excluded: list[int]
         args["exclude_qa"] = "1"
     query = urllib.parse.urlencode(args, safe=",")
     return f"/api/v1/sources/{urllib.parse.quote(source_id, safe='')}/lightcurve?{query}"
-
-
-def export_filename(source_id: str, ext: str) -> str:
-    """``NVSS_J123456.7+420312_lightcurve.csv``: the source id with only safe characters."""
-    stem = _SAFE_NAME.sub("_", source_id).strip("_") or "source"
-    return f"{stem}_lightcurve.{ext}"
 
 
 def cutout_url(image_id: int, ra: float, dec: float, size: float = CUTOUT_ARCSEC) -> str:

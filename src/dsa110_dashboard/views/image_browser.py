@@ -6,7 +6,7 @@ same column again flips the order); Tabulator's own sort is reset at once, so wh
 shown is always the database's order.
 
 The search lives in the URL (``?type=5min&grade=poor&page=3&view=grid``) in the same
-format as the CSV export (``viewmodels.image_filters``); the page keeps it there with
+format as the CSV export (``queries.image_query``); the page keeps it there with
 ``views.urlstate`` (dashboards/images.py), as every page does, and this view shows the
 notes about values of a link that were ignored.
 """
@@ -19,8 +19,8 @@ import panel as pn
 import param
 from panel.viewable import Viewer
 
+from ..queries.image_query import PAGE_SIZES
 from ..viewmodels.image_browser import QUERY_PARAMS, ImageBrowserModel
-from ..viewmodels.image_filters import PAGE_SIZES
 from .background import NewestOnly, is_served, load_in_background
 from .image_filters import ImageFiltersView
 from .image_grid import GRID_CSS, grid_html

@@ -1,7 +1,8 @@
 """The text sections of /images/{id} as HTML: summary, QA, provenance, FITS header.
 
-Everything from the database or a file is escaped. Links to pages that do not exist yet
-(jobs, measurement sets) point at ``/jobs?ms=<path>``, the URL those pages will answer.
+Everything from the database or a file is escaped. The provenance links to the job that
+made the image (``/jobs/{id}``) when the database says which one did, else to the jobs of
+its measurement set (``/jobs?ms=<path>``).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import html
 import urllib.parse
 
+from ..repositories.jobs import JobRecord, artifact_paths
 from ..repositories.qa import DERIVED_FROM_DR, MEASURED
 from ..science.numbers import format_number
 from ..science.times import format_mjd, format_unix
@@ -39,7 +41,7 @@ code { word-break: break-all; }
 
 STATUS_COLOURS = {"completed": "#2e7d32", "done": "#2e7d32", "ok": "#2e7d32",
                   "running": "#1565c0", "pending": "#6b7785", "failed": "#c62828",
-                  "active": "#2e7d32", "retired": "#6b7785"}
+                  "active": "#2e7d32", "retired": "#6b7785", "cancelled": "#8d5a00"}
 
 
 def e(value) -> str:
@@ -62,6 +64,20 @@ def origin_tag(origin: str | None) -> str:
 
 def jobs_url(ms_path: str) -> str:
     return "/jobs?" + urllib.parse.urlencode({"ms": ms_path})
+
+
+def maker_job(data: DetailData) -> JobRecord | None:
+    """The job that made the image: one of its MS's jobs whose artifacts name the image
+    (the newest), else the job its newest QA row names."""
+    jobs = data.provenance.jobs if data.provenance else ()
+    for job in jobs:  # newest first
+        if data.image.path in artifact_paths(job.artifacts):
+            return job
+    by_id = {j.id: j for j in jobs}
+    for row in data.qa_rows:
+        if row.job_id in by_id:
+            return by_id[row.job_id]
+    return None
 
 
 def summary_html(data: DetailData) -> str:
@@ -139,9 +155,15 @@ def provenance_html(data: DetailData) -> str:
             f"<tr><th>Calibration applied</th><td>{'yes' if ms.cal_applied else 'no'}</td></tr>"
             f"<tr><th>Run id</th><td>{e(ms.run_id or '—')}</td></tr>"
             "</table>")
-    parts.append(
-        f"<div class='dsa-note'>Jobs of this MS: <a href='{e(jobs_url(im.ms_path))}'>"
-        "/jobs?ms=…</a> (the jobs page is not built yet; the link is its future URL).</div>")
+    maker = maker_job(data)
+    if maker is not None:
+        parts.append(f"<div>Made by job <a class='dsa-maker-job' href='/jobs/{int(maker.id)}'>"
+                     f"{e(maker.id)}</a> ({e(maker.type)}, {status_badge(maker.status)}) · "
+                     f"<a href='{e(jobs_url(im.ms_path))}'>every job of this MS</a></div>")
+    else:
+        parts.append(f"<div class='dsa-note'>The database does not say which job made it: "
+                     f"<a class='dsa-ms-jobs' href='{e(jobs_url(im.ms_path))}'>the jobs of "
+                     "this MS</a>.</div>")
 
     applied_ok = {True: "yes", False: "no", None: "—"}
     parts += [
@@ -162,8 +184,9 @@ def provenance_html(data: DetailData) -> str:
         _list_section(
             "Jobs that processed the MS (newest first)",
             ("Id", "Type", "Status", "Created (UTC)", "Finished (UTC)"),
-            [(e(j.id), e(j.type), status_badge(j.status), e(format_unix(j.created_at) or "—"),
-              e(format_unix(j.finished_at) or "—")) for j in (p.jobs if p else ())],
+            [(f"<a href='/jobs/{int(j.id)}'>{e(j.id)}</a>", e(j.type), status_badge(j.status),
+              e(format_unix(j.created_at) or "—"), e(format_unix(j.finished_at) or "—"))
+             for j in (p.jobs if p else ())],
             "No job rows for this MS."),
     ]
     return "".join(parts)

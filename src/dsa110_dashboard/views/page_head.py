@@ -15,6 +15,13 @@ from tornado.web import authenticated
 
 
 class PageHandler(DocHandler):
+    def get_login_url(self) -> str:
+        """The sign-in page from the site's root. Panel's own answer, ``./login``, is
+        relative: from ``/jobs/45`` it is ``/jobs/login``, which the page route
+        ``/jobs/{run_id}`` takes, and asks for sign-in again, forever."""
+        provider = self.application.auth_provider
+        return provider.login_url if provider.login_url else super().get_login_url()
+
     @authenticated
     async def head(self, *args: str, **kwargs: str) -> None:
         self.set_header("Cache-Control", "no-store")

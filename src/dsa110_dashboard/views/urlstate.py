@@ -168,14 +168,20 @@ def encode(p: param.Parameter, value) -> str | None:
     return str(value)
 
 
-def query_for(model: param.Parameterized, mapping: Mapping[str, str]) -> dict[str, str]:
+#: ``write(parameter, value)``: a page's own text for a value (its codec's), when the
+#: parameter type's (``encode``) is not what its links use.
+Write = Callable[[str, object], str]
+
+
+def query_for(model: param.Parameterized, mapping: Mapping[str, str],
+              write: Write | None = None) -> dict[str, str]:
     """The query keys of ``model``'s synced parameters that differ from their defaults."""
     out = {}
     for name, key in mapping.items():
         p, value = model.param[name], getattr(model, name)
         if value == p.default or (value in ("", []) and p.default in ("", None, [])):
             continue
-        text = encode(p, value)
+        text = write(name, value) if write is not None else encode(p, value)
         if text is not None:
             out[key] = text
     return out
@@ -319,10 +325,12 @@ def tell(model: param.Parameterized, messages: list[str]) -> None:
 
 
 def sync_to_url(model: param.Parameterized, mapping: Mapping[str, str], *,
-                check: Check | None = None, after: Iterable[str] = ("page",)) -> list[str]:
+                check: Check | None = None, write: Write | None = None,
+                after: Iterable[str] = ("page",)) -> list[str]:
     """Keep ``model``'s parameters (``mapping``: parameter name -> query key) in the URL,
     when served (see the module). ``check(parameter, value)`` refuses values the
-    parameter's type accepts but the page cannot use. The parameters named in ``after``
+    parameter's type accepts but the page cannot use; ``write(parameter, value)`` is the
+    page's text for a value when not the type's. The parameters named in ``after``
     are set after the others (a changed search goes back to its first page: the page
     from the URL comes last). Returns the messages about ignored query values (also
     shown, see ``tell``)."""
@@ -343,13 +351,14 @@ def sync_to_url(model: param.Parameterized, mapping: Mapping[str, str], *,
     _browser_history(pn.state.curdoc, location, ignored)
     mine = set(mapping.values())
 
-    def write(*_events) -> None:
+    def rewrite(*_events) -> None:
         current = location.search or ""
-        new = rewritten(current, mine, query_for(model, mapping), _IGNORED.get(location, {}))
+        new = rewritten(current, mine, query_for(model, mapping, write),
+                        _IGNORED.get(location, {}))
         if new != current:
             location.search = new
 
-    model.param.watch(write, list(mapping))
+    model.param.watch(rewrite, list(mapping))
     messages = [p.message for p in problems]
     tell(model, messages)
     return messages

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from dsa110_dashboard.errors import InvalidInputError
+from dsa110_dashboard.queries.image_query import ImageQuery, parse, parse_time
 from dsa110_dashboard.science.times import unix_to_mjd
-from dsa110_dashboard.viewmodels.image_filters import ImageQuery, parse, parse_time
 
 
 def test_round_trip_of_every_field():
@@ -90,3 +90,14 @@ def test_unknown_keys_only_fail_when_strict():
 def test_lenient_reading_keeps_the_text_for_the_page_to_show():
     query = ImageQuery.from_args({"dec_min": "abc", "page": "-3", "view": "cards"})
     assert query.dec_min == "abc" and query.page == 1 and query.view == "table"
+
+
+def test_with_unknown_round_trip_and_strict_values():
+    query = ImageQuery(dec_min="50", with_unknown=True)
+    assert query.to_args() == {"dec_min": "50", "with_unknown": "1"}
+    assert ImageQuery.from_args(query.to_args()) == query
+    assert query.image_filter().with_unknown is True
+    assert parse({"with_unknown": "0"}).with_unknown is False
+    with pytest.raises(InvalidInputError) as caught:
+        parse({"with_unknown": "maybe"})
+    assert caught.value.parameter == "with_unknown"

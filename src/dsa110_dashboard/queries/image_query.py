@@ -1,4 +1,5 @@
-"""The query-string form of an image search, shared by the /images page and the CSV export.
+"""The query-string form of an image search, shared by the /images page, the CSV export
+and the image batches.
 
 One codec, so that the page's URL and ``GET /api/v1/images.csv`` cannot drift: the page
 writes its state with ``to_args`` and reads it back with ``from_args``; the export
@@ -14,6 +15,8 @@ endpoint parses the very same arguments with ``parse``. Keys:
 ``noise_min``/``noise_max``  image noise, **mJy/beam**
 ``dr_min``/``dr_max``        dynamic range
 ``grade``       latest measured QA grade(s), comma separated; ``unknown`` = never assessed
+``with_unknown``  ``1``: images whose filtered dec/noise/dynamic range is unknown pass
+                those filters (default: they are left out, and counted)
 ``q``           text contained in the path
 ``sort``/``order``           a sort key of ``ImageRepository.SORT_KEYS``; ``asc``/``desc``
 ``page``/``size``            1-based page number and rows per page (the page only)
@@ -46,6 +49,7 @@ MJD_RANGE = (0.0, 100_000.0)
 _DATE_RANGE = "1858-11-17 to 2132-08-31"
 _LIST_KEYS = ("type", "grade")
 _NUMBER_KEYS = ("dec_min", "dec_max", "noise_min", "noise_max", "dr_min", "dr_max")
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,7 @@ class ImageQuery:
     dr_max: str = ""
     grades: tuple[str, ...] = ()
     search: str = ""
+    with_unknown: bool = False
     sort: str = DEFAULT_SORT
     order: str = DEFAULT_ORDER
     page: int = 1
@@ -74,10 +79,11 @@ class ImageQuery:
     KEYS = {"time_from": "from", "time_to": "to", "types": "type", "field": "field",
             "dec_min": "dec_min", "dec_max": "dec_max", "noise_min": "noise_min",
             "noise_max": "noise_max", "dr_min": "dr_min", "dr_max": "dr_max",
-            "grades": "grade", "search": "q", "sort": "sort", "order": "order",
-            "page": "page", "size": "size", "view": "view"}
+            "grades": "grade", "search": "q", "with_unknown": "with_unknown",
+            "sort": "sort", "order": "order", "page": "page", "size": "size", "view": "view"}
     FILTER_FIELDS = ("time_from", "time_to", "types", "field", "dec_min", "dec_max",
-                     "noise_min", "noise_max", "dr_min", "dr_max", "grades", "search")
+                     "noise_min", "noise_max", "dr_min", "dr_max", "grades", "search",
+                     "with_unknown")
 
     @classmethod
     def from_args(cls, args: Mapping[str, str | bytes | Sequence[str | bytes]]) -> ImageQuery:
@@ -100,6 +106,8 @@ class ImageQuery:
                 values[name] = _whole(raw[-1], DEFAULT_LIMIT, 1)
             elif key == "view":
                 values[name] = raw[-1] if raw[-1] in VIEWS else "table"
+            elif key == "with_unknown":
+                values[name] = raw[-1].strip().lower() in _TRUE
             else:
                 values[name] = raw[-1].strip()
         return cls(**values)
@@ -114,7 +122,11 @@ class ImageQuery:
             value = getattr(self, f.name)
             if value == getattr(default, f.name):
                 continue
-            out[self.KEYS[f.name]] = ",".join(value) if isinstance(value, tuple) else str(value)
+            if isinstance(value, bool):
+                out[self.KEYS[f.name]] = "1" if value else "0"
+            else:
+                out[self.KEYS[f.name]] = (",".join(value) if isinstance(value, tuple)
+                                          else str(value))
         return out
 
     def with_filters_of(self, other: ImageQuery) -> ImageQuery:
@@ -152,7 +164,8 @@ class ImageQuery:
             noise_max=numbers["noise_max"] * mjy if numbers["noise_max"] is not None else None,
             dr_min=numbers["dr_min"], dr_max=numbers["dr_max"],
             qa_grade=self.grades or None,
-            path_contains=self.search or None)
+            path_contains=self.search or None,
+            with_unknown=self.with_unknown)
 
     def page_request(self, *, paged: bool = True) -> PageRequest:
         if self.sort not in ImageRepository.SORT_KEYS:
@@ -194,6 +207,9 @@ def parse(args: Mapping[str, str | bytes | Sequence[str | bytes]], *,
     view = _values(args.get("view"))
     if view and view[-1] not in VIEWS:
         raise InvalidInputError("view must be 'table' or 'grid'", parameter="view")
+    with_unknown = _values(args.get("with_unknown"))
+    if with_unknown and with_unknown[-1].strip().lower() not in _TRUE + _FALSE:
+        raise InvalidInputError("with_unknown must be 1 or 0", parameter="with_unknown")
     query = ImageQuery.from_args(args)
     query.image_filter()
     query.page_request()
