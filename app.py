@@ -4,10 +4,16 @@ Everything the server serves is assembled here from one ``Settings`` object: the
 (``dashboards/``, each wrapped in the shell), the HTTP endpoints beside them
 (``dsa110_dashboard.api``) and the static ``assets/``. ``make run`` and
 ``dsa110-dash serve`` both come through ``serve``; ``python app.py`` works too.
+
+``panel serve app.py --plugins app`` serves the same pages, endpoints and assets from a
+checkout (decision 0050): Panel imports this module as the plugin ``app`` and reads
+``ROUTES`` (the endpoints, the assets and the pages' own URLs), then runs this file as a
+script once per session, which builds the page for the session's URL.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 from collections.abc import Callable
@@ -16,6 +22,7 @@ from pathlib import Path
 from types import ModuleType
 
 import panel as pn
+from panel.io.server import get_static_routes
 
 ROOT = Path(__file__).resolve().parent
 if str(ROOT) not in sys.path:  # `python app.py` from elsewhere still finds dashboards/
@@ -43,6 +50,7 @@ from dsa110_dashboard.startup import warn_unservable_images  # noqa: E402
 from dsa110_dashboard.views import background  # noqa: E402
 from dsa110_dashboard.views import errors as view_errors  # noqa: E402
 from dsa110_dashboard.views import page_head  # noqa: E402
+from dsa110_dashboard.views import panel_script  # noqa: E402
 from dsa110_dashboard.views.shell import NavItem, page_shell, session_theme  # noqa: E402
 
 log = logging.getLogger("dsa110_dashboard.app")
@@ -71,20 +79,28 @@ def navigation() -> list[NavItem]:
     return [NavItem(p.path, p.module.TITLE) for p in PAGES if p.nav is None]
 
 
+def build_page(ctx: AppContext, page: Page, notice: pn.viewable.Viewable | None = None
+               ) -> pn.viewable.Viewable:
+    """One session's page in the shell (``notice`` above its body)."""
+    view_errors.quiet_serving_loop()
+    if session_theme() == "dark":
+        pn.config.theme = "dark"  # session-local: set before views are built
+        # Plain Bokeh figures take the document's theme when they join it
+        # (HoloViews plots theme themselves).
+        pn.state.curdoc.theme = pn.theme.DarkTheme.param.bokeh_theme.default
+    body = page.module.page(ctx)
+    if notice is not None:
+        body = pn.Column(notice, body, sizing_mode="stretch_width", margin=0)
+    return page_shell(ctx, navigation(), page.nav or page.path, body)
+
+
 def routes(ctx: AppContext) -> dict[str, Callable[[], pn.viewable.Viewable]]:
     """One page function per URL; Panel calls it for every new session."""
-    nav = navigation()
 
     def bind(page: Page):
         # A plain function: Panel renders a functools.partial as text, not as a page.
         def make_page() -> pn.viewable.Viewable:
-            view_errors.quiet_serving_loop()
-            if session_theme() == "dark":
-                pn.config.theme = "dark"  # session-local: set before views are built
-                # Plain Bokeh figures take the document's theme when they join it
-                # (HoloViews plots theme themselves).
-                pn.state.curdoc.theme = pn.theme.DarkTheme.param.bokeh_theme.default
-            return page_shell(ctx, nav, page.nav or page.path, page.module.page(ctx))
+            return build_page(ctx, page)
 
         make_page.__name__ = f"{page.module.__name__.rsplit('.', 1)[-1]}_page"
         return make_page
@@ -168,11 +184,17 @@ def configure_panel(settings: Settings) -> None:
     page_head.install()
 
 
-def serve(settings: Settings, *, start: bool = True, threaded: bool = False):
-    """Serve the dashboard; returns the server (or its thread when ``threaded``)."""
+def build_context(settings: Settings) -> AppContext:
+    """The context every page and endpoint of one server shares (engines made lazily)."""
     ctx = AppContext.from_settings(settings)
     ctx.sign_in = sign_in(settings)
     ctx.tokens = api_tokens(settings, ctx.sign_in)
+    return ctx
+
+
+def serve(settings: Settings, *, start: bool = True, threaded: bool = False):
+    """Serve the dashboard; returns the server (or its thread when ``threaded``)."""
+    ctx = build_context(settings)
     configure_panel(settings)
     log.info("serving %s on http://%s:%s", ctx.db.describe(), settings.address,
              settings.port)
@@ -180,6 +202,76 @@ def serve(settings: Settings, *, start: bool = True, threaded: bool = False):
     return pn.serve(routes(ctx), show=False, start=start, threaded=threaded,
                     **server_options(settings, ctx))
 
+
+# ---------------------------------------------------------------- panel serve app.py
+#: Where ``panel serve app.py`` serves this script (Panel names it after the file).
+SCRIPT_PATH = "/" + Path(__file__).stem
+#: Set in Panel's per-process cache once Panel has read ROUTES (``--plugins app``); a
+#: module global would be lost when ``--dev`` re-imports this module after an edit.
+ROUTES_GIVEN = "dsa110_dashboard: ROUTES given"
+
+
+@functools.cache
+def process_context() -> AppContext:
+    """Under ``panel serve``: this process's one context, from the environment's
+    settings, made once (before ``--num-procs`` forks when ``--plugins app`` is given;
+    the engines are made after it)."""
+    settings = Settings.load()
+    if settings.basic_auth:
+        # Panel's command line cannot install our sign-in (auth_provider): never serve
+        # open pages to a deployment that asked for sign-in.
+        raise ConfigError("DSA110_DASH_BASIC_AUTH: sign-in needs `dsa110-dash serve`; "
+                          "`panel serve app.py` serves without it, so unset the setting "
+                          "for a development server")
+    ctx = build_context(settings)
+    configure_panel(settings)
+    log.info("panel serve: %s", ctx.db.describe())
+    warn_unservable_images(ctx)
+    return ctx
+
+
+def plugin_routes() -> list[tuple]:
+    """``ROUTES`` for ``panel serve app.py --plugins app``: the JSON endpoints, the
+    assets, and every page's own URL served by this script's application."""
+    ctx = process_context()
+    pn.state.cache[ROUTES_GIVEN] = True
+    return [*api_patterns(ctx),
+            *get_static_routes({"assets": str(ASSETS)}),
+            *panel_script.page_patterns([p.path for p in PAGES], SCRIPT_PATH)]
+
+
+def __getattr__(name: str):
+    # ROUTES is made when Panel reads it: importing this module (dsa110-dash serve, the
+    # tests) must not load settings from the environment or open a database.
+    if name == "ROUTES":
+        return plugin_routes()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def script_page() -> pn.viewable.Viewable:
+    """The page of this session: the one whose path the session was opened at (the
+    Overview at ``/app``)."""
+    ctx = process_context()
+    configure_panel(ctx.settings)  # per session too: pn.extension's resources, handler
+    path = panel_script.session_path()
+    page_path = panel_script.page_for([p.path for p in PAGES], path) or "/"
+    page = next(p for p in PAGES if p.path == page_path)
+    notice = None
+    if not pn.state.cache.get(ROUTES_GIVEN):
+        notice = pn.pane.Alert(
+            "Only this page works here: serve it with `panel serve app.py --plugins app` "
+            "for the other pages, the images' thumbnails and the JSON API.",
+            alert_type="warning", sizing_mode="stretch_width", margin=(10, 0, 0, 0))
+    body = build_page(ctx, page, notice)
+    return body.servable(title=f"DSA-110 · {page.module.TITLE}")
+
+
+if __name__.startswith("bokeh_app_"):
+    # Run by `panel serve` for a session: the module Panel imported as the plugin (or
+    # this import) holds the process's context, shared by every session.
+    import app as process  # noqa: E402
+
+    process.script_page()
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO)

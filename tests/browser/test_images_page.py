@@ -115,6 +115,8 @@ def test_invalid_url_value_is_explained(demo_server, page):
     open_images(page, demo_server, "?dec_min=north")
     page.locator("text=Invalid filter").wait_for()
     assert page.locator("text=dec_min: 'north' is not a number").count() == 1
+    alert = page.locator("p", has_text="Invalid filter")
+    assert alert.inner_text().count("dec_min") == 1, alert.inner_text()  # named once
 
 
 def test_date_past_the_calendar_is_explained(demo_server, page):

@@ -180,8 +180,10 @@ class ImageBrowserView(Viewer):
                               else "")
         if m.error:
             kind = "Invalid filter" if m.error_parameter else "Could not load images"
-            name = f" (<code>{html.escape(m.error_parameter)}</code>)" if m.error_parameter \
-                else ""
+            # Messages usually begin with the parameter's name ("dec_min: 'north' is not
+            # a number"): name it once.
+            named = m.error_parameter and not m.error.startswith(f"{m.error_parameter}:")
+            name = f" (<code>{html.escape(m.error_parameter)}</code>)" if named else ""
             self.alert.object = f"**{kind}**{name}: {html.escape(m.error)}"
             self.alert.alert_type = "warning" if m.error_parameter else "danger"
         self.alert.visible = bool(m.error)
