@@ -295,9 +295,12 @@ def notes_alert(model: param.Parameterized, css_class: str,
 
     def render(*_events) -> None:
         notes = model.input_notes
-        head = [f"**{plain(title)}**"] if title else []
-        alert.param.update(object="\n\n".join([*head, *(plain(n) for n in notes)]),
-                           visible=bool(notes))
+        lines = [plain(n) for n in notes]
+        if title:  # one paragraph: the title, then a line per note
+            text = "  \n".join([f"**{plain(title)}:**", *lines])
+        else:
+            text = "\n\n".join(lines)
+        alert.param.update(object=text, visible=bool(notes))
 
     model.param.watch(render, ["input_notes"])
     render()
