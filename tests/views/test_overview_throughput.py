@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import subprocess
 
-import holoviews as hv
 from PIL import ImageFont
 
 from dsa110_dashboard.repositories.stats import StatsRepository, TTLCache
@@ -35,6 +34,6 @@ def test_the_title_of_an_old_database_s_window_fits_the_plot(db):
     model.refresh()
     assert not model.snapshot.window_is_live
     plot, note = ThroughputCard(model=model).draw(model.snapshot)
-    title = hv.Store.lookup_options("bokeh", plot, "plot").kwargs["title"]
+    title = plot.title.text
     assert "latest image" in title and "No images in the real last 24 hours" in note
     assert title_width_px(title) <= PLOT_WIDTH_PX

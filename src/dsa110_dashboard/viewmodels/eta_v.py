@@ -1,9 +1,10 @@
 """State of the eta-V plot: every source's (eta, V), the two thresholds, the selection.
 
-The plot works in log10 space (datashader has no log axes): ``log_eta``/``log_v`` hold
-log10 of the positive, finite values; a source whose eta or V is undefined, zero or
-negative (a negative mean flux gives a negative V) cannot be placed on a log axis and
-is counted in ``n_unplottable``, not hidden silently.
+The plot works in log10 space (its bulk is an image of counts, which Bokeh cannot put
+on log axes): ``log_eta``/``log_v`` hold log10 of the positive, finite values; a source
+whose eta or V is undefined, zero or negative (a negative mean flux gives a negative V)
+cannot be placed on a log axis and is counted in ``n_unplottable``, not hidden
+silently.
 
 Candidates are the sources at or above both thresholds. Thresholds are typed (defaults
 eta 1.5, V 0.1; science.md), dragged on the plot, or the preset ``mean + k sigma`` of each

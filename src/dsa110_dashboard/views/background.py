@@ -194,6 +194,19 @@ def update_together(update: Callable[[], None]) -> None:
                     _timeouts["page_update"])
 
 
+def update_figure(figure, update: Callable[[], None]) -> None:
+    """Changes to a plain Bokeh ``figure`` and its models (no I/O). In a served page:
+    on the event loop, in one message (``update_together``; model watchers run on a
+    worker thread when a widget callback is threaded). Not yet on a page, or in a
+    notebook: here."""
+    doc = figure.document
+    if doc is None or doc.session_context is None:
+        update()
+        return
+    with set_curdoc(doc):
+        update_together(update)
+
+
 class NewestOnly:
     """The one way a view loads data off the event loop and shows only the newest result.
 
@@ -206,7 +219,8 @@ class NewestOnly:
     runs, from ``busy_delay`` seconds on (a quick page change would only flicker).
 
     ``schedule()`` runs a load on a worker thread (from a widget callback, a watcher);
-    ``first()`` the first load once the page is shown; ``run()`` loads here, now.
+    ``early()`` the first load, started with the page (``load_early``); ``first()`` the
+    first load once the page is shown; ``run()`` loads here, now.
     """
 
     def __init__(self, fetch: Callable[[], T], show: Callable[[T], None], *,
@@ -282,6 +296,33 @@ class NewestOnly:
     def first(self, *, every_ms: int | None = None) -> None:
         """The first load once the page is shown (now, outside a server)."""
         load_in_background(self.run, every_ms=every_ms)
+
+    def early(self, after: Callable[[], None] | None = None) -> None:
+        """The first load through ``load_early``: started while the page is created, so
+        that its result usually travels with the page (decision 0036); ``after`` runs on
+        the event loop once it is shown or dropped. Its result is shown on the loop,
+        which must never wait for the show lock (a worker holding it waits for the
+        loop): a held lock means a newer load is showing, and this one is dropped."""
+        mine = self._begin()
+
+        def show(result) -> None:
+            if not self._show_lock.acquire(blocking=False):
+                return
+            try:
+                with self._lock:
+                    newest = self._newest(mine)
+                if newest:
+                    self.show(result)
+            finally:
+                self._show_lock.release()
+
+        def done() -> None:
+            with self._lock:
+                self._running.discard(mine)
+            if after is not None:
+                after()
+
+        load_early(self.fetch, show, done)
 
 
 # ------------------------------------------------------------- Panel internals

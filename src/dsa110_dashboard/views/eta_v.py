@@ -1,17 +1,21 @@
 """The eta-V plot: every source, thresholds, candidates; click a point to open it.
 
-Axes: datashader has no log axes, so the plot is drawn in log10(eta) / log10(V) space
-and the axes are labelled in linear values at fixed ticks (1, 2, 5 x 10^n): the axes
-read as honest log axes.
+One plain Bokeh figure (decision 0035; the lightcurve's reasons, 0019): HoloViews and
+datashader cost the page seconds on the server for a plot of a few glyphs.
 
-Every source is drawn. The bulk is rasterised (datashader ``rasterize`` of the counts,
-``spread`` by one pixel so a lone source is a 3 x 3 pixel dot) once there are more than
-``RASTER_ABOVE`` sources; its colormap starts at a mid grey that stands out on the
-background of either theme and darkens (light theme) or brightens (dark theme) with
-the count; empty pixels are transparent. (A colormap that starts at white drew every
-sparse source white on the light theme's white.) The candidates (at or above both
-thresholds), the point under the cursor and the selected point are real Bokeh glyphs
-with hover, so the plot stays light at 100,000 sources.
+Axes: the plot is drawn in log10(eta) / log10(V) space and the axes are labelled in
+linear values at fixed ticks (1, 2, 5 x 10^n): the axes read as honest log axes (an
+image of counts cannot be drawn on Bokeh's own log axes).
+
+Every source is drawn. Above ``RASTER_ABOVE`` sources the bulk is one image of counts
+per screen pixel (``viewmodels.density``), computed for the visible region at the
+frame's size in pixels (again after every zoom, pan or resize), each source spread to a
+3 x 3 pixel dot; its colormap starts at a mid grey that stands out on the background of
+either theme and darkens (light theme) or brightens (dark theme) with the count; empty
+pixels are transparent. (A colormap that starts at white drew every sparse source white
+on the light theme's white.) The candidates (at or above both thresholds), the point
+under the cursor and the selected point are real glyphs with hover, so the plot stays
+light at 100,000 sources.
 
 Clicking: the bulk is an image, so the browser cannot tell which source was clicked.
 Every click goes to the server (Bokeh's ``Tap`` event), which takes the nearest
@@ -21,12 +25,14 @@ value change runs ``window.location.assign``. One path for every point: a grey p
 and a red one open the same way; a click on empty space opens nothing.
 
 Thresholds: typed in two inputs, set to mean + k sigma of the log distributions with a
-button, or dragged: the dashed lines are HoloViews' ``VLine``/``HLine``, whose Bokeh
-``Span`` a hook makes ``editable`` (Bokeh moves it in the browser, in the plot's data
-units: log10). When the drag ends its place reaches the server and
-``EtaVModel.move_threshold`` applies it, so the inputs, the candidates and the URL
-follow exactly as for typing; typing moves the line back the other way (HoloViews
-redraws it from the thresholds).
+button, or dragged: the dashed lines are ``editable`` Bokeh ``Span``s (Bokeh moves them
+in the browser, in the plot's data units: log10). When the drag ends its place reaches
+the server and ``EtaVModel.move_threshold`` applies it, so the inputs, the candidates and
+the URL follow exactly as for typing; typing moves the line back the other way.
+
+Loading: the points are read while the page is being created (``load_early``), so they
+usually travel with the page itself; until they are shown a spinner holds the plot's
+place, and it leaves in the same message that brings the plot.
 """
 
 from __future__ import annotations
@@ -34,24 +40,31 @@ from __future__ import annotations
 import html
 import math
 
-import holoviews as hv
 import numpy as np
 import pandas as pd
 import panel as pn
 import param
 from bokeh import events
-from bokeh.models import CustomJS, Span
-from holoviews.operation.datashader import rasterize, spread
+from bokeh.models import (
+    ColumnDataSource,
+    CustomJS,
+    FixedTicker,
+    HoverTool,
+    LogColorMapper,
+    Range1d,
+    Span,
+)
+from bokeh.palettes import interp_palette
+from bokeh.plotting import figure
 from panel.io.state import set_curdoc
 from panel.viewable import Viewer
 
+from ..viewmodels.density import density
 from ..viewmodels.eta_v import EtaVModel
 from ..viewmodels.sources import source_url
-from .background import is_served, load_in_background, update_together
+from .background import is_served, load_early, update_figure
 from .shell import session_theme
 from .source_urlstate import notes_alert
-
-hv.extension("bokeh", logo=False)
 
 RASTER_ABOVE = 1000
 PLOT_HEIGHT = 460
@@ -64,6 +77,12 @@ BULK_CMAP = {"default": ["#8c8c8c", "#000000"], "dark": ["#8c8c8c", "#ffffff"]}
 #: A click or the cursor picks the nearest source within this fraction of the visible
 #: axis spans (about 18 x 7 pixels on a 1,200 x 460 plot); farther is empty space.
 PICK_TOLERANCE = 0.015
+#: The bulk's first image, before the browser has reported the frame's size.
+FIRST_FRAME_PX = (1100, 400)
+TRANSPARENT = "rgba(0, 0, 0, 0)"
+HOVER = [("source", "@source_id"), ("η", "@eta{0.000}"), ("V", "@v{0.000}"),
+         ("epochs", "@n_obs")]
+GLYPH_COLUMNS = ["log_eta", "log_v", "source_id", "eta", "v", "n_obs"]
 
 _NAVIGATE_JS = "if (cb_obj.value) { window.location.assign(cb_obj.value); }"
 
@@ -80,6 +99,11 @@ def log_ticks(lo: float, hi: float) -> list[tuple[float, str]]:
             value = m * 10.0 ** n
             ticks.append((math.log10(value), f"{value:g}"))
     return ticks
+
+
+def _label_log_axis(axis, ticks: list[tuple[float, str]]) -> None:
+    axis.ticker = FixedTicker(ticks=[t for t, _ in ticks])
+    axis.major_label_overrides = {t: label for t, label in ticks}
 
 
 # Bokeh tells only the browser that a drag has ended (the span's ``pan`` signal). There
@@ -99,25 +123,8 @@ if (!span.__dsa_commit) {
 """
 
 
-def _draggable(model: EtaVModel, name: str):
-    """A HoloViews hook making a threshold line's Bokeh ``Span`` draggable and applying
-    a finished drag to ``model.<name>`` (hooks run again on every update: set up once)."""
-
-    def committed(_attr, _old, tags) -> None:
-        places = [t for t in tags if isinstance(t, (int, float)) and not isinstance(t, bool)]
-        if places:
-            model.move_threshold(name, float(places[-1]))
-
-    def hook(plot, element) -> None:
-        span = plot.handles.get("glyph")
-        if not isinstance(span, Span) or "dsa-threshold" in span.tags:
-            return
-        span.update(editable=True, tags=[*span.tags, "dsa-threshold", name])
-        span.js_on_change("location", CustomJS(args={"span": span},
-                                               code=_COMMIT_ON_DRAG_END_JS))
-        span.on_change("tags", committed)
-
-    return hook
+def _glyph_frame(frame: pd.DataFrame) -> dict:
+    return {c: frame[c].to_numpy() for c in GLYPH_COLUMNS}
 
 
 class EtaVView(Viewer):
@@ -151,11 +158,12 @@ class EtaVView(Viewer):
         self._plot_holder = pn.Column(
             pn.indicators.LoadingSpinner(value=True, size=40, label="Loading eta-V…"),
             sizing_mode="stretch_width", min_height=PLOT_HEIGHT)
-        self._hovered = None
-        self._tap_figures: set[int] = set()
-        self._pointer = None
-        self._ranges = None
+        self._figure = None
+        self._hovered: str | None = None
+        self._pointer: tuple[float, float] | None = None
         m.param.watch(self._on_data, ["points", "error"])
+        m.param.watch(self._on_thresholds, ["eta_threshold", "v_threshold"])
+        m.param.watch(self._on_pick, ["selected"])
         m.param.watch(self._render_text, ["eta_threshold", "v_threshold", "selected",
                                           "points"])
         self._layout = pn.Column(
@@ -166,16 +174,6 @@ class EtaVView(Viewer):
             sizing_mode="stretch_width")
 
     # ------------------------------------------------------------------ data
-    def load(self) -> None:
-        """Blocking: runs on a worker thread (see views/background.py)."""
-        self._plot_holder.loading = True
-        try:
-            result = self.model.fetch()
-            # The plot and its summary line arrive together.
-            update_together(lambda: self.model.apply(result))
-        finally:
-            self._plot_holder.loading = False
-
     def _on_data(self, *_events) -> None:
         m = self.model
         if m.error:
@@ -183,111 +181,195 @@ class EtaVView(Viewer):
                                      visible=True)
             self._plot_holder[:] = []
             return
+        self._alert.visible = False
         if m.points.empty:
             self._plot_holder[:] = [pn.pane.Markdown(
                 "No source has both η and V defined and positive yet: nothing to plot.")]
             return
-        self._plot_holder[:] = [self._build_plot()]
+        self._plot_holder[:] = [pn.pane.Bokeh(self._build_plot(),
+                                              sizing_mode="stretch_width",
+                                              height=PLOT_HEIGHT)]
         self._render_text()
 
     # ------------------------------------------------------------------ plot
-    def _build_plot(self) -> pn.pane.HoloViews:
-        m = self.model
-        pts = m.points
-        kdims = ["log_eta", "log_v"]
+    def _build_plot(self):
+        """A new figure for new points (at load: once); thresholds, the selection and
+        the view update it in place."""
+        pts = self.model.points
         xlo, xhi = float(pts["log_eta"].min()), float(pts["log_eta"].max())
         ylo, yhi = float(pts["log_v"].min()), float(pts["log_v"].max())
         pad_x, pad_y = max(0.05 * (xhi - xlo), 0.1), max(0.05 * (yhi - ylo), 0.1)
         xlim, ylim = (xlo - pad_x, xhi + pad_x), (ylo - pad_y, yhi + pad_y)
-        axes = dict(xlabel="η (log scale)", ylabel="V = std/mean (log scale)",
-                    xticks=log_ticks(*xlim), yticks=log_ticks(*ylim), xlim=xlim, ylim=ylim,
-                    responsive=True, height=PLOT_HEIGHT, show_grid=True,
-                    active_tools=["wheel_zoom"])
-        every = hv.Points(pts, kdims, ["source_id"])
+        fig = figure(x_range=Range1d(*xlim, reset_start=xlim[0], reset_end=xlim[1]),
+                     y_range=Range1d(*ylim, reset_start=ylim[0], reset_end=ylim[1]),
+                     sizing_mode="stretch_width", height=PLOT_HEIGHT,
+                     x_axis_label="η (log scale)", y_axis_label="V = std/mean (log scale)",
+                     tools="pan,wheel_zoom,box_zoom,reset,save", active_scroll="wheel_zoom",
+                     toolbar_location="right", output_backend="canvas")
+        fig.toolbar.logo = None
+        _label_log_axis(fig.xaxis[0], log_ticks(*xlim))
+        _label_log_axis(fig.yaxis[0], log_ticks(*ylim))
+
+        self._bulk_mapper = None
+        self._frame_px = FIRST_FRAME_PX
+        self._redraw_pending = False
+        self._bulk_source = ColumnDataSource(data={"image": [], "x": [], "y": [], "dw": [],
+                                                   "dh": []})
         if len(pts) > RASTER_ABOVE:
-            # A fixed spread, not dynspread: dynspread stops spreading once the dense
-            # clump has neighbours, leaving every sparse source a single pixel.
-            bulk = spread(rasterize(every, aggregator="count", dynamic=True), px=1).opts(
-                cmap=BULK_CMAP[session_theme()], cnorm="log", tools=[], colorbar=False,
-                clipping_colors={"min": "transparent", "NaN": "transparent"}, **axes)
+            palette = interp_palette(BULK_CMAP[session_theme()], 256)
+            self._bulk_mapper = LogColorMapper(palette=palette, low=1, high=2,
+                                               low_color=TRANSPARENT,
+                                               nan_color=TRANSPARENT)
+            fig.image(image="image", x="x", y="y", dw="dw", dh="dh",
+                      source=self._bulk_source, color_mapper=self._bulk_mapper)
+            self._raster(xlim, ylim)
         else:
-            bulk = every.opts(color="grey", alpha=0.5, size=3, tools=[], **axes)
+            fig.scatter("log_eta", "log_v", source=ColumnDataSource(_glyph_frame(pts)),
+                        color="grey", alpha=0.5, size=3)
 
-        hover = [("source", "@source_id"), ("η", "@eta{0.000}"), ("V", "@v{0.000}"),
-                 ("epochs", "@n_obs")]
-        vdims = ["source_id", "eta", "v", "n_obs"]
-
-        def candidates(eta_threshold, v_threshold):
-            return hv.Points(m.candidates, kdims, vdims).opts(
-                color=CANDIDATE_COLOR, size=7, line_color="white", hover_tooltips=hover,
-                tools=["hover"], **axes)
-
-        # Thicker under the cursor (which also turns into a resize arrow): it can be moved.
-        line = dict(color=CANDIDATE_COLOR, line_dash="dashed", line_width=2,
+        line = dict(line_color=CANDIDATE_COLOR, line_dash="dashed", line_width=2,
                     hover_line_color=CANDIDATE_COLOR, hover_line_alpha=1.0,
-                    hover_line_width=4)
+                    hover_line_width=4, editable=True)
+        self._spans = {}
+        for name, dimension in (("eta_threshold", "height"), ("v_threshold", "width")):
+            span = Span(location=math.log10(getattr(self.model, name)), dimension=dimension,
+                        tags=["dsa-threshold", name], **line)
+            span.js_on_change("location", CustomJS(args={"span": span},
+                                                   code=_COMMIT_ON_DRAG_END_JS))
+            span.on_change("tags", self._dragged(name))
+            fig.renderers.append(span)  # among the renderers: drawn under the candidates
+            self._spans[name] = span
 
-        def lines(eta_threshold, v_threshold):
-            return (hv.VLine(math.log10(eta_threshold)) * hv.HLine(math.log10(v_threshold))) \
-                .opts(hv.opts.VLine(hooks=[_draggable(m, "eta_threshold")], **line),
-                      hv.opts.HLine(hooks=[_draggable(m, "v_threshold")], **line))
+        self._cand_source = ColumnDataSource(_glyph_frame(self.model.candidates))
+        cand = fig.scatter("log_eta", "log_v", source=self._cand_source,
+                           color=CANDIDATE_COLOR, size=7, line_color="white")
+        self._ring_source = ColumnDataSource(_glyph_frame(pts.iloc[:0]))
+        ring = fig.scatter("log_eta", "log_v", source=self._ring_source, size=14,
+                           fill_color=None, line_color=SELECTED_COLOR, line_width=2.5)
+        fig.add_tools(HoverTool(renderers=[cand, ring], tooltips=HOVER))
 
-        def highlight(selected, x, y):
-            rows = []
-            if selected:
-                rows.append(pts[pts["source_id"] == selected])
-            hovered = self._nearest_to_pointer(x, y)
-            if hovered is not None and hovered != selected:
-                rows.append(pts[pts["source_id"] == hovered])
-            frame = pd.concat(rows) if rows else pts.iloc[:0]
-            return hv.Points(frame, kdims, vdims).opts(
-                color="rgba(0,0,0,0)", line_color=SELECTED_COLOR, line_width=2.5, size=14,
-                hover_tooltips=hover, tools=["hover"], **axes)
+        fig.on_event(events.Tap, self._tap)
+        # A click soon after another is reported as a double tap only: one more click.
+        fig.on_event(events.DoubleTap, self._tap)
+        fig.on_event(events.MouseMove, self._moved)
+        fig.on_event(events.MouseLeave, self._left)
+        fig.on_event(events.RangesUpdate, self._view_changed)
+        fig.on_change("inner_width", self._resized)
+        fig.on_change("inner_height", self._resized)
+        self._figure = fig
+        self._update_ring()
+        return fig
 
-        thresholds = hv.streams.Params(m, ["eta_threshold", "v_threshold"])
-        cand = hv.DynamicMap(candidates, streams=[thresholds])
-        spans = hv.DynamicMap(lines, streams=[thresholds])
-        pointer = hv.streams.PointerXY(x=None, y=None, source=cand)
-        self._pointer = pointer
-        picked = hv.DynamicMap(highlight, streams=[
-            hv.streams.Params(m, ["selected"]), pointer])
-        ranges = hv.streams.RangeXY(source=cand)
-        self._ranges = ranges
-        overlay = (bulk * spans * cand * picked).opts(
-            hv.opts.Overlay(hooks=[self._listen_for_taps],
-                            **{k: v for k, v in axes.items() if k != "hover_tooltips"}))
-        return pn.pane.HoloViews(overlay, sizing_mode="stretch_width", height=PLOT_HEIGHT,
-                                 linked_axes=False)
+    def _raster(self, x_range, y_range) -> None:
+        """The bulk's image for the visible ranges at the frame's size."""
+        bulk = self.model.bulk
+        width, height = self._frame_px
+        view = density(bulk["log_eta"].to_numpy(), bulk["log_v"].to_numpy(), x_range,
+                       y_range, width, height)
+        self._bulk_mapper.high = max(view.peak, 2.0)
+        self._bulk_source.data = {"image": [view.counts], "x": [view.x0], "y": [view.y0],
+                                  "dw": [view.dw], "dh": [view.dh]}
 
-    def _spans(self) -> tuple[float, float]:
-        r = self._ranges
+    def _visible(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        fig = self._figure
+        return ((fig.x_range.start, fig.x_range.end), (fig.y_range.start, fig.y_range.end))
+
+    def _redraw_bulk(self) -> None:
+        if self._bulk_mapper is None:
+            return
+        (x0, x1), (y0, y1) = self._visible()
+        if None in (x0, x1, y0, y1) or not (x1 > x0 and y1 > y0):
+            return
+        self._raster((x0, x1), (y0, y1))
+
+    def _view_changed(self, event: events.RangesUpdate) -> None:
+        if None not in (event.x0, event.x1, event.y0, event.y1):
+            # The event can overtake the ranges' own property changes.
+            self._figure.x_range.update(start=event.x0, end=event.x1)
+            self._figure.y_range.update(start=event.y0, end=event.y1)
+        self._redraw_bulk()
+
+    def _resized(self, attr, _old, new) -> None:
+        """The browser reports the frame's width and height one at a time (in one
+        message, at the first render): the bulk is redrawn once, on the next tick."""
+        width, height = self._frame_px
+        size = (int(new), height) if attr == "inner_width" else (width, int(new))
+        if not new or size == self._frame_px:
+            return
+        self._frame_px = size
+        if not self._redraw_pending:
+            self._redraw_pending = True
+            self._figure.document.add_next_tick_callback(self._redraw_resized)
+
+    def _redraw_resized(self) -> None:
+        self._redraw_pending = False
+        self._redraw_bulk()
+
+    def _apply(self, update) -> None:
+        update_figure(self._figure, update)
+
+    def _on_thresholds(self, *_events) -> None:
+        if self._figure is None or self.model.points.empty:
+            return
+
+        def update() -> None:
+            for name, span in self._spans.items():
+                span.location = math.log10(getattr(self.model, name))
+            self._cand_source.data = _glyph_frame(self.model.candidates)
+            self._redraw_bulk()  # a source that stopped being a candidate joins the bulk
+
+        self._apply(update)
+
+    def _dragged(self, name: str):
+        def committed(_attr, _old, tags) -> None:
+            places = [t for t in tags
+                      if isinstance(t, (int, float)) and not isinstance(t, bool)]
+            if places:
+                self.model.move_threshold(name, float(places[-1]))
+        return committed
+
+    # ------------------------------------------------------------- pointer
+    def _spans_now(self) -> tuple[float, float]:
         pts = self.model.points
-        if r is not None and r.x_range and r.y_range and None not in (*r.x_range, *r.y_range):
-            spans = (r.x_range[1] - r.x_range[0], r.y_range[1] - r.y_range[0])
-            if all(np.isfinite(spans)) and min(spans) > 0:
-                return spans
+        if self._figure is not None:
+            (x0, x1), (y0, y1) = self._visible()
+            if None not in (x0, x1, y0, y1):
+                spans = (x1 - x0, y1 - y0)
+                if all(np.isfinite(spans)) and min(spans) > 0:
+                    return spans
         return (float(np.ptp(pts["log_eta"])) or 1.0, float(np.ptp(pts["log_v"])) or 1.0)
 
     def _nearest_to_pointer(self, x, y) -> str | None:
         if x is None or y is None or self.model.points.empty:
             return None
-        return self.model.nearest(x, y, *self._spans(), tolerance=PICK_TOLERANCE)
+        return self.model.nearest(x, y, *self._spans_now(), tolerance=PICK_TOLERANCE)
 
-    def _listen_for_taps(self, plot, _element) -> None:
-        """Clicks as Bokeh's own Tap and DoubleTap events on the figure (hooks run on
-        every update: once per figure). A HoloViews Tap stream sometimes missed the
-        first click after the plot appeared."""
-        figure = plot.state
-        if id(figure) in self._tap_figures:
-            return
-        self._tap_figures.add(id(figure))
-        def on_tap(event: events.Tap) -> None:
-            with set_curdoc(figure.document):  # Bokeh's callbacks run without Panel's
-                self._on_tap(x=event.x, y=event.y)
+    def _moved(self, event: events.MouseMove) -> None:
+        hovered = self._nearest_to_pointer(event.x, event.y)
+        if hovered != self._hovered:
+            self._hovered = hovered
+            self._update_ring()
 
-        # A click soon after another is reported as a double tap only: one more click.
-        figure.on_event(events.Tap, on_tap)
-        figure.on_event(events.DoubleTap, on_tap)
+    def _left(self, _event) -> None:
+        if self._hovered is not None:
+            self._hovered = None
+            self._update_ring()
+
+    def _on_pick(self, *_events) -> None:
+        if self._figure is not None:
+            self._apply(self._update_ring)
+
+    def _update_ring(self) -> None:
+        """Rings around the selected source and the one under the cursor."""
+        pts = self.model.points
+        wanted = [s for s in (self.model.selected, self._hovered) if s]
+        frame = pts[pts["source_id"].isin(wanted)] if wanted else pts.iloc[:0]
+        self._ring_source.data = _glyph_frame(frame)
+
+    def _tap(self, event) -> None:
+        # Bokeh's own callbacks run without Panel's current document.
+        with set_curdoc(self._figure.document):
+            self._on_tap(x=event.x, y=event.y)
 
     def _on_tap(self, x=None, y=None, **_kw) -> None:
         """Open the clicked source; a click on empty space clears the selection.
@@ -328,7 +410,7 @@ class EtaVView(Viewer):
 
     def __panel__(self):
         if is_served():
-            load_in_background(self.load)
+            load_early(self.model.fetch, self.model.apply)
         else:
             self.model.refresh()
         return self._layout

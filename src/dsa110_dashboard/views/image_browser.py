@@ -21,7 +21,7 @@ from panel.viewable import Viewer
 
 from ..queries.image_query import PAGE_SIZES
 from ..viewmodels.image_browser import QUERY_PARAMS, ImageBrowserModel
-from .background import NewestOnly, is_served, load_in_background
+from .background import NewestOnly, is_served
 from .image_filters import ImageFiltersView
 from .image_grid import GRID_CSS, grid_html
 from .image_table import (
@@ -114,7 +114,8 @@ class ImageBrowserView(Viewer):
         # A page change, a filter typed: loads overlap, only the newest is shown, the
         # range line with its rows in one message; the loading indicator only when a
         # load takes longer than SPINNER_DELAY (a quick page change would only flicker).
-        self._loads = NewestOnly(lambda: m.fetch(m.query), m.apply,
+        self._answered = True  # the last result shown answered the query it was for
+        self._loads = NewestOnly(lambda: m.fetch(m.query), self._show,
                                  busy=[self.table, self.grid], busy_delay=SPINNER_DELAY)
         m.param.watch(self._render_rows, ["rows", "view"])
         m.param.watch(self._render, ["rows", "total", "error", "page", "size", "seconds"])
@@ -206,12 +207,20 @@ class ImageBrowserView(Viewer):
 
     def __panel__(self):
         if self._served:
-            load_in_background(self._first_load)
+            # Started with the page (decision 0036): the query is known from the URL.
+            self._loads.early(self._first_shown)
         else:  # a notebook: load now, then follow the model
             self.model.refresh()
             self._ready = True
         return self._layout
 
-    def _first_load(self) -> None:
-        self._ready = True  # no load before the page is shown; from now on each change
-        self._loads.run()
+    def _show(self, result) -> None:
+        self._answered = self.model.apply(result)
+
+    def _first_shown(self) -> None:
+        """After the first result (on the event loop): changes fetch from now on, and
+        the first one again if the model moved on meanwhile (a link's page past the
+        end, corrected while the result was shown)."""
+        self._ready = True
+        if not self._answered:
+            self._loads.schedule()

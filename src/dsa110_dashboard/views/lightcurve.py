@@ -32,7 +32,7 @@ from bokeh.plotting import figure
 from panel.viewable import Viewer
 
 from ..viewmodels.source_detail import SourceDetailModel
-from .background import in_document, update_together
+from .background import in_document, update_figure
 
 HEIGHT = 380
 COLORS = {"included": "#1f77b4", "qa failed": "#ff7f0e", "excluded": "#9e9e9e"}
@@ -161,15 +161,7 @@ class LightcurvePlot(Viewer):
 
     # ---------------------------------------------------------------- updates
     def _apply(self, update) -> None:
-        """Bokeh model changes. In a served page: on the event loop, in one message (the
-        watchers can run on a worker thread when a widget callback is threaded). Not
-        yet on a page, or in a notebook: here."""
-        doc = self.figure.document
-        if doc is None or doc.session_context is None:
-            update()
-            return
-        with in_document(doc):
-            update_together(update)
+        update_figure(self.figure, update)
 
     def _on_data(self, *_events) -> None:
         self._apply(self._show_data)

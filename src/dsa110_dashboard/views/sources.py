@@ -236,7 +236,7 @@ class SourceSearchView(Viewer):
 
     def __panel__(self):
         if is_served():
-            self._loads.first()
+            self._loads.early()  # with the page (decision 0036)
         else:
             self.model.refresh()
             self._render()
@@ -293,7 +293,7 @@ class EseCandidatesView(Viewer):
 
     def __panel__(self):
         if is_served():
-            self._loads.first()
+            self._loads.early()  # with the page (decision 0036)
         else:
             self.model.refresh()
             self._render()

@@ -362,6 +362,10 @@ def sync_to_url(model: param.Parameterized, mapping: Mapping[str, str], *,
             location.search = new
 
     model.param.watch(rewrite, list(mapping))
+    # The browser reports the address it opened when it starts, which undoes a change
+    # made while the page was being created (a first result that corrected the page,
+    # shown with the page): the state wins again.
+    location.param.watch(rewrite, ["search"])
     messages = [p.message for p in problems]
     tell(model, messages)
     return messages

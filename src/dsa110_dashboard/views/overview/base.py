@@ -75,15 +75,16 @@ class HtmlCard(OverviewCard):
 class PlotCard(OverviewCard):
     """A card with one plot and a note under it, redrawn only when its data changed.
 
-    The plot is built at the first data, not before: an empty figure in the first
-    render delays the page, and streaming data into it (a Pipe) measured no faster.
+    The plot (a plain Bokeh figure) is built at the first data, not before: an empty
+    figure in the first render delays the page, and streaming data into it (a Pipe)
+    measured no faster.
     """
 
     plot_height = 340
 
     def body(self) -> list:
-        self._plot = pn.pane.HoloViews(None, sizing_mode="stretch_width",
-                                       height=self.plot_height)
+        self._plot = pn.pane.Bokeh(None, sizing_mode="stretch_width",
+                                   height=self.plot_height)
         self._note = pn.pane.Markdown("", sizing_mode="stretch_width", margin=(0, 10))
         self._shown = None
         return [self._plot, self._note]

@@ -2,7 +2,9 @@
 
 Every card calls ``attach(model)``; the first call per model registers the work, so a
 page of seven cards sharing one model makes one fetch, and a card shown alone still
-updates itself. In a session: a full fetch on load, then every ``CHECK_MS`` a cheap
+updates itself. In a session: a full fetch started while the page is being created
+(``load_early``: its figures usually travel with the page itself), then every
+``CHECK_MS`` a cheap
 check of the latest image id that advances the ages ("3 min ago") and fetches again
 when a new image arrived, the database came back, or the figures are older than
 ``FULL_REFRESH_S``. Outside a session (a notebook) the model is fetched once, in place.
@@ -20,7 +22,7 @@ import weakref
 import panel as pn
 
 from ...viewmodels.overview import OverviewModel
-from ..background import is_served, load_in_background, update_together
+from ..background import is_served, load_early, update_together
 
 CHECK_MS = 20_000
 FULL_REFRESH_S = 120.0
@@ -59,6 +61,20 @@ def full_refresh(model: OverviewModel) -> None:
         lock.release()
 
 
+def first_fetch(model: OverviewModel) -> None:
+    """The page's first full fetch, started now, shown as soon as it is done; the
+    periodic check waits for it (the model's lock is held until it is shown)."""
+    lock = _lock(model)
+    lock.acquire()
+    model.refreshing = True
+
+    def done() -> None:
+        model.refreshing = False
+        lock.release()
+
+    load_early(model.fetch, model.apply, done)
+
+
 def tick(model: OverviewModel) -> None:
     """The cheap periodic check; a full refresh when it calls for one."""
     if _lock(model).locked():  # a fetch is running: it brings everything up to date
@@ -75,7 +91,7 @@ def attach(model: OverviewModel) -> None:
         return
     _attached.add(model)
     if in_session():
-        load_in_background(lambda: full_refresh(model))
+        first_fetch(model)
         pn.state.add_periodic_callback(lambda: tick(model), period=CHECK_MS)
     elif model.snapshot is None:
         model.refresh()

@@ -3,9 +3,11 @@ database), with the expected cadence as a reference line."""
 
 from __future__ import annotations
 
-import holoviews as hv
-import holoviews.plotting.bokeh  # noqa: F401 - registers the backend for .opts()
+import math
+
 import pandas as pd
+from bokeh.models import ColumnDataSource, FixedTicker, HoverTool, Range1d, Span
+from bokeh.plotting import figure
 
 from ...viewmodels.overview import utc_text
 from .base import PlotCard
@@ -14,21 +16,36 @@ from .base import PlotCard
 EXPECTED_PER_HOUR = 60 / 4.3
 
 
-def throughput_plot(per_hour: pd.DataFrame, title: str) -> hv.Overlay:
+def throughput_plot(per_hour: pd.DataFrame, title: str):
+    """A plain Bokeh figure (decision 0036): one bar per hour, labelled by its start;
+    bars sit at 0..n-1, as a window of 24 hours can hold the same clock hour twice."""
     frame = pd.DataFrame({
+        "i": range(len(per_hour)),
         "hour": per_hour["hour_start"].dt.strftime("%H:00"),
         "images": per_hour["images"].astype(int),
         "start": per_hour["hour_start"].dt.strftime("%Y-%m-%d %H:00 UTC"),
     })
-    bars = hv.Bars(frame, kdims=["hour"], vdims=["images", "start"]).opts(
-        color="#f2a541", line_color=None, tools=["hover"], xrotation=60,
-        ylabel="images per hour", xlabel="hour starting (UTC)")
-    expected = hv.HLine(EXPECTED_PER_HOUR).opts(color="#6b7785", line_dash="dashed",
-                                                line_width=2)
     ymax = max(EXPECTED_PER_HOUR, float(frame["images"].max() if len(frame) else 0)) * 1.15
-    return (bars * expected).opts(
-        title=title, responsive=True, height=320, ylim=(0, ymax), toolbar=None,
-        fontsize={"title": "12pt", "labels": "11pt", "xticks": "10pt", "yticks": "10pt"})
+    fig = figure(title=title, sizing_mode="stretch_width", height=320, toolbar_location=None,
+                 x_range=Range1d(-0.6, max(len(frame), 1) - 0.4), y_range=Range1d(0, ymax),
+                 x_axis_label="hour starting (UTC)", y_axis_label="images per hour",
+                 tools="", output_backend="canvas")
+    bars = fig.vbar(x="i", top="images", width=0.8, source=ColumnDataSource(frame),
+                    color="#f2a541", line_color=None)
+    fig.add_tools(HoverTool(renderers=[bars], tooltips=[("hour", "@start"),
+                                                        ("images", "@images")]))
+    fig.renderers.append(Span(location=EXPECTED_PER_HOUR, dimension="width",
+                              line_color="#6b7785", line_dash="dashed", line_width=2))
+    axis = fig.xaxis[0]
+    axis.ticker = FixedTicker(ticks=list(frame["i"]))
+    axis.major_label_overrides = dict(zip(frame["i"], frame["hour"]))
+    axis.major_label_orientation = math.radians(60)
+    fig.xgrid.visible = False
+    fig.title.text_font_size = "12pt"
+    for axis in (*fig.xaxis, *fig.yaxis):
+        axis.axis_label_text_font_size = "11pt"
+        axis.major_label_text_font_size = "10pt"
+    return fig
 
 
 class ThroughputCard(PlotCard):
