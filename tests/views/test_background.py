@@ -116,3 +116,21 @@ def test_the_page_update_timeout_comes_from_the_settings():
         assert background._timeouts["page_update"] == 7.0
     finally:
         background.configure(TimeoutConfig())
+
+
+def test_an_early_load_shows_its_result_then_runs_after():
+    seen = []
+    NewestOnly(lambda: 3, seen.append).early(lambda: seen.append("after"))
+    assert seen == [3, "after"]
+
+
+def test_an_early_result_is_dropped_while_a_newer_load_is_showing():
+    """The early result is shown on the event loop, which must not wait for a worker
+    that holds the show lock while it waits for the loop: it is dropped instead."""
+    seen = []
+    loads = NewestOnly(lambda: "early", seen.append)
+    holder = threading.Thread(target=loads._show_lock.acquire)
+    holder.start()
+    holder.join()  # another thread holds the lock (as a worker showing a newer result)
+    loads.early(lambda: seen.append("after"))
+    assert seen == ["after"]
