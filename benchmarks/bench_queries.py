@@ -5,7 +5,7 @@ under the data directory - and on PostgreSQL, then prints the median of several 
 of each query, after one warm-up run, beside the 50 ms target:
   (a) an image page: 50 rows, filtered (type 5min, noise <= 10 mJy), sorted by
       created_at, with its total (ImageRepository.page);
-  (b) the lightcurve of one source (SourceRepository.lightcurve);
+  (b) the lightcurve of one source (LightcurveRepository.lightcurve);
   (c) a cone search of 1 deg radius, first page (SourceRepository.cone);
   (d) the overview counts, cold (cache cleared) and cached (StatsRepository);
   (e) the /images QA-grade filter as the page asks it: 50 rows in observation-time order
@@ -45,6 +45,7 @@ from sqlalchemy.engine import make_url
 from dsa110_dashboard.db import migrate
 from dsa110_dashboard.db.engine import Database
 from dsa110_dashboard.repositories.paging import PageRequest
+from dsa110_dashboard.repositories.lightcurves import LightcurveRepository
 from dsa110_dashboard.repositories.sources import SourceRepository
 from dsa110_dashboard.repositories.stats import StatsRepository
 from dsa110_dashboard.scale import ONE_YEAR, SMALL, fill_database
@@ -190,6 +191,7 @@ def measure(db: Database, runs: int) -> list[tuple[str, float, str]]:
     rows: list[tuple[str, float, str]] = []
     source_id, ra, dec = pick_source(db)
     sources = SourceRepository(db)
+    lightcurves = LightcurveRepository(db)
     stats = StatsRepository(db)
 
     try:
@@ -207,9 +209,9 @@ def measure(db: Database, runs: int) -> list[tuple[str, float, str]]:
             f"total {page.total:,}"))
         rows += image_page_rows(images, ImageFilter, runs)
 
-    lc = sources.lightcurve(source_id)
+    lc = lightcurves.lightcurve(source_id)
     rows.append(("(b) lightcurve of one source", median_ms(
-        lambda: sources.lightcurve(source_id), runs), f"{len(lc):,} points"))
+        lambda: lightcurves.lightcurve(source_id), runs), f"{len(lc):,} points"))
 
     cone = sources.cone(ra, dec, 1.0, PageRequest(limit=50))
     rows.append(("(c) cone search r=1 deg, page of 50", median_ms(

@@ -13,7 +13,7 @@ import panel as pn
 from dsa110_dashboard.context import AppContext
 from dsa110_dashboard.viewmodels.calibration import QUERY_PARAMS, CalibrationModel
 from dsa110_dashboard.views.calibration import CalibrationPageView
-from dsa110_dashboard.views.source_urlstate import sync_to_url
+from dsa110_dashboard.views.urlstate import sync_to_url
 
 TITLE = "Calibration"
 

@@ -1,4 +1,7 @@
-"""One image (``/images/{image_id}``): viewer, metadata, QA, provenance, header, sources."""
+"""One image (``/images/{image_id}``): viewer, metadata, QA, provenance, header, sources.
+
+The look (stretch, colormap, sources overlay) is in the URL query; the id is in the path.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +10,18 @@ import panel as pn
 from dsa110_dashboard.context import AppContext
 from dsa110_dashboard.viewmodels.image_detail import ImageDetailModel
 from dsa110_dashboard.views.image_detail import ImageDetailView
+from dsa110_dashboard.views.urlstate import sync_to_url
 
 TITLE = "Image"
+
+QUERY_KEYS = {"stretch": "stretch", "cmap": "cmap", "show_sources": "sources"}
 
 
 def page(ctx: AppContext) -> pn.viewable.Viewable:
     raw_id = str((pn.state.route_params or {}).get("image_id", ""))
+    model = ImageDetailModel(ctx.db, ctx.settings)
+    sync_to_url(model, QUERY_KEYS)
     return pn.Column(
-        ImageDetailView(model=ImageDetailModel(ctx.db, ctx.settings), raw_id=raw_id),
+        ImageDetailView(model=model, raw_id=raw_id),
         sizing_mode="stretch_width",
     )

@@ -12,7 +12,7 @@ import panel as pn
 from dsa110_dashboard.context import AppContext
 from dsa110_dashboard.viewmodels.jobs import QUERY_PARAMS, JobsModel, QueueModel
 from dsa110_dashboard.views.jobs import JobsPageView
-from dsa110_dashboard.views.source_urlstate import sync_to_url
+from dsa110_dashboard.views.urlstate import sync_to_url
 
 TITLE = "Jobs"
 

@@ -12,7 +12,7 @@ import panel as pn
 from dsa110_dashboard.context import AppContext
 from dsa110_dashboard.viewmodels.source_detail import SourceDetailModel
 from dsa110_dashboard.views.source_detail import LINK_CSS, SourceDetailView
-from dsa110_dashboard.views.source_urlstate import sync_to_url
+from dsa110_dashboard.views.urlstate import sync_to_url
 
 TITLE = "Source"
 

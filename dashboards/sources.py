@@ -12,7 +12,7 @@ from dsa110_dashboard.context import AppContext
 from dsa110_dashboard.viewmodels.eta_v import EtaVModel
 from dsa110_dashboard.viewmodels.sources import EseCandidatesModel, SourceSearchModel
 from dsa110_dashboard.views.eta_v import EtaVView
-from dsa110_dashboard.views.source_urlstate import sync_to_url
+from dsa110_dashboard.views.urlstate import sync_to_url
 from dsa110_dashboard.views.sources import EseCandidatesView, SourceSearchView
 
 TITLE = "Sources"

@@ -218,3 +218,11 @@ def test_catalogue_table_links_sources_shows_every_title_and_explains_its_count(
                      r"[\d,]+ rows, [\d,]+ of them at SNR ≥ 5\. The QA step", note), note
     first.click()
     page.wait_for_url(re.compile(r"/sources/NVSS"))
+
+
+def test_a_bad_look_in_the_url_is_named_and_leaves_the_address(demo_server, page, demo_ids):
+    open_detail(page, demo_server, demo_ids[5][0], "?stretch=bogus&cmap=viridis&sources=0")
+    page.locator(".notyf", has_text="Ignored stretch=bogus: not one of").wait_for()
+    page.wait_for_function("() => window.location.search === '?cmap=viridis&sources=0'")
+    cmap = page.locator("select").filter(has=page.locator("option[value='viridis']"))
+    assert cmap.first.input_value() == "viridis"

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from browser.helpers import wait_idle
+from browser.helpers import text_of, through_history, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -163,6 +163,16 @@ def test_a_page_past_the_end_shows_the_last_page_in_the_box_too(demo_server, pag
     assert page.locator("text=of 2").count() >= 1
 
 
+def test_a_link_past_the_end_is_corrected_in_place(demo_server, page):
+    """The page's own correction replaces the history entry: Back leaves the page
+    instead of reopening the link, which would correct itself again (decision 0043)."""
+    open_images(page, demo_server, "?page=9&size=25")
+    wait_range(page, "^Rows 76–93 of 93$")
+    page.wait_for_function("() => window.location.search === '?page=4&size=25'")
+    page.go_back()
+    assert page.url == "about:blank"
+
+
 def header_titles(page) -> dict[str, str]:
     cols = page.locator(".tabulator-col[tabulator-field]")
     return {c.get_attribute("tabulator-field"): c.locator(".tabulator-col-title").inner_text()
@@ -202,6 +212,74 @@ def test_the_table_and_its_pager_fit_at_1280_by_800(demo_server, page, theme):
             for name in ("« First", "‹ Previous", "Next ›", "Last »")}
     tops.add(round(page.locator(".dsa-page-input input").bounding_box()["y"]) - 0)
     assert max(tops) - min(tops) < 20  # one line
+
+
+def test_filter_and_sort_round_trip_through_the_url_back_and_reload(demo_server, page):
+    """The URL state mechanism (decision 0043): each change is a history entry, Back
+    shows the state before it, Forward and reload the state in the address."""
+    open_images(page, demo_server)
+    choice = page.locator(".choices").nth(1)  # Type, then QA grade
+    choice.click()
+    page.locator(".choices__item--choice", has_text="poor").first.click()
+    wait_range(page, "^Rows 1–3 of 3$")
+    page.wait_for_function("() => window.location.search === '?grade=poor'")
+    by_time = first_ids(page)
+    page.locator('.tabulator-col[tabulator-field="Path"] .tabulator-col-title').click()
+    page.wait_for_function(
+        "() => window.location.search === '?grade=poor&sort=path&order=asc'")
+    wait_idle(page)
+    page.wait_for_timeout(300)
+    by_path = first_ids(page)
+    paths = column(page, "Path")
+    assert paths == sorted(paths) and by_path != by_time
+
+    through_history(page, page.go_back)  # before the sort: by time, the filter kept
+    assert page.evaluate("() => window.location.search") == "?grade=poor"
+    wait_range(page, "^Rows 1–3 of 3$")
+    assert first_ids(page) == by_time
+    assert page.locator(".choices__item--selectable", has_text="poor").count() >= 1
+
+    through_history(page, page.go_back)  # before the filter
+    assert page.evaluate("() => window.location.search") == ""
+    wait_range(page, "^Rows 1–50 of 93$")
+
+    through_history(page, page.go_forward)
+    wait_range(page, "^Rows 1–3 of 3$")
+    through_history(page, page.go_forward)  # the sort again
+    assert page.evaluate("() => window.location.search") == "?grade=poor&sort=path&order=asc"
+    wait_range(page, "^Rows 1–3 of 3$")
+    assert first_ids(page) == by_path
+
+    page.reload()
+    wait_idle(page)
+    wait_range(page, "^Rows 1–3 of 3$")
+    assert first_ids(page) == by_path
+
+
+def test_bad_url_values_are_named_and_leave_the_address(demo_server, page):
+    open_images(page, demo_server, "?page=x&dec_min=abc&type=5min&grade=awful")
+    wait_range(page, "^Rows 1–50 of 90$")  # the good value is used, the bad ones not
+    notes = page.locator(".dsa-images-notes")
+    notes.wait_for()
+    text = text_of(notes)
+    assert "Invalid filter values in the link were ignored" in text
+    assert "Ignored page=x: not a whole number" in text
+    assert "Ignored dec_min: 'abc' is not a number" in text
+    assert "Ignored grade=awful: unknown QA grade 'awful'" in text
+    page.wait_for_function("() => window.location.search === '?type=5min'")
+    # The notes are about the link: gone once the user changes the search.
+    page.get_by_role("button", name="Next ›").click()
+    wait_range(page, "^Rows 51–90 of 90$")
+    notes.wait_for(state="hidden")
+    page.wait_for_function("() => window.location.search === '?type=5min&page=2'")
+    # Leaving the address added no history entry: Back leads to the cleaned link (not
+    # to the bad values again), and Back once more leaves the page.
+    through_history(page, page.go_back)
+    wait_range(page, "^Rows 1–50 of 90$")
+    assert page.evaluate("() => window.location.search") == "?type=5min"
+    assert page.locator(".dsa-images-notes").is_hidden()
+    page.go_back()
+    assert page.url == "about:blank"
 
 
 def test_images_of_unknown_declination_are_counted_and_can_be_included(demo_server, page,

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from browser.helpers import wait_idle
+from browser.helpers import text_of, through_history, wait_idle
 from dsa110_dashboard.repositories.sources import SourceRepository
 from dsa110_dashboard.viewmodels.sources import PAGE_SIZE
 
@@ -23,14 +23,6 @@ RADIUS_BOX = '30 arcsec, 2 arcmin, 0.5 deg, 30"'
 def open_sources(page, server, query: str = "") -> None:
     page.goto(server.url + "/sources" + query)
     wait_idle(page)
-
-
-def text_of(locator) -> str:
-    """The text a Panel pane shows (it is in the pane's shadow root)."""
-    return locator.evaluate(
-        "e => Array.from((e.shadowRoot || e).children)"
-        ".filter(c => !['STYLE', 'LINK'].includes(c.tagName))"
-        ".map(c => c.innerText).join('\\n')").strip()
 
 
 def wait_status(page, pattern: str) -> str:
@@ -189,3 +181,21 @@ def test_source_links_are_readable_in_both_themes(demo_server, page, theme):
             assert colours["ratio"] >= 3.0, f"{table} row {i} in {theme}: {colours}"
         if theme == "default":
             assert seen[0]["fg"] == "rgb(47, 128, 237)", "the source page's link colour"
+
+
+def test_back_returns_to_the_previous_search(demo_server, demo_db, demo_sky, page):
+    """The sources page on the one URL-state mechanism (decision 0043): each search is a
+    history entry; Back shows the one before, from the address."""
+    first, second = demo_sky["prefix3"], demo_sky["prefix3"][:2]
+    totals = {p: SourceRepository(demo_db).search(name=p).total for p in (first, second)}
+    open_sources(page, demo_server)
+    box = page.get_by_placeholder(NAME_BOX)
+    for prefix in (first, second):
+        box.fill(prefix)
+        box.press("Enter")
+        page.wait_for_function(f"() => window.location.search === '?q={prefix}'")
+        wait_status(page, f"of {totals[prefix]:,}")
+    through_history(page, page.go_back)
+    assert page.evaluate("() => window.location.search") == f"?q={first}"
+    wait_status(page, f"of {totals[first]:,}")
+    assert page.get_by_placeholder(NAME_BOX).input_value() == first

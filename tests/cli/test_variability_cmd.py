@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from dsa110_dashboard.cli.main import main
 from dsa110_dashboard.db import migrate
-from dsa110_dashboard.repositories.sources import VariabilityRepository
+from dsa110_dashboard.repositories.variability import VariabilityRepository
 from dsa110_dashboard.science import compute_stats
 from factories import MJD0, UNIX0, insert
 

@@ -195,7 +195,7 @@ def test_a_worker_runs_a_queued_batch(image_db):
 
 def test_variability_batch_matches_the_recompute(db_url, make_service, tmp_path):
     from dsa110_dashboard.jobs.variability import recompute_variability
-    from dsa110_dashboard.repositories.sources import VariabilityRepository
+    from dsa110_dashboard.repositories.variability import VariabilityRepository
 
     db, settings, _ = make_service(db_url, None)
     with db.transaction() as conn:

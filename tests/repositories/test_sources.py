@@ -10,12 +10,9 @@ import pytest
 
 from dsa110_dashboard.errors import InvalidInputError, NotFoundError
 from dsa110_dashboard.repositories.paging import PageRequest
-from dsa110_dashboard.repositories.sources import (
-    SourceRepository,
-    VariabilityFilter,
-    VariabilityRepository,
-    normalise_name_prefix,
-)
+from dsa110_dashboard.repositories.lightcurves import LightcurveRepository
+from dsa110_dashboard.repositories.sources import SourceRepository, normalise_name_prefix
+from dsa110_dashboard.repositories.variability import VariabilityFilter, VariabilityRepository
 from factories import insert, insert_many
 
 
@@ -235,7 +232,7 @@ def lightcurve_db(db):
 
 def test_lightcurve_best_flux_falls_back_per_row_and_orders_by_mjd(lightcurve_db):
     db, img = lightcurve_db
-    lc = SourceRepository(db).lightcurve(SRC)
+    lc = LightcurveRepository(db).lightcurve(SRC)
     assert list(lc["mjd"][:3]) == [60001.0, 60002.0, 60003.0]
     assert math.isnan(lc["mjd"][3])  # no observation time: last, still NaN not 0
     assert list(lc["flux_column"]) == ["flux_jy", "peak_jyb", "normalized_flux_jy", None]
@@ -251,7 +248,7 @@ def test_lightcurve_best_flux_falls_back_per_row_and_orders_by_mjd(lightcurve_db
 
 def test_lightcurve_single_column_choices_do_not_fall_back(lightcurve_db):
     db, _ = lightcurve_db
-    repo = SourceRepository(db)
+    repo = LightcurveRepository(db)
     norm = repo.lightcurve(SRC, flux="normalized")
     assert norm["flux_jy"][2] == 0.101 and norm["flux_jy"][:2].isna().all()
     assert set(norm["flux_column"]) == {"normalized_flux_jy"}
@@ -264,14 +261,14 @@ def test_lightcurve_single_column_choices_do_not_fall_back(lightcurve_db):
 
 def test_images_for_a_source(lightcurve_db):
     db, img = lightcurve_db
-    frame = SourceRepository(db).images_for(SRC)
+    frame = LightcurveRepository(db).images_for(SRC)
     assert list(frame["path"]) == ["/img/b.fits", "/img/c.fits", "/img/a.fits"]
 
 
 def test_unknown_source_is_not_found(lightcurve_db):
     db, _ = lightcurve_db
-    repo = SourceRepository(db)
-    for call in (repo.get, repo.lightcurve, repo.images_for, repo.nearby):
+    repo, lightcurves = SourceRepository(db), LightcurveRepository(db)
+    for call in (repo.get, lightcurves.lightcurve, lightcurves.images_for, repo.nearby):
         with pytest.raises(NotFoundError):
             call("NVSS J999999.9+999999")
 
@@ -279,7 +276,7 @@ def test_unknown_source_is_not_found(lightcurve_db):
 def test_known_source_without_photometry_has_an_empty_lightcurve(db):
     with db.transaction() as conn:
         insert(conn, "variability_stats", source_id="LONELY")
-    assert SourceRepository(db).lightcurve("LONELY").empty
+    assert LightcurveRepository(db).lightcurve("LONELY").empty
 
 
 # ------------------------------------------------------------- variability

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from dsa110_dashboard.db import migrate
 from dsa110_dashboard.db.dashboard_schema import dash_variability
 from dsa110_dashboard.repositories.paging import PageRequest
-from dsa110_dashboard.repositories.sources import VariabilityRepository
+from dsa110_dashboard.repositories.variability import VariabilityRepository
 from factories import insert_many
 
 

@@ -16,7 +16,7 @@ from dsa110_dashboard.viewmodels.sources import (
     SourceSearchModel,
     source_url,
 )
-from dsa110_dashboard.views.source_urlstate import initial_values
+from dsa110_dashboard.views.urlstate import initial_values
 from factories import insert, insert_many
 
 RA0, DEC0 = 188.736, 42.053

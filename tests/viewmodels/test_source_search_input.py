@@ -12,7 +12,7 @@ from dsa110_dashboard.viewmodels.sources import (
     SourceSearchModel,
     cone_text,
 )
-from dsa110_dashboard.views.source_urlstate import read_query, without_ignored
+from dsa110_dashboard.views.urlstate import read_query, without_ignored
 from factories import insert_many
 
 SEARCH_KEYS = {"name_query": "q", "position": "pos", "radius": "radius", "sort": "sort",

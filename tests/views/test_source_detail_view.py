@@ -88,3 +88,52 @@ def test_downloads_carry_the_exclusions_and_show_the_api_call(view):
             f"{first}&amp;exclude_qa=1&#x27;") in downloads
     m.clear_exclusions()
     assert "excluded=" not in view._downloads.object
+
+
+class CountingGets:
+    """Wraps our SourceRepository instance's ``get``: counts the lookups, runs the real
+    query on the real database."""
+
+    def __init__(self, repo):
+        self.calls, self._get = [], repo.get
+        repo.get = self
+
+    def __call__(self, source_id):
+        self.calls.append(source_id)
+        return self._get(source_id)
+
+
+@pytest.mark.parametrize("photometry", [True, False], ids=["measured", "never-measured"])
+def test_a_source_page_looks_its_source_up_once(db, photometry):
+    """Issue 12: the page resolves its source once and hands the record to the
+    lightcurve, nearby-source, contributing-image and statistics reads, also when
+    the flux column changes and when the source has no photometry (empty reads used
+    to look the source up again to tell 'unknown' from 'never measured')."""
+    with db.transaction() as conn:
+        insert(conn, "variability_stats", source_id=SOURCE, ra_deg=188.736, dec_deg=42.053)
+        insert(conn, "variability_stats", source_id="NVSS J123500.0+420400", ra_deg=188.75,
+               dec_deg=42.0667)
+        for i in range(3 if photometry else 0):
+            img = insert(conn, "images", path=f"/data/images/r{i}-image.fits")
+            insert(conn, "photometry", source_id=SOURCE, image_path=img["path"],
+                   ra_deg=188.736, dec_deg=42.053, mjd=MJD0 + i, flux_jy=0.05,
+                   flux_err_jy=0.001, peak_jyb=0.04, peak_err_jyb=0.001, snr=40.0)
+    model = SourceDetailModel(db, SOURCE)
+    gets = CountingGets(model.repo)
+    view = SourceDetailView(model=model)
+    view.__panel__()  # outside a server: the whole load, now
+    assert model.error is None and model.record.source_id == SOURCE
+    assert list(model.nearby["source_id"]) == ["NVSS J123500.0+420400"]
+    assert len(model.lightcurve) == len(model.images) == (3 if photometry else 0)
+    model.flux = "peak"
+    assert len(model.lightcurve) == (3 if photometry else 0)
+    model.exclude_qa = False
+    assert gets.calls == [SOURCE]
+
+
+def test_an_unknown_source_is_looked_up_once_and_named(db):
+    model = SourceDetailModel(db, "NVSS J999999.9+999999")
+    gets = CountingGets(model.repo)
+    SourceDetailView(model=model).__panel__()
+    assert model.not_found and "NVSS J999999.9+999999" in model.error
+    assert gets.calls == ["NVSS J999999.9+999999"]

@@ -42,6 +42,7 @@ import pandas as pd
 from astropy.table import MaskedColumn, Table
 
 from ..errors import InvalidInputError
+from ..repositories.lightcurves import LightcurveRepository
 from ..repositories.sources import SourceRecord, SourceRepository
 from ..queries.lightcurve import export_filename, qa_failed
 from ..science.times import iso_ms_column, mjd_to_unix
@@ -257,9 +258,9 @@ class LightcurveHandler(ApiHandler):
         exclude_qa = parse_flag(self.get_query_argument("exclude_qa", None), "exclude_qa")
 
         def work() -> bytes:
-            repo = SourceRepository(self.ctx.db)
-            record = repo.get(source_id)  # NotFoundError -> 404
-            return render(record, repo.lightcurve(source_id, flux=flux), fmt, flux,
+            record = SourceRepository(self.ctx.db).get(source_id)  # NotFoundError -> 404
+            points = LightcurveRepository(self.ctx.db).lightcurve(record, flux=flux)
+            return render(record, points, fmt, flux,
                           excluded, exclude_qa)
 
         body = await self.blocking(work)

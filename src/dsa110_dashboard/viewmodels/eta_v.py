@@ -21,7 +21,7 @@ import param
 
 from ..db.engine import Database
 from ..errors import DashboardError
-from ..repositories.sources import VariabilityRepository
+from ..repositories.variability import VariabilityRepository
 
 DEFAULT_ETA = 1.5
 DEFAULT_V = 0.1
@@ -67,7 +67,7 @@ class EtaVModel(param.Parameterized):
     loaded = param.Boolean(default=False)
     v_note = param.String(default="", doc="Where V comes from, when not from our table.")
     input_notes = param.List(default=[], item_type=str,
-                             doc="Ignored URL values (source_urlstate); cleared when the user "
+                             doc="Ignored URL values (views.urlstate); cleared when the user "
                                  "moves a threshold.")
 
     QUERY = ("eta_threshold", "v_threshold", "k", "selected")

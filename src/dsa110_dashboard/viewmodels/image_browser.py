@@ -1,5 +1,9 @@
 """State of the /images browser: the search (as in its URL), one page of rows and the total.
 
+The search parameters carry the names of ``ImageQuery``'s fields, and the page keeps them
+in its URL under the codec's keys (``URL_KEYS``, with ``views.urlstate``), so that the
+page's address and the CSV export's arguments are the same text.
+
 Paging, sorting and filtering all happen in SQL (``ImageRepository.page``); the model
 holds one page only. ``fetch`` is blocking (run it in a worker thread) and returns a
 result or the expected error; ``apply`` puts it on the model. A result carries the
@@ -30,6 +34,21 @@ ASCENDING_FIRST = ("type", "field_name", "path")
 #: The model's parameter for each ImageQuery field (the same names).
 QUERY_PARAMS = tuple(f.name for f in fields(ImageQuery))
 FILTER_PARAMS = ImageQuery.FILTER_FIELDS
+#: The search's parameters -> their query keys (the codec's), for the page's URL.
+URL_KEYS = dict(ImageQuery.KEYS)
+
+
+def url_text(name: str, value) -> str:
+    """One search value as the codec writes it (``with_unknown=1``, ``type=5min,pbcor``)."""
+    query = ImageQuery(**{name: tuple(value) if isinstance(value, list) else value})
+    return query.to_args().get(ImageQuery.KEYS[name], "")
+
+
+def check_url_value(name: str, value) -> None:
+    """The codec's own checks on one URL value alone (InvalidInputError naming its key).
+    Values that contradict each other (``from`` after ``to``) are the search's error,
+    shown with the results as when they are typed."""
+    ImageQuery(**{name: tuple(value) if isinstance(value, list) else value}).image_filter()
 
 
 #: Words for the filters whose value may be unknown (ImageFilter.value_bounds prefixes).
@@ -94,15 +113,24 @@ class ImageBrowserModel(param.Parameterized):
     summary_available = param.Boolean(default=True, doc=(
         "Whether the database has our image summary (values measured from the files)."))
     loaded = param.Boolean(default=False)
+    input_notes = param.List(default=[], item_type=str,
+                             doc="Ignored URL values (views.urlstate); cleared when the user "
+                                 "changes the search.")
 
     def __init__(self, db: Database, **params):
         super().__init__(**params)
         self.db = db
         self.max_size = db.settings.page_size_max
+        # This database's limit (DSA110_DASH_PAGE_SIZE_MAX): a larger size in a URL is
+        # named and ignored (views.urlstate reads the bounds).
+        self.param["size"].bounds = (1, self.max_size)
         self.repository = ImageRepository(db)
         self._types_loaded = False
+        self._correcting = False  # the model itself moves the page: not the user
         self.param.watch(self._back_to_first_page,
                          [*FILTER_PARAMS, "sort", "order", "size"])
+        self.param.watch(self._types_are_options, ["types"])
+        self.param.watch(self._forget_notes, list(QUERY_PARAMS))
 
     # ------------------------------------------------------------ URL state
     @property
@@ -114,7 +142,7 @@ class ImageBrowserModel(param.Parameterized):
         return ImageQuery(**values)
 
     def set_query(self, query: ImageQuery) -> None:
-        """Show ``query`` (e.g. from a URL); an unknown sort key falls back to the default."""
+        """Show ``query`` (e.g. a notebook's); an unknown sort key falls back to the default."""
         values = {}
         for name in QUERY_PARAMS:
             value = getattr(query, name)
@@ -123,8 +151,6 @@ class ImageBrowserModel(param.Parameterized):
             values["sort"] = DEFAULT_SORT
         values["size"] = max(1, min(self.max_size, values["size"]))
         page = values.pop("page")
-        # A type named in a URL is an option even before the types are loaded.
-        values["type_options"] = sorted(set(self.type_options) | set(values["types"]))
         self.param.update(**values)
         self.page = page  # after the watcher that resets it on a filter change
 
@@ -174,6 +200,16 @@ class ImageBrowserModel(param.Parameterized):
 
     def _back_to_first_page(self, *_events) -> None:
         self.page = 1
+
+    def _types_are_options(self, *_events) -> None:
+        """A type named in a URL is an option even before the types are loaded."""
+        if set(self.types) - set(self.type_options):
+            self.type_options = sorted(set(self.type_options) | set(self.types))
+
+    def _forget_notes(self, *_events) -> None:
+        """A note about the link is stale once the user changes the search."""
+        if self.input_notes and not self._correcting:
+            self.input_notes = []
 
     # ---------------------------------------------------------------- derived
     @property
@@ -252,7 +288,11 @@ class ImageBrowserModel(param.Parameterized):
             updates["type_options"] = sorted(set(result.types) | set(self.types))
         self.param.update(**updates)
         if result.total and self.page > self.page_count:
-            self.page = self.page_count  # e.g. a URL with a page beyond the end
+            self._correcting = True
+            try:
+                self.page = self.page_count  # e.g. a URL with a page beyond the end
+            finally:
+                self._correcting = False
             return False
         return True
 

@@ -133,7 +133,7 @@ class JobsModel(PagedTable, param.Parameterized):
     type_options = param.List(default=[])
     error = param.String(default=None, allow_None=True)
     error_parameter = param.String(default=None, allow_None=True)
-    #: Ignored URL values, said once (see views/source_urlstate.py).
+    #: Ignored URL values, said once (see views/urlstate.py).
     input_notes = param.List(default=[])
     #: When the rows were read (unix seconds).
     read_at = param.Number(default=None, allow_None=True)

@@ -24,7 +24,8 @@ import param
 from ..db.engine import Database
 from ..errors import DashboardError, InvalidInputError, NotFoundError
 from ..queries.lightcurve import export_filename, qa_failed
-from ..repositories.sources import LIGHTCURVE_COLUMNS, SourceRecord, SourceRepository
+from ..repositories.lightcurves import LIGHTCURVE_COLUMNS, LightcurveRepository
+from ..repositories.sources import SourceRecord, SourceRepository
 from ..science.numbers import finite_or_none
 from ..science.times import mjd_to_timestamps, mjd_to_unix_ms
 from ..science.variability import MIXED, lightcurve_stats
@@ -137,24 +138,27 @@ class SourceDetailModel(param.Parameterized):
     def __init__(self, db: Database, source_id: str, **params):
         super().__init__(source_id=source_id, **params)
         self.repo = SourceRepository(db)
+        self.lightcurves = LightcurveRepository(db, sources=self.repo)
         self.param.watch(self._restat, ["exclude_qa", "excluded", "lightcurve"])
 
     # ------------------------------------------------------------------ work
     def fetch(self) -> Loaded | DashboardError:
-        """Blocking: everything the page shows, for this one source."""
+        """Blocking: everything the page shows, for this one source, which is looked up
+        once and handed to every other read as its record."""
         try:
             record = self.repo.get(self.source_id)
-            lightcurve = self.repo.lightcurve(self.source_id, flux=self.flux)
-            nearby = self.repo.nearby(self.source_id, NEARBY_RADIUS_DEG, limit=20)
-            images = self.repo.images_for(self.source_id)
+            lightcurve = self.lightcurves.lightcurve(record, flux=self.flux)
+            nearby = self.repo.nearby(record, NEARBY_RADIUS_DEG, limit=20)
+            images = self.lightcurves.images_for(record)
         except DashboardError as exc:
             return exc
         return Loaded(record, lightcurve, nearby, images)
 
     def fetch_lightcurve(self) -> pd.DataFrame | DashboardError:
-        """Blocking: the lightcurve again, after the flux column changed."""
+        """Blocking: the lightcurve again, after the flux column changed (of the record
+        already loaded, when there is one: no second lookup)."""
         try:
-            return self.repo.lightcurve(self.source_id, flux=self.flux)
+            return self.lightcurves.lightcurve(self.record or self.source_id, flux=self.flux)
         except DashboardError as exc:
             return exc
 

@@ -18,7 +18,8 @@ import param
 from ..db.engine import Database
 from ..errors import DashboardError, InvalidInputError, clipped
 from ..repositories.paging import PageRequest
-from ..repositories.sources import SourceRepository, VariabilityRepository
+from ..repositories.sources import SourceRepository
+from ..repositories.variability import VariabilityRepository
 from ..science.coordinates import format_radius, parse_position, parse_radius
 from ..science.numbers import parse_number
 

@@ -17,8 +17,13 @@ that await a thread and then touch models raced with Bokeh's document lock in pr
   are otherwise sent one message per property (a table's rows, with a binary buffer,
   in one; the status line in another), and the page can be caught in between.
 
-Worker threads run concurrently: a view whose fetches can overlap must make sure an
-older result does not overwrite a newer one (see ``Latest``).
+- ``NewestOnly``: the scheme every view's own loads use (a first load, reloads after a
+  changed filter or page, a busy spinner): fetch off the loop, show in one batch, and
+  only the newest of overlapping loads (decision 0044).
+
+Worker threads run concurrently: an older result must never overwrite a newer one;
+``NewestOnly`` sees to it. The Panel internals this module needs are listed in
+``INTERNALS`` and nowhere else (decision 0044).
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ import concurrent.futures
 import contextlib
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
 import panel as pn
@@ -202,58 +207,166 @@ def update_figure(figure, update: Callable[[], None]) -> None:
         update_together(update)
 
 
-class Latest:
-    """Which of several overlapping requests is the newest, across threads.
+class NewestOnly:
+    """The one way a view loads data off the event loop and shows only the newest result.
 
-    ``token = latest.start()`` before a fetch; ``latest.is_current(token)`` before
-    showing its result (hold ``latest.lock`` around the check and the apply, so a
-    newer result cannot be applied between the two)."""
+    ``fetch`` is blocking (a query, a FITS read) and makes no model changes; it returns
+    a result or an expected error for ``show``. ``show(result)`` makes the model changes
+    (no I/O) and runs in one batch (``update_together``). Loads can overlap (a user
+    typing, paging, clicking a filter twice): each ``run`` takes a generation, and a
+    result whose generation is no longer the newest is dropped, never shown over a newer
+    one. ``busy`` are Panel objects whose ``loading`` spinner shows while the newest load
+    runs, from ``busy_delay`` seconds on (a quick page change would only flicker).
 
-    def __init__(self) -> None:
-        self.lock = threading.RLock()
+    ``schedule()`` runs a load on a worker thread (from a widget callback, a watcher);
+    ``early()`` the first load, started with the page (``load_early``); ``first()`` the
+    first load once the page is shown; ``run()`` loads here, now.
+    """
+
+    def __init__(self, fetch: Callable[[], T], show: Callable[[T], None], *,
+                 busy: Iterable = (), busy_delay: float = 0.0) -> None:
+        self.fetch, self.show = fetch, show
+        self.busy, self.busy_delay = tuple(busy), busy_delay
+        # The generations and the spinner: held briefly, never while waiting for the
+        # event loop (``schedule`` takes it there). The spinner is switched under it: one
+        # switched on outside it, as the last load ended, stayed on for good.
+        self._lock = threading.Lock()
+        # Held around "is it the newest?" and the showing, so that no other result is
+        # shown in between (a result shown while a newer load starts is replaced by it).
+        self._show_lock = threading.RLock()
         self._generation = 0
+        self._running: set[int] = set()
 
-    def start(self) -> int:
-        with self.lock:
+    def _newest(self, generation: int) -> bool:
+        return generation == self._generation
+
+    def _spin(self, on: bool) -> None:
+        for obj in self.busy:
+            obj.loading = on
+
+    def _spin_if_still_running(self, generation: int) -> None:
+        with self._lock:
+            if self._newest(generation) and generation in self._running:
+                self._spin(True)
+
+    def _begin(self) -> int:
+        """A new generation: from now on, results of the older ones are stale."""
+        with self._lock:
             self._generation += 1
+            self._running.add(self._generation)
             return self._generation
 
-    def is_current(self, token: int) -> bool:
-        with self.lock:
-            return token == self._generation
+    def run(self) -> None:
+        """Blocking: fetch, then show the result unless a newer load started meanwhile."""
+        self._run(self._begin())
 
-    def load_early(self, model) -> None:
-        """The first load of ``model`` (``fetch()``, then ``apply(result)``) through
-        ``load_early``, so that its result usually travels with the page; not shown
-        when a newer fetch started meanwhile. The result is shown on the event loop,
-        which must never wait for ``lock``: a ``fetch_and_show`` holding it waits for
-        the loop. A held lock means a newer fetch is showing its result: ours is
-        dropped."""
-        mine = self.start()
+    def _run(self, mine: int) -> None:
+        with self._lock:
+            if not self._newest(mine):  # superseded before a worker picked it up
+                self._running.discard(mine)
+                return
+        timer = None
+        if self.busy and self.busy_delay > 0:
+            timer = threading.Timer(self.busy_delay, self._spin_if_still_running, (mine,))
+            timer.daemon = True
+            timer.start()
+        elif self.busy:
+            self._spin_if_still_running(mine)
+        try:
+            result = self.fetch()
+            with self._show_lock:
+                with self._lock:
+                    newest = self._newest(mine)
+                if newest:
+                    update_together(lambda: self.show(result))
+        finally:
+            if timer is not None:
+                timer.cancel()
+            with self._lock:
+                self._running.discard(mine)
+                if self._newest(mine):
+                    self._spin(False)
+
+    def schedule(self) -> None:
+        """A load on a worker thread now (here, outside a server). It is the newest from
+        this call on, before a worker picks it up."""
+        mine = self._begin()
+        run_in_background(lambda: self._run(mine))
+
+    def first(self, *, every_ms: int | None = None) -> None:
+        """The first load once the page is shown (now, outside a server)."""
+        load_in_background(self.run, every_ms=every_ms)
+
+    def early(self, after: Callable[[], None] | None = None) -> None:
+        """The first load through ``load_early``: started while the page is created, so
+        that its result usually travels with the page (decision 0036); ``after`` runs on
+        the event loop once it is shown or dropped. Its result is shown on the loop,
+        which must never wait for the show lock (a worker holding it waits for the
+        loop): a held lock means a newer load is showing, and this one is dropped."""
+        mine = self._begin()
 
         def show(result) -> None:
-            if not self.lock.acquire(blocking=False):
+            if not self._show_lock.acquire(blocking=False):
                 return
             try:
-                if self.is_current(mine):
-                    model.apply(result)
+                with self._lock:
+                    newest = self._newest(mine)
+                if newest:
+                    self.show(result)
             finally:
-                self.lock.release()
+                self._show_lock.release()
 
-        load_early(model.fetch, show)
+        def done() -> None:
+            with self._lock:
+                self._running.discard(mine)
+            if after is not None:
+                after()
 
-    def fetch_and_show(self, model, busy) -> None:
-        """Blocking: ``model.fetch()``, then ``model.apply(result)`` in one message unless
-        a newer fetch started meanwhile; ``busy`` (a Panel object) shows the loading
-        indicator until the newest fetch is done."""
-        mine = self.start()
-        busy.loading = True
+        load_early(self.fetch, show, done)
+
+
+# ------------------------------------------------------------- Panel internals
+#: What this module takes from Panel and Bokeh beyond their documented API, each with the
+#: reason; ``missing_internals`` (and tests/views/test_background.py) check them, so that
+#: a Panel upgrade that changes one fails loudly here rather than as a page that never
+#: loads. No other module may use them.
+INTERNALS = (
+    ("panel.io.state", "state", "_thread_pool",
+     "the worker pool load_early submits to (None without nthreads)"),
+    ("panel.io.state", "state", "_thread_id", "the event loop's thread, for _on_event_loop"),
+    ("panel.io.state", "state", "_current_thread", "the calling thread, for _on_event_loop"),
+    ("panel.io.state", "state", "_connected",
+     "which documents Panel counts connected, for held (decision 0020)"),
+    ("panel.io.state", "state", "_handle_exception",
+     "Panel's exception handler, for failures in session callbacks"),
+    ("panel.io.state", "", "set_curdoc", "making a document current on the event loop"),
+    ("bokeh.document.callbacks", "DocumentCallbackManager", "hold_value",
+     "whether a document is held already, for held"),
+)
+
+
+def missing_internals() -> list[str]:
+    """One message per Panel/Bokeh internal this module needs and no longer finds."""
+    import importlib
+
+    missing = []
+    for module, owner, name, why in INTERNALS:
         try:
-            result = model.fetch()
-            with self.lock:
-                if self.is_current(mine):
-                    update_together(lambda: model.apply(result))
-        finally:
-            with self.lock:
-                if self.is_current(mine):
-                    busy.loading = False
+            found = importlib.import_module(module)
+            if owner:
+                found = getattr(found, owner)
+        except (ImportError, AttributeError):
+            found = None
+        # A class is searched with dir(): hold_value is a property of its instances.
+        if found is None or (name not in dir(found) if isinstance(found, type)
+                             else not hasattr(found, name)):
+            where = ".".join(p for p in (module, owner, name) if p)
+            missing.append(f"{where} is gone ({why}): views/background.py relies on it, "
+                           f"written for Panel 1.9.4, now {pn.__version__}")
+    return missing
+
+
+def in_document(doc):
+    """A context in which ``doc`` is Panel's current document (Bokeh event callbacks
+    run without one)."""
+    return set_curdoc(doc)

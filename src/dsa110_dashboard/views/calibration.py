@@ -25,7 +25,7 @@ from ..viewmodels.calibration import (
 from .background import load_early, run_in_background, update_together
 from .cal_plots import STATE_COLOURS, qa_heatmap_figure, timeline_figure
 from .job_format import DASH, JOBS_CSS, e, table
-from .source_urlstate import notes_alert
+from .urlstate import notes_alert
 from .table_pager import TablePager
 
 SORT_LABELS = {"Created": "created", "Valid from": "start", "Valid until": "end",

@@ -64,7 +64,7 @@ from ..viewmodels.eta_v import EtaVModel
 from ..viewmodels.sources import source_url
 from .background import is_served, load_early, update_figure
 from .shell import session_theme
-from .source_urlstate import notes_alert
+from .urlstate import notes_alert
 
 RASTER_ABOVE = 1000
 PLOT_HEIGHT = 460

@@ -6,23 +6,22 @@ same column again flips the order); Tabulator's own sort is reset at once, so wh
 shown is always the database's order.
 
 The search lives in the URL (``?type=5min&grade=poor&page=3&view=grid``) in the same
-format as the CSV export (``queries.image_query``), written with
-``pn.state.location``; it is read back from the session's arguments when a page opens.
+format as the CSV export (``queries.image_query``); the page keeps it there with
+``views.urlstate`` (dashboards/images.py), as every page does, and this view shows the
+notes about values of a link that were ignored.
 """
 
 from __future__ import annotations
 
 import html
-import threading
-import urllib.parse
 
 import panel as pn
 import param
 from panel.viewable import Viewer
 
+from ..queries.image_query import PAGE_SIZES
 from ..viewmodels.image_browser import QUERY_PARAMS, ImageBrowserModel
-from ..queries.image_query import PAGE_SIZES, ImageQuery
-from .background import is_served, load_early, run_in_background, update_together
+from .background import NewestOnly, is_served
 from .image_filters import ImageFiltersView
 from .image_grid import GRID_CSS, grid_html
 from .image_table import (
@@ -35,13 +34,12 @@ from .image_table import (
     sort_titles,
 )
 from .shell import table_theme
+from .urlstate import notes_alert
 
 SORT_LABELS = {"Observation time": "mjd", "Created": "created_at", "ID": "id", "Type": "type",
                "Field": "field_name", "RA": "center_ra_deg", "Dec": "center_dec_deg",
                "Noise": "noise_jy", "Dynamic range": "dynamic_range", "QA grade": "qa_grade",
                "Path": "path"}
-#: URL arguments that belong to the shell, not to the search.
-SHELL_ARGS = ("theme",)
 SPINNER_DELAY = 0.25  # seconds
 
 
@@ -54,13 +52,8 @@ class ImageBrowserView(Viewer):
     def __init__(self, **params):
         super().__init__(**params)
         m = self.model
-        self._pending = 0
-        self._apply_lock = threading.RLock()
-        self._spinning = False
         self._ready = False  # no fetch before the page has loaded
         self._served = is_served()
-        if self._served:
-            self.read_url()  # before the widgets are made, so they start with its values
         self.filters = ImageFiltersView(model=m)
         self.alert = pn.pane.Alert("", alert_type="danger", visible=False,
                                    sizing_mode="stretch_width")
@@ -111,11 +104,19 @@ class ImageBrowserView(Viewer):
                        pn.pane.HTML("Page", margin=(4, 2, 4, 8), align="center"),
                        self.page_input, self.page_of, self.next, self.last,
                        margin=(0, 0, 4, 0), css_classes=["dsa-pager"])
-        self._results = pn.Column(self.alert, pn.Row(self.range, self.timing, margin=0),
+        self.notes = notes_alert(m, "dsa-images-notes",
+                                 title="Invalid filter values in the link were ignored")
+        self._results = pn.Column(self.notes, self.alert, pn.Row(self.range, self.timing, margin=0),
                                   toolbar, pager, self.table, self.grid,
                                   sizing_mode="stretch_width", margin=0)
         self._layout = pn.Row(self.filters, self._results, sizing_mode="stretch_width",
                               margin=0)
+        # A page change, a filter typed: loads overlap, only the newest is shown, the
+        # range line with its rows in one message; the loading indicator only when a
+        # load takes longer than SPINNER_DELAY (a quick page change would only flicker).
+        self._answered = True  # the last result shown answered the query it was for
+        self._loads = NewestOnly(lambda: m.fetch(m.query), self._show,
+                                 busy=[self.table, self.grid], busy_delay=SPINNER_DELAY)
         m.param.watch(self._render_rows, ["rows", "view"])
         m.param.watch(self._render, ["rows", "total", "error", "page", "size", "seconds"])
         m.param.watch(self._on_query, list(QUERY_PARAMS))
@@ -124,63 +125,15 @@ class ImageBrowserView(Viewer):
 
     # ---------------------------------------------------------------- loading
     def refresh(self) -> None:
-        """Fetch the current query and show it. Blocking: called on a worker thread
-        (Panel runs onload callbacks and widget events there with ``nthreads``), so the
-        event loop never waits for the database; Panel hands the resulting model
-        changes to the loop under the document lock. The loading indicator appears
-        only when a fetch takes longer than ``SPINNER_DELAY`` (a quick page change
-        would only flicker, and costs two more round trips)."""
-        with self._apply_lock:
-            self._pending += 1
-        timer = threading.Timer(SPINNER_DELAY, self._show_busy)
-        timer.daemon = True
-        timer.start()
-        try:
-            result = self.model.fetch(self.model.query)
-            # One batch: otherwise the range line ("Rows 51–93 of 93") can reach the
-            # browser before the table's new rows.
-            with self._apply_lock:
-                update_together(lambda: self.model.apply(result))
-        finally:
-            timer.cancel()
-            # The spinner is switched on and off under the lock: switched on outside
-            # it, a timer firing as the last fetch ended left the table loading for good.
-            with self._apply_lock:
-                self._pending -= 1
-                if self._pending == 0 and self._spinning:
-                    self._spinning = False
-                    self.table.loading = self.grid.loading = False
-
-    def _show_busy(self) -> None:
-        with self._apply_lock:
-            if self._pending == 0:
-                return
-            self._spinning = True
-            self.table.loading = self.grid.loading = True
+        """Blocking: fetch the current query and show it (see ``NewestOnly``)."""
+        self._loads.run()
 
     def _on_query(self, *events) -> None:
         if not self._ready:
             return
-        self._push_url()
         if all(e.name == "view" for e in events):
             return
-        run_in_background(self.refresh)
-
-    # ------------------------------------------------------------ URL state
-    def read_url(self) -> None:
-        args = {k: v for k, v in (pn.state.session_args or {}).items()
-                if k not in SHELL_ARGS}
-        self.model.set_query(ImageQuery.from_args(args))
-
-    def _push_url(self) -> None:
-        location = pn.state.location
-        if location is None:
-            return
-        keep = {k: v for k, v in location.query_params.items() if k in SHELL_ARGS}
-        args = {**keep, **self.model.query_args()}
-        search = "?" + urllib.parse.urlencode(args) if args else ""
-        if location.search != search:
-            location.search = search
+        self._loads.schedule()
 
     # -------------------------------------------------------------- events
     def _on_sorters(self, event) -> None:
@@ -255,14 +208,19 @@ class ImageBrowserView(Viewer):
     def __panel__(self):
         if self._served:
             # Started with the page (decision 0036): the query is known from the URL.
-            load_early(lambda: self.model.fetch(self.model.query), self.model.apply,
-                       self._first_shown)
+            self._loads.early(self._first_shown)
         else:  # a notebook: load now, then follow the model
             self.model.refresh()
             self._ready = True
         return self._layout
 
+    def _show(self, result) -> None:
+        self._answered = self.model.apply(result)
+
     def _first_shown(self) -> None:
-        """After the first result (on the event loop): changes fetch from now on."""
+        """After the first result (on the event loop): changes fetch from now on, and
+        the first one again if the model moved on meanwhile (a link's page past the
+        end, corrected while the result was shown)."""
         self._ready = True
-        self._push_url()
+        if not self._answered:
+            self._loads.schedule()

@@ -3,27 +3,26 @@
 The page opens with a loading placeholder; everything is read in a worker thread
 (``ImageDetailModel.fetch``). An unknown or malformed id shows a message; a missing or
 corrupt file shows the database row and provenance with a message in place of the
-viewer. Stretch, colormap and the sources overlay live in the URL.
+viewer. Stretch, colormap and the sources overlay live in the URL (dashboards/image_detail.py,
+``views.urlstate``).
 """
 
 from __future__ import annotations
 
 import html
-import urllib.parse
 
 import panel as pn
 import param
 from bokeh.models.widgets.tables import NumberFormatter
 from panel.viewable import Viewer
 
-from ..fits import COLORMAPS, STRETCHES
 from ..viewmodels.image_detail import (
     DetailData,
     DetailFailure,
     ImageDetailModel,
     catalogue_count_note,
 )
-from .background import is_served, load_in_background
+from .background import load_in_background
 from .image_sections import (
     SECTION_CSS,
     header_html,
@@ -35,7 +34,6 @@ from .image_table import grade_badge
 from .shell import table_theme
 from .sources import link, table_link_css
 
-SHELL_ARGS = ("theme",)
 #: photometry columns as the catalogue table names them (peak fluxes are mJy/beam).
 FLUX_COLUMN_NAMES = {"normalized_flux_jy": "normalised", "flux_jy": "raw",
                      "peak_jyb": "peak (mJy/beam)"}
@@ -62,7 +60,6 @@ class ImageDetailView(Viewer):
             sizing_mode="stretch_width", min_height=300, loading=True)
         self._links = pn.pane.HTML("", sizing_mode="stretch_width", margin=(0, 8, 6, 8),
                                    stylesheets=[LINK_CSS])
-        self.model.param.watch(self._push_url, ["stretch", "cmap", "show_sources"])
 
     # ---------------------------------------------------------------- loading
     def load(self) -> None:
@@ -76,38 +73,6 @@ class ImageDetailView(Viewer):
         finally:
             self._layout.loading = False
 
-    # ------------------------------------------------------------ URL state
-    def read_url(self) -> None:
-        args = pn.state.session_args or {}
-
-        def arg(name: str) -> str | None:
-            values = args.get(name) or []
-            return values[-1].decode("utf-8", "replace") if values else None
-
-        updates = {}
-        if arg("stretch") in STRETCHES:
-            updates["stretch"] = arg("stretch")
-        if arg("cmap") in COLORMAPS:
-            updates["cmap"] = arg("cmap")
-        if arg("sources") in ("0", "1"):
-            updates["show_sources"] = arg("sources") == "1"
-        self.model.param.update(**updates)
-
-    def _push_url(self, *_events) -> None:
-        location = pn.state.location
-        if location is None:
-            return
-        args = {k: v for k, v in location.query_params.items() if k in SHELL_ARGS}
-        m = self.model
-        if m.stretch != m.param.stretch.default:
-            args["stretch"] = m.stretch
-        if m.cmap != m.param.cmap.default:
-            args["cmap"] = m.cmap
-        if not m.show_sources:
-            args["sources"] = "0"
-        search = "?" + urllib.parse.urlencode(args) if args else ""
-        if location.search != search:
-            location.search = search
         if self.model.data is not None:
             self._links.object = self._links_html(self.model.data)
 
@@ -212,7 +177,5 @@ class ImageDetailView(Viewer):
                         "NVSS (mJy)": NumberFormatter(format="0.0")})
 
     def __panel__(self):
-        if is_served():
-            self.read_url()
         load_in_background(self.load)  # outside a server: now
         return self._layout

@@ -27,9 +27,9 @@ from ..viewmodels.jobs import (
     duration,
     job_url,
 )
-from .background import is_served, load_in_background, run_in_background, update_together
+from .background import NewestOnly, is_served, load_in_background
 from .job_format import DASH, JOBS_CSS, age, e, span, status_badge, table, utc
-from .source_urlstate import notes_alert
+from .urlstate import notes_alert
 from .table_pager import TablePager
 
 SORT_LABELS = {"Created": "created", "Started": "started", "Finished": "finished",
@@ -90,7 +90,8 @@ class JobsTableView(Viewer):
         m = self.model
         self._served = is_served()
         self._ready = False
-        self._lock = threading.Lock()
+        # A filter changed while a load runs: only the newest load's rows are shown.
+        self._loads = NewestOnly(m.fetch, m.apply)
         self.status = pn.widgets.Select.from_param(
             m.param.status, options={"all": "", **{s: s for s in STATUSES}},
             label="Status", width=110, css_classes=["dsa-jobs-status"])
@@ -138,13 +139,11 @@ class JobsTableView(Viewer):
     # ---------------------------------------------------------------- loading
     def refresh(self) -> None:
         """Blocking (a worker thread): fetch the current query and show it."""
-        with self._lock:
-            result = self.model.fetch()
-            update_together(lambda: self.model.apply(result))
+        self._loads.run()
 
     def _on_query(self, *_events) -> None:
         if self._ready:
-            run_in_background(self.refresh)
+            self._loads.schedule()
 
     # -------------------------------------------------------------- render
     def _render_rows(self, *_events) -> None:
@@ -321,6 +320,7 @@ class JobsPageView(Viewer):
                                                               "opacity": "0.7"},
                                     css_classes=["dsa-jobs-updated"])
         self._busy = threading.Lock()
+        self._queue_loads = NewestOnly(self.queue.fetch, self.queue.apply)
         self.jobs.param.watch(self._render_updated, ["read_at"])
 
     def _render_updated(self, *_events) -> None:
@@ -328,8 +328,7 @@ class JobsPageView(Viewer):
                                f"{self.period_s:g} s" if self.jobs.read_at else "")
 
     def refresh_queue(self) -> None:
-        result = self.queue.fetch()
-        update_together(lambda: self.queue.apply(result))
+        self._queue_loads.run()
 
     def tick(self) -> None:
         """Blocking (a worker thread): the table and the queue again; a tick that finds

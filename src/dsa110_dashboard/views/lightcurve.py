@@ -29,11 +29,10 @@ from bokeh.models import (
     Range1d,
 )
 from bokeh.plotting import figure
-from panel.io.state import set_curdoc
 from panel.viewable import Viewer
 
 from ..viewmodels.source_detail import SourceDetailModel
-from .background import update_figure
+from .background import in_document, update_figure
 
 HEIGHT = 380
 COLORS = {"included": "#1f77b4", "qa failed": "#ff7f0e", "excluded": "#9e9e9e"}
@@ -231,7 +230,7 @@ class LightcurvePlot(Viewer):
         fig = self.figure
         x_span = float(fig.x_range.end - fig.x_range.start) or 1.0
         y_span = float(fig.y_range.end - fig.y_range.start) or 1.0
-        with set_curdoc(fig.document):
+        with in_document(fig.document):
             self.model.select_nearest(float(event.x), float(event.y) / 1000.0,
                                       x_span, y_span / 1000.0)
 

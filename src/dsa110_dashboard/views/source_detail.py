@@ -20,13 +20,7 @@ from ..viewmodels.source_detail import (
     export_filename,
 )
 from ..viewmodels.sources import source_url
-from .background import (
-    Latest,
-    is_served,
-    load_early,
-    run_in_background,
-    update_together,
-)
+from .background import NewestOnly, load_early
 from .lightcurve import LightcurvePlot
 
 
@@ -73,7 +67,6 @@ class SourceDetailView(Viewer):
     def __init__(self, **params):
         super().__init__(**params)
         m = self.model
-        self._lightcurve_latest = Latest()
         # Outline style: the chosen button is filled, which reads in both themes (the
         # default style marks it by a shade that vanishes in the dark theme).
         self._flux = pn.widgets.RadioButtonGroup(
@@ -109,6 +102,9 @@ class SourceDetailView(Viewer):
         self._images_next.on_click(lambda _e: self._turn_images_page(+1))
         self._images_label = pn.pane.Markdown("", margin=(0, 10), align="center")
         self._plot = LightcurvePlot(model=m)
+        # Quick flux changes overlap: only the newest one's lightcurve is shown.
+        self._lightcurve_loads = NewestOnly(m.fetch_lightcurve, m.apply,
+                                            busy=[self._plot.pane])
         self._body = pn.Column(
             self._facts,
             pn.Row(pn.pane.Markdown("**Flux**", margin=(12, 5)), self._flux,
@@ -141,28 +137,9 @@ class SourceDetailView(Viewer):
     def _loaded(self) -> None:
         self._spinner.visible = False
 
-    def _reload_lightcurve(self) -> None:
-        """Blocking: runs on a worker thread (see views/background.py). Quick flux
-        changes overlap; only the newest one's lightcurve is shown."""
-        mine = self._lightcurve_latest.start()
-        self._plot.pane.loading = True
-        try:
-            result = self.model.fetch_lightcurve()
-            with self._lightcurve_latest.lock:
-                if self._lightcurve_latest.is_current(mine):
-                    update_together(lambda: self.model.apply(result))
-        finally:
-            with self._lightcurve_latest.lock:
-                if self._lightcurve_latest.is_current(mine):
-                    self._plot.pane.loading = False
-
     def _on_flux(self, *_events) -> None:
-        if self.model.record is None:
-            return
-        if is_served():
-            run_in_background(self._reload_lightcurve)
-        else:
-            self.model.apply(self.model.fetch_lightcurve())
+        if self.model.record is not None:
+            self._lightcurve_loads.schedule()
 
     def _toggle_epoch(self, _event) -> None:
         if self.model.epoch is not None:

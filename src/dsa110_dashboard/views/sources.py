@@ -18,14 +18,10 @@ from ..viewmodels.sources import (
     cone_text,
     source_url,
 )
-from .background import (
-    Latest,
-    is_served,
-    run_in_background,
-)
+from .background import NewestOnly, is_served
 from .shell import table_theme
 from .source_detail import LINK_CSS
-from .source_urlstate import notes_alert, plain
+from .urlstate import notes_alert, plain
 
 SORT_LABELS = {"relevance": "Default (nearest / name / η)", "eta": "η", "v": "V",
                "chi2": "χ²ν", "sigma": "σ deviation", "epochs": "Epochs",
@@ -115,7 +111,6 @@ class SourceSearchView(Viewer):
     def __init__(self, **params):
         super().__init__(**params)
         m = self.model
-        self._latest = Latest()
         self._name = pn.widgets.TextInput.from_param(
             m.param.name_query, label="Name starts with", placeholder="e.g. J0925 or NVSS J09",
             width=220)
@@ -178,19 +173,20 @@ class SourceSearchView(Viewer):
             self._filters, self._notes, self._alert,
             pn.Row(self._prev, self._next, self._status), self._table,
             sizing_mode="stretch_width")
+        # Searches overlap (typing, paging): only the newest one's result is shown, in
+        # one message (the status line must not announce rows the table lacks yet).
+        self._loads = NewestOnly(m.fetch, m.apply, busy=[self._table])
         m.param.watch(self._on_query, [q for q in m.QUERY if q != "page"])
         m.param.watch(self._on_page, ["page"])
         m.param.watch(self._render, ["rows", "total", "error"])
 
     # ------------------------------------------------------------------ work
     def refresh(self) -> None:
-        """Blocking: runs on a worker thread (see views/background.py). Searches can
-        overlap (typing, paging); only the newest one's result is shown."""
-        # One message: the status line must not announce rows the table lacks yet.
-        self._latest.fetch_and_show(self.model, busy=self._table)
+        """Blocking: search now and show the result (see ``NewestOnly``)."""
+        self._loads.run()
 
     def _schedule(self) -> None:
-        run_in_background(self.refresh)
+        self._loads.schedule()
 
     def _on_query(self, *_events) -> None:
         if self.model.page != 1:
@@ -240,7 +236,7 @@ class SourceSearchView(Viewer):
 
     def __panel__(self):
         if is_served():
-            self._latest.load_early(self.model)
+            self._loads.early()  # with the page (decision 0036)
         else:
             self.model.refresh()
             self._render()
@@ -253,7 +249,6 @@ class EseCandidatesView(Viewer):
     def __init__(self, **params):
         super().__init__(**params)
         m = self.model
-        self._latest = Latest()
         self._status = pn.widgets.RadioButtonGroup.from_param(m.param.status, width=360)
         self._alert = pn.pane.Alert("", alert_type="warning", visible=False,
                                     sizing_mode="stretch_width")
@@ -269,6 +264,8 @@ class EseCandidatesView(Viewer):
             titles={"source": "Source", "status": "Status", "significance": "Significance",
                     "flag_type": "Flag", "flagged_at": "Flagged (UTC)", "eta_metric": "η",
                     "v": "V", "sigma_deviation": "σ dev", "notes": "Notes"})
+        # Quick status clicks overlap: only the newest one's list is shown.
+        self._loads = NewestOnly(m.fetch, m.apply, busy=[self._table])
         m.param.watch(self._render, ["rows", "error"])
         m.param.watch(lambda _e: self._schedule(), ["status"])
         self._layout = pn.Column(pn.Row(pn.pane.Markdown("Status:", margin=(8, 5)),
@@ -282,12 +279,11 @@ class EseCandidatesView(Viewer):
             "v", "sigma_deviation", "notes"])
 
     def refresh(self) -> None:
-        """Blocking: runs on a worker thread (see views/background.py); only the newest
-        of overlapping fetches (quick status clicks) is shown."""
-        self._latest.fetch_and_show(self.model, busy=self._table)
+        """Blocking: fetch now and show the result (see ``NewestOnly``)."""
+        self._loads.run()
 
     def _schedule(self) -> None:
-        run_in_background(self.refresh)
+        self._loads.schedule()
 
     def _render(self, *_events) -> None:
         m = self.model
@@ -297,7 +293,7 @@ class EseCandidatesView(Viewer):
 
     def __panel__(self):
         if is_served():
-            self._latest.load_early(self.model)
+            self._loads.early()  # with the page (decision 0036)
         else:
             self.model.refresh()
             self._render()
