@@ -13,6 +13,7 @@ from ..errors import InvalidInputError
 from .paging import frame_from
 from .source_columns import none_for_missing, typed_null
 from .sources import SourceRecord, SourceRepository
+from .qa import latest_grade_sql
 
 FluxChoice = Literal["best", "normalized", "raw", "peak"]
 
@@ -73,13 +74,7 @@ class LightcurveRepository:
             return pd.DataFrame(columns=list(LIGHTCURVE_COLUMNS))
         value, error, which = self._flux(flux)
         image_id = img["id"] if img.exists else typed_null(sa.Integer)
-        if qa.exists:
-            grade = (sa.select(qa["overall_quality"])
-                     .where(qa["image_path"] == p["image_path"])
-                     .order_by(qa["timestamp"].desc(), qa["id"].desc()).limit(1)
-                     .scalar_subquery())
-        else:
-            grade = typed_null(sa.Text)
+        grade = latest_grade_sql(qa, p["image_path"])
         stmt = sa.select(
             p["id"].label("photometry_id"), p.col("mjd"), value.label("flux_jy"),
             error.label("flux_err_jy"), which.label("flux_column"), p.col("snr"),
