@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from ..db.engine import Database
 from ..errors import NotFoundError
+from .ms_funnel import stuck_condition
 from .paging import Page, PageRequest, fetch_page, order_by
 from .records import (
     as_bool,
@@ -66,6 +67,11 @@ class MeasurementSetFilter:
     mjd_max: float | None = None
     path_contains: str | None = None
     group_id: str | None = None
+    path_equals: str | None = None
+    #: True: only those with calibration applied; False: only those without.
+    calibration_applied: bool | None = None
+    #: Only the stuck ones (ms_funnel.stuck_condition), relative to this cutoff (unix s).
+    stuck_cutoff: float | None = None
 
 
 def measurement_set_record(row) -> MeasurementSetRecord:
@@ -78,6 +84,7 @@ def measurement_set_record(row) -> MeasurementSetRecord:
 def add_derived_columns(frame: pd.DataFrame) -> pd.DataFrame:
     frame["run_id"] = [run_id_for(p) for p in frame["path"]]
     frame["coarse_grade"] = [coarse_stage_grade(s) for s in frame["stage"]]
+    frame["calibration_applied"] = [as_bool(v) for v in frame["calibration_applied"]]
     return frame
 
 
@@ -104,16 +111,42 @@ class MeasurementSetRepository:
                                .where(t["path"] == path)).mappings().first()
         return measurement_set_record(row) if row else None
 
+    def calibration_applied_expr(self) -> sa.ColumnElement:
+        """Applied when calibration_applied has a successful row for the MS, or
+        ms_index.cal_applied says so (older databases have only the flag)."""
+        t = self.db.catalog["ms_index"]
+        flag = sa.func.coalesce(t["cal_applied"], 0) != 0
+        applied = self.db.catalog["calibration_applied"]
+        if not applied.exists:
+            return flag
+        row = (sa.select(sa.literal(1)).select_from(applied.table)
+               .where(applied["ms_path"] == t["path"],
+                      sa.func.coalesce(applied["success"], 1) != 0))
+        return sa.or_(row.exists(), flag)
+
+    def images_count_expr(self) -> sa.ColumnElement:
+        t = self.db.catalog["ms_index"]
+        images = self.db.catalog["images"]
+        if not images.exists:
+            return sa.cast(sa.null(), sa.Integer)
+        return (sa.select(sa.func.count()).select_from(images.table)
+                .where(images["ms_path"] == t["path"]).scalar_subquery())
+
     def page(self, filter: MeasurementSetFilter | None = None,
              request: PageRequest | None = None) -> Page[pd.DataFrame]:
+        """Rows of ms_index with ``calibration_applied`` (bool) and ``n_images``."""
         f = filter or MeasurementSetFilter()
         request = request or PageRequest()
         t = self.db.catalog["ms_index"]
-        stmt = sa.select(*t.columns())
         allowed = {k: t[k] for k in self.SORT_KEYS}
+        derived = ["run_id", "coarse_grade", "calibration_applied", "n_images"]
         if not t.exists:
-            order_by(stmt, request, allowed, self.DEFAULT_SORT)
-            return empty_page(column_names(t) + ["run_id", "coarse_grade"], request)
+            order_by(sa.select(), request, allowed, self.DEFAULT_SORT)
+            return empty_page(column_names(t) + derived, request)
+        applied = self.calibration_applied_expr()
+        stmt = sa.select(*t.columns(),
+                         sa.case((applied, 1), else_=0).label("calibration_applied"),
+                         self.images_count_expr().label("n_images"))
         stmt = where_all(stmt.select_from(t.table), [
             in_values(t["stage"], f.stages),
             in_values(t["status"], f.statuses),
@@ -121,12 +154,47 @@ class MeasurementSetRepository:
             t["mid_mjd"] <= f.mjd_max if f.mjd_max is not None else None,
             like_contains(t["path"], f.path_contains) if f.path_contains else None,
             t["group_id"] == f.group_id if f.group_id is not None else None,
+            t["path"] == f.path_equals if f.path_equals is not None else None,
+            (applied if f.calibration_applied else sa.not_(applied))
+            if f.calibration_applied is not None else None,
+            stuck_condition(t, f.stuck_cutoff) if f.stuck_cutoff is not None else None,
         ])
         stmt = order_by(stmt, request, allowed, self.DEFAULT_SORT, tiebreak=t["path"])
         with self.db.connect() as conn:
             page = fetch_page(conn, stmt, request)
         add_derived_columns(page.rows)
         return page
+
+    def neighbours(self, path: str) -> tuple[str | None, str | None]:
+        """The previous and next measurement set in observation time (mid_mjd, then
+        path), or None at either end or when this one has no time."""
+        record = self.find(path)
+        if record is None or record.mid_mjd is None:
+            return None, None
+        t = self.db.catalog["ms_index"]
+        mid, key = t["mid_mjd"], t["path"]
+        before = sa.or_(mid < record.mid_mjd, sa.and_(mid == record.mid_mjd, key < path))
+        after = sa.or_(mid > record.mid_mjd, sa.and_(mid == record.mid_mjd, key > path))
+        prev_stmt = (sa.select(key).select_from(t.table).where(before)
+                     .order_by(mid.desc(), key.desc()).limit(1))
+        next_stmt = (sa.select(key).select_from(t.table).where(after)
+                     .order_by(mid.asc(), key.asc()).limit(1))
+        with self.db.connect() as conn:
+            return (conn.execute(prev_stmt).scalar_one_or_none(),
+                    conn.execute(next_stmt).scalar_one_or_none())
+
+    def subbands(self, path: str) -> list[str] | None:
+        """The subband codes (``sb00``..``sb15``) of the HDF5 files this MS came from,
+        matched by its group_id; None when the database has no hdf5 index or no
+        group id for it (pipeline-db.md: group_id is the observation's timestamp)."""
+        record = self.find(path)
+        h = self.db.catalog["hdf5_files"]  # the catalog reads the older name too
+        if record is None or not record.group_id or not h.exists:
+            return None
+        stmt = (sa.select(h["subband_code"]).select_from(h.table)
+                .where(h["group_id"] == record.group_id).distinct())
+        with self.db.connect() as conn:
+            return sorted(c for (c,) in conn.execute(stmt) if c)
 
     def _counts(self, column: str) -> dict[str | None, int]:
         t = self.db.catalog["ms_index"]

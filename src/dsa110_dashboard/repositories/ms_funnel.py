@@ -1,0 +1,127 @@
+"""The pipeline funnel over ``ms_index``: how many measurement sets sit in each stage and
+status, and which of them are stuck (decision 0051).
+
+Stuck means: a failed status (``failed``, ``skipped_no_caltables``), or a status that
+still expects work (anything not settled, NULL and unknown ones included) in a stage
+before the last, unchanged since before a cutoff (``DSA110_DASH_MS_STUCK_HOURS`` ago).
+A settled MS (``completed`` at ``photometry_complete``, say) is where the pipeline left
+it on purpose and is never stuck by time alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from ..db.catalog import TableView
+from ..db.engine import Database
+
+#: The pipeline's stages in order (pipeline-db.md); unknown ones are shown after these.
+STAGES = ("discovered", "ingested", "converted", "calibrated", "imaged",
+          "photometry_complete", "mosaicked", "cataloged")
+FINAL_STAGE = STAGES[-1]
+FAILED_STATUSES = ("failed", "skipped_no_caltables")
+#: Statuses that say the pipeline is done with the MS (for now), well or with a remark.
+SETTLED_STATUSES = ("ok", "done", "completed", "flagged")
+
+
+def stuck_condition(t: TableView, cutoff_unix: float) -> sa.ColumnElement:
+    """True for a stuck row of ``ms_index`` (``t``); ``cutoff_unix`` = now - threshold."""
+    since = sa.func.coalesce(t["stage_updated_at"], t["created_at"])
+    status = sa.func.coalesce(t["status"], "")
+    waiting = sa.and_(status.not_in(SETTLED_STATUSES + FAILED_STATUSES),
+                      sa.func.coalesce(t["stage"], "") != FINAL_STAGE,
+                      since < cutoff_unix)
+    return sa.or_(status.in_(FAILED_STATUSES), waiting)
+
+
+@dataclass(frozen=True)
+class FunnelCount:
+    stage: str | None
+    status: str | None
+    count: int
+    stuck: int
+
+
+@dataclass(frozen=True)
+class StuckMeasurementSet:
+    path: str
+    stage: str | None
+    status: str | None
+    mid_mjd: float | None
+    #: Unix seconds of the last stage change (created_at when the DB has none).
+    since: float | None
+    #: The newest error the database records for it (failed calibration, failed batch
+    #: item), or None when it has none.
+    reason: str | None
+
+
+def stage_order(stage: str | None) -> tuple[int, str]:
+    """Sort key: known stages in pipeline order, then unknown ones, then NULL."""
+    if stage in STAGES:
+        return (STAGES.index(stage), "")
+    return (len(STAGES) + (stage is None), stage or "")
+
+
+class MeasurementSetFunnel:
+    def __init__(self, db: Database):
+        self.db = db
+
+    def counts(self, cutoff_unix: float) -> list[FunnelCount]:
+        """One row per (stage, status) present, in stage order."""
+        t = self.db.catalog["ms_index"]
+        if not t.exists:
+            return []
+        stuck = sa.func.sum(sa.case((stuck_condition(t, cutoff_unix), 1), else_=0))
+        stmt = (sa.select(t["stage"], t["status"], sa.func.count(), stuck)
+                .select_from(t.table).group_by(t["stage"], t["status"]))
+        with self.db.connect() as conn:
+            rows = [FunnelCount(stage, status, int(n), int(s or 0))
+                    for stage, status, n, s in conn.execute(stmt)]
+        return sorted(rows, key=lambda r: (stage_order(r.stage), r.status or ""))
+
+    def stuck(self, cutoff_unix: float, limit: int = 100) -> list[StuckMeasurementSet]:
+        """The stuck ones that have waited longest first, each with its reason."""
+        t = self.db.catalog["ms_index"]
+        if not t.exists:
+            return []
+        since = sa.func.coalesce(t["stage_updated_at"], t["created_at"])
+        stmt = (sa.select(t["path"], t["stage"], t["status"], t["mid_mjd"], since)
+                .select_from(t.table).where(stuck_condition(t, cutoff_unix))
+                .order_by(since.asc().nulls_first(), t["path"]).limit(limit))
+        with self.db.connect() as conn:
+            rows = conn.execute(stmt).all()
+            reasons = self._reasons(conn, [r[0] for r in rows])
+        return [StuckMeasurementSet(path, stage, status, mid, since_at, reasons.get(path))
+                for path, stage, status, mid, since_at in rows]
+
+    def _reasons(self, conn: sa.Connection, paths: list[str]) -> dict[str, str]:
+        """The newest recorded error per MS path, from the tables that hold one."""
+        found: dict[str, tuple[float, str]] = {}
+
+        def keep(path: str, at: float | None, text: str | None) -> None:
+            if not text:
+                return
+            at = at if at is not None else float("-inf")
+            if path not in found or at > found[path][0]:
+                found[path] = (at, text)
+
+        if not paths:
+            return {}
+        applied = self.db.catalog["calibration_applied"]
+        if applied.exists:
+            stmt = (sa.select(applied["ms_path"], applied["applied_at"],
+                              applied["error_message"]).select_from(applied.table)
+                    .where(applied["ms_path"].in_(paths),
+                           sa.func.coalesce(applied["success"], 1) == 0))
+            for path, at, text in conn.execute(stmt):
+                keep(path, at, f"calibration failed: {text}" if text else "calibration failed")
+        items = self.db.catalog["batch_job_items"]
+        if items.exists:
+            stmt = (sa.select(items["ms_path"], items["completed_at"], items["error"])
+                    .select_from(items.table)
+                    .where(items["ms_path"].in_(paths), items["error"].is_not(None)))
+            for path, at, text in conn.execute(stmt):
+                keep(path, at, text)
+        return {path: text for path, (_, text) in found.items()}
