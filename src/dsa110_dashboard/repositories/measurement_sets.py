@@ -84,7 +84,9 @@ def measurement_set_record(row) -> MeasurementSetRecord:
 def add_derived_columns(frame: pd.DataFrame) -> pd.DataFrame:
     frame["run_id"] = [run_id_for(p) for p in frame["path"]]
     frame["coarse_grade"] = [coarse_stage_grade(s) for s in frame["stage"]]
-    frame["calibration_applied"] = [as_bool(v) for v in frame["calibration_applied"]]
+    for flag in ("calibration_applied", "stuck"):
+        if flag in frame.columns:
+            frame[flag] = [as_bool(v) for v in frame[flag]]
     return frame
 
 
@@ -133,13 +135,17 @@ class MeasurementSetRepository:
                 .where(images["ms_path"] == t["path"]).scalar_subquery())
 
     def page(self, filter: MeasurementSetFilter | None = None,
-             request: PageRequest | None = None) -> Page[pd.DataFrame]:
-        """Rows of ms_index with ``calibration_applied`` (bool) and ``n_images``."""
+             request: PageRequest | None = None, *,
+             stuck_cutoff: float | None = None) -> Page[pd.DataFrame]:
+        """Rows of ms_index with ``calibration_applied`` (bool) and ``n_images``; with
+        ``stuck_cutoff`` (unix s) also ``stuck`` (bool, ms_funnel.stuck_condition)."""
         f = filter or MeasurementSetFilter()
         request = request or PageRequest()
         t = self.db.catalog["ms_index"]
         allowed = {k: t[k] for k in self.SORT_KEYS}
         derived = ["run_id", "coarse_grade", "calibration_applied", "n_images"]
+        if stuck_cutoff is not None:
+            derived.append("stuck")
         if not t.exists:
             order_by(sa.select(), request, allowed, self.DEFAULT_SORT)
             return empty_page(column_names(t) + derived, request)
@@ -147,6 +153,9 @@ class MeasurementSetRepository:
         stmt = sa.select(*t.columns(),
                          sa.case((applied, 1), else_=0).label("calibration_applied"),
                          self.images_count_expr().label("n_images"))
+        if stuck_cutoff is not None:
+            stmt = stmt.add_columns(
+                sa.case((stuck_condition(t, stuck_cutoff), 1), else_=0).label("stuck"))
         stmt = where_all(stmt.select_from(t.table), [
             in_values(t["stage"], f.stages),
             in_values(t["status"], f.statuses),
