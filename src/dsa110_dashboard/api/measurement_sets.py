@@ -10,7 +10,8 @@
   registry entry and quality, and its calibration QA.
 
 A path that is not a row of ms_index is a 404: the path is only ever a key into the
-database, never opened.
+database, never opened. Paths the pipeline registered are data and shown as they are,
+to whoever may use the API (decision 0026); error messages are scrubbed as everywhere.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ class MeasurementSetsHandler(OperatorApiHandler):
             body["missing"] = missing_tables(db)
             return body
 
-        self.write_json(self.shown_paths(await self.blocking(read)))
+        self.write_json(await self.blocking(read))
 
 
 def _record(value: Any) -> Any:
@@ -114,9 +115,9 @@ def _calibration(db, path: str) -> dict[str, Any]:  # noqa: ANN001 - Database
 
 class MeasurementSetHandler(MeasurementSetsHandler):
     async def get(self, path: str) -> None:  # type: ignore[override]
-        self.write_json(self.shown_paths(await self.blocking(_detail, self.ctx.db, path)))
+        self.write_json(await self.blocking(_detail, self.ctx.db, path))
 
 
 class MeasurementSetCalibrationHandler(MeasurementSetsHandler):
     async def get(self, path: str) -> None:  # type: ignore[override]
-        self.write_json(self.shown_paths(await self.blocking(_calibration, self.ctx.db, path)))
+        self.write_json(await self.blocking(_calibration, self.ctx.db, path))
