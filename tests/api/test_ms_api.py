@@ -78,6 +78,8 @@ def test_page_with_total_and_derived_columns(served):
     assert first["url"] == f"/api/v1/ms/{q(A)}"
     funnel = {(f["stage"], f["status"]): (f["count"], f["stuck"]) for f in body["funnel"]}
     assert funnel[("converted", "pending")] == (1, 1)
+    reasons = {s["path"]: s["reason"] for s in body["stuck"]}
+    assert reasons == {B: None, C: "calibration failed: table missing"}
     assert body["stuck_hours"] == 6.0 and body["missing"] == []
 
 

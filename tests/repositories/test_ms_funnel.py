@@ -82,6 +82,24 @@ def test_batch_item_error_is_a_reason(db):
     assert stuck[ms(2)] == "casa exited 1"
 
 
+def test_a_failed_job_log_line_is_a_reason_and_the_newest_wins(db):
+    seed(db)
+    with db.transaction() as conn:
+        insert(conn, "jobs", type="imaging", status="failed", ms_path=ms(2),
+               created_at=NOW - 50, finished_at=NOW - 40,
+               logs="starting\nwsclean exited with status 137\n\n")
+        insert(conn, "jobs", type="conversion", status="failed", ms_path=ms(5),
+               created_at=NOW - 50, finished_at=NOW - 40, logs=None)
+        # Older than the failed calibration (NOW - 120 is older; this is older still).
+        insert(conn, "jobs", type="calibration", status="failed", ms_path=ms(4),
+               created_at=NOW - 900, finished_at=NOW - 800, logs="x" * 400)
+    stuck = {s.path: s.reason for s in MeasurementSetFunnel(db).stuck(CUTOFF)}
+    assert stuck[ms(2)].startswith("imaging job ")
+    assert stuck[ms(2)].endswith(" failed: wsclean exited with status 137")
+    assert stuck[ms(5)].startswith("conversion job") and stuck[ms(5)].endswith("failed")
+    assert stuck[ms(4)] == "calibration failed: solver diverged"
+
+
 def test_table_has_calibration_and_image_count_and_filters(db):
     seed(db)
     repo = MeasurementSetRepository(db)

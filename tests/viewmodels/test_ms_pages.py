@@ -10,7 +10,7 @@ from factories import MJD0, insert
 
 from dsa110_dashboard.viewmodels.measurement_sets import MeasurementSetsModel, ms_page_url
 from dsa110_dashboard.viewmodels.ms_detail import MsDetailModel
-from dsa110_dashboard.views.measurement_sets import rows_html
+from dsa110_dashboard.views.measurement_sets import rows_html, stuck_html
 from dsa110_dashboard.views.ms_detail import detail_html
 
 A = "/data/ms/2025-10-17T00:00:00.ms"
@@ -40,6 +40,8 @@ def test_funnel_and_a_stage_click(db):
     funnel = {s.stage: (s.count, s.stuck, s.statuses) for s in m.funnel}
     assert list(funnel) == ["converted", "calibrated"]
     assert funnel["calibrated"] == (2, 1, {"completed": 1, "failed": 1})
+    assert [s.path for s in m.stuck_list] == [C, B]
+    assert "no reason recorded" in stuck_html(m)
     m.show_stage("calibrated", stuck=True)
     m.refresh()
     assert list(m.rows["path"]) == [B] and m.total == 1 and m.page == 1

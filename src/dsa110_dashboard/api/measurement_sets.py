@@ -3,7 +3,7 @@
 - ``GET /api/v1/ms?stage=&status=&from=&to=&cal=yes|no&stuck=1&q=&sort=&order=&offset=&limit=``:
   a page of measurement sets with the total (keys as in ``queries/ms_query.py``), each
   with ``calibration_applied``, ``n_images`` and ``stuck``; ``funnel=1`` adds the
-  counts per stage and status.
+  counts per stage and status and the stuck ones waiting longest with their reasons.
 - ``GET /api/v1/ms/{path}`` (the path URL-encoded, ``/`` as ``%2F``): one measurement set
   with its HDF5 subbands, images, jobs and neighbours in time.
 - ``GET /api/v1/ms/{path}/calibration``: the tables applied to it, each with its
@@ -21,6 +21,8 @@ import time
 import urllib.parse
 from typing import Any
 
+from ..queries.ms_query import MsQuery
+from ..repositories.calibration import CalibrationRepository
 from ..repositories.measurement_sets import MeasurementSetRepository
 from ..repositories.ms_detail import (
     SUBBANDS,
@@ -28,9 +30,7 @@ from ..repositories.ms_detail import (
     measurement_set_detail,
     missing_tables,
 )
-from ..repositories.calibration import CalibrationRepository
-from ..repositories.ms_funnel import MeasurementSetFunnel
-from ..queries.ms_query import MsQuery
+from ..repositories.ms_funnel import STUCK_LISTED, MeasurementSetFunnel
 from .images import parse_int
 from .operators import OperatorApiHandler, page_json, plain, rows
 
@@ -65,8 +65,10 @@ class MeasurementSetsHandler(OperatorApiHandler):
             body = page_json(page, request, "measurement_sets", items)
             body["stuck_hours"] = self.ctx.settings.ms_stuck_hours
             if with_funnel:
-                body["funnel"] = [dataclasses.asdict(c)
-                                  for c in MeasurementSetFunnel(db).counts(cutoff)]
+                funnel = MeasurementSetFunnel(db)
+                body["funnel"] = [dataclasses.asdict(c) for c in funnel.counts(cutoff)]
+                body["stuck"] = plain([dataclasses.asdict(s)
+                                       for s in funnel.stuck(cutoff, limit=STUCK_LISTED)])
             body["missing"] = missing_tables(db)
             return body
 

@@ -24,6 +24,10 @@ FINAL_STAGE = STAGES[-1]
 FAILED_STATUSES = ("failed", "skipped_no_caltables")
 #: Statuses that say the pipeline is done with the MS (for now), well or with a remark.
 SETTLED_STATUSES = ("ok", "done", "completed", "flagged")
+#: Stuck measurement sets the page and the API list with reasons (waiting longest first).
+STUCK_LISTED = 20
+#: A reason taken from a log line is clipped to this many characters.
+REASON_CHARS = 300
 
 
 def stuck_condition(t: TableView, cutoff_unix: float) -> sa.ColumnElement:
@@ -52,8 +56,8 @@ class StuckMeasurementSet:
     mid_mjd: float | None
     #: Unix seconds of the last stage change (created_at when the DB has none).
     since: float | None
-    #: The newest error the database records for it (failed calibration, failed batch
-    #: item), or None when it has none.
+    #: The newest error the database records for it (a failed job's last log line, a
+    #: failed calibration, a failed batch item), or None when it has none.
     reason: str | None
 
 
@@ -124,4 +128,21 @@ class MeasurementSetFunnel:
                     .where(items["ms_path"].in_(paths), items["error"].is_not(None)))
             for path, at, text in conn.execute(stmt):
                 keep(path, at, text)
+        jobs = self.db.catalog["jobs"]
+        if jobs.exists:
+            stmt = (sa.select(jobs["ms_path"], jobs["id"], jobs["type"],
+                              sa.func.coalesce(jobs["finished_at"], jobs["created_at"]),
+                              jobs["logs"]).select_from(jobs.table)
+                    .where(jobs["ms_path"].in_(paths), jobs["status"] == "failed"))
+            for path, job_id, job_type, at, logs in conn.execute(stmt):
+                keep(path, at, f"{job_type} job {job_id} failed" + _last_line(logs))
         return {path: text for path, (_, text) in found.items()}
+
+
+def _last_line(logs: str | None) -> str:
+    """': <the log's last non-empty line>' (clipped), or '' without a log."""
+    lines = [line.strip() for line in (logs or "").splitlines() if line.strip()]
+    if not lines:
+        return ""
+    last = lines[-1]
+    return ": " + (last if len(last) <= REASON_CHARS else last[:REASON_CHARS - 1] + "…")

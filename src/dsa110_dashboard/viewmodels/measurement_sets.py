@@ -23,7 +23,12 @@ from ..errors import DashboardError, DatabaseUnavailableError, InvalidInputError
 from ..queries.ms_query import MsQuery
 from ..repositories.measurement_sets import MeasurementSetRepository
 from ..repositories.ms_detail import missing_tables
-from ..repositories.ms_funnel import FunnelCount, MeasurementSetFunnel
+from ..repositories.ms_funnel import (
+    STUCK_LISTED,
+    FunnelCount,
+    MeasurementSetFunnel,
+    StuckMeasurementSet,
+)
 
 PAGE_SIZE = 50
 QUERY_PARAMS = ("stage", "status", "cal", "stuck", "q", "sort", "order", "page")
@@ -64,6 +69,7 @@ class MsResult:
     rows: pd.DataFrame
     total: int
     funnel: list[StageSummary]
+    stuck: list[StuckMeasurementSet]
     missing: list[str]
     at: float
 
@@ -97,6 +103,7 @@ class MeasurementSetsModel(param.Parameterized):
     rows = param.DataFrame(default=empty_rows(), doc="The current page only.")
     total = param.Integer(default=None, allow_None=True)
     funnel = param.List(default=[])
+    stuck_list = param.List(default=[], doc="The stuck ones waiting longest, with reasons.")
     missing = param.List(default=[], doc="Pipeline tables this database lacks.")
     error = param.String(default=None, allow_None=True)
     error_parameter = param.String(default=None, allow_None=True)
@@ -183,11 +190,12 @@ class MeasurementSetsModel(param.Parameterized):
             flt = query.ms_filter(cutoff)
             page = self.repository.page(flt, query.page_request(), stuck_cutoff=cutoff)
             funnel = stage_summaries(self.funnel_repository.counts(cutoff))
+            stuck = self.funnel_repository.stuck(cutoff, limit=STUCK_LISTED)
             missing = missing_tables(self.db)
         except (InvalidInputError, DatabaseUnavailableError) as exc:
             return MsFailure(query=query, error=exc)
         return MsResult(query=query, rows=page.rows, total=page.total, funnel=funnel,
-                        missing=missing, at=time.time())
+                        stuck=stuck, missing=missing, at=time.time())
 
     def apply(self, result: MsResult | MsFailure) -> bool:
         """Show ``result`` unless the search changed meanwhile; True when shown."""
@@ -201,6 +209,7 @@ class MeasurementSetsModel(param.Parameterized):
             return True
         updates: dict[str, Any] = dict(total=result.total, error=None, error_parameter=None,
                                        read_at=result.at, funnel=result.funnel,
+                                       stuck_list=result.stuck,
                                        missing=result.missing, rows=result.rows)
         self.param.update(**updates)
         if result.total and self.page > self.page_count:

@@ -72,6 +72,19 @@ def rows_html(model: MeasurementSetsModel) -> str:
     return table(COLUMNS, out, "No measurement sets match.")
 
 
+def stuck_html(model: MeasurementSetsModel) -> str:
+    total = sum(s.stuck for s in model.funnel)
+    rows = [[ms_cell(s.path), e(s.stage or DASH), status_badge(s.status), utc(s.since),
+             f"<code>{e(s.reason)}</code>" if s.reason
+             else "<span class='dsa-note'>no reason recorded</span>"]
+            for s in model.stuck_list]
+    more = (f"<div class='dsa-note'>The {len(rows)} waiting longest of {total:,}; "
+            "“All stuck” lists every one.</div>" if total > len(rows) else "")
+    return table([("Measurement set", "dsa-path"), ("Stage", ""), ("Status", ""),
+                  ("In stage since (UTC)", "dsa-nowrap"), ("Reason", "")], rows,
+                 "Nothing is stuck.") + more
+
+
 class FunnelView(Viewer):
     """One card per stage: a count button and, when some are stuck, a stuck button."""
 
@@ -81,8 +94,19 @@ class FunnelView(Viewer):
         super().__init__(**params)
         self._cards = pn.FlexBox(flex_wrap="wrap", sizing_mode="stretch_width", margin=0,
                                  css_classes=["dsa-funnel"])
+        self.stuck = pn.pane.HTML("", stylesheets=[JOBS_CSS], sizing_mode="stretch_width",
+                                  css_classes=["dsa-stuck-list"])
+        self.stuck_card = pn.Card(self.stuck, title="Stuck measurement sets and why",
+                                  collapsed=True, sizing_mode="stretch_width",
+                                  margin=(4, 0), css_classes=["dsa-stuck-card"])
         self.model.param.watch(self._render, ["funnel"])
+        self.model.param.watch(self._render_stuck, ["stuck_list", "funnel"])
         self._shown: list[StageSummary] | None = None
+
+    def _render_stuck(self, *_events) -> None:
+        total = sum(s.stuck for s in self.model.funnel)
+        self.stuck_card.title = f"Stuck measurement sets and why ({total:,})"
+        self.stuck.object = stuck_html(self.model)
 
     def _card(self, s: StageSummary) -> pn.viewable.Viewable:
         m = self.model
@@ -129,7 +153,7 @@ class FunnelView(Viewer):
             "(DSA110_DASH_MS_STUCK_HOURS). Click a count to list them.</div>",
             stylesheets=[JOBS_CSS], sizing_mode="stretch_width")
         return pn.Column(pn.Row(note, stuck_all, sizing_mode="stretch_width"),
-                         self._cards, sizing_mode="stretch_width", margin=0)
+                         self._cards, self.stuck_card, sizing_mode="stretch_width", margin=0)
 
 
 class MeasurementSetsView(Viewer):
