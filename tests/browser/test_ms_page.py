@@ -16,7 +16,7 @@ from dsa110_dashboard.repositories.measurement_sets import (
 
 
 def ms_rows(page) -> list[str]:
-    return page.locator("table.dsa-jobs a.dsa-ms-link").all_inner_texts()
+    return page.locator(".dsa-ms-table a.dsa-ms-link").all_inner_texts()
 
 
 def wait_for_rows(page, predicate, timeout_ms: int = 20_000) -> list[str]:
@@ -42,7 +42,7 @@ def test_click_a_stage_then_open_an_observation_and_its_image(demo_server, demo_
 
     page.goto(demo_server.url + "/ms")
     wait_idle(page)
-    page.locator("table.dsa-jobs a.dsa-ms-link").first.wait_for()
+    page.locator(".dsa-ms-table a.dsa-ms-link").first.wait_for()
     stage_card(page, "calibrated").locator(".dsa-stage-stuck button").click()
     page.wait_for_url(re.compile(r"stage=calibrated.*stuck=true|stuck=true.*stage=calibrated"))
     assert wait_for_rows(page, lambda shown: shown == [failed_name])
@@ -60,7 +60,7 @@ def test_click_a_stage_then_open_an_observation_and_its_image(demo_server, demo_
     # Open an imaged observation and follow its first image.
     page.goto(demo_server.url + "/ms?stage=photometry_complete")
     wait_idle(page)
-    link = page.locator("table.dsa-jobs a.dsa-ms-link").first
+    link = page.locator(".dsa-ms-table a.dsa-ms-link").first
     name = link.inner_text()
     link.click()
     page.wait_for_url(re.compile(r"/ms/%2F"))
