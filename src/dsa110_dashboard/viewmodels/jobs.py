@@ -29,6 +29,7 @@ from ..repositories.jobs import (
 )
 from ..repositories.paging import PageRequest
 from ..repositories.queue_status import QueueStatusRepository, QueueSummary
+from .table_pages import page_count, range_text
 
 STATUSES = (PENDING, RUNNING, COMPLETED, FAILED, CANCELLED)
 PAGE_SIZE = 50
@@ -165,19 +166,11 @@ class JobsModel(param.Parameterized):
     # ---------------------------------------------------------------- derived
     @property
     def page_count(self) -> int:
-        return max(1, math.ceil((self.total or 0) / PAGE_SIZE))
+        return page_count(self.total, PAGE_SIZE)
 
     @property
     def range_text(self) -> str:
-        if self.total is None:
-            return "Loading…"
-        if self.total == 0:
-            return "No jobs match."
-        first = (self.page - 1) * PAGE_SIZE + 1
-        if len(self.rows) == 0:
-            return f"No rows on page {self.page} of {self.total:,} jobs."
-        last = min(self.total, first + len(self.rows) - 1)
-        return f"Jobs {first:,}–{last:,} of {self.total:,}"
+        return range_text(self.total, self.page, PAGE_SIZE, len(self.rows), "jobs")
 
     # --------------------------------------------------------------- loading
     def fetch(self, query: JobsQuery | None = None) -> JobsResult | JobsFailure:

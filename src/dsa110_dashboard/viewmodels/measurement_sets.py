@@ -9,7 +9,6 @@ meanwhile. No Panel here.
 
 from __future__ import annotations
 
-import math
 import time
 import urllib.parse
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from ..repositories.ms_funnel import (
     MeasurementSetFunnel,
     StuckMeasurementSet,
 )
+from .table_pages import page_count, range_text
 
 PAGE_SIZE = 50
 QUERY_PARAMS = ("stage", "status", "cal", "stuck", "q", "sort", "order", "page")
@@ -151,19 +151,11 @@ class MeasurementSetsModel(param.Parameterized):
     # ---------------------------------------------------------------- derived
     @property
     def page_count(self) -> int:
-        return max(1, math.ceil((self.total or 0) / PAGE_SIZE))
+        return page_count(self.total, PAGE_SIZE)
 
     @property
     def range_text(self) -> str:
-        if self.total is None:
-            return "Loading…"
-        if self.total == 0:
-            return "No measurement sets match."
-        first = (self.page - 1) * PAGE_SIZE + 1
-        if len(self.rows) == 0:
-            return f"No rows on page {self.page} of {self.total:,} measurement sets."
-        last = min(self.total, first + len(self.rows) - 1)
-        return f"Measurement sets {first:,}–{last:,} of {self.total:,}"
+        return range_text(self.total, self.page, PAGE_SIZE, len(self.rows), "measurement sets")
 
     @property
     def missing_text(self) -> str | None:
