@@ -80,3 +80,20 @@ def test_unregistered_path_is_not_found(db):
     empty = MsDetailModel(db, path="")
     empty.load()
     assert empty.not_found
+
+
+def test_an_applied_table_outside_its_window_is_marked(db):
+    seed(db)
+    now = time.time()
+    with db.transaction() as conn:
+        for name, start, end in (("inside", MJD0 - 1, MJD0 + 1), ("late", MJD0 + 2, None)):
+            insert(conn, "caltables", set_name=name, path=f"/cal/{name}.K", table_type="K",
+                   order_index=0, created_at=now, valid_start_mjd=start, valid_end_mjd=end,
+                   status="active")
+            insert(conn, "calibration_applied", ms_path=A, caltable_path=f"/cal/{name}.K",
+                   applied_at=now, success=1)
+    d = MsDetailModel(db, path=A)
+    d.load()
+    page = detail_html(d.detail)
+    assert page.count("dsa-status-outside") == 1
+    assert page.index("/cal/late.K") < page.index("dsa-status-outside")

@@ -94,6 +94,16 @@ def subbands_html(d: MeasurementSetDetail) -> str:
             f"present</div><div>{boxes}</div>")
 
 
+def covers(table, mjd) -> bool:  # noqa: ANN001 - a CalTableRecord
+    """Whether the table's window (ends inclusive, open ends unbounded) holds ``mjd``;
+    True when the observation has no time (nothing to compare)."""
+    mjd = number(mjd)
+    if mjd is None:
+        return True
+    start, end = number(table.valid_start_mjd), number(table.valid_end_mjd)
+    return (start is None or start <= mjd) and (end is None or mjd <= end)
+
+
 def calibration_html(d: MeasurementSetDetail) -> str:
     if "calibration_applied" in d.missing:
         return ("<div class='dsa-note'>This database has no calibration_applied table: "
@@ -113,6 +123,9 @@ def calibration_html(d: MeasurementSetDetail) -> str:
             registry = f"{e(t.set_name)} {status_badge(t.status)}"
             kind = e(t.table_type)
             window = f"{_fixed(t.valid_start_mjd, 4)} – {_fixed(t.valid_end_mjd, 4)}"
+            if not covers(t, d.record.mid_mjd):
+                window += " " + status_badge("outside", "the observation's mid time is "
+                                                        "outside this validity window")
         rows.append([f"<span class='dsa-mono'>{e(a.applied.caltable_path)}</span>", kind,
                      registry, window, _fixed(a.applied.quality, 3),
                      _json(t.quality_metrics) if t is not None else DASH,
