@@ -45,7 +45,7 @@ LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                "--disable-component-update", "--disable-sync"]
 IDLE_JS = "() => window.Bokeh && Bokeh.documents.length > 0 && Bokeh.documents[0].is_idle"
 #: A selector per page path that appears only once the page's data has arrived.
-CONTENT = {"/": ".ov-stat"}
+CONTENT = {"/": ".ov-stat", "/ms": ".dsa-ms-table a.dsa-ms-link"}
 TARGET_RATIO = 2.0
 
 
@@ -147,8 +147,8 @@ def start(env: dict[str, str]):
 
 def page_paths(app, ctx) -> list[str]:
     """Every page path, with path parameters replaced: ``{source_id}`` (or any
-    ``{source...}``) by a source with photometry statistics, any other by the latest
-    image's id."""
+    ``{source...}``) by a source with photometry statistics, ``{path}`` by the latest
+    image's measurement set (URL-encoded), any other by the latest image's id."""
     from urllib.parse import quote
 
     import sqlalchemy as sa
@@ -166,12 +166,19 @@ def page_paths(app, ctx) -> list[str]:
                                 .order_by(table["n_obs"].desc()).limit(1)).scalar()
         return quote(name or "unknown", safe="")
 
+    def an_ms() -> str:
+        record = ImageRepository(ctx.db).latest()
+        return quote(record.ms_path if record else "unknown.ms", safe="")
+
     values: dict[str, str] = {}
+    makers = {"source": a_source, "path": an_ms, "image": latest_image}
 
     def substitute(match: re.Match) -> str:
-        key = "source" if match.group(1).startswith("source") else "image"
+        name = match.group(1)
+        key = "source" if name.startswith("source") else ("path" if name == "path"
+                                                           else "image")
         if key not in values:
-            values[key] = a_source() if key == "source" else latest_image()
+            values[key] = makers[key]()
         return values[key]
 
     return [re.sub(r"\{([^}]+)\}", substitute, page.path) for page in app.PAGES]

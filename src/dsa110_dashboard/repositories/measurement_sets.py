@@ -156,7 +156,7 @@ class MeasurementSetRepository:
         if stuck_cutoff is not None:
             stmt = stmt.add_columns(
                 sa.case((stuck_condition(t, stuck_cutoff), 1), else_=0).label("stuck"))
-        stmt = where_all(stmt.select_from(t.table), [
+        conditions = [
             in_values(t["stage"], f.stages),
             in_values(t["status"], f.statuses),
             t["mid_mjd"] >= f.mjd_min if f.mjd_min is not None else None,
@@ -167,10 +167,14 @@ class MeasurementSetRepository:
             (applied if f.calibration_applied else sa.not_(applied))
             if f.calibration_applied is not None else None,
             stuck_condition(t, f.stuck_cutoff) if f.stuck_cutoff is not None else None,
-        ])
+        ]
+        stmt = where_all(stmt.select_from(t.table), conditions)
         stmt = order_by(stmt, request, allowed, self.DEFAULT_SORT, tiebreak=t["path"])
+        # The total counts ms_index rows only: counting the page's select would work out
+        # the per-row calibration and image subqueries of every matching row.
+        count = where_all(sa.select(sa.func.count()).select_from(t.table), conditions)
         with self.db.connect() as conn:
-            page = fetch_page(conn, stmt, request)
+            page = fetch_page(conn, stmt, request, count_stmt=count)
         add_derived_columns(page.rows)
         return page
 
@@ -182,15 +186,20 @@ class MeasurementSetRepository:
             return None, None
         t = self.db.catalog["ms_index"]
         mid, key = t["mid_mjd"], t["path"]
-        before = sa.or_(mid < record.mid_mjd, sa.and_(mid == record.mid_mjd, key < path))
-        after = sa.or_(mid > record.mid_mjd, sa.and_(mid == record.mid_mjd, key > path))
-        prev_stmt = (sa.select(key).select_from(t.table).where(before)
-                     .order_by(mid.desc(), key.desc()).limit(1))
-        next_stmt = (sa.select(key).select_from(t.table).where(after)
-                     .order_by(mid.asc(), key.asc()).limit(1))
+        here = record.mid_mjd
+
+        def first(condition, *order) -> str | None:  # noqa: ANN001 - SQL expressions
+            stmt = sa.select(key).select_from(t.table).where(condition).order_by(*order)
+            return conn.execute(stmt.limit(1)).scalar_one_or_none()
+
+        # Each query reads the mid_mjd index in order; an OR of the tie and the strict
+        # comparison would scan the table. Same-time observations are ordered by path.
         with self.db.connect() as conn:
-            return (conn.execute(prev_stmt).scalar_one_or_none(),
-                    conn.execute(next_stmt).scalar_one_or_none())
+            previous = (first(sa.and_(mid == here, key < path), key.desc())
+                        or first(mid < here, mid.desc(), key.desc()))
+            following = (first(sa.and_(mid == here, key > path), key.asc())
+                         or first(mid > here, mid.asc(), key.asc()))
+        return previous, following
 
     def subbands(self, path: str) -> list[str] | None:
         """The subband codes (``sb00``..``sb15``) of the HDF5 files this MS came from,
