@@ -165,3 +165,27 @@ def test_head_is_get_without_the_body(served, path):
     status, headers, body = request(server.url, "HEAD", path)
     assert status == get_status != 405 and body == b""
     assert headers["content-length"] == str(len(get_body))
+
+
+def test_without_calibration_tables_the_endpoints_and_pages_answer(tmp_path):
+    ds = make_dataset(tmp_path)
+    db = Database(settings_for(str(ds.db_path)))
+    with db.transaction() as conn:
+        insert(conn, "ms_index", path=A, mid_mjd=MJD0, stage="calibrated", status="completed",
+               cal_applied=1)
+        for table in ("calibration_applied", "calibration_qa"):
+            conn.exec_driver_sql(f"DROP TABLE {table}")
+    db.dispose()
+    server = start_server(ds.env())
+    try:
+        status, body = get(server, "/api/v1/ms?cal=yes")
+        assert status == 200 and [m["path"] for m in body["measurement_sets"]] == [A]
+        assert {"calibration_applied", "calibration_qa"} <= set(body["missing"])
+        status, body = get(server, f"/api/v1/ms/{q(A)}/calibration")
+        assert status == 200 and body["applied"] == [] and body["qa"] == []
+        assert body["missing"] == ["calibration_applied", "calibration_qa"]
+        for page in ("/ms", f"/ms/{q(A)}"):
+            status, _headers, html = request(server.url, "GET", page)
+            assert status == 200 and b"<html" in html.lower()
+    finally:
+        server.stop()
