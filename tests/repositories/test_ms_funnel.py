@@ -10,6 +10,7 @@ from dsa110_dashboard.repositories.measurement_sets import (
     MeasurementSetRepository,
 )
 from dsa110_dashboard.repositories.ms_funnel import MeasurementSetFunnel, stage_order
+from dsa110_dashboard.viewmodels.ms_history import funnel_history
 
 HOUR = 3600.0
 NOW = UNIX0 + 48 * HOUR
@@ -153,3 +154,22 @@ def test_empty_database(db):
     assert MeasurementSetFunnel(db).stuck(CUTOFF) == []
     assert MeasurementSetRepository(db).page(
         MeasurementSetFilter(stuck_cutoff=CUTOFF, calibration_applied=False)).total == 0
+
+
+def test_funnel_over_time_per_hour_and_per_night(db):
+    with db.transaction() as conn:
+        for n, (hours, stage) in enumerate([(0.2, "imaged"), (0.5, "imaged"),
+                                            (1.5, "converted"), (30.0, "imaged"),
+                                            (1.7, None)]):
+            insert(conn, "ms_index", path=ms(n), mid_mjd=MJD0 + hours / 24, stage=stage)
+    funnel = MeasurementSetFunnel(db)
+    now = MJD0 + 2.0 / 24 + 0.001
+    hourly = funnel_history(funnel, "24h", now).counts
+    got = [(round((b - MJD0) * 24), s, c) for b, s, c in hourly.itertuples(index=False)]
+    assert got == [(0, "imaged", 2), (1, "converted", 1), (1, "(no stage)", 1)]
+    nightly = funnel_history(funnel, "7n", MJD0 + 1.5).counts
+    assert [(round(b - MJD0), s, c) for b, s, c in nightly.itertuples(index=False)] == [
+        (0, "converted", 1), (0, "imaged", 2), (0, "(no stage)", 1), (1, "imaged", 1)]
+    # A database that stopped long ago: the window ends at its newest observation.
+    stopped = funnel_history(funnel, "24h", MJD0 + 100)
+    assert stopped.end_mjd == MJD0 + 30.0 / 24 and list(stopped.counts["count"]) == [1]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pandas as pd
 import sqlalchemy as sa
 
 from ..db.catalog import TableView
@@ -26,6 +27,8 @@ FAILED_STATUSES = ("failed", "skipped_no_caltables")
 SETTLED_STATUSES = ("ok", "done", "completed", "flagged")
 #: Stuck measurement sets the page and the API list with reasons (waiting longest first).
 STUCK_LISTED = 20
+#: The most observations the funnel-over-time reads (30 nights hold ~10,000).
+HISTORY_ROWS = 50_000
 #: A reason taken from a log line is clipped to this many characters.
 REASON_CHARS = 300
 
@@ -84,6 +87,26 @@ class MeasurementSetFunnel:
             rows = [FunnelCount(stage, status, int(n), int(s or 0))
                     for stage, status, n, s in conn.execute(stmt)]
         return sorted(rows, key=lambda r: (stage_order(r.stage), r.status or ""))
+
+    def history(self, mjd_min: float, mjd_max: float) -> pd.DataFrame:
+        """(mid_mjd, stage) of the observations in [mjd_min, mjd_max], oldest first, for
+        the funnel over time (binned by the view-model)."""
+        t = self.db.catalog["ms_index"]
+        if not t.exists:
+            return pd.DataFrame(columns=["mid_mjd", "stage"])
+        stmt = (sa.select(t["mid_mjd"], t["stage"]).select_from(t.table)
+                .where(t["mid_mjd"] >= mjd_min, t["mid_mjd"] <= mjd_max)
+                .order_by(t["mid_mjd"]).limit(HISTORY_ROWS))
+        with self.db.connect() as conn:
+            return pd.DataFrame(conn.execute(stmt).all(), columns=["mid_mjd", "stage"])
+
+    def latest_mjd(self) -> float | None:
+        t = self.db.catalog["ms_index"]
+        if not t.exists:
+            return None
+        with self.db.connect() as conn:
+            return conn.execute(sa.select(sa.func.max(t["mid_mjd"])).select_from(t.table)
+                                ).scalar()
 
     def stuck(self, cutoff_unix: float, limit: int = 100) -> list[StuckMeasurementSet]:
         """The stuck ones that have waited longest first, each with its reason."""
