@@ -98,3 +98,15 @@ def test_bad_url_values_and_unregistered_paths(demo_server, page):
     page.goto(demo_server.url + "/ms/" + urllib.parse.quote("/etc/passwd", safe=""))
     wait_idle(page)
     page.locator(".dsa-ms-error").get_by_text("Not a registered measurement set").wait_for()
+
+
+def test_funnel_over_time_window_is_in_the_url(demo_server, page):
+    page.goto(demo_server.url + "/ms?history=bogus")
+    wait_idle(page)
+    page.locator(".dsa-ms-notes").get_by_text("Ignored history=bogus").wait_for()
+    page.locator(".dsa-ms-history-plot canvas").first.wait_for(state="attached")
+    page.locator(".dsa-ms-history select").select_option(label="Last 7 nights, per night")
+    page.wait_for_url(re.compile(r"history=7n"))
+    page.goto(page.url)
+    wait_idle(page)
+    assert page.locator(".dsa-ms-history select").input_value() == "Last 7 nights, per night"

@@ -12,6 +12,7 @@ from dsa110_dashboard.viewmodels.measurement_sets import MeasurementSetsModel, m
 from dsa110_dashboard.viewmodels.ms_detail import MsDetailModel
 from dsa110_dashboard.views.measurement_sets import rows_html, stuck_html
 from dsa110_dashboard.views.ms_detail import detail_html
+from dsa110_dashboard.views.ms_history import history_frame, history_plot
 
 A = "/data/ms/2025-10-17T00:00:00.ms"
 B = "/data/ms/2025-10-17T00:05:00.ms"
@@ -97,3 +98,19 @@ def test_an_applied_table_outside_its_window_is_marked(db):
     page = detail_html(d.detail)
     assert page.count("dsa-status-outside") == 1
     assert page.index("/cal/late.K") < page.index("dsa-status-outside")
+
+
+def test_funnel_over_time_fills_every_bin_in_stage_order(db):
+    seed(db)
+    m = MeasurementSetsModel(db, stuck_hours=6.0, history="7n")
+    m.refresh()
+    h = m.history_result
+    assert h is not None and h.window == "7n"
+    frame = history_frame(h)
+    assert len(set(frame["bin"])) == 7  # empty nights too
+    assert list(dict.fromkeys(frame["stage"])) == ["converted", "calibrated"]
+    assert frame["count"].sum() == 3  # the seeded observations lie in the newest night
+    history_plot(h)  # builds
+    m.history = "24h"
+    m.apply_history(m.fetch_history())
+    assert m.history_result.window == "24h" and len(set(history_frame(m.history_result)["bin"])) == 24

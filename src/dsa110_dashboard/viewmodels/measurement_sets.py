@@ -28,6 +28,8 @@ from ..repositories.ms_funnel import (
     MeasurementSetFunnel,
     StuckMeasurementSet,
 )
+from ..science.times import unix_to_mjd
+from .ms_history import WINDOWS, FunnelHistory, funnel_history
 from .table_pages import page_count, range_text
 
 PAGE_SIZE = 50
@@ -98,6 +100,8 @@ class MeasurementSetsModel(param.Parameterized):
                           objects=list(MeasurementSetRepository.SORT_KEYS))
     order = param.Selector(default="desc", objects=["asc", "desc"])
     page = param.Integer(default=1, bounds=(1, None))
+    #: The funnel-over-time window (its own URL key; not a filter of the table).
+    history = param.Selector(default="24h", objects=list(WINDOWS))
 
     # ------------------------------------------------------------------ results
     rows = param.DataFrame(default=empty_rows(), doc="The current page only.")
@@ -109,6 +113,7 @@ class MeasurementSetsModel(param.Parameterized):
     error_parameter = param.String(default=None, allow_None=True)
     input_notes = param.List(default=[])
     read_at = param.Number(default=None, allow_None=True)
+    history_result = param.ClassSelector(class_=FunnelHistory, default=None, allow_None=True)
 
     def __init__(self, db: Database, stuck_hours: float, **params):
         super().__init__(**params)
@@ -209,7 +214,23 @@ class MeasurementSetsModel(param.Parameterized):
             return False
         return True
 
+    def fetch_history(self, now: float | None = None) -> FunnelHistory | DashboardError:
+        """Blocking: the funnel over the chosen window."""
+        now_mjd = float(unix_to_mjd(time.time() if now is None else now))
+        try:
+            return funnel_history(self.funnel_repository, self.history, now_mjd)
+        except DatabaseUnavailableError as exc:
+            return exc
+
+    def apply_history(self, result: FunnelHistory | DashboardError) -> None:
+        if isinstance(result, FunnelHistory):
+            if result.window == self.history:
+                self.history_result = result
+        else:
+            self.error = result.user_message
+
     def refresh(self) -> None:
+        self.apply_history(self.fetch_history())
         for _ in range(2):
             if self.apply(self.fetch()):
                 return

@@ -22,8 +22,10 @@ from ..viewmodels.measurement_sets import (
     StageSummary,
     ms_page_url,
 )
+from ..viewmodels.ms_history import WINDOWS
 from .background import is_served, load_in_background, run_in_background, update_together
 from .job_format import DASH, JOBS_CSS, e, number, status_badge, table, utc
+from .ms_history import history_plot
 from .source_urlstate import notes_alert
 
 COLUMNS = [("Measurement set", "dsa-path"), ("Observed (UTC)", "dsa-nowrap"),
@@ -199,6 +201,11 @@ class MeasurementSetsView(Viewer):
         self.rows = pn.pane.HTML(rows_html(m), sizing_mode="stretch_width",
                                  stylesheets=[JOBS_CSS], min_height=120,
                                  css_classes=["dsa-ms-table"])
+        self.history = pn.widgets.Select.from_param(
+            m.param.history, options={label: key for key, (label, _d, _s) in WINDOWS.items()},
+            label="Funnel over time", width=220, css_classes=["dsa-ms-history"])
+        self.history_plot = pn.pane.HoloViews(None, sizing_mode="stretch_width", height=270,
+                                              css_classes=["dsa-ms-history-plot"])
         filters = pn.FlexBox(self.stage, self.status, self.cal, self.stuck, self.q, self.clear,
                              self.sort, self.order, flex_wrap="wrap",
                              align_items="flex-start", sizing_mode="stretch_width", margin=0)
@@ -207,12 +214,26 @@ class MeasurementSetsView(Viewer):
         self._layout = pn.Column(
             notes_alert(m, "dsa-ms-notes"), self.missing,
             pn.pane.HTML("<h3 style='margin:4px 0'>Pipeline funnel</h3>", margin=0),
-            self.funnel,
+            self.funnel, self.history, self.history_plot,
             pn.pane.HTML("<h3 style='margin:12px 0 4px 0'>Measurement sets</h3>", margin=0),
             filters, self.alert, pager, self.rows, sizing_mode="stretch_width", margin=0)
         m.param.watch(self._render, ["rows", "total", "error", "page", "missing"])
         m.param.watch(self._on_query, list(QUERY_PARAMS))
+        m.param.watch(self._on_history, ["history"])
+        m.param.watch(self._render_history, ["history_result"])
         self._render()
+
+    def refresh_history(self) -> None:
+        result = self.model.fetch_history()
+        update_together(lambda: self.model.apply_history(result))
+
+    def _on_history(self, *_events) -> None:
+        if self._ready:
+            run_in_background(self.refresh_history)
+
+    def _render_history(self, *_events) -> None:
+        h = self.model.history_result
+        self.history_plot.object = history_plot(h) if h is not None else None
 
     def refresh(self) -> None:
         with self._lock:
@@ -241,11 +262,12 @@ class MeasurementSetsView(Viewer):
         if self._served:
             load_in_background(self._first_load)
         else:
-            self.model.refresh()
+            self.model.refresh()  # the history too
             self._ready = True
         return self._layout
 
     def _first_load(self) -> None:
         self._ready = True
         self.refresh()
+        self.refresh_history()
 
