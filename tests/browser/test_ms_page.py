@@ -55,7 +55,12 @@ def test_click_a_stage_then_open_an_observation_and_its_image(demo_server, demo_
     page.goto(page.url)
     wait_idle(page)
     page.locator(".dsa-ms-range").get_by_text(f"of {calibrated:,}").wait_for()
-    assert page.locator(".dsa-ms-stage input").input_value() == "calibrated"
+    assert page.locator(".dsa-ms-stage select").input_value() == "calibrated"
+    # The stage select filters too.
+    page.locator(".dsa-ms-stage select").select_option("imaged")
+    page.wait_for_url(re.compile(r"stage=imaged"))
+    page.locator(".dsa-ms-range").get_by_text(
+        f"of {repo.page(MeasurementSetFilter(stages=('imaged',))).total:,}").wait_for()
 
     # Open an imaged observation and follow its first image.
     page.goto(demo_server.url + "/ms?stage=photometry_complete")

@@ -15,6 +15,7 @@ import panel as pn
 import param
 from panel.viewable import Viewer
 
+from ..repositories.ms_funnel import STAGES, stage_order
 from ..science.times import format_mjd
 from ..viewmodels.measurement_sets import (
     QUERY_PARAMS,
@@ -168,8 +169,11 @@ class MeasurementSetsView(Viewer):
         self._ready = False
         self._lock = threading.Lock()
         self.funnel = FunnelView(model=m)
-        self.stage = pn.widgets.TextInput.from_param(m.param.stage, label="Stage",
-                                                     width=150, css_classes=["dsa-ms-stage"])
+        # The stages present (from the funnel) and the pipeline's own, in pipeline order;
+        # a stage from the URL that neither knows is kept as an option too.
+        self.stage = pn.widgets.Select(label="Stage", options=self._stage_options(),
+                                       value=m.stage, width=170, css_classes=["dsa-ms-stage"])
+        self.stage.param.watch(lambda ev: setattr(m, "stage", ev.new or ""), "value")
         self.status = pn.widgets.TextInput.from_param(m.param.status, label="Status",
                                                       width=150)
         self.cal = pn.widgets.Select.from_param(
@@ -219,9 +223,21 @@ class MeasurementSetsView(Viewer):
             filters, self.alert, pager, self.rows, sizing_mode="stretch_width", margin=0)
         m.param.watch(self._render, ["rows", "total", "error", "page", "missing"])
         m.param.watch(self._on_query, list(QUERY_PARAMS))
+        m.param.watch(self._render_stages, ["funnel", "stage"])
         m.param.watch(self._on_history, ["history"])
         m.param.watch(self._render_history, ["history_result"])
         self._render()
+
+    def _stage_options(self) -> dict[str, str]:
+        m = self.model
+        present = [s.stage for s in m.funnel if s.stage is not None]
+        stages = sorted({*STAGES, *present, *([m.stage] if m.stage else [])}, key=stage_order)
+        return {"all": "", **{s: s for s in stages}}
+
+    def _render_stages(self, *_events) -> None:
+        options = self._stage_options()
+        if options != self.stage.options or self.stage.value != self.model.stage:
+            self.stage.param.update(options=options, value=self.model.stage)
 
     def refresh_history(self) -> None:
         result = self.model.fetch_history()
