@@ -34,6 +34,8 @@ from dashboards import (  # noqa: E402
     images,
     job_detail,
     jobs,
+    measurement_sets,
+    ms_detail,
     overview,
     source_detail,
     sources,
@@ -73,6 +75,8 @@ PAGES = [
     Page("/sources/{source_id}", source_detail, nav="/sources"),
     Page("/jobs", jobs),
     Page("/jobs/{run_id}", job_detail, nav="/jobs"),
+    Page("/ms", measurement_sets),
+    Page("/ms/{path}", ms_detail, nav="/ms"),
     Page("/calibration", calibration),
 ]
 

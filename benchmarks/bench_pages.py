@@ -78,6 +78,7 @@ CONTENT = {
     "/sources/{source_id}": Content(figures=1),
     "/calibration": Content(elements=(("dsa-cal-apply", "table.dsa-cal-apply td"),),
                             figures=1),
+    "/ms": Content(elements=(("", ".dsa-ms-table a.dsa-ms-link"),)),
 }
 
 #: True once the document is idle, every element of the spec is in the page and at
@@ -257,12 +258,21 @@ def page_paths(app, ctx) -> list[tuple[str, str, Content]]:
                                 .order_by(table["n_obs"].desc()).limit(1)).scalar()
         return quote(name or "unknown", safe="")
 
+    def an_ms() -> str:
+        return quote(latest.ms_path if latest else "unknown.ms", safe="")
+
+    def latest_image() -> str:
+        return str(latest.id if latest else 1)
+
     values: dict[str, str] = {}
+    makers = {"source": a_source, "path": an_ms, "image": latest_image}
 
     def substitute(match: re.Match) -> str:
-        key = "source" if match.group(1).startswith("source") else "image"
+        name = match.group(1)
+        key = "source" if name.startswith("source") else ("path" if name == "path"
+                                                           else "image")
         if key not in values:
-            values[key] = a_source() if key == "source" else str(latest.id if latest else 1)
+            values[key] = makers[key]()
         return values[key]
 
     pages = []

@@ -375,6 +375,10 @@ class Settings:
         "DSA110_DASH_CAL_EXPIRY_WARN_HOURS", 24.0, _positive_float,
         "The Calibration page warns when a table in the apply-list expires within this "
         "many hours of the chosen time.", group="limits")
+    ms_stuck_hours: float = setting(
+        "DSA110_DASH_MS_STUCK_HOURS", 6.0, _positive_float,
+        "A measurement set that has sat in one stage (before the last, cataloged) longer "
+        "than this is counted as stuck on the Measurement sets page.", group="limits")
     log_poll_seconds: float = setting(
         "DSA110_DASH_LOG_POLL_SECONDS", 1.0, _positive_float,
         "How often a job's page reads what a running job's log file gained; it stops "

@@ -20,6 +20,12 @@ from .jobs import (
     JobsHandler,
 )
 from .lightcurves import LightcurveHandler
+from .measurement_sets import (
+    MS,
+    MeasurementSetCalibrationHandler,
+    MeasurementSetHandler,
+    MeasurementSetsHandler,
+)
 from .queue import QueueHandler
 from .thumbnails import ThumbnailHandler
 
@@ -38,6 +44,9 @@ def api_patterns(ctx: AppContext) -> list[tuple]:
         (rf"/api/v1/jobs/{JOB}/rerun/?", JobRerunHandler, kw),
         (rf"/api/v1/jobs/{JOB}/cancel/?", JobCancelHandler, kw),
         (rf"/api/v1/jobs/{JOB}/?", JobHandler, kw),
+        (r"/api/v1/ms/?", MeasurementSetsHandler, kw),
+        (rf"/api/v1/ms/{MS}/calibration/?", MeasurementSetCalibrationHandler, kw),
+        (rf"/api/v1/ms/{MS}/?", MeasurementSetHandler, kw),
         (r"/api/v1/queue/?", QueueHandler, kw),
         (r"/api/v1/cal/tables/?", CalTablesHandler, kw),
         (r"/api/v1/cal/applylist/?", ApplyListHandler, kw),

@@ -29,7 +29,7 @@ from ..repositories.jobs import (
 )
 from ..repositories.paging import PageRequest
 from ..repositories.queue_status import QueueStatusRepository, QueueSummary
-from .paged_table import PagedTable
+from .paged_table import PagedTable, range_text
 
 STATUSES = (PENDING, RUNNING, COMPLETED, FAILED, CANCELLED)
 PAGE_SIZE = 50
@@ -155,15 +155,7 @@ class JobsModel(PagedTable, param.Parameterized):
     # ---------------------------------------------------------------- derived
     @property
     def range_text(self) -> str:
-        if self.total is None:
-            return "Loading…"
-        if self.total == 0:
-            return "No jobs match."
-        first = (self.page - 1) * PAGE_SIZE + 1
-        if len(self.rows) == 0:
-            return f"No rows on page {self.page} of {self.total:,} jobs."
-        last = min(self.total, first + len(self.rows) - 1)
-        return f"Jobs {first:,}–{last:,} of {self.total:,}"
+        return range_text(self.total, self.page, PAGE_SIZE, len(self.rows), "jobs")
 
     # --------------------------------------------------------------- loading
     def fetch(self, query: JobsQuery | None = None) -> JobsResult | JobsFailure:

@@ -7,6 +7,10 @@ from __future__ import annotations
 import math
 
 
+def page_count(total: int | None, size: int) -> int:
+    return max(1, math.ceil((total or 0) / size))
+
+
 class PagedTable:
     #: Sort keys a person picks (the model's ``sort`` values).
     SORTS: dict[str, str] = {}
@@ -32,4 +36,17 @@ class PagedTable:
 
     @property
     def page_count(self) -> int:
-        return max(1, math.ceil((self.total or 0) / self.PAGE_SIZE))
+        return page_count(self.total, self.PAGE_SIZE)
+
+
+def range_text(total: int | None, page: int, size: int, shown: int, noun: str) -> str:
+    """``Jobs 51–100 of 1,234`` (``noun`` plural, lower case), or what stands instead."""
+    if total is None:
+        return "Loading…"
+    if total == 0:
+        return f"No {noun} match."
+    first = (page - 1) * size + 1
+    if shown == 0:
+        return f"No rows on page {page} of {total:,} {noun}."
+    last = min(total, first + shown - 1)
+    return f"{noun[0].upper()}{noun[1:]} {first:,}–{last:,} of {total:,}"
