@@ -30,7 +30,7 @@ from ..repositories.ms_funnel import (
 )
 from ..science.times import unix_to_mjd
 from .ms_history import WINDOWS, FunnelHistory, funnel_history
-from .paged_table import page_count, range_text
+from .paged_table import PagedTable, range_text
 
 PAGE_SIZE = 50
 QUERY_PARAMS = ("stage", "status", "cal", "stuck", "q", "sort", "order", "page")
@@ -89,7 +89,11 @@ def empty_rows() -> pd.DataFrame:
                                  "stuck"])
 
 
-class MeasurementSetsModel(param.Parameterized):
+class MeasurementSetsModel(PagedTable, param.Parameterized):
+    SORTS = {key: key for key in MeasurementSetRepository.SORT_KEYS}
+    ASCENDING_FIRST = ASCENDING_FIRST
+    PAGE_SIZE = PAGE_SIZE
+
     # ----------------------------------------------------- the search (URL state)
     stage = param.String(default="", doc="A pipeline stage (as stored).")
     status = param.String(default="")
@@ -139,25 +143,7 @@ class MeasurementSetsModel(param.Parameterized):
     def clear_filters(self) -> None:
         self.param.update(stage="", status="", cal="", stuck=False, q="")
 
-    def sort_by(self, key: str) -> None:
-        if key not in MeasurementSetRepository.SORT_KEYS:
-            return
-        if key == self.sort:
-            self.order = "asc" if self.order == "desc" else "desc"
-        else:
-            self.param.update(sort=key, order="asc" if key in ASCENDING_FIRST else "desc")
-
-    def go_to_page(self, number: int) -> None:
-        self.page = max(1, min(int(number), self.page_count))
-
-    def _back_to_first_page(self, *_events) -> None:
-        self.page = 1
-
     # ---------------------------------------------------------------- derived
-    @property
-    def page_count(self) -> int:
-        return page_count(self.total, PAGE_SIZE)
-
     @property
     def range_text(self) -> str:
         return range_text(self.total, self.page, PAGE_SIZE, len(self.rows), "measurement sets")
