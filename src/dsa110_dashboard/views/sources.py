@@ -247,6 +247,10 @@ class SourceSearchView(Viewer):
         return self._layout
 
 
+#: ESE flags per table page (the table's height shows about this many).
+ESE_PAGE_SIZE = 10
+
+
 class EseCandidatesView(Viewer):
     model = param.ClassSelector(class_=EseCandidatesModel)
 
@@ -265,6 +269,9 @@ class EseCandidatesView(Viewer):
                 dict.fromkeys(("significance", "eta_metric", "v", "sigma_deviation"),
                               "0.000"))},
             selectable=False, sortable=False, layout="fit_data_fill", height=220,
+            # A year has thousands of flags: the browser gets one page at a time, not
+            # every row in the page's first document.
+            pagination="remote", page_size=ESE_PAGE_SIZE,
             css_classes=["dsa-ese-table"], stylesheets=table_link_css(),
             titles={"source": "Source", "status": "Status", "significance": "Significance",
                     "flag_type": "Flag", "flagged_at": "Flagged (UTC)", "eta_metric": "η",
