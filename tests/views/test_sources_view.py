@@ -51,3 +51,20 @@ def test_the_ese_table_sends_the_browser_one_page_of_many_flags(db):
     root = view._table.get_root()
     sent = root.select_one({"type": ColumnDataSource}).data
     assert len(next(iter(sent.values()))) == ESE_PAGE_SIZE
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_filter_inputs_are_made_when_the_card_opens_or_a_filter_is_set(db):
+    from dsa110_dashboard.viewmodels.sources import FILTERS
+
+    view = SourceSearchView(model=SourceSearchModel(db))
+    assert view._filters.collapsed and len(view._filters) == 0
+    view._filters.collapsed = False
+    inputs = view._filters[0]
+    assert len(inputs) == len(FILTERS)
+    view._filters.collapsed = True
+    view._filters.collapsed = False
+    assert view._filters[0] is inputs  # made once
+
+    filtered = SourceSearchView(model=SourceSearchModel(db, eta_min=1.5))
+    assert not filtered._filters.collapsed and len(filtered._filters[0]) == len(FILTERS)

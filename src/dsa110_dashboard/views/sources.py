@@ -139,18 +139,17 @@ class SourceSearchView(Viewer):
                                               "position"])
         self._clear = pn.widgets.Button(label="Clear search", align="end")
         self._clear.on_click(lambda _e: m.reset())
-        bounds = []
-        for prefix, _key, label in FILTERS:
-            lo = pn.widgets.FloatInput.from_param(getattr(m.param, f"{prefix}_min"),
-                                                  label=f"{label} ≥", width=120)
-            hi = pn.widgets.FloatInput.from_param(getattr(m.param, f"{prefix}_max"),
-                                                  label=f"{label} ≤", width=120)
-            bounds.append(pn.Column(lo, hi, margin=(0, 4)))
-        self._filters = pn.Card(pn.FlexBox(*bounds), title="Filters on statistics",
+        self._filters = pn.Card(title="Filters on statistics",
                                 collapsed=not any(getattr(m, f"{p}_{e}") is not None
                                                   for p, _, _ in FILTERS
                                                   for e in ("min", "max")),
                                 sizing_mode="stretch_width")
+        # The bounds' inputs (a dozen widgets) are made when the card first opens: a
+        # collapsed card's contents still cost the page's first render their models.
+        if self._filters.collapsed:
+            self._filters.param.watch(self._open_filters, ["collapsed"])
+        else:
+            self._filters[:] = [self._bound_inputs()]
         self._alert = pn.pane.Alert("", alert_type="danger", visible=False,
                                     sizing_mode="stretch_width", disable_math=True,
                                     css_classes=["dsa-search-error"])
@@ -181,6 +180,21 @@ class SourceSearchView(Viewer):
         m.param.watch(self._on_query, [q for q in m.QUERY if q != "page"])
         m.param.watch(self._on_page, ["page"])
         m.param.watch(self._render, ["rows", "total", "error"])
+
+    def _bound_inputs(self) -> pn.FlexBox:
+        m = self.model
+        bounds = []
+        for prefix, _key, label in FILTERS:
+            lo = pn.widgets.FloatInput.from_param(getattr(m.param, f"{prefix}_min"),
+                                                  label=f"{label} ≥", width=120)
+            hi = pn.widgets.FloatInput.from_param(getattr(m.param, f"{prefix}_max"),
+                                                  label=f"{label} ≤", width=120)
+            bounds.append(pn.Column(lo, hi, margin=(0, 4)))
+        return pn.FlexBox(*bounds)
+
+    def _open_filters(self, event) -> None:
+        if not event.new and not len(self._filters):
+            self._filters[:] = [self._bound_inputs()]
 
     # ------------------------------------------------------------------ work
     def refresh(self) -> None:
