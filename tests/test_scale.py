@@ -108,3 +108,54 @@ def test_a_blank_database_is_migrated_then_filled(tmp_path):
             assert _count(conn, "SELECT count(*) FROM photometry") == summary.rows["photometry"]
     finally:
         blank.dispose()
+
+
+# ------------------------------------------------ bulk work and the statement timeout
+# The interactive statement timeout (DSA110_DASH_TIMEOUT_STATEMENT) stops a runaway page
+# query; at one year it also stopped scale-db's photometry index builds. Bulk and
+# maintenance steps run without it; everything else keeps it.
+TINY_TIMEOUT = {"DSA110_DASH_TIMEOUT_STATEMENT": "0.2"}
+
+
+@pytest.fixture
+def pg_tiny_timeout(make_pg_database):
+    from dbsupport import settings_for
+
+    from dsa110_dashboard.db.engine import Database
+
+    database = Database(settings_for(make_pg_database(template=None), **TINY_TIMEOUT))
+    yield database
+    database.dispose()
+
+
+def test_a_fill_on_postgresql_succeeds_with_a_tiny_statement_timeout(pg_tiny_timeout):
+    db = pg_tiny_timeout
+    # A blank database: the migrations, the bulk loads, the index builds, the grades
+    # and VACUUM ANALYZE all run under the 0.2 s setting.
+    summary = fill_database(db, images=N_IMAGES, sources=N_SOURCES, epochs=N_EPOCHS,
+                            seed=5, batch_size=500)
+    with db.connect() as conn:
+        assert _count(conn, "SELECT count(*) FROM photometry") == summary.rows["photometry"]
+        assert conn.exec_driver_sql("SHOW statement_timeout").scalar_one() == "200ms"
+        names = {ix["name"] for ix in sa.inspect(conn).get_indexes("photometry")}
+    assert names  # rebuilt after the load
+
+
+def test_bulk_statements_outlast_the_timeout_and_the_pool_gets_it_back(pg_tiny_timeout):
+    from dsa110_dashboard.errors import DatabaseUnavailableError
+    from dsa110_dashboard.scale.writers import BulkWriter
+
+    db = pg_tiny_timeout
+    db.create_missing_file()
+    writer = BulkWriter(db)
+    try:
+        writer.execute("SELECT pg_sleep(0.5)")  # longer than the 0.2 s setting
+    finally:
+        writer.close()
+    with db.maintenance_transaction() as conn:
+        conn.exec_driver_sql("SELECT pg_sleep(0.5)")
+    # Ordinary connections, including the writer's own back from the pool, keep it.
+    for _ in range(3):
+        with pytest.raises(DatabaseUnavailableError, match="statement timeout"), \
+                db.connect() as conn:
+            conn.exec_driver_sql("SELECT pg_sleep(0.5)")

@@ -169,7 +169,9 @@ class TimeoutConfig:
         "A liveness probe such as SELECT 1 or a TCP connect.", group="timeouts")
     statement: float = setting(
         "DSA110_DASH_TIMEOUT_STATEMENT", 30.0, _positive_float,
-        "One SQL statement on PostgreSQL (statement_timeout).", group="timeouts")
+        "One SQL statement on PostgreSQL (statement_timeout); bulk and maintenance "
+        "work (migrations, scale-db, image-summary grades) runs without it.",
+        group="timeouts")
     websocket_ping: float = setting(
         "DSA110_DASH_TIMEOUT_WEBSOCKET_PING", 30.0, _positive_float,
         "Interval of the server's websocket keep-alive ping.", group="timeouts")

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from dsa110_dashboard.viewmodels.density import MAX_SIDE, density
+from dsa110_dashboard.viewmodels.density import LEVELS, MAX_SIDE, density, log_levels
 
 
 def test_a_lone_point_is_a_three_pixel_square_where_the_axes_put_it():
@@ -28,3 +28,17 @@ def test_sizes_are_bounded_and_an_empty_range_is_an_error():
         .counts.shape == (1, MAX_SIDE)
     with pytest.raises(ValueError, match="empty range"):
         density(np.array([0.5]), np.array([0.5]), (1, 1), (0, 1), 10, 10)
+
+
+def test_log_levels_are_eight_bit_empty_zero_lone_one_peak_top():
+    counts = np.array([[0, 1, 10], [100, 1000, 0]], np.uint16)
+    levels = log_levels(counts)
+    assert levels.dtype == np.uint8 and levels.shape == counts.shape
+    assert levels[0, 0] == 0 and levels[1, 2] == 0  # empty: transparent
+    assert levels[0, 1] == 1 and levels[1, 1] == LEVELS  # a lone source, the peak
+    # Equal steps in log(count) are equal steps in level (to the rounding).
+    steps = np.diff([int(levels[0, 1]), int(levels[0, 2]), int(levels[1, 0]),
+                     int(levels[1, 1])])
+    assert steps.max() - steps.min() <= 1 and steps.min() > 0
+    assert not log_levels(np.zeros((2, 3), np.uint16)).any()
+    assert (log_levels(np.array([[0, 1, 1]])) == [[0, 1, 1]]).all()

@@ -239,6 +239,16 @@ class Database:
         """Commit when the block succeeds, roll back when it raises."""
         return self._translated(lambda: self.engine.begin())
 
+    @contextmanager
+    def maintenance_transaction(self) -> Iterator[Connection]:
+        """``transaction()`` for bulk and maintenance work (migrations, index builds,
+        summary rebuilds): on PostgreSQL without the statement timeout, which is there
+        to stop a runaway interactive query, not an index build over 20 million rows."""
+        with self.transaction() as conn:
+            if self.dialect == "postgresql":
+                conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
+            yield conn
+
     @staticmethod
     @contextmanager
     def _translated(open_connection) -> Iterator[Connection]:

@@ -48,7 +48,8 @@ def _run(db: Database, fn, *args) -> None:
             "to migrate it")
     db.create_missing_file()  # the one place a new database file is made
     config = alembic_config()
-    with db.transaction() as conn:
+    # A migration may build an index over a year of photometry.
+    with db.maintenance_transaction() as conn:
         config.attributes["connection"] = conn
         fn(config, *args)
     db.refresh_catalog()

@@ -138,7 +138,9 @@ class ImageSummaryRepository:
         catalog = self.db.catalog
         im, qa = catalog["images"], catalog["image_qa"]
         now = time.time()
-        with self.db.transaction() as conn:
+        # A batch step (the image-summary job, scale-db): a full regrade reads every
+        # image's QA rows, longer than an interactive query may take.
+        with self.db.maintenance_transaction() as conn:
             old = None if full else self.marks(conn)
             images_through = (conn.execute(sa.select(sa.func.max(im["id"])))
                               .scalar() if im.exists else None) or 0

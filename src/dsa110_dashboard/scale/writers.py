@@ -12,6 +12,7 @@ import io
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+import psycopg
 import pandas as pd
 import sqlalchemy as sa
 
@@ -40,11 +41,26 @@ class BulkWriter:
         else:
             # Same reasoning: don't wait for the WAL flush at each batch's commit.
             self.conn.execute("SET synchronous_commit = off")
+            # Index builds, VACUUM and big COPYs are deliberate bulk work: the
+            # interactive statement timeout would stop them at one year of data.
+            # Session-wide (VACUUM runs outside a transaction, so SET LOCAL can't).
+            self.conn.execute("SET statement_timeout = 0")
             self.conn.commit()
 
     def close(self) -> None:
         if self.dialect == "sqlite":
             self.conn.execute("PRAGMA synchronous = NORMAL")
+        else:
+            # The connection goes back to the pool: back to the engine's settings
+            # (RESET restores the values the connection was opened with).
+            try:
+                self.conn.rollback()
+                self.conn.execute("RESET statement_timeout")
+                self.conn.execute("RESET synchronous_commit")
+                self.conn.commit()
+            except psycopg.Error:
+                # A broken connection must not return to the pool without its timeout.
+                self._raw.invalidate()
         self._raw.close()
 
     # ------------------------------------------------------------------ writes

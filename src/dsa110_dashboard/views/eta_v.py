@@ -10,8 +10,9 @@ image of counts cannot be drawn on Bokeh's own log axes).
 Every source is drawn. Above ``RASTER_ABOVE`` sources the bulk is one image of counts
 per screen pixel (``viewmodels.density``), computed for the visible region at the
 frame's size in pixels (again after every zoom, pan or resize), each source spread to a
-3 x 3 pixel dot; its colormap starts at a mid grey that stands out on the background of
-either theme and darkens (light theme) or brightens (dark theme) with the count; empty
+3 x 3 pixel dot, and sent as 8-bit log colour levels (``density.log_levels``: half
+the bytes of the counts, all the colours the palette has); its colormap starts at a mid
+grey that stands out on the background of either theme and darkens (light theme) or brightens (dark theme) with the count; empty
 pixels are transparent. (A colormap that starts at white drew every sparse source white
 on the light theme's white.) The candidates (at or above both thresholds), the point
 under the cursor and the selected point are real glyphs with hover, so the plot stays
@@ -50,7 +51,7 @@ from bokeh.models import (
     CustomJS,
     FixedTicker,
     HoverTool,
-    LogColorMapper,
+    LinearColorMapper,
     Range1d,
     Span,
 )
@@ -59,7 +60,7 @@ from bokeh.plotting import figure
 from panel.io.state import set_curdoc
 from panel.viewable import Viewer
 
-from ..viewmodels.density import density
+from ..viewmodels.density import LEVELS, density, log_levels
 from ..viewmodels.eta_v import EtaVModel
 from ..viewmodels.sources import source_url
 from .background import is_served, load_early, update_figure
@@ -216,10 +217,12 @@ class EtaVView(Viewer):
         self._bulk_source = ColumnDataSource(data={"image": [], "x": [], "y": [], "dw": [],
                                                    "dh": []})
         if len(pts) > RASTER_ABOVE:
-            palette = interp_palette(BULK_CMAP[session_theme()], 256)
-            self._bulk_mapper = LogColorMapper(palette=palette, low=1, high=2,
-                                               low_color=TRANSPARENT,
-                                               nan_color=TRANSPARENT)
+            # The server sends 8-bit log levels (``log_levels``), not counts: one
+            # colour per level, level 0 (empty) transparent.
+            palette = interp_palette(BULK_CMAP[session_theme()], LEVELS)
+            self._bulk_mapper = LinearColorMapper(palette=palette, low=1, high=LEVELS,
+                                                  low_color=TRANSPARENT,
+                                                  nan_color=TRANSPARENT)
             fig.image(image="image", x="x", y="y", dw="dw", dh="dh",
                       source=self._bulk_source, color_mapper=self._bulk_mapper)
             self._raster(xlim, ylim)
@@ -266,9 +269,8 @@ class EtaVView(Viewer):
         width, height = self._frame_px
         view = density(bulk["log_eta"].to_numpy(), bulk["log_v"].to_numpy(), x_range,
                        y_range, width, height)
-        self._bulk_mapper.high = max(view.peak, 2.0)
-        self._bulk_source.data = {"image": [view.counts], "x": [view.x0], "y": [view.y0],
-                                  "dw": [view.dw], "dh": [view.dh]}
+        self._bulk_source.data = {"image": [log_levels(view.counts)], "x": [view.x0],
+                                  "y": [view.y0], "dw": [view.dw], "dh": [view.dh]}
 
     def _visible(self) -> tuple[tuple[float, float], tuple[float, float]]:
         fig = self._figure

@@ -134,18 +134,17 @@ class SourceSearchView(Viewer):
                                               "position"])
         self._clear = pn.widgets.Button(label="Clear search", align="end")
         self._clear.on_click(lambda _e: m.reset())
-        bounds = []
-        for prefix, _key, label in FILTERS:
-            lo = pn.widgets.FloatInput.from_param(getattr(m.param, f"{prefix}_min"),
-                                                  label=f"{label} ≥", width=120)
-            hi = pn.widgets.FloatInput.from_param(getattr(m.param, f"{prefix}_max"),
-                                                  label=f"{label} ≤", width=120)
-            bounds.append(pn.Column(lo, hi, margin=(0, 4)))
-        self._filters = pn.Card(pn.FlexBox(*bounds), title="Filters on statistics",
+        self._filters = pn.Card(title="Filters on statistics",
                                 collapsed=not any(getattr(m, f"{p}_{e}") is not None
                                                   for p, _, _ in FILTERS
                                                   for e in ("min", "max")),
                                 sizing_mode="stretch_width")
+        # The bounds' inputs (a dozen widgets) are made when the card first opens: a
+        # collapsed card's contents still cost the page's first render their models.
+        if self._filters.collapsed:
+            self._filters.param.watch(self._open_filters, ["collapsed"])
+        else:
+            self._filters[:] = [self._bound_inputs()]
         self._alert = pn.pane.Alert("", alert_type="danger", visible=False,
                                     sizing_mode="stretch_width", disable_math=True,
                                     css_classes=["dsa-search-error"])
@@ -179,6 +178,21 @@ class SourceSearchView(Viewer):
         m.param.watch(self._on_query, [q for q in m.QUERY if q != "page"])
         m.param.watch(self._on_page, ["page"])
         m.param.watch(self._render, ["rows", "total", "error"])
+
+    def _bound_inputs(self) -> pn.FlexBox:
+        m = self.model
+        bounds = []
+        for prefix, _key, label in FILTERS:
+            lo = pn.widgets.FloatInput.from_param(getattr(m.param, f"{prefix}_min"),
+                                                  label=f"{label} ≥", width=120)
+            hi = pn.widgets.FloatInput.from_param(getattr(m.param, f"{prefix}_max"),
+                                                  label=f"{label} ≤", width=120)
+            bounds.append(pn.Column(lo, hi, margin=(0, 4)))
+        return pn.FlexBox(*bounds)
+
+    def _open_filters(self, event) -> None:
+        if not event.new and not len(self._filters):
+            self._filters[:] = [self._bound_inputs()]
 
     # ------------------------------------------------------------------ work
     def refresh(self) -> None:
@@ -243,6 +257,10 @@ class SourceSearchView(Viewer):
         return self._layout
 
 
+#: ESE flags per table page (the table's height shows about this many).
+ESE_PAGE_SIZE = 10
+
+
 class EseCandidatesView(Viewer):
     model = param.ClassSelector(class_=EseCandidatesModel)
 
@@ -260,6 +278,9 @@ class EseCandidatesView(Viewer):
                 dict.fromkeys(("significance", "eta_metric", "v", "sigma_deviation"),
                               "0.000"))},
             selectable=False, sortable=False, layout="fit_data_fill", height=220,
+            # A year has thousands of flags: the browser gets one page at a time, not
+            # every row in the page's first document.
+            pagination="remote", page_size=ESE_PAGE_SIZE,
             css_classes=["dsa-ese-table"], stylesheets=table_link_css(),
             titles={"source": "Source", "status": "Status", "significance": "Significance",
                     "flag_type": "Flag", "flagged_at": "Flagged (UTC)", "eta_metric": "η",
