@@ -418,6 +418,7 @@ def test_the_queue_shows_counts_per_type_the_oldest_pending_and_workers(world):
     (worker,) = queue["workers"]
     assert worker["name"] == "hostA:4242" and worker["host"] == "hostA"
     assert worker["jobs"][0]["job_id"] == world.running and worker["stale"] is False
+    assert worker["state"] == "running"
 
 
 def test_batches_start_list_show_and_cancel(world):

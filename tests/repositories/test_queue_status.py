@@ -5,7 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from factories import UNIX0, insert
 
-from dsa110_dashboard.db.dashboard_schema import dash_batch_state, dash_job_state
+from dsa110_dashboard.db.dashboard_schema import (dash_batch_state, dash_job_state,
+                                                 dash_workers)
 from dsa110_dashboard.repositories.jobs import JobFilter, JobRepository
 from dsa110_dashboard.repositories.queue_status import QueueStatusRepository
 
@@ -67,3 +68,38 @@ def test_summary_counts_per_type_oldest_pending_and_workers(db):
     assert (h1.name, h1.host, h1.heartbeat_at) == ("h1:10", "h1", UNIX0 + 75)
     assert [j["job_id"] for j in h1.jobs] == sorted([ids["running"], ids["also"]])
     assert (h2.name, h2.host, h2.batches, h2.jobs) == ("h2:20", "h2", [ids["batch"]], [])
+
+
+def test_workers_own_rows_list_idle_running_stale_and_stopped(db):
+    ids = _seed(db)
+    stale_after = db.settings.timeouts.job_heartbeat_stale
+    now = UNIX0 + 100 * stale_after
+    with db.transaction() as conn:
+        for name, seen, current, stopped in (
+                ("h1:10", now - 1, ids["running"], None),     # its jobs show on its row
+                ("h4:40", now - 1, None, None),               # waiting for work
+                ("h5:50", now - 2 * stale_after, None, None),  # died
+                ("h6:60", now - 3, None, now - 3),            # exited cleanly
+                ("h7:70", now - 11 * stale_after, None, None)):  # long gone: not listed
+            conn.execute(sa.insert(dash_workers).values(
+                name=name, host=name.split(":")[0], pid=int(name.split(":")[1]),
+                started_at=UNIX0, last_seen=seen, current_job_id=current,
+                stopped_at=stopped))
+    workers = {w.name: w for w in QueueStatusRepository(db).summary(now).workers}
+    assert sorted(workers) == ["h1:10", "h2:20", "h4:40", "h5:50", "h6:60"]
+    states = {name: w.state for name, w in workers.items()}
+    assert states == {"h1:10": "running", "h2:20": "stale", "h4:40": "idle",
+                      "h5:50": "stale", "h6:60": "stopped"}
+    assert [j["job_id"] for j in workers["h1:10"].jobs] == sorted([ids["running"],
+                                                                   ids["also"]])
+    assert (workers["h4:40"].host, workers["h4:40"].pid) == ("h4", 40)
+
+
+def test_a_database_without_the_workers_table_still_answers(db):
+    ids = _seed(db)
+    with db.transaction() as conn:
+        dash_workers.drop(conn)
+    db.refresh_catalog()
+    h1, h2 = QueueStatusRepository(db).summary().workers
+    assert [j["job_id"] for j in h1.jobs] == sorted([ids["running"], ids["also"]])
+    assert (h1.state, h2.state) == ("stale", "stale")  # their heartbeats are from 2025

@@ -300,3 +300,20 @@ def test_a_pipeline_database_without_our_tables_reads_and_refuses_actions(tmp_pa
         assert model.log_text == "boom"  # no file: the lines the database kept
     finally:
         db.dispose()
+
+
+def test_the_queue_card_lists_idle_stale_and_stopped_workers():
+    from dsa110_dashboard.repositories.queue_status import QueueSummary, WorkerSeen
+
+    now = UNIX0 + 1000
+    workers = [WorkerSeen("h1:10", "h1", now - 1, pid=10, started_at=UNIX0, state="idle"),
+               WorkerSeen("h2:20", "h2", now - 1, pid=20, started_at=UNIX0,
+                          current_job_id=7, state="running"),
+               WorkerSeen("h3:30", "h3", now - 500, pid=30, started_at=UNIX0, state="stale"),
+               WorkerSeen("h4:40", "h4", now - 9, pid=40, started_at=UNIX0,
+                          stopped_at=now - 9, state="stopped")]
+    html = queue_html(QueueSummary({}, None, workers), stale_after=60, now=now)
+    for state in ("idle", "running", "stale", "stopped"):
+        assert f"dsa-status-{state}" in html
+    assert "job 7" in html and "No worker seen lately" not in html
+    assert "No worker seen lately" in queue_html(QueueSummary({}, None, []), 60, now)

@@ -1,6 +1,6 @@
 """``GET /api/v1/queue``: pending and running jobs per type, the age of the oldest
-pending job, and the workers seen running something (host, current jobs and batches,
-last heartbeat, and whether that heartbeat is stale)."""
+pending job, and every worker seen lately, idle ones too (host, pid, state: idle,
+running, stale or stopped, current jobs and batches, last heartbeat)."""
 
 from __future__ import annotations
 
@@ -13,16 +13,15 @@ from .operators import OperatorApiHandler
 
 class QueueHandler(OperatorApiHandler):
     async def get(self) -> None:
-        summary = await self.blocking(QueueStatusRepository(self.ctx.db).summary)
         now = time.time()
+        summary = await self.blocking(QueueStatusRepository(self.ctx.db).summary, now)
         stale_after = self.ctx.settings.timeouts.job_heartbeat_stale
         workers = []
         for w in summary.workers:
             seen = dataclasses.asdict(w)
             seen["heartbeat_age_s"] = (None if w.heartbeat_at is None
                                        else max(0.0, now - w.heartbeat_at))
-            seen["stale"] = (seen["heartbeat_age_s"] is None
-                             or seen["heartbeat_age_s"] > stale_after)
+            seen["stale"] = w.state == "stale"
             workers.append(seen)
         oldest = summary.oldest_pending_at
         self.write_json({

@@ -176,3 +176,21 @@ dash_image_summary_state = sa.Table(
 )
 
 IMAGE_SUMMARY_TABLES = (dash_image_summary, dash_image_summary_state)
+
+
+# Every `dsa110-dash worker` process (revision 0008), idle ones too: upserted at start,
+# last_seen refreshed once per heartbeat interval, stopped_at set on a clean exit. A row
+# whose last_seen is old and stopped_at NULL is a worker that died.
+dash_workers = sa.Table(
+    "dash_workers", dashboard_metadata,
+    sa.Column("name", sa.Text, primary_key=True),   # host:pid, as in dash_job_state.worker
+    sa.Column("host", sa.Text),
+    sa.Column("pid", sa.Integer),
+    sa.Column("started_at", REAL),
+    sa.Column("last_seen", REAL),
+    sa.Column("current_job_id", sa.Integer),        # a job one of its slots runs, else NULL
+    sa.Column("stopped_at", REAL),
+    sa.Index("dash_idx_workers_last_seen", "last_seen"),
+)
+
+WORKER_TABLES = (dash_workers,)

@@ -19,6 +19,7 @@ from ..settings import Settings
 from .processes import stop_orphans
 from .queue import JobQueue, worker_name
 from .runner import JobRunner, Outcome
+from .worker_registry import WorkerRegistry
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,8 @@ class Worker:
         self.extra = list(extra or [])
         self.outcomes: list[Outcome] = []
         self._lock = threading.Lock()
+        self.registry = WorkerRegistry(db, self.name)
+        self._current: dict[str, int] = {}  # slot -> the job it runs
 
     def run_one(self, slot: str) -> bool:
         """Claim and run one job; False when nothing was pending."""
@@ -53,7 +56,13 @@ class Worker:
             return False
         log.info("job %s (%s) attempt %s: running %s", claim.job_id, claim.run_id,
                  claim.attempt, claim.argv[0])
-        outcome = JobRunner(self.queue, self.settings, self.stopping).run(claim)
+        with self._lock:
+            self._current[slot] = claim.job_id
+        try:
+            outcome = JobRunner(self.queue, self.settings, self.stopping).run(claim)
+        finally:
+            with self._lock:
+                self._current.pop(slot, None)
         with self._lock:
             self.outcomes.append(outcome)
         return True
@@ -75,15 +84,27 @@ class Worker:
                     return
                 self.stopping.wait(poll)
 
+    def _beat(self, done: threading.Event) -> None:
+        """Refresh this worker's row once per heartbeat interval, idle or not."""
+        while not done.wait(self.settings.timeouts.job_heartbeat):
+            with self._lock:
+                current = min(self._current.values(), default=None)
+            self.registry.beat(current)
+
     def run(self, *, until_idle: bool = False) -> None:
         """Work until ``stop()`` (or, with ``until_idle``, until nothing is pending)."""
         log.info("worker %s: %d slot(s) on %s", self.name, self.concurrency,
                  self.db.target.display())
+        self.registry.start()
         threads = [threading.Thread(target=self._slot, args=(i, until_idle),
                                     name=f"worker-slot-{i}", daemon=True)
                    for i in range(self.concurrency)]
+        done = threading.Event()
+        beating = threading.Thread(target=self._beat, args=(done,), name="worker-beat",
+                                   daemon=True)
         for thread in threads:
             thread.start()
+        beating.start()
         try:
             for thread in threads:
                 while thread.is_alive():
@@ -93,6 +114,10 @@ class Worker:
             for thread in threads:
                 thread.join()
             raise
+        finally:
+            done.set()
+            beating.join()
+            self.registry.stop()
 
     def stop(self) -> None:
         self.stopping.set()

@@ -1,9 +1,11 @@
 """The queue at a glance: pending and running jobs per type, the age of the oldest
-pending job, and the workers seen running something (reads only).
+pending job, and every worker seen lately (reads only).
 
-Workers leave no row of their own while idle; a worker is seen through the jobs it runs
-(``dash_job_state``) and the batches it runs (``dash_batch_state``), with its last
-heartbeat. A database without the queue's tables shows the counts and no workers.
+A worker is listed from its own ``dash_workers`` row (revision 0008: idle ones too, and
+stopped or dead ones for ``WINDOW_FACTOR`` stale timeouts) and from the jobs
+(``dash_job_state``) and batches (``dash_batch_state``) it runs, with its last heartbeat.
+A database without ``dash_workers`` lists only the workers running something; one
+without the queue's tables shows the counts and no workers.
 """
 
 from __future__ import annotations
@@ -11,11 +13,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import time
+
 import sqlalchemy as sa
 
 from ..db.engine import Database
 
 PENDING, RUNNING = "pending", "running"
+IDLE, STALE, STOPPED = "idle", "stale", "stopped"
+#: A stopped or silent worker stays listed for this many heartbeat-stale timeouts.
+WINDOW_FACTOR = 10
 
 
 @dataclass
@@ -25,6 +32,22 @@ class WorkerSeen:
     heartbeat_at: float | None     # the newest heartbeat of anything it runs
     jobs: list[dict[str, Any]] = field(default_factory=list)
     batches: list[int] = field(default_factory=list)
+    pid: int | None = None
+    started_at: float | None = None
+    stopped_at: float | None = None
+    current_job_id: int | None = None  # from its own row (one of its slots' jobs)
+    state: str = RUNNING               # idle, running, stale or stopped
+
+    def judge(self, now: float, stale_after: float) -> None:
+        silent = None if self.heartbeat_at is None else now - self.heartbeat_at
+        if self.stopped_at is not None:
+            self.state = STOPPED
+        elif silent is None or silent > stale_after:
+            self.state = STALE
+        elif self.jobs or self.batches or self.current_job_id is not None:
+            self.state = RUNNING
+        else:
+            self.state = IDLE
 
 
 @dataclass(frozen=True)
@@ -39,7 +62,7 @@ class QueueStatusRepository:
     def __init__(self, db: Database):
         self.db = db
 
-    def summary(self) -> QueueSummary:
+    def summary(self, now: float | None = None) -> QueueSummary:
         jobs = self.db.catalog["jobs"]
         if not jobs.exists:
             return QueueSummary({}, None, [])
@@ -52,17 +75,34 @@ class QueueStatusRepository:
             oldest = conn.execute(sa.select(sa.func.min(jobs["created_at"]))
                                   .select_from(jobs.table)
                                   .where(jobs["status"] == PENDING)).scalar()
-            workers = self._workers(conn)
+            workers = self._workers(conn, time.time() if now is None else now)
         by_type: dict[str, dict[str, int]] = {}
         for job_type, status, n in counts:
             by_type.setdefault(job_type or "", {PENDING: 0, RUNNING: 0})[status] = int(n)
         return QueueSummary(dict(sorted(by_type.items())),
                             None if oldest is None else float(oldest), workers)
 
-    def _workers(self, conn: sa.Connection) -> list[WorkerSeen]:
+    def _workers(self, conn: sa.Connection, now: float) -> list[WorkerSeen]:
         seen: dict[str, WorkerSeen] = {}
+        stale_after = self.db.settings.timeouts.job_heartbeat_stale
+        own = self.db.catalog["dash_workers"]
+        if own.exists:
+            rows = conn.execute(
+                sa.select(own["name"], own["host"], own["pid"], own["started_at"],
+                          own["last_seen"], own["current_job_id"], own["stopped_at"])
+                .select_from(own.table)
+                .where(own["last_seen"] >= now - WINDOW_FACTOR * stale_after)).all()
+            for name, host, pid, started, last_seen, current, stopped in rows:
+                seen[name] = WorkerSeen(
+                    name, host, None if last_seen is None else float(last_seen),
+                    pid=pid, started_at=started, stopped_at=stopped,
+                    current_job_id=None if current is None else int(current))
 
         def worker(name: str, host: str | None) -> WorkerSeen:
+            # A slot (host:pid/N) of a worker with its own row is shown on that row.
+            base = name.split("/", 1)[0]
+            if base in seen and seen[base].started_at is not None:
+                return seen[base]
             if name not in seen:
                 seen[name] = WorkerSeen(name, host or name.rpartition(":")[0] or None, None)
             return seen[name]
@@ -95,4 +135,6 @@ class QueueStatusRepository:
                 w = worker(name, None)
                 w.batches.append(int(batch_id))
                 beat(w, heartbeat)
+        for w in seen.values():
+            w.judge(now, stale_after)
         return sorted(seen.values(), key=lambda w: w.name)

@@ -17,7 +17,8 @@ from ..science.times import format_unix
 STATUS_COLOURS = {"completed": "#2e7d32", "done": "#2e7d32", "running": "#1565c0",
                   "pending": "#6b7785", "failed": "#c62828", "cancelled": "#8d5a00",
                   "requested": "#8d5a00", "ok": "#2e7d32", "refused": "#8d5a00",
-                  "error": "#c62828"}
+                  "error": "#c62828", "idle": "#00695c", "stale": "#c62828",
+                  "stopped": "#6b7785"}
 DASH = "—"
 
 JOBS_CSS = """

@@ -195,19 +195,19 @@ def queue_html(summary: QueueSummary | None, stale_after: float,
          for kind, c in summary.by_type.items()], "Nothing is pending or running."))
     workers = []
     for w in summary.workers:
-        silent = now - w.heartbeat_at if w.heartbeat_at is not None else None
-        stale = (status_badge("stale", "no heartbeat for longer than "
-                              "DSA110_DASH_TIMEOUT_JOB_HEARTBEAT_STALE")
-                 if silent is None or silent > stale_after else "")
+        tip = {"stale": f"no heartbeat for longer than {stale_after:g} s "
+                        "(DSA110_DASH_TIMEOUT_JOB_HEARTBEAT_STALE): the worker died",
+               "stopped": "exited cleanly"}.get(w.state)
         current = [f"<a href='{job_url(j['job_id'])}'>{e(j.get('run_id') or j['job_id'])}</a>"
                    for j in w.jobs] + [f"batch {int(b)}" for b in w.batches]
-        workers.append([e(w.name), e(w.host or DASH), "<br>".join(current) or "idle",
-                        f"{age(w.heartbeat_at, now)} {stale}"])
-    parts.append("<h4 class='dsa-h'>Workers running something</h4>")
-    parts.append(table([("Worker", "dsa-nowrap"), ("Host", ""), ("Current job", ""),
-                        ("Last heartbeat", "dsa-nowrap")], workers,
-                       "No worker is running a job or a batch (start one with "
-                       "`dsa110-dash worker`)."))
+        if not current and w.current_job_id is not None and w.state == "running":
+            current = [f"<a href='{job_url(w.current_job_id)}'>job {w.current_job_id}</a>"]
+        workers.append([e(w.name), e(w.host or DASH), status_badge(w.state, tip),
+                        "<br>".join(current) or DASH, age(w.heartbeat_at, now)])
+    parts.append("<h4 class='dsa-h'>Workers</h4>")
+    parts.append(table([("Worker", "dsa-nowrap"), ("Host", ""), ("State", ""),
+                        ("Current job", ""), ("Last heartbeat", "dsa-nowrap")], workers,
+                       "No worker seen lately (start one with `dsa110-dash worker`)."))
     return "".join(parts)
 
 
