@@ -90,7 +90,8 @@ def wait_for_rows(page, predicate, timeout_ms: int = 20_000) -> list[str]:
 
 
 def badges(page) -> set[str]:
-    return set(page.locator("table.dsa-jobs td .dsa-badge").all_inner_texts())
+    """The status badges of the jobs table (the queue card's workers table has badges too)."""
+    return set(page.locator(".dsa-jobs-table table.dsa-jobs td .dsa-badge").all_inner_texts())
 
 
 def test_filter_the_table_and_the_url_keeps_it(operator_server, world, page):
