@@ -8,6 +8,7 @@ created by the migrations and filled -> job logs -> ``demo_truth.json``.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import shutil
 import time
@@ -181,8 +182,11 @@ def _render_all(plan: Plan, workers: int | None, report: ProgressFn) -> list[Ima
             results.append(process(job))
             report(len(results), len(jobs), "images")
         return results
+    # spawn, not fork: a forked child inherits locks other threads held at the fork
+    # (logging, coverage's data file) and can hang at exit; the other pools spawn too.
     with ProcessPoolExecutor(max_workers=workers, initializer=init_worker,
-                             initargs=(plan.cat.ra, plan.cat.dec)) as pool:
+                             initargs=(plan.cat.ra, plan.cat.dec),
+                             mp_context=multiprocessing.get_context("spawn")) as pool:
         for result in pool.map(process, jobs, chunksize=4):
             results.append(result)
             report(len(results), len(jobs), "images")
