@@ -98,8 +98,7 @@ class ImageQuery:
             if not raw:
                 continue
             if key in _LIST_KEYS:
-                values[name] = tuple(dict.fromkeys(
-                    item.strip() for text in raw for item in text.split(",") if item.strip()))
+                values[name] = _items(raw)
             elif key == "page":
                 values[name] = _whole(raw[-1], 1, 1)
             elif key == "size":
@@ -252,6 +251,12 @@ def parse_time(text: str, parameter: str, *, end_of_day: bool = False) -> float 
     if end_of_day and "T" not in candidate:
         mjd += 1.0  # a bare date as the upper bound includes that whole day
     return mjd
+
+
+def _items(raw: list[str]) -> tuple[str, ...]:
+    """A repeatable, comma-separable query key's values, in order, once each."""
+    return tuple(dict.fromkeys(
+        item.strip() for text in raw for item in text.split(",") if item.strip()))
 
 
 def _values(raw) -> list[str]:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, fields
 from ..errors import InvalidInputError
 from ..repositories.measurement_sets import MeasurementSetFilter, MeasurementSetRepository
 from ..repositories.paging import DEFAULT_LIMIT, PageRequest
-from .image_query import _values, _whole, parse_time
+from .image_query import _TRUE, _items, _values, _whole, parse_time
 
 CAL_CHOICES = ("", "yes", "no")
 MAX_TEXT = 200
@@ -57,14 +57,13 @@ class MsQuery:
             if not raw:
                 continue
             if key in ("stage", "status"):
-                values[name] = tuple(dict.fromkeys(
-                    item.strip() for text in raw for item in text.split(",") if item.strip()))
+                values[name] = _items(raw)
             elif key == "page":
                 values[name] = _whole(raw[-1], 1, 1)
             elif key == "size":
                 values[name] = _whole(raw[-1], DEFAULT_LIMIT, 1)
             elif key == "stuck":
-                values[name] = raw[-1].strip().lower() in ("1", "true", "yes", "on")
+                values[name] = raw[-1].strip().lower() in _TRUE
             else:
                 values[name] = raw[-1].strip()
         return cls(**values)
