@@ -269,3 +269,14 @@ def test_cli_writes_a_dataset(tmp_path, capsys):
     assert "photometry rows" in printed and "size on disk" in printed
     assert (out / "pipeline.sqlite3").is_file() and (out / "demo_truth.json").is_file()
     assert main(["demo", "--out", str(out), "--days", "1", "--size", "128"]) == 1
+
+
+def test_a_folder_holding_only_the_servers_own_files_is_no_conflict(small_demo, tmp_path):
+    """`make test` then `make run`: the server's sign-in store and cache in the default
+    data dir do not stop the demo from being made there, and they stay."""
+    out = tmp_path / "served"
+    (out / "cache").mkdir(parents=True)
+    (out / "dashboard-auth.sqlite3").write_bytes(b"store")
+    build_demo(out, days=1, size=128, images_per_day=8, seed=2)
+    assert (out / "pipeline.sqlite3").is_file()
+    assert (out / "dashboard-auth.sqlite3").read_bytes() == b"store"

@@ -42,6 +42,9 @@ DB_NAME = "pipeline.sqlite3"
 TRUTH_NAME = "demo_truth.json"
 #: What build_demo writes into the directory (and what --force replaces).
 PRODUCTS = (DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm", "images", "logs", TRUTH_NAME)
+#: What the server itself keeps in its data dir; never the demo's to refuse or remove.
+SERVER_FILES = ("dashboard-auth.sqlite3", "dashboard-auth.sqlite3-wal",
+                "dashboard-auth.sqlite3-shm", "cache")
 MIN_SIZE = 128
 EPOCHS_WANTED = 30
 
@@ -75,7 +78,9 @@ class DemoSummary:
 def _prepare(out: Path, force: bool) -> None:
     if out.exists() and not out.is_dir():
         raise ConflictError(f"{out} exists and is not a directory")
-    if out.is_dir() and any(out.iterdir()):
+    # The server keeps its sign-in store and cache in the default data dir: a folder
+    # holding only those (after `make test` or a first `serve`) is not a conflict.
+    if out.is_dir() and any(p.name not in SERVER_FILES for p in out.iterdir()):
         if not force:
             raise ConflictError(f"{out} is not empty; use --force to replace the demo "
                                 "dataset in it")
