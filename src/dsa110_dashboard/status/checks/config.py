@@ -102,10 +102,10 @@ class ChecksBuilder:
         self.settings = settings
         self.db = db
         self.store_db = store_db
-        t = settings.timeouts
-        self.timeouts = {"database": t.quick_check, "tcp": t.quick_check,
-                         "redis": t.quick_check, "http": t.health_http,
-                         "systemd": t.health_systemd}
+        quick = settings.timeouts.quick_check
+        self.timeouts = {"database": quick, "tcp": quick, "redis": quick,
+                         "http": settings.timeouts.health_http,
+                         "systemd": settings.timeouts.health_systemd}
         self.kinds: dict[str, Callable[[_Entry, str, float], Check]] = {
             "database": self._database, "disk": self._disk, "http": self._http,
             "tcp": self._tcp, "redis": self._redis, "systemd": self._systemd,
