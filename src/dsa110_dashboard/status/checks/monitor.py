@@ -40,6 +40,8 @@ class HealthMonitor:
         self.started_at = clock()
         self.runs = 0
         points = min(MAX_POINTS, math.ceil(history_s / interval_s) + 1)
+        #: The most points one check's history holds.
+        self.max_points = points
         self._lock = threading.Lock()
         self._latest: dict[str, CheckResult] = {}
         self._history: dict[str, deque[HistoryPoint]] = {
