@@ -292,7 +292,7 @@ class HealthView(Viewer):
         self._loads = NewestOnly(self._fetch, self._show)
         # The blocked reason and an action's outcome change on worker threads: they are
         # shown with the next result (``_show``, in one batch), not by watchers.
-        m.param.watch(self._render_note, ["check_note"])
+        m.param.watch(self._render_note, ["input_notes"])
         self._render_note()
         for button in self.clear_buttons.values():
             button.disabled = True  # until the first load has found out who this is
@@ -346,9 +346,10 @@ class HealthView(Viewer):
         update_figure(self.plot.fig, lambda: self.plot.choose(check))
 
     def _render_note(self, *_events) -> None:
-        note = self.model.check_note
-        self.note.object = f'<div class="msg-bad">{e(note)}</div>' if note else ""
-        self.note.visible = bool(note)
+        notes = self.model.input_notes
+        self.note.object = "".join(f'<div class="msg-bad" style="margin:4px 0">{e(n)}</div>'
+                                   for n in notes)
+        self.note.visible = bool(notes)
 
     def _render_blocked(self, *_events) -> None:
         reason = self.model.clear_blocked
