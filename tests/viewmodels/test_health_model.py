@@ -4,6 +4,7 @@ as an operator (done, audited)."""
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from dbsupport import settings_for
@@ -15,6 +16,17 @@ from dsa110_dashboard.viewmodels.health import HealthModel
 from dsa110_dashboard.views.health import HealthView, checks_html, strip_html
 
 
+_made: list[HealthModel] = []
+
+
+@pytest.fixture(autouse=True)
+def stop_schedulers():
+    """A model's first read starts its monitor's scheduler: stop it with the test."""
+    yield
+    while _made:
+        _made.pop().monitor.stop()
+
+
 def _model(db_url, tmp_path, role: Role) -> HealthModel:
     settings = settings_for(db_url, DSA110_DASH_DATA_DIR=str(tmp_path),
                             DSA110_DASH_CACHE_DIR=str(tmp_path / "cache"))
@@ -23,7 +35,9 @@ def _model(db_url, tmp_path, role: Role) -> HealthModel:
     db = Database(settings)
     monitor = build_monitor(settings, db)
     monitor.run_once()
-    return HealthModel(monitor, settings, db, sessions=lambda: 3, role=role)
+    model = HealthModel(monitor, settings, db, sessions=lambda: 3, role=role)
+    _made.append(model)
+    return model
 
 
 def test_a_snapshot_has_every_check_its_history_the_caches_and_the_process(db_url, tmp_path):
