@@ -5,15 +5,18 @@ from __future__ import annotations
 import http.server
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 
 @contextmanager
 def http_service(body: bytes = b'{"status": "ok"}', status: int = 200,
-                 hold: threading.Event | None = None) -> Iterator[str]:
+                 hold: threading.Event | None = None,
+                 drip: float | None = None) -> Iterator[str]:
     """An HTTP server on a free port answering ``status`` with ``body``; with ``hold``
-    it answers only once the event is set (a service that hangs)."""
+    it answers only once the event is set (a service that hangs); with ``drip`` it sends
+    the body one byte every ``drip`` seconds (a slow sender)."""
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - the standard library's name
@@ -23,7 +26,13 @@ def http_service(body: bytes = b'{"status": "ok"}', status: int = 200,
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
+            if drip is None:
+                self.wfile.write(body)
+                return
+            for byte in body:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(drip)
 
         def log_message(self, *args) -> None:  # quiet
             pass

@@ -76,6 +76,15 @@ def test_a_hanging_service_times_out_without_delaying_the_others():
         monitor.stop()  # reading started its scheduler
 
 
+def test_a_slow_sender_is_cut_off_at_the_checks_timeout():
+    """The socket's timeout bounds each read; the check bounds the whole body, so its
+    thread comes back instead of reading a drip for hours."""
+    with http_service(b"x" * 5000, drip=0.05) as url:
+        outcome = HttpCheck("drip", 0.5, url=url).run()
+    assert outcome.status == CRITICAL
+    assert "reading the answer" in outcome.error
+
+
 def test_a_hung_check_is_not_started_again_while_it_runs():
     release = threading.Event()
     started = []

@@ -120,19 +120,37 @@ class HttpCheck(Check):
 
     def run(self) -> Outcome:
         request = urllib.request.Request(self.url, headers={"User-Agent": "dsa110-dash"})
+        deadline = time.monotonic() + self.timeout
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as answer:
                 code = answer.status
-                body = answer.read(HTTP_BODY_LIMIT)
+                body = self._read(answer, deadline)
         except urllib.error.HTTPError as exc:
             return Outcome(CRITICAL, f"HTTP {exc.code}", f"answered HTTP {exc.code} {exc.reason}")
         except urllib.error.URLError as exc:
             reason = exc.reason
             text = getattr(reason, "strerror", None) or str(reason)
             return Outcome(CRITICAL, error=f"no answer: {text}")
+        if body is None:
+            return Outcome(CRITICAL, f"HTTP {code}",
+                           f"timed out after {self.timeout:g} s reading the answer")
         if b"degraded" in body.lower():
             return Outcome(WARNING, f"HTTP {code}", "the service says it is degraded")
         return Outcome(OK, f"HTTP {code}")
+
+    @staticmethod
+    def _read(answer, deadline: float) -> bytes | None:  # noqa: ANN001 - an HTTP response
+        """Up to HTTP_BODY_LIMIT bytes; None when a slow sender passes the deadline (the
+        socket's timeout bounds each read, not the whole body)."""
+        body = b""
+        while len(body) < HTTP_BODY_LIMIT:
+            if time.monotonic() > deadline:
+                return None
+            chunk = answer.read1(min(4096, HTTP_BODY_LIMIT - len(body)))
+            if not chunk:
+                break
+            body += chunk
+        return body
 
 
 @dataclass
