@@ -171,7 +171,7 @@ class QAPageView(Viewer):
                                          value="bad", width=110, css_classes=["dsa-qa-verdict"])
         self.note = pn.widgets.TextInput(label="Note", placeholder="why (optional)",
                                          width=260, css_classes=["dsa-qa-note"])
-        self.flag_button = pn.widgets.Button(label="Flag selection", button_type="primary",
+        self.flag_button = pn.widgets.Button(label="Flag selection", color="primary",
                                              width=140, align="end", disabled=True,
                                              css_classes=["dsa-qa-flag"])
         self.flag_button.on_click(self._flag)
