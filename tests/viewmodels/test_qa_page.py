@@ -14,7 +14,7 @@ from factories import MJD0, UNIX0, defaults, insert
 from dsa110_dashboard.science.times import unix_to_mjd
 from dsa110_dashboard.viewmodels.qa import QAModel
 from dsa110_dashboard.views.qa import QAPageView, grades_html, nights_html, worst_html
-from dsa110_dashboard.views.qa_plots import grade_raster, overlay_rows
+from dsa110_dashboard.views.qa_plots import GRADE_ORDER, grade_raster, overlay_rows
 
 
 def put(conn, table: str, n: int, **values):
@@ -45,7 +45,7 @@ def test_loads_range_and_derives(model):
     assert list(nights["night"]) == ["2025-10-17"] and nights["images"].iloc[0] == 8
     assert nights["worst_dr"].iloc[0] == 5.0
     worst = model.worst(3)
-    assert list(worst["grade"]) == ["poor", "marginal", "unknown"]
+    assert list(worst["grade"]) == ["poor", "marginal", "good"]  # unknown is no evidence
     assert model.points["expected_noise"].iloc[0] == pytest.approx(0.3)
     assert "poor" in grades_html(model.grade_counts()) and "2025-10-17" in nights_html(model)
     assert "/api/v1/images/4/thumbnail.png" in worst_html(model)
@@ -102,7 +102,7 @@ def test_raster_keeps_the_worst_grade():
     y = np.array([0.5, 0.5, 0.5])
     grade = pd.Series(["excellent", "poor", "good"])
     image = grade_raster(x, y, grade, (0, 1), (0, 1), 10, 10)
-    assert image.max() == 5 and image[5, 5] == 5  # poor is the last of GRADE_ORDER
+    assert image[5, 5] == 1 + GRADE_ORDER.index("poor")  # the worst wins
 
 
 def test_overlay_keeps_every_bad_point_within_its_limit():
@@ -117,3 +117,24 @@ def test_default_range_is_the_last_week(db):
     m = QAModel(db, now=lambda: UNIX0)
     start, end = m.time_range()
     assert end == pytest.approx(unix_to_mjd(UNIX0)) and end - start == pytest.approx(7.0)
+
+
+def test_signed_in_user_flags_a_selection(model):
+    model._identify = lambda: "alice"
+    model.identify_user()
+    assert model.flag_block is None
+    model.select([2, 3])
+    model.flag_selection("bad", "striping")
+    assert model.action_ok, model.action_message
+    flagged = model.points.set_index("image_id")["flag"]
+    assert flagged[2] == "bad" and flagged[3] == "bad" and not isinstance(flagged[1], str)
+    model.refresh()  # read back from the table
+    assert model.points.set_index("image_id")["flag"][3] == "bad"
+    assert model.nights()["flags"].iloc[0] == {"bad": 2}
+
+
+def test_unknown_verdict_refused(model):
+    model.user = "alice"
+    model.select([1])
+    model.flag_selection("awful", "")
+    assert not model.action_ok and "awful" in model.action_message

@@ -22,7 +22,7 @@ from ..db.engine import Database
 from ..errors import InvalidInputError
 from ..science.times import mjd_to_unix, unix_to_mjd
 from .paging import frame_from
-from .qa import DERIVED_FROM_DR, MEASURED, grade_image_dynamic_range
+from ..science.qa import DERIVED_FROM_DR, MEASURED, UNKNOWN_GRADE, grade_image_dynamic_range
 
 
 @dataclass(frozen=True)
@@ -140,7 +140,7 @@ class QATrends:
         derived = [grade_image_dynamic_range(v) for v in frame["dynamic_range"]]
         qa_grade = frame["qa_grade"] if "qa_grade" in frame else \
             pd.Series(None, index=frame.index, dtype=object)
-        frame["grade"] = np.where(measured, qa_grade.fillna("unknown").astype(str), derived)
+        frame["grade"] = np.where(measured, qa_grade.fillna(UNKNOWN_GRADE).astype(str), derived)
         for name in ("integration_sec", "bandwidth_mhz"):
             frame[name] = _finite(frame[name])
         frame = frame.sort_values(["mjd", "image_id"], kind="stable")

@@ -23,7 +23,6 @@ from ..db.engine import Database
 from ..errors import DashboardError, DatabaseUnavailableError, InvalidInputError
 from ..queries.image_query import parse_time
 from ..repositories.cal_registry import CalibrationRegistry
-from ..repositories.qa import GRADES
 from ..repositories.qa_trends import (
     METRICS,
     MAX_SPAN_DAYS,
@@ -31,21 +30,19 @@ from ..repositories.qa_trends import (
     QATrends,
     calibrator_ratios,
 )
+from ..repositories.flags import ImageFlags
 from ..science.noise import expected_noise_mjy
+from ..science.qa import FLAG_VERDICTS, GRADES, MEASURED, UNKNOWN_GRADE
 from ..science.times import mjd_to_unix, unix_to_mjd
 
-try:  # the flags table and its repository (issue 15, branch qa-flags)
-    from ..repositories.flags import ImageFlags
-except ImportError:  # pragma: no cover - until qa-flags is merged
-    ImageFlags = None
 
 DEFAULT_DAYS = 7.0
 QUERY_PARAMS = {"start": "from", "end": "to", "dec_min": "dec_min", "dec_max": "dec_max"}
 #: Worst images shown as thumbnails.
 WORST_N = 12
-#: Severity of a grade, for "the worst": poor first; unknown after every measured grade.
-SEVERITY = {"poor": 4, "marginal": 3, "unknown": 2, "good": 1, "excellent": 0}
-FLAG_VERDICTS = ("good", "bad", "unsure")
+#: Severity of a grade for "the worst images" (science/qa.py lists grades best first);
+#: unknown is no evidence of a bad image, so it ranks below every known grade.
+SEVERITY = {g: (-1 if g == UNKNOWN_GRADE else i) for i, g in enumerate(GRADES)}
 
 
 def image_url(image_id) -> str:
@@ -144,7 +141,7 @@ class QAModel(param.Parameterized):
 
     def _flags(self, points: pd.DataFrame) -> dict[int, str]:
         """Each image's current verdict (good, bad, unsure), for those that have one."""
-        if ImageFlags is None or points.empty:
+        if points.empty:
             return {}
         current = ImageFlags(self.db).current([int(i) for i in points["image_id"]])
         return {int(k): _verdict(v) for k, v in current.items()}
@@ -165,16 +162,12 @@ class QAModel(param.Parameterized):
         self.flag_block = self.flag_block_reason()
 
     def flag_block_reason(self) -> str | None:
-        if ImageFlags is None:
-            return "Flags are not available in this version of the dashboard."
         if self.user is None:
             return ("Sign-in is off: flags record who set them, so flagging needs a "
                     "signed-in user (DSA110_DASH_BASIC_AUTH).")
         if self.user == "":
             return "Sign in to flag images."
-        if self.db.read_only:
-            return "The database is open read-only (DSA110_DASH_READ_ONLY): flags cannot be stored."
-        return None
+        return ImageFlags(self.db).writable_reason()
 
     # ---------------------------------------------------------------- derived
     @property
@@ -214,13 +207,13 @@ class QAModel(param.Parameterized):
         return pd.DataFrame(rows[::-1], columns=cols)  # newest night first
 
     def worst(self, n: int = WORST_N) -> pd.DataFrame:
-        """The ``n`` worst images: by grade (poor first), then lowest dynamic range,
+        """The ``n`` worst images: by grade (worst first), then lowest dynamic range,
         then highest noise."""
         pts = self.points
         if pts.empty:
             return pts
         order = pd.DataFrame({
-            "severity": pts["grade"].map(SEVERITY).fillna(2),
+            "severity": pts["grade"].map(SEVERITY).fillna(-1),
             "dr": pts["dynamic_range"].fillna(np.inf),
             "noise": -pts["noise"].fillna(-np.inf)})
         ranked = order.sort_values(["severity", "dr", "noise"],
@@ -299,7 +292,7 @@ class QAModel(param.Parameterized):
                                              "(the box-select tool).", action_ok=False)
             return
         try:
-            ImageFlags(self.db).flag(ids, verdict, note.strip() or None, self.user)
+            ImageFlags(self.db).flag(ids, verdict, note.strip(), self.user)
         except DashboardError as exc:
             self.param.update(action_message=f"Not flagged: {exc.user_message}",
                               action_ok=False)
@@ -321,7 +314,7 @@ class QAModel(param.Parameterized):
     def summary(self) -> dict[str, Any]:
         pts = self.points
         return {"images": len(pts),
-                "measured": int((pts["grade_kind"] == "measured").sum()) if len(pts) else 0}
+                "measured": int((pts["grade_kind"] == MEASURED).sum()) if len(pts) else 0}
 
 
 def _verdict(value) -> str:

@@ -24,9 +24,9 @@ from bokeh.plotting import figure
 from panel.io.state import set_curdoc
 from panel.viewable import Viewer
 
-from ..repositories.qa import GRADES
 from ..repositories.qa_trends import METRICS
 from ..science.numbers import format_number
+from ..science.qa import DERIVED_FROM_DR, GRADES, MEASURED
 from ..science.times import mjd_to_unix_ms, unix_to_mjd
 from ..viewmodels.qa import FLAG_VERDICTS, QAModel, image_url
 from .background import NewestOnly, is_served, run_in_background, update_figure
@@ -73,9 +73,9 @@ def grades_html(counts: dict[str, dict[str, int]]) -> str:
     """The grade distribution: one bar per grade and kind of grade."""
     total = sum(sum(c.values()) for c in counts.values()) or 1
     rows = []
-    labels = {"measured": "measured (image_qa)",
-              "derived-from-dynamic-range": "derived from dynamic range (no image_qa)"}
-    for kind in ("measured", "derived-from-dynamic-range"):
+    labels = {MEASURED: "measured (image_qa)",
+              DERIVED_FROM_DR: "derived from dynamic range (no image_qa)"}
+    for kind in (MEASURED, DERIVED_FROM_DR):
         for grade in GRADES:
             n = counts.get(kind, {}).get(grade, 0)
             if not n:

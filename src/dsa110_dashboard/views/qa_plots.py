@@ -31,8 +31,20 @@ from bokeh.models import (
 )
 from bokeh.plotting import figure
 
-from ..repositories.qa import DR_GOOD, DR_MARGINAL, NOISE_WARNING_JY
 from ..repositories.qa_trends import METRICS
+from ..science.qa import (
+    ASTROMETRY_RMS_ISSUE_ARCSEC,
+    ASTROMETRY_RMS_WARNING_ARCSEC,
+    CALIBRATOR_DRIFT_ALERT,
+    DR_GOOD,
+    DR_MARGINAL,
+    FLAG_BAD,
+    FLUX_RATIO_ISSUE,
+    FLUX_RATIO_WARNING,
+    GRADES,
+    NOISE_WARNING_JY,
+    UNKNOWN_GRADE,
+)
 from ..science.times import mjd_to_unix_ms
 from ..viewmodels.density import MAX_SIDE
 from .image_table import GRADE_COLOURS
@@ -43,7 +55,8 @@ OVERLAY_MAX = 1500
 PLOT_HEIGHT = 250
 RUG_HEIGHT = 0.12  # of the plot's height, under the data
 TRANSPARENT = "rgba(0, 0, 0, 0)"
-GRADE_ORDER = ("excellent", "good", "unknown", "marginal", "poor")  # raster: worst wins
+#: The raster's colour levels, least bad first: a pixel shows its worst grade.
+GRADE_ORDER = (UNKNOWN_GRADE, *(g for g in GRADES if g != UNKNOWN_GRADE))
 MISSING_COLOUR = "#8c8c8c"
 FLAGGED_BAD = "#d81b9c"
 WARN_FILL, BAD_FILL = "#f2a33a", "#d64545"
@@ -54,14 +67,17 @@ BANDS = {
     "noise": [(NOISE_WARNING_JY * 1e3, None, BAD_FILL, "noise > 10 mJy/beam: warning")],
     "dynamic_range": [(None, DR_MARGINAL, BAD_FILL, "DR ≤ 10: poor"),
                       (DR_MARGINAL, DR_GOOD, WARN_FILL, "DR ≤ 100: marginal, warning")],
-    "flux_scale_ratio": [(None, 0.8, BAD_FILL, "|1 − ratio| > 0.2: issue"),
-                         (1.2, None, BAD_FILL, ""),
-                         (0.8, 0.9, WARN_FILL, "|1 − ratio| > 0.1: warning"),
-                         (1.1, 1.2, WARN_FILL, "")],
-    "astrometry_offset": [(5.0, None, BAD_FILL, "offset > 5″: issue"),
-                          (2.5, 5.0, WARN_FILL, "offset > 2.5″: warning")],
-    "calibrator": [(None, 0.8, WARN_FILL, "calibrator flux off by > 20%"),
-                   (1.2, None, WARN_FILL, "")],
+    "flux_scale_ratio": [
+        (None, 1 - FLUX_RATIO_ISSUE, BAD_FILL, "|1 − ratio| > 0.2: issue"),
+        (1 + FLUX_RATIO_ISSUE, None, BAD_FILL, ""),
+        (1 - FLUX_RATIO_ISSUE, 1 - FLUX_RATIO_WARNING, WARN_FILL, "|1 − ratio| > 0.1: warning"),
+        (1 + FLUX_RATIO_WARNING, 1 + FLUX_RATIO_ISSUE, WARN_FILL, "")],
+    "astrometry_offset": [
+        (ASTROMETRY_RMS_ISSUE_ARCSEC, None, BAD_FILL, "offset > 5″: issue"),
+        (ASTROMETRY_RMS_WARNING_ARCSEC, ASTROMETRY_RMS_ISSUE_ARCSEC, WARN_FILL,
+         "offset > 2.5″: warning")],
+    "calibrator": [(None, 1 - CALIBRATOR_DRIFT_ALERT, WARN_FILL, "off by > 20%"),
+                   (1 + CALIBRATOR_DRIFT_ALERT, None, WARN_FILL, "")],
 }
 HOVER = [("image", "#@image_id"), ("observed", "@when"), ("value", "@value{0.000}"),
          ("grade", "@grade (@grade_kind)"), ("flag", "@flag")]
@@ -117,7 +133,7 @@ def glyph_data(frame: pd.DataFrame, metric: str, log: bool) -> dict:
             "colour": [GRADE_COLOURS.get(g, GRADE_COLOURS["unknown"])
                        for g in frame["grade"]],
             # An image people flagged bad is ringed, whatever its measured grade.
-            "line": [FLAGGED_BAD if f == "bad" else TRANSPARENT
+            "line": [FLAGGED_BAD if f == FLAG_BAD else TRANSPARENT
                      for f in frame.get("flag", pd.Series([None] * len(frame)))]}
 
 
@@ -133,7 +149,7 @@ def grade_raster(x: np.ndarray, y: np.ndarray, grade: pd.Series, x_range, y_rang
         return out
     col = np.floor((x - x0) / (x1 - x0) * width)
     row = np.floor((y - y0) / (y1 - y0) * height)
-    level = 1 + grade.map({g: i for i, g in enumerate(GRADE_ORDER)}).fillna(2).to_numpy(int)
+    level = 1 + grade.map({g: i for i, g in enumerate(GRADE_ORDER)}).fillna(0).to_numpy(int)
     ok = np.isfinite(col) & np.isfinite(row)
     col, row, level = col[ok].astype(np.int64), row[ok].astype(np.int64), level[ok]
     for dy in (-1, 0, 1):
