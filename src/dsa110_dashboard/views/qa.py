@@ -246,11 +246,11 @@ class QAPageView(Viewer):
         x1 = mjd_to_unix_ms(np.array([loaded.end_mjd]))[0]
         self._x_range = Range1d(x0, x1, reset_start=x0, reset_end=x1)
         self._plots = []
-        panes = []
+        panes, unmeasured = [], []
         for name, metric in METRICS.items():
             if name in loaded.unmeasured:
-                panes.append(self._not_measured(metric.label, "this database has no "
-                                                f"column for it ({metric.qa_column})"))
+                unmeasured.append((metric.label, "this database has no column for it "
+                                   f"(image_qa.{metric.qa_column})"))
                 continue
             measured, missing = m.series(name)
             expected = None
@@ -261,9 +261,17 @@ class QAPageView(Viewer):
             self._wire(plot)
             panes.append(pn.pane.Bokeh(plot.figure, sizing_mode="stretch_width",
                                        height=PLOT_HEIGHT, min_width=420))
-        panes.append(self._calibrator_plot())
-        panes.append(self._cal_heatmap())
-        self.plots[:] = [pn.GridBox(*panes, ncols=2, sizing_mode="stretch_width")]
+        for pane in (self._calibrator_plot(), self._cal_heatmap()):
+            if isinstance(pane, tuple):
+                unmeasured.append(pane)
+            else:
+                panes.append(pane)
+        notes = "".join(f"<li><b>{e(label)}</b>: not measured; {e(why)}.</li>"
+                        for label, why in unmeasured)
+        self.plots[:] = [pn.GridBox(*panes, ncols=2, sizing_mode="stretch_width"),
+                         pn.pane.HTML(f"<ul class='dsa-note dsa-qa-unmeasured' "
+                                      f"style='margin:4px 0'>{notes}</ul>" if notes else "",
+                                      sizing_mode="stretch_width")]
         for plot in self._plots:
             plot.raster()
         self._render_selection()
@@ -286,12 +294,9 @@ class QAPageView(Viewer):
                 "its image; drag a box (box select) to choose images to flag.")
 
     @staticmethod
-    def _not_measured(label: str, why: str):
-        return pn.pane.HTML(
-            f"<div class='dsa-note dsa-qa-unmeasured' style='padding:16px;border:1px dashed "
-            f"rgba(127,127,127,0.5);border-radius:4px;height:{PLOT_HEIGHT - 40}px'>"
-            f"<b>{e(label)}</b>: not measured — {e(why)}.</div>",
-            sizing_mode="stretch_width", min_width=420)
+    def _not_measured(label: str, why: str) -> tuple[str, str]:
+        """A plot that cannot be drawn: named in the list under the plots."""
+        return (label, why)
 
     def _calibrator_plot(self):
         cal = self.model.loaded.calibrators

@@ -47,6 +47,7 @@ from ..science.qa import (
 )
 from ..science.times import mjd_to_unix_ms
 from ..viewmodels.density import MAX_SIDE
+from .eta_v import _label_log_axis, log_ticks
 from .image_table import GRADE_COLOURS
 
 RASTER_ABOVE = 2000
@@ -172,7 +173,7 @@ class TrendPlot:
         ylo, yhi = y_limits(measured[value_column].to_numpy(float) if len(measured)
                             else np.array([]), log)
         self.rug_y = ylo + (yhi - ylo) * RUG_HEIGHT * 0.45
-        fig = figure(title=f"{title} ({unit})" + (" — log scale" if log else ""),
+        fig = figure(title=f"{title} ({unit})" + (", log scale" if log else ""),
                      x_range=x_range, y_range=Range1d(ylo, yhi, reset_start=ylo,
                                                       reset_end=yhi),
                      x_axis_type="datetime", height=PLOT_HEIGHT, sizing_mode="stretch_width",
@@ -183,9 +184,8 @@ class TrendPlot:
         fig.title.text_font_size = "12px"
         fig.xaxis.formatter = DatetimeTickFormatter(days="%m-%d", months="%Y-%m",
                                                     hours="%m-%d %H:%M")
-        if log:
-            fig.yaxis.major_label_overrides = {}
-            fig.yaxis.axis_label = f"log10 {unit}"
+        if log:  # drawn in log10, labelled in linear values (as the eta-V plot)
+            _label_log_axis(fig.yaxis[0], log_ticks(ylo, yhi))
         for low, high, colour, _label in BANDS.get(metric, []):
             fig.add_layout(BoxAnnotation(
                 bottom=_y(np.array([low]), log)[0] if low is not None else None,
