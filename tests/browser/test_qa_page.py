@@ -42,7 +42,7 @@ def open_qa(page, server, query: str = "") -> None:
 
 
 def summary_count(page) -> int:
-    text = page.locator(".dsa-qa-summary").inner_text()
+    text = page.locator(".dsa-qa-summary >> text=/\\d+ images/").inner_text()
     return int(re.search(r"([\d,]+) images", text).group(1).replace(",", ""))
 
 
@@ -59,9 +59,7 @@ def test_changing_the_range(demo_server, page, qa_model):
     box.press("Enter")
     page.wait_for_function(f"() => window.location.search.includes('from={start}')")
     expected = int((qa_model.points["mjd"] >= last - 1).sum())
-    page.wait_for_function(
-        f"() => document.querySelector('.dsa-qa-summary')?.innerText"
-        f".includes('{expected:,} images')")
+    page.locator(f".dsa-qa-summary >> text='{expected:,} images'").wait_for(timeout=60_000)
     # A link with the range opens the same view; a time that cannot be read is named.
     open_qa(page, demo_server, f"?from={start}")
     assert summary_count(page) == expected
@@ -123,19 +121,20 @@ def test_flag_a_drawn_box_of_points(signed_in_server, page, demo_server):
     page.wait_for_url(lambda url: "/login" not in url)
     open_qa(page, server)
     page.locator(".dsa-qa-selection >> text=/Drag a box/").wait_for()
-    # A box over the first third of the noise plot, top to just above the "no value" row.
+    # A box over the first half of the noise plot, above the "no value" row, drawn
+    # from its lower right corner.
     frame = page.evaluate(DATA_TO_SCREEN.replace(
         "return [r.left + f.frame.x_scale.compute(x), r.top + f.frame.y_scale.compute(y)];",
         "const b = f.frame.bbox; return [r.left + b.left, r.top + b.top, "
         "r.left + b.right, r.top + b.bottom];"), [0, 0, 0])
     left, top, right, bottom = frame
-    page.mouse.move(left + 4, top + 4)
+    page.mouse.move(left + (right - left) / 2, bottom - (bottom - top) * 0.2)
     page.mouse.down()
-    page.mouse.move(left + (right - left) / 3, bottom - (bottom - top) * 0.2, steps=8)
+    page.mouse.move(left + 4, top + 4, steps=8)
     page.mouse.up()
     page.locator(".dsa-qa-selection >> text=/\\d+ image\\(s\\) selected/").wait_for()
-    selected = int(re.search(r"([\d,]+) image", page.locator(".dsa-qa-selection")
-                             .inner_text()).group(1).replace(",", ""))
+    selected = int(re.search(r"([\d,]+) image", page.locator(
+        ".dsa-qa-selection >> text=/selected/").inner_text()).group(1).replace(",", ""))
     assert selected > 0
     page.locator(".dsa-qa-note input").fill("striping")
     page.locator(".dsa-qa-flag button").click()

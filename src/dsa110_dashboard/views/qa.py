@@ -324,6 +324,7 @@ class QAPageView(Viewer):
                             color=palette[i % len(palette)], legend_label=str(name))
             fig.add_tools(HoverTool(renderers=[r], tooltips=[("ratio", "@y{0.000}")]))
         fig.legend.location = "top_left"
+        fig.legend.background_fill_alpha = 0.6
         return pn.pane.Bokeh(fig, sizing_mode="stretch_width", height=PLOT_HEIGHT,
                              min_width=420)
 

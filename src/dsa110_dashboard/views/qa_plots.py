@@ -209,17 +209,19 @@ class TrendPlot:
         points = fig.scatter("x", "y", source=self.point_source, size=5,
                              fill_color="colour", line_color="line", line_width=1.2,
                              alpha=0.9, legend_field="grade")
-        fig.legend.location = "top_left"
-        fig.legend.orientation = "horizontal"
-        fig.legend.label_text_font_size = "10px"
-        fig.legend.background_fill_alpha = 0.6
-        fig.legend.padding = 2
-        fig.legend.spacing = 4
         if expected is not None and len(expected):
             fig.line(mjd_to_unix_ms(expected["mjd"].to_numpy(float)),
                      _y(expected["expected_noise"].to_numpy(float), log),
                      line_color="#1f77b4", line_dash="dashed", line_width=1.5,
                      legend_label="expected noise")
+        # The legend goes above the frame: inside it, a box drawn from a corner started
+        # on the legend's text and selected that instead.
+        legend = fig.legend[0]
+        fig.center.remove(legend)
+        legend.update(orientation="horizontal", label_text_font_size="10px", padding=0,
+                      spacing=6, margin=0, location="top_left", border_line_alpha=0,
+                      background_fill_alpha=0)
+        fig.add_layout(legend, "above")
         missing_source = ColumnDataSource(self._missing_data(missing))
         rug = fig.scatter("x", "y", source=missing_source, marker="dash", size=9,
                           line_color=MISSING_COLOUR, angle=math.pi / 2)
