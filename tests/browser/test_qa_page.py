@@ -49,6 +49,9 @@ def summary_count(page) -> int:
 def test_changing_the_range(demo_server, page, qa_model):
     open_qa(page, demo_server)
     assert summary_count(page) == len(qa_model.points)
+    # Nobody is signed in (open access): flagging is off and says why.
+    page.locator(".dsa-qa-flag-blocked >> text=/sign/i").wait_for()
+    assert page.locator(".dsa-qa-flag button").is_disabled()
     assert page.locator(".dsa-qa-nights tr").count() >= 3  # a header and the nights
     assert page.locator(".dsa-qa-worst a").count() > 0
     # The last day only: typed, then Enter; the address keeps it.
@@ -106,13 +109,8 @@ def signed_in_server(demo_dataset, tmp_path):
     server.stop()
 
 
-def test_flag_a_drawn_box_of_points(signed_in_server, page, demo_server):
+def test_flag_a_drawn_box_of_points(signed_in_server, page):
     server, db_path = signed_in_server
-    # Not signed in (open access): the action is off and says why.
-    open_qa(page, demo_server)
-    page.locator(".dsa-qa-flag-blocked >> text=/sign/i").wait_for()
-    assert page.locator(".dsa-qa-flag button").is_disabled()
-
     page.goto(server.url + "/qa", wait_until="domcontentloaded", timeout=90_000)
     page.wait_for_url("**/login**")
     page.fill("input[name=username]", "alice")

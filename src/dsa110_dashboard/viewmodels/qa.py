@@ -191,13 +191,16 @@ class QAModel(param.Parameterized):
         pts = self.points
         if pts.empty:
             return pd.DataFrame(columns=cols)
-        night = pd.to_datetime(mjd_to_unix(pts["mjd"].to_numpy(float)), unit="s").date
+        # UTC nights as whole MJDs: one date string per night, not per image.
+        night = np.floor(pts["mjd"].to_numpy(float)).astype(np.int64)
         rows = []
-        for day, group in pts.groupby(night, sort=True):
+        for mjd_day, group in pts.groupby(night, sort=True):
+            day = pd.Timestamp(mjd_to_unix(float(mjd_day)), unit="s").date()
             noise = group["noise"].dropna()
             dr = group["dynamic_range"].dropna()
             grades = group["grade"].value_counts()
-            flags = group["flag"].dropna().value_counts()
+            flags = group["flag"][group["flag"].map(lambda f: isinstance(f, str))] \
+                .value_counts()
             rows.append({
                 "night": str(day), "images": len(group),
                 "median_noise": float(noise.median()) if len(noise) else None,
