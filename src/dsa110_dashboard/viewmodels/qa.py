@@ -10,7 +10,6 @@ drew. No Panel here.
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +23,6 @@ from ..errors import DashboardError, DatabaseUnavailableError, InvalidInputError
 from ..queries.image_query import parse_time
 from ..repositories.cal_registry import CalibrationRegistry
 from ..repositories.qa_trends import (
-    METRICS,
     MAX_SPAN_DAYS,
     POINT_COLUMNS,
     QATrends,
@@ -332,9 +330,3 @@ def _verdict(value) -> str:
             return found
     return str(value)
 
-
-def finite(value) -> bool:
-    try:
-        return math.isfinite(float(value))
-    except (TypeError, ValueError):
-        return False

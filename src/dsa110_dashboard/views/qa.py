@@ -19,7 +19,7 @@ import numpy as np
 import panel as pn
 import param
 from bokeh import events
-from bokeh.models import ColumnDataSource, HoverTool, Range1d
+from bokeh.models import BoxAnnotation, HoverTool, Range1d
 from bokeh.plotting import figure
 from panel.io.state import set_curdoc
 from panel.viewable import Viewer
@@ -27,13 +27,18 @@ from panel.viewable import Viewer
 from ..repositories.qa_trends import METRICS
 from ..science.numbers import format_number
 from ..science.qa import DERIVED_FROM_DR, GRADES, MEASURED
-from ..science.times import mjd_to_unix_ms, unix_to_mjd
+from ..science.times import format_mjd, mjd_to_unix_ms, unix_to_mjd
 from ..viewmodels.qa import FLAG_VERDICTS, QAModel, image_url
-from .background import NewestOnly, is_served, run_in_background, update_figure
+from .background import (
+    NewestOnly,
+    is_served,
+    run_in_background,
+    update_figure,
+    update_together,
+)
 from .cal_plots import qa_heatmap_figure
-from .image_table import GRADE_COLOURS
 from .job_format import DASH, JOBS_CSS, e, table
-from .qa_plots import BANDS, PLOT_HEIGHT, RUG_HEIGHT, TrendPlot
+from .qa_plots import BANDS, PLOT_COLOURS, PLOT_HEIGHT, RUG_HEIGHT, TrendPlot
 from .urlstate import notes_alert
 
 #: A click picks the nearest image within this fraction of the visible spans.
@@ -63,7 +68,7 @@ def grade_chips(counts: dict) -> str:
     for grade in GRADES:
         n = counts.get(grade)
         if n:
-            colour = GRADE_COLOURS.get(grade, GRADE_COLOURS["unknown"])
+            colour = PLOT_COLOURS.get(grade, PLOT_COLOURS["unknown"])
             parts.append(f"<span class='dsa-badge' style='background:{colour}'>"
                          f"{e(grade)} {n:,}</span>")
     return " ".join(parts) or DASH
@@ -80,7 +85,7 @@ def grades_html(counts: dict[str, dict[str, int]]) -> str:
             n = counts.get(kind, {}).get(grade, 0)
             if not n:
                 continue
-            colour = GRADE_COLOURS.get(grade, GRADE_COLOURS["unknown"])
+            colour = PLOT_COLOURS.get(grade, PLOT_COLOURS["unknown"])
             width = max(2, int(260 * n / total))
             rows.append([e(grade), e(labels[kind]),
                          f"<span class='dsa-grade-bar' style='width:{width}px;"
@@ -114,7 +119,7 @@ def worst_html(model: QAModel) -> str:
         dr = format_number(r["dynamic_range"], ".0f") if np.isfinite(
             r["dynamic_range"]) else "?"
         noise = format_number(r["noise"], ".2f") if np.isfinite(r["noise"]) else "?"
-        colour = GRADE_COLOURS.get(r["grade"], GRADE_COLOURS["unknown"])
+        colour = PLOT_COLOURS.get(r["grade"], PLOT_COLOURS["unknown"])
         flag = f" · flagged {e(r['flag'])}" if isinstance(r.get("flag"), str) else ""
         tiles.append(
             f"<a href='{image_url(image_id)}' title='{e(r['path'])}'>"
@@ -279,8 +284,6 @@ class QAPageView(Viewer):
     def _summary_text(self) -> str:
         m = self.model
         loaded = m.loaded
-        from ..science.times import format_mjd
-
         counts = m.summary()
         return (f"<b>{counts['images']:,} images</b> observed from "
                 f"{e(format_mjd(loaded.start_mjd, seconds=False))} to "
@@ -312,8 +315,6 @@ class QAPageView(Viewer):
                      tools="xpan,xwheel_zoom,reset", toolbar_location="right")
         fig.toolbar.logo = None
         fig.title.text_font_size = "12px"
-        from bokeh.models import BoxAnnotation
-
         for low, high, colour, _ in BANDS["calibrator"]:
             fig.add_layout(BoxAnnotation(bottom=low, top=high, fill_color=colour,
                                          fill_alpha=0.13, line_alpha=0))
@@ -440,8 +441,6 @@ class QAPageView(Viewer):
             work()
 
     def _render_all_later(self) -> None:
-        from .background import update_together
-
         update_together(self._render_all)
 
 

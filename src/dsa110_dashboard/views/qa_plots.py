@@ -31,7 +31,6 @@ from bokeh.models import (
 )
 from bokeh.plotting import figure
 
-from ..repositories.qa_trends import METRICS
 from ..science.qa import (
     ASTROMETRY_RMS_ISSUE_ARCSEC,
     ASTROMETRY_RMS_WARNING_ARCSEC,
@@ -45,7 +44,7 @@ from ..science.qa import (
     NOISE_WARNING_JY,
     UNKNOWN_GRADE,
 )
-from ..science.times import mjd_to_unix_ms
+from ..science.times import format_mjd, mjd_to_unix_ms
 from ..viewmodels.density import MAX_SIDE
 from .eta_v import _label_log_axis, log_ticks
 from .image_table import GRADE_COLOURS
@@ -60,6 +59,9 @@ TRANSPARENT = "rgba(0, 0, 0, 0)"
 GRADE_ORDER = (UNKNOWN_GRADE, *(g for g in GRADES if g != UNKNOWN_GRADE))
 MISSING_COLOUR = "#8c8c8c"
 FLAGGED_BAD = "#d81b9c"
+#: The grades' colours as elsewhere, but "good" lighter than "excellent": on a plot of
+#: thousands of points the two greens of the tables could not be told apart.
+PLOT_COLOURS = {**GRADE_COLOURS, "good": "#8bc34a"}
 WARN_FILL, BAD_FILL = "#f2a33a", "#d64545"
 
 #: Threshold bands per metric (science.md, repositories/qa.py): (low, high, colour,
@@ -120,8 +122,6 @@ def overlay_rows(frame: pd.DataFrame, limit: int = OVERLAY_MAX) -> pd.DataFrame:
 
 
 def glyph_data(frame: pd.DataFrame, metric: str, log: bool) -> dict:
-    from ..science.times import format_mjd
-
     values = frame[metric].to_numpy(float) if metric in frame else np.full(len(frame), np.nan)
     return {"x": mjd_to_unix_ms(frame["mjd"].to_numpy(float)),
             "y": _y(values, log), "value": values,
@@ -131,7 +131,7 @@ def glyph_data(frame: pd.DataFrame, metric: str, log: bool) -> dict:
             "grade_kind": frame["grade_kind"].astype(str).tolist(),
             "flag": [f if isinstance(f, str) else "none" for f in frame.get(
                 "flag", pd.Series([None] * len(frame)))],
-            "colour": [GRADE_COLOURS.get(g, GRADE_COLOURS["unknown"])
+            "colour": [PLOT_COLOURS.get(g, PLOT_COLOURS["unknown"])
                        for g in frame["grade"]],
             # An image people flagged bad is ringed, whatever its measured grade.
             "line": [FLAGGED_BAD if f == FLAG_BAD else TRANSPARENT
@@ -199,7 +199,7 @@ class TrendPlot:
                                              "dh": []})
         self.rastered = len(measured) > RASTER_ABOVE
         if self.rastered:
-            palette = [GRADE_COLOURS.get(g, GRADE_COLOURS["unknown"]) for g in GRADE_ORDER]
+            palette = [PLOT_COLOURS.get(g, PLOT_COLOURS["unknown"]) for g in GRADE_ORDER]
             mapper = LinearColorMapper(palette=palette, low=0.5, high=len(palette) + 0.5,
                                        low_color=TRANSPARENT, nan_color=TRANSPARENT)
             fig.image(image="image", x="x", y="y", dw="dw", dh="dh", source=self.bulk_source,
@@ -263,7 +263,3 @@ class TrendPlot:
         self.bulk_source.data = {"image": [image], "x": [x0], "y": [y0], "dw": [x1 - x0],
                                  "dh": [y1 - y0]}
 
-
-def metric_meta(metric: str) -> tuple[str, str, bool]:
-    m = METRICS[metric]
-    return m.label, m.unit, m.log
