@@ -119,16 +119,16 @@ def test_flag_a_drawn_box_of_points(signed_in_server, page):
     page.wait_for_url(lambda url: "/login" not in url)
     open_qa(page, server)
     page.locator(".dsa-qa-selection >> text=/Drag a box/").wait_for()
-    # A box over the first half of the noise plot, above the "no value" row, drawn
-    # from its lower right corner.
+    # A box over the last half of the noise plot (the demo's days are the last three of
+    # the default week), above the "no value" row, drawn from its lower right corner.
     frame = page.evaluate(DATA_TO_SCREEN.replace(
         "return [r.left + f.frame.x_scale.compute(x), r.top + f.frame.y_scale.compute(y)];",
         "const b = f.frame.bbox; return [r.left + b.left, r.top + b.top, "
         "r.left + b.right, r.top + b.bottom];"), [0, 0, 0])
     left, top, right, bottom = frame
-    page.mouse.move(left + (right - left) / 2, bottom - (bottom - top) * 0.2)
+    page.mouse.move(right - 4, bottom - (bottom - top) * 0.2)
     page.mouse.down()
-    page.mouse.move(left + 4, top + 4, steps=8)
+    page.mouse.move(left + (right - left) / 2, top + 4, steps=8)
     page.mouse.up()
     page.locator(".dsa-qa-selection >> text=/\\d+ image\\(s\\) selected/").wait_for()
     selected = int(re.search(r"([\d,]+) image", page.locator(
