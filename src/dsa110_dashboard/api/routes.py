@@ -26,7 +26,7 @@ from .measurement_sets import (
     MeasurementSetHandler,
     MeasurementSetsHandler,
 )
-from .qa import QATrendsHandler
+from .qa_trends import QATrendsHandler
 from .queue import QueueHandler
 from .thumbnails import ThumbnailHandler
 
