@@ -27,9 +27,10 @@ COLUMNS: dict[str, str | None] = {
     "DR": "dynamic_range",
     "Beam (″)": None,
     "QA grade": "qa_grade",
+    "Flag": None,
     "Path": "path",
 }
-HTML_COLUMNS = ("ID", "QA grade", "Path", "Observed (UTC)")
+HTML_COLUMNS = ("ID", "QA grade", "Flag", "Path", "Observed (UTC)")
 DASH = MISSING
 #: Sorting is done in SQL, so Tabulator's own arrows (one per column, all alike) say
 #: nothing: hidden; the sorted column carries an arrow in its title (sort_titles).
@@ -46,7 +47,7 @@ TABLE_CSS = """
 """
 WIDTHS = {"ID": 48, "Observed (UTC)": 122, "MJD": 90, "Type": 60, "Field": 104,
           "RA (°)": 70, "Dec (°)": 76, "Noise (mJy/beam)": 84, "DR": 58, "Beam (″)": 94,
-          "QA grade": 88}
+          "QA grade": 88, "Flag": 62}
 ARROWS = {"desc": "↓", "asc": "↑"}
 
 
@@ -64,6 +65,27 @@ def grade_badge(grade: str | None, title: str = "latest measured QA grade") -> s
     return (f'<span title="{html.escape(title)}" style="background:{colour};color:#fff;'
             f'padding:1px 8px;border-radius:9px;font-size:0.85em;white-space:nowrap">'
             f"{html.escape(shown)}</span>")
+
+
+#: People's verdicts (science/qa.py FLAG_VERDICTS): bad is the loud one.
+FLAG_STYLES = {"bad": ("#c62828", "#fff"), "unsure": ("#b26a00", "#fff"),
+               "good": ("transparent", "inherit")}
+
+
+def flag_badge(verdict: str | None, user: str | None = None, note: str | None = None,
+               when: str | None = None) -> str:
+    """A person's current flag on an image ("⚑ bad"), '' when never flagged. The title
+    says who, when and why; a bad flag is solid red, so it is seen in any list."""
+    if not verdict:
+        return ""
+    background, colour = FLAG_STYLES.get(verdict, ("transparent", "inherit"))
+    border = "#c62828" if verdict == "bad" else "#b26a00" if verdict == "unsure" else "#2e7d32"
+    title = f"flagged {verdict}" + (f" by {user}" if user else "") + (
+        f" ({when})" if when else "") + (f": {note}" if note else "")
+    return (f'<span class="dsa-flag dsa-flag-{html.escape(verdict)}" '
+            f'title="{html.escape(title)}" style="background:{background};color:{colour};'
+            f'border:1px solid {border};padding:0 6px;border-radius:9px;font-size:0.85em;'
+            f'white-space:nowrap">⚑ {html.escape(verdict)}</span>')
 
 
 def mjd_to_utc(mjd, seconds: bool = True) -> str:
@@ -104,6 +126,7 @@ def display_frame(rows: pd.DataFrame) -> pd.DataFrame:
             "Beam (″)": _beam(r.get("beam_major_arcsec"), r.get("beam_minor_arcsec"),
                               r.get("beam_pa_deg")),
             "QA grade": grade_badge(r.get("qa_grade")),
+            "Flag": flag_badge(r.get("flag_verdict"), r.get("flag_user"), r.get("flag_note")),
             "Path": f'<span title="{html.escape(path)}">{html.escape(path.rsplit("/", 1)[-1])}</span>',
         })
     return pd.DataFrame(out, columns=list(COLUMNS))
