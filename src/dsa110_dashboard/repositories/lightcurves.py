@@ -121,7 +121,8 @@ class LightcurveRepository:
         if frame.empty:
             self._known(source)
         # A source measured twice in one image (a rerun) lists the image once.
-        return frame.drop_duplicates("image_id").reset_index(drop=True)
+        frame = frame.drop_duplicates("image_id").reset_index(drop=True)
+        return ImageFlags(self.db).annotate(frame, "image_id")
 
 
 def _id_of(source: SourceRecord | str) -> str:

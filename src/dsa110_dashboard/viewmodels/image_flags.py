@@ -23,7 +23,8 @@ from ..repositories.flags import HISTORY_COLUMNS, ImageFlags
 from ..science.qa import FLAG_VERDICTS
 
 SIGN_IN_OFF = ("Sign-in is off on this server, so nobody can be named on a flag: flags "
-               "need a signed-in user (any role; see DSA110_DASH_AUTH in the README).")
+               "need a signed-in user (any role; sign-in is DSA110_DASH_BASIC_AUTH, see the "
+               "README).")
 SIGNED_OUT = "Sign in to flag this image (any role may flag)."
 
 

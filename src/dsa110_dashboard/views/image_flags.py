@@ -66,8 +66,9 @@ class ImageFlagsView(Viewer):
         css = [FLAGS_CSS]
         self.current = pn.pane.HTML(current_html(m), stylesheets=css,
                                     sizing_mode="stretch_width", css_classes=["dsa-flag-now"])
+        # Outline style as on the source page: the chosen verdict is filled in both themes.
         self.verdict = pn.widgets.RadioButtonGroup.from_param(
-            m.param.verdict, options=list(FLAG_VERDICTS), button_type="default",
+            m.param.verdict, options=list(FLAG_VERDICTS), color="primary", variant="outline",
             css_classes=["dsa-flag-verdict"], margin=(4, 6))
         self.note = pn.widgets.TextInput.from_param(
             m.param.note, name="", placeholder="Note (why; optional, up to 2000 characters)",

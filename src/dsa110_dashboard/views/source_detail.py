@@ -21,6 +21,7 @@ from ..viewmodels.source_detail import (
 )
 from ..viewmodels.sources import source_url
 from .background import NewestOnly, load_early
+from .image_table import flag_badge
 from .lightcurve import LightcurvePlot
 
 
@@ -297,11 +298,14 @@ class SourceDetailView(Viewer):
             self._images.object = '<p class="dsa-muted">No image has measured this source.</p>'
             return
         mjd = pd.to_numeric(part["mjd"], errors="coerce")
+        verdicts = part["flag_verdict"] if "flag_verdict" in part else [None] * len(part)
+        users = part["flag_user"] if "flag_user" in part else [None] * len(part)
         body = "".join(
-            f'<tr><td><a href="/images/{int(i)}">{int(i)}</a></td>'
+            f'<tr><td><a href="/images/{int(i)}">{int(i)}</a> {flag_badge(v, u)}</td>'
             f'<td class="num">{format_number(t, ".5f")}</td><td>{html.escape(str(kind or "—"))}</td>'
             f"<td>{html.escape(str(path or '—'))}</td></tr>"
-            for i, t, kind, path in zip(part["image_id"], mjd, part["type"], part["path"]))
+            for i, t, kind, path, v, u in zip(part["image_id"], mjd, part["type"], part["path"],
+                                              verdicts, users))
         self._images.object = ('<table class="dsa-images dsa-table"><thead><tr><th>Image</th>'
                                "<th>MJD</th><th>Type</th><th>Path</th></tr></thead>"
                                f"<tbody>{body}</tbody></table>")
