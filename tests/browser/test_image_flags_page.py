@@ -53,8 +53,14 @@ def sign_in(page, server, user: str) -> None:
     page.wait_for_url(lambda url: "/login" not in url)
 
 
+#: The image page renders its image before the cards appear; a loaded machine needs time.
+SLOW = 120_000
+
+
 def flags_card(page):
-    return page.locator(".dsa-flags-card")
+    card = page.locator(".dsa-flags-card")
+    card.wait_for(timeout=SLOW)
+    return card
 
 
 def test_flag_an_image_then_supersede_it(signed_server, flag_db, page):
@@ -63,12 +69,11 @@ def test_flag_an_image_then_supersede_it(signed_server, flag_db, page):
     page.goto(f"{signed_server.url}/images/{image_id}")
     wait_idle(page)
     card = flags_card(page)
-    card.wait_for()
     card.locator("text=Nobody has flagged this image").wait_for()
     card.locator(".dsa-flag-verdict button:has-text('bad')").click()
     card.locator(".dsa-flag-note input").fill("sidelobes from Cas A")
     card.locator(".dsa-flag-save button").click()
-    card.locator("text=Flagged bad.").wait_for()
+    card.locator("text=Flagged bad.").wait_for(timeout=SLOW)
     card.locator("text=/Current flag: .*bad.* by alice/").wait_for()
     page.locator(".dsa-image-title .dsa-flag-bad").wait_for()
     with sqlite3.connect(flag_db) as conn:
@@ -79,7 +84,7 @@ def test_flag_an_image_then_supersede_it(signed_server, flag_db, page):
     # The images table marks it too.
     page.goto(f"{signed_server.url}/images?sort=id&order=asc")
     wait_idle(page)
-    page.locator(".tabulator-row .dsa-flag-bad").first.wait_for()
+    page.locator(".tabulator-row .dsa-flag-bad").first.wait_for(timeout=SLOW)
 
     # A second person's later flag supersedes; the first stays in the history.
     sign_in(page, signed_server, "bob")
@@ -89,7 +94,7 @@ def test_flag_an_image_then_supersede_it(signed_server, flag_db, page):
     card.locator("text=/Current flag: .*bad.* by alice/").wait_for()
     card.locator(".dsa-flag-verdict button:has-text('good')").click()
     card.locator(".dsa-flag-save button").click()
-    card.locator("text=/Current flag: .*good.* by bob/").wait_for()
+    card.locator("text=/Current flag: .*good.* by bob/").wait_for(timeout=SLOW)
     history = card.locator("table.dsa-flag-history tr")
     assert history.count() == 3  # header, bob's (current), alice's (superseded)
     assert "superseded" in history.nth(2).inner_text()

@@ -73,7 +73,7 @@ class ImageFlagsView(Viewer):
         self.note = pn.widgets.TextInput.from_param(
             m.param.note, name="", placeholder="Note (why; optional, up to 2000 characters)",
             sizing_mode="stretch_width", css_classes=["dsa-flag-note"])
-        self.save = pn.widgets.Button(name="Save flag", button_type="primary", width=110,
+        self.save = pn.widgets.Button(label="Save flag", color="primary", width=110,
                                       css_classes=["dsa-flag-save"])
         self.save.on_click(lambda _e: run_in_background(self._submit))
         self.blocked = pn.pane.Alert("", alert_type="secondary", visible=False,
