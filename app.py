@@ -39,6 +39,7 @@ from dashboards import (  # noqa: E402
     measurement_sets,
     ms_detail,
     overview,
+    qa,
     source_detail,
     sources,
 )
@@ -82,6 +83,7 @@ PAGES = [
     Page("/ms", measurement_sets),
     Page("/ms/{path}", ms_detail, nav="/ms"),
     Page("/calibration", calibration),
+    Page("/qa", qa),
     Page("/health", health),
 ]
 

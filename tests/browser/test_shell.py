@@ -18,7 +18,7 @@ def test_navigation_between_pages_and_theme_switch(demo_server, page):
     nav = page.locator(".dsa-nav a")
     assert [t.strip() for t in nav.all_inner_texts()] == ["Overview", "Images", "Sources", "Jobs",
                                                          "Measurement sets", "Calibration",
-                                                         "Health"]
+                                                         "QA", "Health"]
     assert page.locator(".dsa-nav a.active").inner_text().strip() == "Overview"
     page.locator(".dsa-nav a", has_text="Images").click()
     page.wait_for_url("**/images")

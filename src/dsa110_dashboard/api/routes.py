@@ -10,6 +10,7 @@ from .capacity import Capacity
 from .cutouts import CutoutHandler
 from .downloads import FitsDownloadHandler
 from .exports import ImagesCsvHandler
+from .flags import ImageFlagsHandler
 from .health import HealthHandler
 from .images import ID
 from .jobs import (
@@ -27,6 +28,7 @@ from .measurement_sets import (
     MeasurementSetHandler,
     MeasurementSetsHandler,
 )
+from .qa_trends import QATrendsHandler
 from .queue import QueueHandler
 from .thumbnails import ThumbnailHandler
 
@@ -42,6 +44,7 @@ def api_patterns(ctx: AppContext) -> list[tuple]:
         (rf"/api/v1/images/{ID}/thumbnail\.png", ThumbnailHandler, kw),
         (rf"/api/v1/images/{ID}/fits", FitsDownloadHandler, kw),
         (rf"/api/v1/images/{ID}/cutout\.(png|fits)", CutoutHandler, kw),
+        (rf"/api/v1/images/{ID}/flags/?", ImageFlagsHandler, kw),
         (r"/api/v1/sources/([^/]+)/lightcurve/?", LightcurveHandler, kw),
         (r"/api/v1/jobs/?", JobsHandler, kw),
         (rf"/api/v1/jobs/{JOB}/logs/?", JobLogsHandler, kw),
@@ -54,6 +57,7 @@ def api_patterns(ctx: AppContext) -> list[tuple]:
         (r"/api/v1/queue/?", QueueHandler, kw),
         (r"/api/v1/cal/tables/?", CalTablesHandler, kw),
         (r"/api/v1/cal/applylist/?", ApplyListHandler, kw),
+        (r"/api/v1/qa/trends/?", QATrendsHandler, kw),
         (r"/api/v1/batch/?", BatchesHandler, kw),
         (rf"/api/v1/batch/{BATCH}/cancel/?", BatchCancelHandler, kw),
         (rf"/api/v1/batch/{BATCH}/?", BatchHandler, kw),
