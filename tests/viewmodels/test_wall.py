@@ -57,7 +57,7 @@ def test_live_database_figures_lights_and_html(db):
     assert sum(f.count for f in s.funnel) == 7
     assert model.stale() is None
     lights = model.lights()
-    assert lights["health"] == OK and lights["freshness"] == OK
+    assert lights["health"] == BAD and lights["freshness"] == OK  # the failed jobs
     assert lights["jobs"] == BAD  # 1 of 4 failed: 25 %
     assert lights["qa"] == WARN   # 1 poor of 7: 14 %
     page = wall_html(model)

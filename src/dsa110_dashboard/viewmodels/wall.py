@@ -198,22 +198,24 @@ class WallModel(param.Parameterized):
         return s.grades.get("poor", 0), sum(s.grades.values())
 
     def lights(self) -> dict[str, str]:
-        """The light of each headline figure."""
+        """The light of each headline figure; ``health`` is the worst of the others and
+        of the server's health report."""
         s = self.snapshot
         poor, graded = self.poor_fraction()
-        return {
-            "health": self.overall(),
+        parts = {
             "freshness": freshness_light(self.seconds_since_latest),
             "jobs": (fraction_light(s.jobs_failed / s.jobs_total, FAILED_JOBS_GREEN,
                                     FAILED_JOBS_AMBER) if s and s.jobs_total else UNKNOWN),
             "qa": (fraction_light(poor / graded, POOR_IMAGES_GREEN, POOR_IMAGES_AMBER)
                    if graded else UNKNOWN),
         }
+        if self.error is not None:
+            overall = BAD
+        elif s is None:
+            overall = UNKNOWN
+        else:
+            overall = worst([s.health.state, *parts.values()])
+        return {"health": overall, **parts}
 
     def overall(self) -> str:
-        """The health light: the server's health report, and the database read here."""
-        if self.error is not None:
-            return BAD
-        if self.snapshot is None:
-            return UNKNOWN
-        return worst([self.snapshot.health.state, OK])
+        return self.lights()["health"]

@@ -30,7 +30,7 @@ class WallPage(Viewer):
     def __init__(self, **params):
         super().__init__(**params)
         m = self.model
-        self._display = WallDisplay(html=wall_html(m),
+        self._display = WallDisplay(content={"html": wall_html(m)},
                                     rotate_ms=int(m.rotate_seconds * 1000),
                                     beat_ms=self.beat_ms, sizing_mode="stretch_width",
                                     height=10, margin=0)
@@ -40,8 +40,8 @@ class WallPage(Viewer):
 
     def _redraw(self, *_events) -> None:
         text = wall_html(self.model)
-        if text != self._display.html:
-            self._display.html = text
+        if text != self._display.content["html"]:
+            self._display.content = {"html": text}
 
     def _beat(self) -> None:
         update_together(lambda: setattr(self._display, "beat", self._display.beat + 1))

@@ -28,7 +28,7 @@ def _svg(width: int, height: int, body: str, label: str) -> str:
 def bars(per_hour: pd.DataFrame, expected: float | None = None) -> str:
     """Images per hour: one bar per clock hour, the hour under every third bar, and the
     expected rate as a dashed line."""
-    width, height, left, bottom, top = 600, 200, 34, 30, 10
+    width, height, left, bottom, top = 600, 210, 44, 34, 22
     counts = [int(n) for n in per_hour["images"]] if len(per_hour) else []
     labels = (list(per_hour["hour_start"].dt.strftime("%H")) if len(per_hour) else [])
     peak = max([*counts, expected or 0, 1]) * 1.1
@@ -42,9 +42,9 @@ def bars(per_hour: pd.DataFrame, expected: float | None = None) -> str:
                      f'width="{step * 0.8:.1f}" height="{h:.1f}" fill="{BAR}"/>')
         if n:
             parts.append(f'<text x="{x + step / 2:.1f}" y="{top + plot_h - h - 3:.1f}" '
-                         f'font-size="13" text-anchor="middle" fill="#e8edf2">{n}</text>')
+                         f'font-size="20" text-anchor="middle" fill="#e8edf2">{n}</text>')
         if (len(counts) - 1 - i) % 3 == 0:  # the current hour and every third before
-            parts.append(f'<text x="{x + step / 2:.1f}" y="{height - 10}" font-size="14" '
+            parts.append(f'<text x="{x + step / 2:.1f}" y="{height - 6}" font-size="21" '
                          f'text-anchor="middle" fill="{AXIS}">{_esc(label)}h</text>')
     if expected:
         y = top + plot_h - plot_h * expected / peak
@@ -52,7 +52,7 @@ def bars(per_hour: pd.DataFrame, expected: float | None = None) -> str:
                      f'stroke="{AXIS}" stroke-width="2" stroke-dasharray="6 5"/>')
     parts.append(f'<line x1="{left}" x2="{width - 6}" y1="{top + plot_h}" '
                  f'y2="{top + plot_h}" stroke="{AXIS}"/>')
-    parts.append(f'<text x="4" y="{top + 12}" font-size="13" fill="{AXIS}">'
+    parts.append(f'<text x="4" y="{top + 6}" font-size="20" fill="{AXIS}">'
                  f'{math.ceil(peak)}</text>')
     return _svg(width, height, "".join(parts), "images per hour")
 
@@ -80,9 +80,9 @@ def series(frame: pd.DataFrame, column: str, start: float, end: float, *,
     """A time series of ``column`` (times in ``timestamp``, Unix seconds) between
     ``start`` and ``end``: one dot per image coloured by its grade, the running median
     as a line, hours on the axis."""
-    width, height, left, bottom, top = 640, 320, 70, 34, 34
+    width, height, left, bottom, top = 600, 430, 96, 44, 50
     plot_w, plot_h = width - left - 12, height - bottom - top
-    parts = [f'<text x="{left}" y="22" font-size="20" font-weight="600" '
+    parts = [f'<text x="{left}" y="30" font-size="28" font-weight="600" '
              f'fill="#e8edf2">{_esc(title)}</text>']
     data = frame[["timestamp", column, "overall_quality"]].dropna(
         subset=["timestamp", column]) if len(frame) else frame
@@ -91,7 +91,7 @@ def series(frame: pd.DataFrame, column: str, start: float, end: float, *,
         keep = values > 0
         data, values = data[keep], np.log10(values[keep])
     if not len(values):
-        parts.append(f'<text x="{width / 2}" y="{height / 2}" font-size="20" '
+        parts.append(f'<text x="{width / 2}" y="{height / 2}" font-size="26" '
                      f'text-anchor="middle" fill="{AXIS}">no measurements in these hours'
                      "</text>")
         return _svg(width, height, "".join(parts), title)
@@ -111,7 +111,7 @@ def series(frame: pd.DataFrame, column: str, start: float, end: float, *,
     grades = data["overall_quality"].fillna("unknown").astype(str).to_numpy()
     for t, v, g in zip(times, values, grades):
         x, y = xy(t, v)
-        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" '
+        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="6" '
                      f'fill="{GRADE_COLOURS.get(g, GRADE_COLOURS["unknown"])}"/>')
     if len(values) >= 5:
         order = np.argsort(times)
@@ -119,11 +119,11 @@ def series(frame: pd.DataFrame, column: str, start: float, end: float, *,
         points = " ".join(f"{x:.1f},{y:.1f}" for x, y in
                           (xy(t, v) for t, v in zip(times[order], median) if not np.isnan(v)))
         parts.append(f'<polyline points="{points}" fill="none" stroke="#e8edf2" '
-                     'stroke-width="2.5" opacity="0.85"/>')
+                     'stroke-width="3.5" opacity="0.85"/>')
     for v in np.linspace(low + pad, high - pad, 3):
         _, y = xy(start, v)
         shown = 10 ** v if log else v
-        parts.append(f'<text x="{left - 8}" y="{y + 5:.1f}" font-size="15" '
+        parts.append(f'<text x="{left - 10}" y="{y + 8:.1f}" font-size="22" '
                      f'text-anchor="end" fill="{AXIS}">{shown:,.0f}</text>')
         parts.append(f'<line x1="{left}" x2="{width - 12}" y1="{y:.1f}" y2="{y:.1f}" '
                      f'stroke="{AXIS}" opacity="0.2"/>')
@@ -131,7 +131,7 @@ def series(frame: pd.DataFrame, column: str, start: float, end: float, *,
     for t in range(int(first_hour), int(end) + 1, 3 * 3600):
         x, _ = xy(t, low)
         label = pd.Timestamp(t, unit="s", tz="UTC").strftime("%H:00")
-        parts.append(f'<text x="{x:.1f}" y="{height - 10}" font-size="15" '
+        parts.append(f'<text x="{x:.1f}" y="{height - 10}" font-size="22" '
                      f'text-anchor="middle" fill="{AXIS}">{label}</text>')
     parts.append(f'<line x1="{left}" x2="{width - 12}" y1="{top + plot_h}" '
                  f'y2="{top + plot_h}" stroke="{AXIS}"/>')

@@ -1,6 +1,6 @@
 """The wall display's browser side: one ``ReactiveHTML`` component (decision 0061).
 
-The server sends the wall's HTML (``html``) when its data change and a heartbeat
+The server sends the wall's HTML (``content``) when its data change and a heartbeat
 (``beat``) every ``beat_ms``; everything that must go on without the server runs here,
 in the browser:
 
@@ -53,7 +53,7 @@ try {
     history.replaceState(history.state, '', url.toString());
   }
 } catch (e) { /* an odd address: leave it */ }
-wall.innerHTML = data.html;
+wall.innerHTML = data.content.html;
 self.show();
 state.rotor = setInterval(() => { state.panel += 1; self.show(); },
                           Math.max(1000, data.rotate_ms));
@@ -136,7 +136,11 @@ def _js(code: str) -> str:
 class WallDisplay(ReactiveHTML):
     """The whole wall in the browser (see the module)."""
 
-    html = param.String(default="", doc="The wall's HTML (views.wall.render).")
+    # ``{"html": text}``, not a String: Panel passes every string parameter of a
+    # ReactiveHTML through an HTML sanitiser that strips classes, data attributes and
+    # SVG. The text is ours (views.wall.render escapes every value it shows). Not named
+    # ``html``: that is the Bokeh model's own template property.
+    content = param.Dict(default={"html": ""}, doc="The wall's HTML (views.wall.render).")
     rotate_ms = param.Integer(default=20_000, bounds=(1000, None))
     beat = param.Integer(default=0, doc="Bumped by the server every beat_ms.")
     beat_ms = param.Integer(default=5_000, bounds=(500, None))
@@ -146,7 +150,7 @@ class WallDisplay(ReactiveHTML):
 
     _scripts = {
         "render": _js(_RENDER),
-        "html": "wall.innerHTML = data.html; self.show(); self.tick();",
+        "content": "wall.innerHTML = data.content.html; self.show(); self.tick();",
         "beat": "state.beat_at = Date.now();",
         "show": _SHOW,
         "tick": _TICK,

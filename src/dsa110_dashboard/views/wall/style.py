@@ -78,10 +78,11 @@ WALL_CSS = """
 .wall-two { flex: 1 1 auto; min-height: 0; display: grid; gap: 0.8em;
   grid-template-columns: 1fr 1fr; align-items: center; }
 .wall-two .wall-chart { max-height: 100%; }
-.wall-table { border-collapse: collapse; width: 100%; font-size: 1.1em; }
+.wall-table { border-collapse: collapse; width: 100%; font-size: 1.3em; }
 .wall-table td { padding: 0.25em 0.5em; border-bottom: 1px solid #26313c; }
+.wall-table td:first-child { white-space: nowrap; }
 .wall-funnel { display: grid; grid-template-columns: max-content 1fr max-content;
-  gap: 0.25em 0.7em; align-items: center; font-size: 1.05em; }
+  gap: 0.35em 0.7em; align-items: center; font-size: 1.35em; }
 .wall-bar-cell { background: #1d2731; border-radius: 0.2em; height: 1em; }
 .wall-bar { background: #4f8fd6; height: 100%; border-radius: 0.2em; min-width: 2px; }
 .wall-stuck { color: #ff8a80; font-weight: 650; margin-left: 0.4em; }
