@@ -12,7 +12,7 @@ from __future__ import annotations
 import panel as pn
 
 from dsa110_dashboard.context import AppContext
-from dsa110_dashboard.status.summary import report_source
+from dsa110_dashboard.status.summary import monitor_source, report_source
 from dsa110_dashboard.viewmodels.wall import WallModel, check_query
 from dsa110_dashboard.views.urlstate import sync_to_url
 from dsa110_dashboard.views.wall import WallPage
@@ -25,7 +25,9 @@ CHROME = False
 def page(ctx: AppContext) -> pn.viewable.Viewable:
     settings = ctx.settings
     # The wall's visitors may not be signed in: they see no server path.
-    model = WallModel(ctx.db, report_source(ctx.db, settings, shown=ctx.roots.scrub),
+    health = (monitor_source(ctx.health, ctx.roots.scrub) if ctx.health is not None
+              else report_source(ctx.db, settings, ctx.roots.scrub))
+    model = WallModel(ctx.db, health,
                       rotate_default=settings.wall_rotate_seconds,
                       stuck_hours=settings.ms_stuck_hours,
                       count_cache_seconds=settings.count_cache_seconds)

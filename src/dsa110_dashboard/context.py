@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from .auth.tokens import TokenStore
     from .auth.wall import WallAccess
     from .auth.web import SignIn
+    from .status.checks import HealthMonitor
 
 
 @dataclass
@@ -26,6 +27,8 @@ class AppContext:
     tokens: TokenStore | None = None
     #: Who sees the wall display without sign-in (decision 0062); set by the root.
     wall: WallAccess | None = None
+    #: The process's health checks (issue 16); set by the composition root.
+    health: HealthMonitor | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AppContext:

@@ -1,6 +1,7 @@
 """The server's health as a light and its parts, for pages that show it at a glance
-(the wall display): today the health report of ``GET /api/v1/health`` (database,
-pipeline freshness, thumbnail cache; ``status.report``)."""
+(the wall display): the process's health checks (``status.checks.HealthMonitor``, their
+rollup and each check), or, where no monitor runs (a notebook), the health report of
+``GET /api/v1/health`` (database, pipeline freshness, thumbnail cache; ``status.report``)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from ..errors import DatabaseUnavailableError
 from ..fits.cache import cache_for
 from ..repositories.stats import Freshness
 from ..settings import Settings
+from .checks import CRITICAL, WARNING, CheckResult, HealthMonitor
+from .checks import OK as CHECK_OK
 from .lights import BAD, OK, UNKNOWN, WARN, worst
 from .report import DEGRADED, OK_STATUS, DatabaseCheck, health_report
 
@@ -73,5 +76,29 @@ def report_source(db: Database, settings: Settings,
         check = DatabaseCheck(target=db.target.display(), dialect=db.dialect,
                               read_only=db.read_only, latency_s=latency, error=error)
         return report_summary(check, freshness, cache_for(settings).probe(), now, shown)
+
+    return source
+
+
+_CHECK_LIGHT = {CHECK_OK: OK, WARNING: WARN, CRITICAL: BAD}
+
+
+def monitor_summary(results: list[CheckResult], overall: str,
+                    shown: Callable[[str], str] = str) -> HealthSummary:
+    """The health checks' results and their rollup as lights."""
+    checks = tuple(
+        Check(r.name, _CHECK_LIGHT.get(r.status, UNKNOWN),
+              shown(r.error or r.detail or r.status))
+        for r in results)
+    return HealthSummary(_CHECK_LIGHT.get(overall, UNKNOWN), checks)
+
+
+def monitor_source(monitor: HealthMonitor, shown: Callable[[str], str] = str
+                   ) -> HealthSource:
+    """A ``HealthSource`` reading the monitor's latest results (no probe runs here: the
+    monitor's scheduler runs them)."""
+
+    def source(_freshness: Freshness | None, _now: float) -> HealthSummary:
+        return monitor_summary(monitor.results(), monitor.overall(), shown)
 
     return source

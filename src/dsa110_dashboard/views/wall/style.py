@@ -81,6 +81,8 @@ WALL_CSS = """
 .wall-table { border-collapse: collapse; width: 100%; font-size: 1.3em; }
 .wall-table td { padding: 0.25em 0.5em; border-bottom: 1px solid #26313c; }
 .wall-table td:first-child { white-space: nowrap; }
+.wall-table.wall-dense { font-size: 0.95em; }
+.wall-table.wall-dense td { padding: 0.12em 0.5em; }
 .wall-funnel { display: grid; grid-template-columns: max-content 1fr max-content;
   gap: 0.35em 0.7em; align-items: center; font-size: 1.35em; }
 .wall-bar-cell { background: #1d2731; border-radius: 0.2em; height: 1em; }
