@@ -212,7 +212,7 @@ def health_panel(model: WallModel) -> str:
         rows.insert(0, (BAD, "Database", model.error))
     body = "".join(f"<tr><td>{dot(state)}<b>{esc(name)}</b></td><td>{esc(detail)}</td></tr>"
                    for state, name, detail in rows)
-    dense = " wall-dense" if len(rows) > 7 else ""
+    dense = " wall-dense" if len(rows) > 11 else ""
     return (f'<table class="wall-table{dense}">{body}</table>'
             f'<div class="wall-small wall-muted">Checked {esc(utc(s.now))}. The health '
             "light is the worst of these.</div>")
