@@ -145,3 +145,20 @@ def test_chosen_panels_in_their_order(db, panels):
     model = model_for(db, panels=panels)
     model.apply(model.fetch())
     assert re.findall(r'data-panel="(\w+)"', wall_html(model)) == panels
+
+
+def test_health_summary_from_the_health_checks():
+    from dsa110_dashboard.status.checks import CheckResult
+    from dsa110_dashboard.status.summary import monitor_summary
+
+    results = [
+        CheckResult("database", "database", "db", "ok", 1.2, NOW, detail="SELECT 1 in 1 ms"),
+        CheckResult("disk: data dir", "disk", "/data/x", "warning", 0.3, NOW,
+                    error="3.1 GB free of /data/x"),
+        CheckResult("systemd", "systemd", "unit", "unknown", None, None),
+    ]
+    summary = monitor_summary(results, "warning", shown=lambda t: t.replace("/data/", ""))
+    assert summary.state == WARN
+    assert [(c.name, c.state) for c in summary.checks] == [
+        ("database", OK), ("disk: data dir", WARN), ("systemd", UNKNOWN)]
+    assert summary.checks[1].detail == "3.1 GB free of x", "paths as an anonymous reader sees them"
