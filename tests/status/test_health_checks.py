@@ -73,6 +73,7 @@ def test_a_hanging_service_times_out_without_delaying_the_others():
         assert results["slow"].latency_ms is None
         assert results["ok"].status == OK
         assert monitor.overall() == CRITICAL
+        monitor.stop()  # reading started its scheduler
 
 
 def test_a_hung_check_is_not_started_again_while_it_runs():
