@@ -11,6 +11,7 @@ from .settings import Settings
 
 if TYPE_CHECKING:
     from .auth.tokens import TokenStore
+    from .auth.wall import WallAccess
     from .auth.web import SignIn
     from .status.checks import HealthMonitor
 
@@ -24,6 +25,8 @@ class AppContext:
     sign_in: SignIn | None = None
     #: The API tokens (in the sign-in store); None when the store cannot be opened.
     tokens: TokenStore | None = None
+    #: Who sees the wall display without sign-in (decision 0062); set by the root.
+    wall: WallAccess | None = None
     #: The process's health checks (issue 16); set by the composition root.
     health: HealthMonitor | None = None
 

@@ -46,6 +46,8 @@ GOOD_CACHE_CONTROL = "public, max-age=300"
 
 
 class ThumbnailHandler(ImageFileHandler):
+    wall_readable = True  # the wall display shows thumbnails (decision 0062)
+
     async def get(self, raw_id: str) -> None:
         size = self.argument("size", parse_int("size", MIN_SIZE, MAX_SIZE), DEFAULTS.size)
         stretch = self.get_query_argument("stretch", None) or DEFAULTS.stretch
