@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..context import AppContext
 from .batches import BATCH, BatchCancelHandler, BatchesHandler, BatchHandler
 from .calibration import ApplyListHandler, CalTablesHandler
+from ..metrics.routes import route_name
 from .capacity import Capacity
 from .cutouts import CutoutHandler
 from .downloads import FitsDownloadHandler
@@ -20,6 +21,7 @@ from .jobs import (
     JobsHandler,
 )
 from .lightcurves import LightcurveHandler
+from .metrics import MetricsHandler
 from .measurement_sets import (
     MS,
     MeasurementSetCalibrationHandler,
@@ -31,8 +33,15 @@ from .thumbnails import ThumbnailHandler
 
 
 def api_patterns(ctx: AppContext) -> list[tuple]:
+    """Each endpoint with its route's name (``route``: the latency histogram's label)."""
     kw = {"ctx": ctx, "capacity": Capacity(ctx.settings)}
+    return [(pattern, handler, {**args, "route": route_name(pattern)})
+            for pattern, handler, args in _patterns(kw)]
+
+
+def _patterns(kw: dict) -> list[tuple]:
     return [
+        (r"/metrics", MetricsHandler, kw),
         (r"/api/v1/health/?", HealthHandler, kw),
         (r"/api/v1/images\.csv", ImagesCsvHandler, kw),
         (rf"/api/v1/images/{ID}/thumbnail\.png", ThumbnailHandler, kw),
