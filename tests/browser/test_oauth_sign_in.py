@@ -50,7 +50,9 @@ def oauth_world(demo_dataset, tmp_path_factory):
     port = free_port()
     auth_db = str(tmp / "auth.sqlite3")
     env = {**demo_env(demo_dataset, tmp / "cache"), "DSA110_DASH_DB": str(db_path),
-           "DSA110_DASH_DATA_DIR": str(tmp),
+           "CONTIMG_LOGS_DIR": str(tmp / "logs"),
+           # Reruns are possible (no worker runs them here): the button is the role's.
+           "PIPELINE_CMD_TEMPLATE": "/bin/true {run_id}",
            "DSA110_DASH_OAUTH_PROVIDER": "generic",
            "DSA110_DASH_OAUTH_KEY": CLIENT_ID,
            "DSA110_DASH_OAUTH_SECRET": CLIENT_SECRET,
