@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from .auth.oauth import OAuthSignIn
     from .auth.tokens import TokenStore
     from .auth.web import SignIn
+    from .status.checks import HealthMonitor
 
 
 @dataclass
@@ -30,6 +31,8 @@ class AppContext:
     oauth: OAuthSignIn | None = None
     #: This server's Prometheus instruments (its own registry, decision 0064).
     metrics: DashboardMetrics = field(default_factory=DashboardMetrics)
+    #: The process's health checks (issue 16); set by the composition root.
+    health: HealthMonitor | None = None
 
     @property
     def signs_in(self) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..context import AppContext
+from .cache import CacheClearHandler, CacheHandler, ServicesHandler
 from .batches import BATCH, BatchCancelHandler, BatchesHandler, BatchHandler
 from .calibration import ApplyListHandler, CalTablesHandler
 from ..metrics.routes import route_name
@@ -43,6 +44,9 @@ def _patterns(kw: dict) -> list[tuple]:
     return [
         (r"/metrics", MetricsHandler, kw),
         (r"/api/v1/health/?", HealthHandler, kw),
+        (r"/api/v1/services/?", ServicesHandler, kw),
+        (r"/api/v1/cache/?", CacheHandler, kw),
+        (r"/api/v1/cache/clear/?", CacheClearHandler, kw),
         (r"/api/v1/images\.csv", ImagesCsvHandler, kw),
         (rf"/api/v1/images/{ID}/thumbnail\.png", ThumbnailHandler, kw),
         (rf"/api/v1/images/{ID}/fits", FitsDownloadHandler, kw),

@@ -35,6 +35,17 @@ class CheckFigure:
     latency_s: float | None
 
 
+def check_figures(monitor) -> Callable[[], list[CheckFigure]]:  # noqa: ANN001
+    """The hook for a ``status.checks.HealthMonitor``: each check's latest result."""
+
+    def read() -> list[CheckFigure]:
+        return [CheckFigure(r.name, r.status,
+                            None if r.latency_ms is None else r.latency_ms / 1000.0)
+                for r in monitor.results()]
+
+    return read
+
+
 class DashboardMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
