@@ -184,3 +184,19 @@ def test_malformed_allow_list_is_named():
 
     with pytest.raises(ConfigError, match="DSA110_DASH_METRICS_ALLOW: 'ten.0.0.0/8'"):
         Settings.load(environ={"DSA110_DASH_METRICS_ALLOW": "ten.0.0.0/8"})
+
+
+def test_each_health_check_has_its_status_and_latency(server):
+    """The health monitor's checks (status.checks) as gauges: the database answers."""
+    for _ in range(100):
+        families = scrape(server)
+        status = families["dsa110_dash_health_check_status"]
+        if status.get(("dsa110_dash_health_check_status",
+                       frozenset({("check", "database")}))) == 0:
+            break
+        time.sleep(0.3)
+    else:
+        raise AssertionError(f"the database check never reported ok: {status}")
+    latency = value(families, "dsa110_dash_health_check_latency_seconds", check="database")
+    assert 0 <= latency < 5
+    assert all(v in (0, 1, 2, 3) for v in status.values())
