@@ -200,3 +200,19 @@ def test_each_health_check_has_its_status_and_latency(server):
     latency = value(families, "dsa110_dash_health_check_latency_seconds", check="database")
     assert 0 <= latency < 5
     assert all(v in (0, 1, 2, 3) for v in status.values())
+
+
+def test_odd_methods_and_unknown_paths_do_not_make_new_labels(server):
+    import http.client
+
+    for n in range(3):
+        conn = http.client.HTTPConnection(server.url.removeprefix("http://"), timeout=10)
+        conn.request(f"PROBE{n}", f"/api/v1/images/{n}/nothing-{n}")
+        conn.getresponse().read()
+        conn.close()
+    histogram = scrape(server)["dsa110_dash_request_duration_seconds"]
+    labels = [dict(labels) for (_n, labels) in histogram]
+    assert not any(label.get("method", "").startswith("PROBE") for label in labels)
+    assert not any("nothing" in label.get("route", "") for label in labels)
+    assert any(label.get("method") == "other" and label.get("route") == "other"
+               for label in labels)

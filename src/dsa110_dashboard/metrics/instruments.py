@@ -23,6 +23,7 @@ PREFIX = "dsa110_dash"
 #: renders take seconds.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
                    60.0)
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 #: The states of a health check, as a number Prometheus can alert on.
 HEALTH_VALUES = {"ok": 0, "warning": 1, "critical": 2, "unknown": 3}
 
@@ -84,6 +85,9 @@ class DashboardMetrics:
 
     # ------------------------------------------------------------ instruments
     def observe_request(self, route: str, method: str, code: int, seconds: float) -> None:
+        # Any word can arrive as a method (answered 405): a label value per word would
+        # grow Prometheus without bound.
+        method = method if method in METHODS else "other"
         self.requests.labels(route=route, method=method, code=str(code)).observe(seconds)
 
     def thumbnail(self, outcome: str) -> None:
