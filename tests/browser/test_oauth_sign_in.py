@@ -35,6 +35,7 @@ def forget_panel_oauth() -> None:
     config.oauth_redirect_uri = None
     config.oauth_extra_params = {}
     config.oauth_encryption_key = None
+    config.oauth_expiry = config.param._oauth_expiry.default
     state.encryption = None
 
 
