@@ -229,8 +229,11 @@ def serve(settings: Settings, *, start: bool = True, threaded: bool = False):
     warn_unservable_images(ctx)
     if settings.num_procs == 1:
         ctx.health.start()
-    return pn.serve(routes(ctx), show=False, start=start, threaded=threaded,
-                    **server_options(settings, ctx))
+    server = pn.serve(routes(ctx), show=False, start=start, threaded=threaded,
+                      **server_options(settings, ctx))
+    # Whoever stops a server started here (the tests) stops its health checks too.
+    server.health = ctx.health
+    return server
 
 
 # ---------------------------------------------------------------- panel serve app.py

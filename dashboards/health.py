@@ -19,13 +19,19 @@ from dsa110_dashboard.views.urlstate import sync_to_url
 TITLE = "Health"
 
 
+def page_period(interval_s: float) -> float:
+    """How often an open page reads the latest results: with the checks, but never more
+    often than every 5 s (each read sends the table again) nor less than every 30 s."""
+    return min(max(interval_s, 5.0), 30.0)
+
+
 def page(ctx: AppContext) -> pn.viewable.Viewable:
     cookies = dict(pn.state.cookies or {})
     model = HealthModel(ctx.health, ctx.settings, ctx.db, sessions=open_sessions,
                         identify=lambda: page_user(ctx.sign_in, cookies))
-    sync_to_url(model, {name: name for name in QUERY_PARAMS})
+    sync_to_url(model, {name: name for name in QUERY_PARAMS}, check=model.check_url_value)
     return pn.Column(
         pn.pane.HTML("<h2 style='margin:8px 0'>Health</h2>", margin=0),
-        HealthView(model=model, period_s=min(ctx.settings.health_interval_seconds, 30.0)),
+        HealthView(model=model, period_s=page_period(ctx.settings.health_interval_seconds)),
         sizing_mode="stretch_width",
     )

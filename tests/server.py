@@ -39,6 +39,9 @@ class RunningServer:
 
     def stop(self) -> None:
         self.thread.stop()
+        monitor = getattr(self.thread, "health", None)
+        if monitor is not None:  # the server's health scheduler (app.serve)
+            monitor.stop()
         if self.own_dir is not None:
             shutil.rmtree(self.own_dir, ignore_errors=True)
 

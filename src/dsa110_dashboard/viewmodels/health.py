@@ -15,7 +15,7 @@ import param
 
 from ..auth.roles import Role, role_of
 from ..db.engine import Database
-from ..errors import DashboardError
+from ..errors import DashboardError, InvalidInputError
 from ..jobs.audit import Actor
 from ..settings import Settings
 from ..status.caches import CACHES, CacheInfo, cache_report, clear_caches
@@ -38,8 +38,7 @@ class HealthSnapshot:
 
 class HealthModel(param.Parameterized):
     check = param.String(default="", doc="The check the latency plot shows; empty: all.")
-    check_note = param.String(default=None, allow_None=True,
-                              doc="Why the URL's check was not used.")
+    input_notes = param.List(default=[], doc="URL values that were ignored, and why.")
     snapshot = param.ClassSelector(class_=HealthSnapshot, default=None, allow_None=True)
     #: Why clearing is disabled here (None: enabled).
     clear_blocked = param.String(default=None, allow_None=True)
@@ -60,18 +59,16 @@ class HealthModel(param.Parameterized):
         self.role = role
         self.user: str | None = None
         self._identify = identify
-        self.param.watch(self._check_named, ["check"])
-        self._check_named()
 
     @property
     def names(self) -> list[str]:
         return [c.name for c in self.monitor.checks]
 
-    def _check_named(self, *_events) -> None:
-        if self.check and self.check not in self.names:
-            bad = self.check
-            self.param.update(check="", check_note=f"There is no check named {bad[:80]!r}; "
-                              "the latency plot shows every check.")
+    def check_url_value(self, name: str, value: object) -> None:
+        """The URL's ``check`` must name a configured check (``sync_to_url``'s check)."""
+        if name == "check" and value and value not in self.names:
+            raise InvalidInputError(f"check: there is no check named {str(value)[:80]!r}; "
+                                    "the latency plot shows every check", parameter="check")
 
     # ------------------------------------------------------------ loading
     def identify_user(self) -> None:

@@ -15,7 +15,7 @@ import time
 
 import panel as pn
 import param
-from bokeh.models import ColumnDataSource, HoverTool
+from bokeh.models import ColumnDataSource, HoverTool, Legend, LegendItem
 from bokeh.palettes import Category10_10
 from bokeh.plotting import figure
 from panel.viewable import Viewer
@@ -24,7 +24,13 @@ from ..status.caches import CACHES, QUERIES, THUMBNAILS, CacheInfo
 from ..status.checks import CRITICAL, OK, UNKNOWN, WARNING, CheckResult, HistoryPoint
 from ..status.process import ProcessInfo
 from ..viewmodels.health import HealthModel, HealthSnapshot
-from .background import NewestOnly, is_served, run_in_background, update_figure
+from .background import (
+    NewestOnly,
+    is_served,
+    run_in_background,
+    update_figure,
+    update_together,
+)
 from .job_detail import client_address
 
 #: Status -> CSS class: white text on a saturated fill reads on both themes.
@@ -186,8 +192,10 @@ class LatencyPlot:
     """Response time per check over the kept window: a line per check (gaps where a
     check timed out), the one chosen in the URL alone or all of them."""
 
-    def __init__(self, names: list[str]):
-        self.fig = figure(height=300, sizing_mode="stretch_width", x_axis_type="datetime",
+    def __init__(self, names: list[str], rollover: int | None = None):
+        self.rollover = rollover
+        self._sent: dict[str, float] = {}
+        self.fig = figure(height=max(300, 60 + 16 * len(names)), sizing_mode="stretch_width", x_axis_type="datetime",
                           tools="xpan,xwheel_zoom,box_zoom,reset,save",
                           active_scroll="xwheel_zoom", toolbar_location="above",
                           title="Response time (ms) per check")
@@ -195,22 +203,26 @@ class LatencyPlot:
         self.fig.xaxis.axis_label = "UTC"
         self.sources: dict[str, ColumnDataSource] = {}
         self.renderers: dict[str, list] = {}
+        items = []
         for i, name in enumerate(names):
             source = ColumnDataSource({"t": [], "ms": [], "status": [], "check": []})
+            # Ten colours, then dashed lines: sixteen checks stay told apart.
             colour = Category10_10[i % 10]
+            dash = "solid" if i < 10 else "dashed"
             line = self.fig.line("t", "ms", source=source, color=colour, line_width=2,
-                                 legend_label=name)
-            dots = self.fig.scatter("t", "ms", source=source, color=colour, size=4,
-                                    legend_label=name)
+                                 line_dash=dash)
+            dots = self.fig.scatter("t", "ms", source=source, color=colour, size=4)
             self.sources[name] = source
             self.renderers[name] = [line, dots]
+            items.append(LegendItem(label=name, renderers=[line, dots]))
         self.fig.add_tools(HoverTool(tooltips=[("check", "@check"), ("time", "@t{%H:%M:%S}"),
                                                ("ms", "@ms{0.0}"), ("status", "@status")],
                                      formatters={"@t": "datetime"}))
-        if names:
-            self.fig.legend.click_policy = "hide"
-            self.fig.legend.location = "top_left"
-            self.fig.legend.label_text_font_size = "9pt"
+        if items:
+            # Beside the plot, never over the lines; a click hides a check's line.
+            legend = Legend(items=items, click_policy="hide", label_text_font_size="9pt",
+                            spacing=0, glyph_height=12, label_height=12, padding=4)
+            self.fig.add_layout(legend, "right")
 
     def data(self, history: dict[str, list[HistoryPoint]]) -> dict[str, dict]:
         return {name: {"t": [p.checked_at * 1000 for p in points],
@@ -221,11 +233,19 @@ class LatencyPlot:
                 for name, points in history.items() if name in self.sources}
 
     def show(self, history: dict[str, list[HistoryPoint]], chosen: str) -> None:
-        data = self.data(history)
+        """The first call sends every point; later ones stream only the new points (a
+        day at 30 s is 2 880 per check: not sent again every refresh)."""
+        fresh = {name: [p for p in points if p.checked_at > self._sent.get(name, -1.0)]
+                 for name, points in history.items()}
+        data = self.data(fresh)
+        for name, points in fresh.items():
+            if points:
+                self._sent[name] = points[-1].checked_at
 
         def update() -> None:
             for name, columns in data.items():
-                self.sources[name].data = columns
+                if columns["t"]:
+                    self.sources[name].stream(columns, rollover=self.rollover)
             self.choose(chosen)
 
         update_figure(self.fig, update)
@@ -249,18 +269,18 @@ class HealthView(Viewer):
         self.process = _pane(css_classes=["dsa-health-process"])
         self.note = _pane()
         self.action = _pane(css_classes=["dsa-health-action"])
-        self.plot = LatencyPlot(m.names)
+        self.plot = LatencyPlot(m.names, rollover=m.monitor.max_points)
         self.choice = pn.widgets.Select(
-            name="Latency plot", options={"All checks": "", **{n: n for n in m.names}},
+            label="Latency plot", options={"All checks": "", **{n: n for n in m.names}},
             value=m.check, width=260)
         self.choice.link(m, value="check")
         m.param.watch(self._chosen, ["check"])
         self.clear_buttons = {
-            THUMBNAILS: pn.widgets.Button(name="Clear thumbnails", button_type="warning",
+            THUMBNAILS: pn.widgets.Button(label="Clear thumbnails", color="warning",
                                           css_classes=["dsa-clear-thumbnails"]),
-            QUERIES: pn.widgets.Button(name="Clear query caches", button_type="warning",
+            QUERIES: pn.widgets.Button(label="Clear query caches", color="warning",
                                        css_classes=["dsa-clear-queries"]),
-            "all": pn.widgets.Button(name="Clear all caches", button_type="danger",
+            "all": pn.widgets.Button(label="Clear all caches", color="danger",
                                      css_classes=["dsa-clear-all"]),
         }
         for key, button in self.clear_buttons.items():
@@ -270,11 +290,12 @@ class HealthView(Viewer):
         self._identified = False
         self._address = client_address()  # now: callbacks run without the request
         self._loads = NewestOnly(self._fetch, self._show)
-        m.param.watch(self._render_action, ["action_message"])
-        m.param.watch(self._render_blocked, ["clear_blocked"])
-        m.param.watch(self._render_note, ["check_note"])
+        # The blocked reason and an action's outcome change on worker threads: they are
+        # shown with the next result (``_show``, in one batch), not by watchers.
+        m.param.watch(self._render_note, ["input_notes"])
         self._render_note()
-        self._render_blocked()
+        for button in self.clear_buttons.values():
+            button.disabled = True  # until the first load has found out who this is
 
     # ------------------------------------------------------------ loading
     def _fetch(self) -> HealthSnapshot:
@@ -286,6 +307,8 @@ class HealthView(Viewer):
     def _show(self, snapshot: HealthSnapshot) -> None:
         self.model.apply(snapshot)
         self._render(snapshot)
+        self._render_blocked()
+        self._render_action()
 
     def tick(self) -> None:
         """Blocking (a worker thread); a tick that finds the previous one running is
@@ -323,9 +346,10 @@ class HealthView(Viewer):
         update_figure(self.plot.fig, lambda: self.plot.choose(check))
 
     def _render_note(self, *_events) -> None:
-        note = self.model.check_note
-        self.note.object = f'<div class="msg-bad">{e(note)}</div>' if note else ""
-        self.note.visible = bool(note)
+        notes = self.model.input_notes
+        self.note.object = "".join(f'<div class="msg-bad" style="margin:4px 0">{e(n)}</div>'
+                                   for n in notes)
+        self.note.visible = bool(notes)
 
     def _render_blocked(self, *_events) -> None:
         reason = self.model.clear_blocked
@@ -348,11 +372,16 @@ class HealthView(Viewer):
         def work() -> None:
             try:
                 self.model.clear(self._address, names)
-                snapshot = self.model.snapshot
             finally:
-                self._render_blocked()
-            if snapshot is not None:
-                self._render(snapshot)
+                snapshot = self.model.snapshot
+
+                def show() -> None:
+                    if snapshot is not None:
+                        self._render(snapshot)
+                    self._render_blocked()
+                    self._render_action()
+
+                update_together(show)
 
         run_in_background(work)
 

@@ -40,6 +40,8 @@ class HealthMonitor:
         self.started_at = clock()
         self.runs = 0
         points = min(MAX_POINTS, math.ceil(history_s / interval_s) + 1)
+        #: The most points one check's history holds.
+        self.max_points = points
         self._lock = threading.Lock()
         self._latest: dict[str, CheckResult] = {}
         self._history: dict[str, deque[HistoryPoint]] = {
@@ -139,11 +141,12 @@ class HealthMonitor:
                                             name="health-scheduler")
             self._thread.start()
 
-    def stop(self) -> None:
+    def stop(self, wait: bool = False) -> None:
+        """End the scheduler after its current round (``wait``: until it has ended)."""
         self._stop.set()
         self._wake.set()
         thread, self._thread = self._thread, None
-        if thread is not None and thread is not threading.current_thread():
+        if wait and thread is not None and thread is not threading.current_thread():
             thread.join(timeout=max(c.timeout for c in self.checks) + 1 if self.checks else 1)
 
     def check_now(self) -> None:
