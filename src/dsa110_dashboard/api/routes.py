@@ -6,6 +6,7 @@ from ..context import AppContext
 from .cache import CacheClearHandler, CacheHandler, ServicesHandler
 from .batches import BATCH, BatchCancelHandler, BatchesHandler, BatchHandler
 from .calibration import ApplyListHandler, CalTablesHandler
+from ..metrics.routes import route_name
 from .capacity import Capacity
 from .cutouts import CutoutHandler
 from .downloads import FitsDownloadHandler
@@ -22,6 +23,7 @@ from .jobs import (
     JobsHandler,
 )
 from .lightcurves import LightcurveHandler
+from .metrics import MetricsHandler
 from .measurement_sets import (
     MS,
     MeasurementSetCalibrationHandler,
@@ -34,8 +36,15 @@ from .thumbnails import ThumbnailHandler
 
 
 def api_patterns(ctx: AppContext) -> list[tuple]:
+    """Each endpoint with its route's name (``route``: the latency histogram's label)."""
     kw = {"ctx": ctx, "capacity": Capacity(ctx.settings)}
+    return [(pattern, handler, {**args, "route": route_name(pattern)})
+            for pattern, handler, args in _patterns(kw)]
+
+
+def _patterns(kw: dict) -> list[tuple]:
     return [
+        (r"/metrics", MetricsHandler, kw),
         (r"/api/v1/health/?", HealthHandler, kw),
         (r"/api/v1/services/?", ServicesHandler, kw),
         (r"/api/v1/cache/?", CacheHandler, kw),
