@@ -4,7 +4,8 @@
   most ``limit``), each with who measured it (the pipeline's job, or the qa batch) and its
   flux scale and astrometry against the catalogue where the qa batch kept them; the
   latest row; the image's grade and its kind: ``measured`` (the latest row's
-  overall_quality) or ``derived-from-dynamic-range`` (never assessed).
+  overall_quality) or ``derived-from-dynamic-range`` (never assessed), and whether it
+  fails QA (``science.qa.is_failed_qa``); people's current flag and the flag history.
 - ``GET /api/v1/qa/ms/{path}?limit=`` (the path URL-encoded, ``/`` as ``%2F``): the
   calibration QA rows of a measurement set, each with its grade from the flagged
   fraction and its problematic spectral windows.
@@ -21,14 +22,17 @@ from typing import Any
 from ..repositories.calibration import CalibrationRepository
 from ..repositories.images import ImageRepository
 from ..repositories.measurement_sets import MeasurementSetRepository
-from ..repositories.qa import (
+from ..repositories.flags import ImageFlags
+from ..repositories.qa import QARepository
+from ..repositories.qa_catalogue import ImageQACatalogueRepository
+from ..science.qa import (
     DERIVED_FROM_DR,
     MEASURED,
-    QARepository,
+    UNKNOWN_GRADE,
     grade_calibration_flagged,
     grade_image_dynamic_range,
+    is_failed_qa,
 )
-from ..repositories.qa_catalogue import ImageQACatalogueRepository
 from .images import parse_image_id, parse_int
 from .measurement_sets import ms_api_url
 from .operators import OperatorApiHandler, plain
@@ -57,18 +61,24 @@ def image_qa(db, image_id: int, limit: int) -> dict[str, Any]:  # noqa: ANN001 -
                              {k: getattr(extra, k) for k in CATALOGUE_FIELDS})
         listed.append(item)
     if rows:
-        grade = {"value": rows[0].overall_quality or "unknown", "kind": MEASURED,
+        grade = {"value": rows[0].overall_quality or UNKNOWN_GRADE, "kind": MEASURED,
                  "from": "overall_quality of the latest image_qa row"}
     else:
         grade = {"value": grade_image_dynamic_range(image.dynamic_range),
                  "kind": DERIVED_FROM_DR,
                  "from": "images.dynamic_range (no image_qa row: never assessed)"}
+    grade["failed_qa"] = is_failed_qa(grade["value"])
+    flags = ImageFlags(db)
+    history = flags.history(image.id)
     return plain({
         "image_id": image.id, "image_path": image.path, "page": f"/images/{image.id}",
         "grade": grade, "latest": listed[0] if listed else None,
+        "flag": flags.current([image.id]).get(image.id),
+        "flag_history": history.to_dict("records"),
         "total": len(rows), "rows": listed,
         "catalogue_kept": ImageQACatalogueRepository(db).available,
-        "missing": _missing(db, ("image_qa",))})
+        "missing": _missing(db, ("image_qa",)) + ([] if flags.available
+                                                   else ["dash_image_flags"])})
 
 
 def ms_qa(db, path: str, limit: int) -> dict[str, Any]:  # noqa: ANN001 - Database

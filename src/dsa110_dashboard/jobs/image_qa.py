@@ -8,7 +8,8 @@
   point of the clipping). Then the sources found (islands from ``SEARCH_SIGMA``) are
   excluded from the sample out to where their beam falls below half the rms, wings too
   faint to clip, and the clipped MAD is measured again: the rms reported.
-* Peak: the largest finite pixel; dynamic range: peak / rms.
+* Peak: the largest finite pixel; dynamic range: peak / rms; the grade is
+  ``science.qa.grade_image`` of them (the one QA module).
 * Beam: BMAJ/BMIN/BPA from the header (``fits.header.beam_axis_arcsec``'s unit rule).
 * Sources: islands of pixels above background + ``DETECT_SIGMA`` x rms (8-connected),
   each counted once; islands whose peaks lie within one beam FWHM of a brighter one's are
@@ -38,7 +39,7 @@ import numpy as np
 from ..fits.header import beam_axis_arcsec
 from ..fits.plane import ImagePlane
 from ..fits.reader import open_image
-from ..repositories.qa import grade_image_dynamic_range
+from ..science.qa import grade_image
 
 #: Pixels sampled for the background: a grid over the image, enough for a stable median.
 SAMPLE_PIXELS = 1_000_000
@@ -398,7 +399,7 @@ def measure_plane_qa(plane: ImagePlane, catalogue: Iterable[CatalogueSource] = (
             "beam_major": beam_major, "beam_minor": beam_minor,
             "beam_pa": float(pa) if isinstance(pa, (int, float)) else None,
             "num_sources": n_sources,
-            "overall_quality": grade_image_dynamic_range(dr),
+            "overall_quality": grade_image(dr, rms),
             "catalogue": cat}
 
 

@@ -17,11 +17,11 @@ import sqlalchemy as sa
 from ..errors import DashboardError, NotFoundError
 from ..files import DataRoots
 from ..db.engine import Database
+from ..science.qa import grade_calibration_flagged
 from ..science.times import unix_to_mjd
 from .calibration import (
     CalibrationRepository,
     CalTableRecord,
-    grade_flagged_fraction,
     problematic_spws,
     window_covers,
 )
@@ -256,7 +256,7 @@ class CalibrationRegistry:
                    and isinstance(entry.get("fraction_flagged"), int | float)]
             if not row:
                 continue
-            grade = grade_flagged_fraction(sum(f for _, f in row) / len(row))
+            grade = grade_calibration_flagged(sum(f for _, f in row) / len(row))
             cells += [(ms_path, float(mjd), spw, fraction, spw in bad, grade)
                       for spw, fraction in row]
         return pd.DataFrame(cells, columns=["ms_path", "mjd", "spw", "fraction",

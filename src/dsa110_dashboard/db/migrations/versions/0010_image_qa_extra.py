@@ -17,7 +17,7 @@ from dsa110_dashboard.db.dashboard_schema import IMAGE_QA_EXTRA_TABLES
 from dsa110_dashboard.db.migrations.helpers import create_missing_tables
 
 revision = "0010_image_qa_extra"
-down_revision = "0008_workers"  # TEMP until qa-flags (0009_image_flags) is merged
+down_revision = "0009_image_flags"
 branch_labels = None
 depends_on = None
 
