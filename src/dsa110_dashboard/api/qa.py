@@ -7,8 +7,9 @@
   overall_quality) or ``derived-from-dynamic-range`` (never assessed), and whether it
   fails QA (``science.qa.is_failed_qa``); people's current flag and the flag history.
 - ``GET /api/v1/qa/ms/{path}?limit=`` (the path URL-encoded, ``/`` as ``%2F``): the
-  calibration QA rows of a measurement set, each with its grade from the flagged
-  fraction and its problematic spectral windows.
+  calibration QA rows of a measurement set, each with its problematic spectral windows
+  and its grade from the mean flagged fraction (``flags_total``, else the mean over
+  ``per_spw_stats``) beside the pipeline's ``overall_quality``.
 
 An unknown image id or a path that is not a row of ms_index is a 404 (the path is only a
 key into the database, as on ``/api/v1/ms/{path}``); a bad ``limit`` is a 400 naming it.
@@ -87,7 +88,9 @@ def ms_qa(db, path: str, limit: int) -> dict[str, Any]:  # noqa: ANN001 - Databa
     listed = []
     for row in rows[:limit]:
         item = dataclasses.asdict(row)
-        item["grade_from_flagged"] = grade_calibration_flagged(_mean_flagged(row))
+        fraction, origin = _mean_flagged(row)
+        item.update(flagged_fraction=fraction, flagged_fraction_from=origin,
+                    grade_from_flagged=grade_calibration_flagged(fraction))
         listed.append(item)
     return plain({
         "ms_path": path, "url": ms_api_url(path),
@@ -96,15 +99,22 @@ def ms_qa(db, path: str, limit: int) -> dict[str, Any]:  # noqa: ANN001 - Databa
         "missing": _missing(db, ("calibration_qa",))})
 
 
-def _mean_flagged(row) -> float | None:  # noqa: ANN001 - CalibrationQARecord
-    """The mean flagged fraction over the SPWs of ``per_spw_stats``, else None."""
+def _mean_flagged(row) -> tuple[float | None, str | None]:  # noqa: ANN001 - CalibrationQARecord
+    """(mean flagged fraction, where it came from): ``flags_total`` when it is a fraction
+    (the pipeline writes the mean there), else the mean over the SPWs of
+    ``per_spw_stats``; (None, None) when neither says."""
+    total = row.flags_total
+    if isinstance(total, (int, float)) and 0.0 <= total <= 1.0:
+        return float(total), "flags_total"
     stats = row.per_spw_stats
     if not isinstance(stats, list):
-        return None
+        return None, None
     fractions = [s.get("fraction_flagged") for s in stats if isinstance(s, dict)]
     fractions = [float(f) for f in fractions
                  if isinstance(f, (int, float)) and not isinstance(f, bool)]
-    return sum(fractions) / len(fractions) if fractions else None
+    if not fractions:
+        return None, None
+    return sum(fractions) / len(fractions), "per_spw_stats"
 
 
 class _QAHandler(OperatorApiHandler):
