@@ -127,6 +127,8 @@ def test_qa_endpoints(served):
             (f"/api/v1/qa/image/{ids['assessed']}?limit=1001", 400, "limit"),
             (f"/api/v1/qa/ms/{q('/data/ms/nope.ms')}", 404, None),
             (f"/api/v1/qa/ms/{q('../../etc/passwd')}", 404, None),
+            (f"/api/v1/qa/ms/{q(MS + chr(0))}", 404, None),
+            (f"/api/v1/qa/ms/{q('x' * 5000)}", 404, None),
             (f"/api/v1/qa/ms/{q(MS)}?limit=-3", 400, "limit")]:
         status, body = server.get(path)
         assert status == code, path

@@ -139,3 +139,23 @@ def test_a_corrupt_file_raises_the_read_error(tmp_path):
     path.write_bytes(b"SIMPLE  = T" * 5)
     with pytest.raises(ImageReadError, match="FITS"):
         measure_image_qa(str(path))
+
+
+def test_an_island_across_strips_is_one_source_and_a_striped_plane_no_count(
+        tmp_path, monkeypatch):
+    import dsa110_dashboard.jobs.image_qa as image_qa
+
+    noise = 1e-3
+    pixels = sky_image((700, 200), [], noise=noise, seed=8)
+    pixels[200:330, 100] += 20 * noise  # a thin bar over rows 200-329: strips end at 256
+    pixels[400:403, 20:23] += 30 * noise  # and a 3 x 3 blob
+    path = tmp_path / "bar.fits"
+    write_dsa110_fits(path, pixels, 131.0, 54.6, 20.0)  # beam (18") below one pixel
+    assert measure_image_qa(str(path))["num_sources"] == 2
+
+    monkeypatch.setattr(image_qa, "MAX_RUNS", 10)
+    stripes = sky_image((300, 300), [], noise=noise, seed=9)
+    stripes[::4, :] += 50 * noise  # every 4th row bright: 75 runs
+    write_dsa110_fits(path, stripes, 131.0, 54.6, 3.0)
+    qa = measure_image_qa(str(path))
+    assert qa["num_sources"] is None and qa["rms_noise"] is not None

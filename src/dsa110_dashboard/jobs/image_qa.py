@@ -42,7 +42,7 @@ from ..fits.reader import open_image
 from ..science.qa import grade_image
 
 #: Pixels sampled for the background: a grid over the image, enough for a stable median.
-SAMPLE_PIXELS = 1_000_000
+SAMPLE_PIXELS = 500_000
 CLIP_SIGMA = 3.0
 CLIP_MAX_ITERATIONS = 20
 DETECT_SIGMA = 5.0
@@ -101,7 +101,7 @@ def clipped_background(values: np.ndarray, k: float = CLIP_SIGMA) -> Background 
             break
         new_median = float(np.median(kept))
         new_rms = scale * float(np.median(np.abs(kept - new_median)))
-        converged = abs(new_rms - rms) <= 1e-4 * rms
+        converged = abs(new_rms - rms) <= 1e-3 * rms
         median, rms = new_median, new_rms
         if converged:
             break
@@ -253,22 +253,26 @@ def scan_islands(plane: ImagePlane, threshold: float
             if not counting:
                 continue
             mask = block > threshold  # NaN compares False
-        if not mask.any():
+        # Runs of consecutive above-threshold pixels, from the flat indices of the few
+        # pixels above it (a run ends at a gap or at the end of a row).
+        idx = np.flatnonzero(mask)
+        if idx.size == 0:
             islands.prev = []
             continue
-        padded = np.zeros((mask.shape[0], nx + 2), dtype=np.int8)
-        padded[:, 1:-1] = mask
-        edges = np.diff(padded, axis=1)
-        rows_s, starts = np.nonzero(edges == 1)
-        _, ends = np.nonzero(edges == -1)
-        if islands.runs + starts.size > MAX_RUNS:
+        breaks = np.ones(idx.size, dtype=bool)
+        breaks[1:] = (np.diff(idx) != 1) | (idx[1:] % nx == 0)
+        first = np.flatnonzero(breaks)
+        if islands.runs + first.size > MAX_RUNS:
             counting = False
             continue
-        bounds = np.searchsorted(rows_s, np.arange(mask.shape[0] + 1))
-        for r in range(mask.shape[0]):
+        run_start = idx[first]
+        run_end = idx[np.r_[first[1:], idx.size] - 1] + 1
+        rows, starts = np.divmod(run_start, nx)
+        ends = run_end - rows * nx
+        bounds = np.searchsorted(rows, np.arange(mask.shape[0] + 1))
+        for r in np.flatnonzero(bounds[1:] > bounds[:-1]).tolist():
             a, b = bounds[r], bounds[r + 1]
-            if a < b:
-                islands.add_row(y0 + r, starts[a:b], ends[a:b], block[r])
+            islands.add_row(y0 + r, starts[a:b], ends[a:b], block[r])
     if not math.isfinite(peak):
         return None, None
     return peak, islands.peaks() if counting else None
