@@ -129,3 +129,20 @@ def test_without_photometry_the_catalogue_values_are_null_not_zero(qa_db):
     extra = ImageQACatalogueRepository(db).for_image(images[0][1])[row.id]
     assert (extra.flux_ratio, extra.astrometry_offset_arcsec, extra.n_matched) == (
         None, None, 0)
+
+
+def test_an_image_without_photometry_of_its_own_uses_that_of_its_measurement_set(qa_db):
+    import shutil
+
+    db, settings, images = qa_db
+    image_id, path = images[0]
+    pbcor = path.replace("-image.fits", ".pbcor.fits")
+    shutil.copy(path, pbcor)
+    with db.transaction() as conn:
+        row = insert(conn, "images", path=pbcor, type="pbcor",
+                     ms_path="/data/ms/2025-10-17T00:00:00.ms")
+    assert run(db, settings, Selection(image_ids=(int(row["id"]),))).done == 1
+    [qa] = QARepository(db).image_qa_for(pbcor)
+    extra = ImageQACatalogueRepository(db).for_image(pbcor)[qa.id]
+    assert extra.n_matched == len(GRID)
+    assert extra.flux_ratio == pytest.approx(SCALE, rel=0.03)

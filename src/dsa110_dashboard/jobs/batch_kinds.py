@@ -232,7 +232,7 @@ class BatchKind:
             # The registered path names the image in image_qa (the confined one may be
             # a symlink's target, which no lookup by images.path would find).
             return {"path": confined, "image_path": path,
-                    "catalogue": image_catalogue(db, path)}
+                    "catalogue": image_catalogue(db, path, item.get("ms_path"))}
         if self.selects == "sources":
             return json.loads(item["data_id"])
         return item["ms_path"]
@@ -248,15 +248,29 @@ def _image_path(db: Database, image_id: int) -> str:
     return path
 
 
-def image_catalogue(db: Database, image_path: str) -> list[tuple[float, float, float]]:
+def image_catalogue(db: Database, image_path: str,
+                    ms_path: str | None = None) -> list[tuple[float, float, float]]:
     """(ra_deg, dec_deg, NVSS flux in Jy) of each catalogue source the image's photometry
-    was forced at, once per source; empty without photometry or NVSS fluxes."""
-    p = db.catalog["photometry"]
+    was forced at, once per source; without photometry of its own (a pbcor or residual
+    image beside the one photometry ran on), that of the images of the same measurement
+    set. Empty without photometry or NVSS fluxes."""
+    p, im = db.catalog["photometry"], db.catalog["images"]
     if not (p.exists and p.has("nvss_flux_mjy")):
         return []
-    stmt = (sa.select(p["source_id"], p["ra_deg"], p["dec_deg"], p["nvss_flux_mjy"])
-            .select_from(p.table)
-            .where(p["image_path"] == image_path, p["nvss_flux_mjy"].is_not(None)))
+    columns = (p["source_id"], p["ra_deg"], p["dec_deg"], p["nvss_flux_mjy"])
+    found = _catalogue_rows(db, sa.select(*columns).select_from(p.table)
+                            .where(p["image_path"] == image_path,
+                                   p["nvss_flux_mjy"].is_not(None)))
+    if found or not ms_path or not im.exists:
+        return found
+    siblings = (sa.select(im["path"]).select_from(im.table)
+                .where(im["ms_path"] == ms_path, im["path"] != image_path))
+    return _catalogue_rows(db, sa.select(*columns).select_from(p.table)
+                           .where(p["image_path"].in_(siblings),
+                                  p["nvss_flux_mjy"].is_not(None)))
+
+
+def _catalogue_rows(db: Database, stmt: sa.Select) -> list[tuple[float, float, float]]:
     seen: dict[Any, tuple[float, float, float]] = {}
     with db.connect() as conn:
         for source_id, ra, dec, flux_mjy in conn.execute(stmt):
