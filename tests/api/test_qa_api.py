@@ -46,7 +46,7 @@ def seed(db: Database) -> dict[str, int]:
                        overall_quality="excellent", timestamp=now)
         ImageQACatalogueRepository(db).write(
             conn, int(batch["id"]), "/img/a.fits",
-            {"flux_ratio": 0.97, "astrometry_offset_arcsec": 1.2, "n_catalogue": 180,
+            {"flux_scale_ratio": 0.97, "astrometry_offset_arcsec": 1.2, "n_catalogue": 180,
              "n_matched": 150}, now)
         insert(conn, "calibration_qa", ms_path=MS, job_id=3, timestamp=now - 60,
                overall_quality="good", flags_total=0.12,
@@ -85,7 +85,7 @@ def test_qa_endpoints(served):
     latest = body["latest"]
     assert latest == body["rows"][0] and latest["num_sources"] == 212
     assert latest["measured_by"] == "qa batch (from the pixels)"
-    assert latest["catalogue"] == {"flux_ratio": 0.97, "astrometry_offset_arcsec": 1.2,
+    assert latest["catalogue"] == {"flux_scale_ratio": 0.97, "astrometry_offset_arcsec": 1.2,
                                    "n_catalogue": 180, "n_matched": 150}
     assert body["rows"][1]["measured_by"] == "pipeline job 7"
     assert body["rows"][1]["catalogue"] is None  # the pipeline keeps none: null, not 0

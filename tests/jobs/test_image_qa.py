@@ -95,7 +95,7 @@ def test_flux_scale_and_astrometry_against_the_catalogue(tmp_path):
                                                                       float(dec[0]), 0.001)]
     qa = measure_image_qa(str(path), catalogue)["catalogue"]
     assert qa["n_matched"] == qa["n_catalogue"] == len(grid)
-    assert qa["flux_ratio"] == pytest.approx(scale, rel=0.02)
+    assert qa["flux_scale_ratio"] == pytest.approx(scale, rel=0.02)
     assert qa["astrometry_offset_arcsec"] < 0.5
 
     # The catalogue 4 arcsec north of the sources: a 4 arcsec systematic offset.
@@ -109,7 +109,7 @@ def test_flux_scale_and_astrometry_against_the_catalogue(tmp_path):
     far = [CatalogueSource(s.ra_deg, s.dec_deg + 30 / 3600, s.nvss_flux_jy)
            for s in catalogue[:len(grid)]]
     qa = measure_image_qa(str(path), far)["catalogue"]
-    assert (qa["n_matched"], qa["flux_ratio"], qa["astrometry_offset_arcsec"]) == (0, None, None)
+    assert (qa["n_matched"], qa["flux_scale_ratio"], qa["astrometry_offset_arcsec"]) == (0, None, None)
 
 
 def test_a_big_image_is_read_in_strips_never_whole(tmp_path):

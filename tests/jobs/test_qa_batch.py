@@ -96,7 +96,7 @@ def test_the_batch_writes_measured_rows_and_reports_progress_and_the_corrupt_fil
         assert row.overall_quality == "good"  # peak 0.36 Jy / 0.5 mJy: DR ~720
         extra = catalogue.for_image(path)[row.id]
         assert extra.n_matched == extra.n_catalogue == len(GRID)
-        assert extra.flux_ratio == pytest.approx(SCALE, rel=0.03)
+        assert extra.flux_scale_ratio == pytest.approx(SCALE, rel=0.03)
         assert extra.astrometry_offset_arcsec < 0.6
 
 
@@ -127,7 +127,7 @@ def test_without_photometry_the_catalogue_values_are_null_not_zero(qa_db):
     run(db, settings, Selection(image_ids=(images[0][0],)))
     [row] = QARepository(db).image_qa_for(images[0][1])
     extra = ImageQACatalogueRepository(db).for_image(images[0][1])[row.id]
-    assert (extra.flux_ratio, extra.astrometry_offset_arcsec, extra.n_matched) == (
+    assert (extra.flux_scale_ratio, extra.astrometry_offset_arcsec, extra.n_matched) == (
         None, None, 0)
 
 
@@ -145,4 +145,4 @@ def test_an_image_without_photometry_of_its_own_uses_that_of_its_measurement_set
     [qa] = QARepository(db).image_qa_for(pbcor)
     extra = ImageQACatalogueRepository(db).for_image(pbcor)[qa.id]
     assert extra.n_matched == len(GRID)
-    assert extra.flux_ratio == pytest.approx(SCALE, rel=0.03)
+    assert extra.flux_scale_ratio == pytest.approx(SCALE, rel=0.03)

@@ -41,7 +41,7 @@ from .operators import OperatorApiHandler, plain
 #: Rows listed when ``limit`` is not given, and the most a caller may ask for.
 DEFAULT_ROWS, MAX_ROWS = 100, 1000
 #: Catalogue values kept beside a row by the qa batch (revision 0010).
-CATALOGUE_FIELDS = ("flux_ratio", "astrometry_offset_arcsec", "n_catalogue", "n_matched")
+CATALOGUE_FIELDS = ("flux_scale_ratio", "astrometry_offset_arcsec", "n_catalogue", "n_matched")
 
 
 def _missing(db, names: tuple[str, ...]) -> list[str]:  # noqa: ANN001 - Database

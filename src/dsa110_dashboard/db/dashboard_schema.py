@@ -226,7 +226,7 @@ dash_image_qa_catalogue = sa.Table(
     sa.Column("image_qa_id", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("image_path", sa.Text, nullable=False),
     # Median of measured peak / NVSS flux over the matched sources.
-    sa.Column("flux_ratio", REAL),
+    sa.Column("flux_scale_ratio", REAL),
     # Median distance, arcsec, between measured and catalogue positions.
     sa.Column("astrometry_offset_arcsec", REAL),
     # Catalogue sources inside the image's footprint, and those detected (>= 5 sigma).

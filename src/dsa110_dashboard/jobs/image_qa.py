@@ -306,7 +306,7 @@ def catalogue_qa(plane: ImagePlane, background: Background, threshold: float,
                  catalogue: Iterable[CatalogueSource]) -> dict[str, Any]:
     """Median flux ratio measured/NVSS and median astrometric offset (arcsec) of the
     catalogue sources detected in the image; None where nothing matched."""
-    out: dict[str, Any] = {"flux_ratio": None, "astrometry_offset_arcsec": None,
+    out: dict[str, Any] = {"flux_scale_ratio": None, "astrometry_offset_arcsec": None,
                            "n_catalogue": 0, "n_matched": 0}
     cell = _cell_arcsec(plane)
     sources = [s for s in catalogue
@@ -355,7 +355,7 @@ def catalogue_qa(plane: ImagePlane, background: Background, threshold: float,
         offsets.append(_separation_arcsec(float(ra), float(dec), source.ra_deg,
                                           source.dec_deg))
     if ratios:
-        out.update(flux_ratio=float(np.median(ratios)),
+        out.update(flux_scale_ratio=float(np.median(ratios)),
                    astrometry_offset_arcsec=float(np.median(offsets)),
                    n_matched=len(ratios))
     return out
@@ -379,7 +379,7 @@ def measure_plane_qa(plane: ImagePlane, catalogue: Iterable[CatalogueSource] = (
     background = clipped_background(sample)
     rms = peak = dr = None
     n_sources = None
-    cat: dict[str, Any] = {"flux_ratio": None, "astrometry_offset_arcsec": None,
+    cat: dict[str, Any] = {"flux_scale_ratio": None, "astrometry_offset_arcsec": None,
                            "n_catalogue": 0, "n_matched": 0}
     if background is not None:
         fwhm = _beam_fwhm_pix(plane, beam_major, beam_minor) or DEFAULT_BEAM_PIX

@@ -19,11 +19,27 @@ TABLE = "dash_image_qa_catalogue"
 class CatalogueQARecord:
     image_qa_id: int
     image_path: str
-    flux_ratio: float | None
+    flux_scale_ratio: float | None
     astrometry_offset_arcsec: float | None
     n_catalogue: int | None
     n_matched: int | None
     measured_at: float | None
+
+
+#: The values kept per image_qa row, under the names the QA page's metrics read.
+VALUE_COLUMNS = ("flux_scale_ratio", "astrometry_offset_arcsec")
+
+
+def join_catalogue(db: Database, source: sa.FromClause, qa_id: sa.ColumnElement
+                   ) -> tuple[sa.FromClause, list[sa.ColumnElement]]:
+    """``source`` (a FROM holding image_qa, whose id is ``qa_id``) outer-joined to the
+    catalogue values of each row, and those values labelled by ``VALUE_COLUMNS``: NULL
+    for a row the qa batch did not measure, or without the table (revision 0010)."""
+    if not db.catalog.has_table(TABLE):
+        return source, [sa.cast(sa.null(), sa.Float).label(c) for c in VALUE_COLUMNS]
+    t = db.catalog[TABLE]
+    joined = source.outerjoin(t.table, t["image_qa_id"] == qa_id)
+    return joined, [t[c].label(c) for c in VALUE_COLUMNS]
 
 
 class ImageQACatalogueRepository:
@@ -43,7 +59,7 @@ class ImageQACatalogueRepository:
         t = self.db.catalog[TABLE]
         conn.execute(sa.insert(t.table).values(
             image_qa_id=image_qa_id, image_path=image_path,
-            flux_ratio=values.get("flux_ratio"),
+            flux_scale_ratio=values.get("flux_scale_ratio"),
             astrometry_offset_arcsec=values.get("astrometry_offset_arcsec"),
             n_catalogue=values.get("n_catalogue"), n_matched=values.get("n_matched"),
             measured_at=measured_at))
