@@ -164,9 +164,12 @@ def render_thumbnail(context: dict[str, Any], path: str) -> dict[str, Any]:
     return {"outcome": outcome, "summary": measure_image_summary(path)}
 
 
-def measure_qa(context: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
+def measure_qa(context: dict[str, Any], payload: dict[str, Any] | str) -> dict[str, Any]:
     """Image QA from the pixels, with the flux scale and astrometry against the catalogue
-    sources the image's photometry was forced at (decision 0058)."""
+    sources the image's photometry was forced at (decision 0058). ``payload`` is the
+    runner's dict, or a bare file path (no catalogue)."""
+    if isinstance(payload, str):
+        payload = {"path": payload}
     from ..fits.header import summarize
     from ..fits.reader import open_image
     from .image_qa import CatalogueSource, measure_plane_qa
