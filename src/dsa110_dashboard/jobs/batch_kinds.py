@@ -73,7 +73,7 @@ def select_images(db: Database, query: str | None,
     from ..queries.image_query import parse  # the /images URL's own codec
 
     if image_ids:
-        if query:
+        if query is not None:
             raise InvalidInputError("give either --images or --image-id, not both",
                                     parameter="image_id")
         return select_image_ids(db, image_ids)

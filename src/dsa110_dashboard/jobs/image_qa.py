@@ -248,8 +248,9 @@ def scan_islands(plane: ImagePlane, threshold: float
     for y0 in range(0, ny, STRIP_ROWS):
         block = plane.rows(y0, min(ny, y0 + STRIP_ROWS))
         with np.errstate(invalid="ignore"):
-            block_peak = np.nanmax(block) if np.isfinite(block).any() else -math.inf
-            peak = max(peak, float(block_peak))
+            block_peak = float(np.fmax.reduce(block, axis=None))  # NaN only if all are
+            if block_peak == block_peak:
+                peak = max(peak, block_peak)
             if not counting:
                 continue
             mask = block > threshold  # NaN compares False
