@@ -29,7 +29,7 @@ _SELECTION_IDS = ("image_ids",)
 #: Most ids one selection may list (a bigger selection is a filter).
 MAX_IDS = 10_000
 _SELECTION_KEYS = ", ".join(_SELECTION_TEXT + _SELECTION_LISTS + _SELECTION_IDS)
-_OPTIONS = ("thumbnail", "exclude_failed_qa", "overrides")
+_OPTIONS = ("thumbnail", "exclude_failed_qa", "include_flagged", "overrides")
 
 
 def parse_batch_id(raw: str) -> int:
@@ -85,9 +85,10 @@ def parse_options(raw: Any) -> dict[str, Any]:
         if key in raw and not isinstance(raw[key], dict):
             raise InvalidInputError(f"options.{key} must be a JSON object",
                                     parameter=f"options.{key}")
-    if "exclude_failed_qa" in raw and not isinstance(raw["exclude_failed_qa"], bool):
-        raise InvalidInputError("options.exclude_failed_qa must be true or false",
-                                parameter="options.exclude_failed_qa")
+    for key in ("exclude_failed_qa", "include_flagged"):
+        if key in raw and not isinstance(raw[key], bool):
+            raise InvalidInputError(f"options.{key} must be true or false",
+                                    parameter=f"options.{key}")
     return dict(raw)
 
 

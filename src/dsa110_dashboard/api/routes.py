@@ -9,6 +9,7 @@ from .capacity import Capacity
 from .cutouts import CutoutHandler
 from .downloads import FitsDownloadHandler
 from .exports import ImagesCsvHandler
+from .flags import ImageFlagsHandler
 from .health import HealthHandler
 from .images import ID
 from .jobs import (
@@ -39,6 +40,7 @@ def api_patterns(ctx: AppContext) -> list[tuple]:
         (rf"/api/v1/images/{ID}/thumbnail\.png", ThumbnailHandler, kw),
         (rf"/api/v1/images/{ID}/fits", FitsDownloadHandler, kw),
         (rf"/api/v1/images/{ID}/cutout\.(png|fits)", CutoutHandler, kw),
+        (rf"/api/v1/images/{ID}/flags/?", ImageFlagsHandler, kw),
         (r"/api/v1/sources/([^/]+)/lightcurve/?", LightcurveHandler, kw),
         (r"/api/v1/jobs/?", JobsHandler, kw),
         (rf"/api/v1/jobs/{JOB}/logs/?", JobLogsHandler, kw),
