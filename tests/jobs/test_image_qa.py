@@ -109,7 +109,8 @@ def test_flux_scale_and_astrometry_against_the_catalogue(tmp_path):
     far = [CatalogueSource(s.ra_deg, s.dec_deg + 30 / 3600, s.nvss_flux_jy)
            for s in catalogue[:len(grid)]]
     qa = measure_image_qa(str(path), far)["catalogue"]
-    assert (qa["n_matched"], qa["flux_scale_ratio"], qa["astrometry_offset_arcsec"]) == (0, None, None)
+    assert (qa["n_matched"], qa["flux_scale_ratio"],
+            qa["astrometry_offset_arcsec"]) == (0, None, None)
 
 
 def test_a_big_image_is_read_in_strips_never_whole(tmp_path):
