@@ -28,6 +28,7 @@ from .measurement_sets import (
     MeasurementSetsHandler,
 )
 from .qa import ImageQAHandler, MeasurementSetQAHandler
+from .qa_trends import QATrendsHandler
 from .queue import QueueHandler
 from .thumbnails import ThumbnailHandler
 
@@ -55,6 +56,7 @@ def api_patterns(ctx: AppContext) -> list[tuple]:
         (r"/api/v1/queue/?", QueueHandler, kw),
         (r"/api/v1/cal/tables/?", CalTablesHandler, kw),
         (r"/api/v1/cal/applylist/?", ApplyListHandler, kw),
+        (r"/api/v1/qa/trends/?", QATrendsHandler, kw),
         (r"/api/v1/batch/?", BatchesHandler, kw),
         (rf"/api/v1/batch/{BATCH}/cancel/?", BatchCancelHandler, kw),
         (rf"/api/v1/batch/{BATCH}/?", BatchHandler, kw),

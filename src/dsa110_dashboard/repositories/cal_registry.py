@@ -225,7 +225,8 @@ class CalibrationRegistry:
         with self.db.connect() as conn:
             return frame_from(conn.execute(stmt))
 
-    def qa_since(self, since_unix: float, limit: int = 2000) -> pd.DataFrame | None:
+    def qa_since(self, since_unix: float, limit: int = 2000,
+                 until_unix: float | None = None) -> pd.DataFrame | None:
         """Flagged fraction per (calibration-QA row, SPW) since ``since_unix``: columns
         ms_path, mjd (the observation's mid time, else when QA ran), spw, fraction,
         problematic, grade (of the observation's mean over its SPWs, science.md). None when the database has no calibration_qa table."""
@@ -238,7 +239,9 @@ class CalibrationRegistry:
                   if ms.exists else q.table)
         stmt = (sa.select(q["ms_path"], q["timestamp"], q["per_spw_stats"],
                           obs.label("mid_mjd"))
-                .select_from(source).where(q["timestamp"] >= since_unix)
+                .select_from(source).where(q["timestamp"] >= since_unix,
+                                           *([q["timestamp"] <= until_unix]
+                                             if until_unix is not None else []))
                 .order_by(q["timestamp"].desc(), q["id"].desc()).limit(limit))
         with self.db.connect() as conn:
             found = conn.execute(stmt).all()
