@@ -151,3 +151,21 @@ def test_batch_start_list_show_cancel(env, capsys):
     assert code == 0 and "batch 2: cancelled" in out
     code, out, err = run(capsys, "batch", "start", "qa", "--images", "grade=superb")
     assert code == 1 and "unknown QA grade 'superb'" in err
+
+
+def test_batch_qa_over_images_never_assessed_then_by_id(env, capsys):
+    seed_images(env["db"], env["tmp"] / "data", n=3)
+    code, out, err = run(capsys, "batch", "start", "qa", "--image-id", "2")
+    assert code == 0, err
+    assert "batch 1: qa over 1 item(s)" in out and "batch 1 done: 1 done, 0 failed" in out
+    code, out, err = run(capsys, "batch", "start", "qa", "--images", "grade=unknown")
+    assert code == 0 and "batch 2: qa over 2 item(s)" in out  # 2 was assessed already
+    code, out, err = run(capsys, "batch", "start", "qa", "--images", "grade=unknown")
+    assert code == 1 and "matches nothing" in err
+    code, out, err = run(capsys, "batch", "start", "qa", "--image-id", "2", "--image-id",
+                         "3")
+    assert code == 0 and "batch 3 done: 2 done, 0 failed" in out
+    code, out, err = run(capsys, "batch", "start", "qa", "--image-id", "99")
+    assert code == 1 and "no image with id 99" in err
+    code, out, err = run(capsys, "batch", "start", "qa", "--image-id", "2", "--images", "")
+    assert code == 1 and "not both" in err

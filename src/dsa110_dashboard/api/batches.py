@@ -25,6 +25,10 @@ STATUSES = ("pending", "running", "done", "failed")
 MAX_ERRORS = 200
 _SELECTION_TEXT = ("images", "sources")
 _SELECTION_LISTS = ("ms", "ms_status", "ms_stage")
+_SELECTION_IDS = ("image_ids",)
+#: Most ids one selection may list (a bigger selection is a filter).
+MAX_IDS = 10_000
+_SELECTION_KEYS = ", ".join(_SELECTION_TEXT + _SELECTION_LISTS + _SELECTION_IDS)
 _OPTIONS = ("thumbnail", "exclude_failed_qa", "include_flagged", "overrides")
 
 
@@ -40,7 +44,7 @@ def parse_batch_id(raw: str) -> int:
 def parse_selection(raw: Any) -> Selection:
     if not isinstance(raw, dict) or not raw:
         raise InvalidInputError("selection must be a JSON object naming what to run over: "
-                                f"{', '.join(_SELECTION_TEXT + _SELECTION_LISTS)}",
+                                f"{_SELECTION_KEYS}",
                                 parameter="selection")
     values: dict[str, Any] = {}
     for key, value in raw.items():
@@ -55,9 +59,15 @@ def parse_selection(raw: Any) -> Selection:
             if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
                 raise InvalidInputError(f"{name} must be a list of strings", parameter=name)
             values[key] = tuple(value)
+        elif key in _SELECTION_IDS:
+            if not (isinstance(value, list) and 0 < len(value) <= MAX_IDS
+                    and all(type(v) is int and 0 < v < 2**63 for v in value)):
+                raise InvalidInputError(f"{name} must be a list of 1 to {MAX_IDS} image ids "
+                                        "(positive whole numbers)", parameter=name)
+            values[key] = tuple(value)
         else:
             raise InvalidInputError(f"unknown selection {key!r}; choose from: "
-                                    f"{', '.join(_SELECTION_TEXT + _SELECTION_LISTS)}",
+                                    f"{_SELECTION_KEYS}",
                                     parameter=name)
     return Selection(**values)
 

@@ -30,6 +30,7 @@ from .measurement_sets import (
     MeasurementSetHandler,
     MeasurementSetsHandler,
 )
+from .qa import ImageQAHandler, MeasurementSetQAHandler
 from .qa_trends import QATrendsHandler
 from .queue import QueueHandler
 from .thumbnails import ThumbnailHandler
@@ -63,6 +64,8 @@ def _patterns(kw: dict) -> list[tuple]:
         (r"/api/v1/ms/?", MeasurementSetsHandler, kw),
         (rf"/api/v1/ms/{MS}/calibration/?", MeasurementSetCalibrationHandler, kw),
         (rf"/api/v1/ms/{MS}/?", MeasurementSetHandler, kw),
+        (rf"/api/v1/qa/image/{ID}/?", ImageQAHandler, kw),
+        (rf"/api/v1/qa/ms/{MS}/?", MeasurementSetQAHandler, kw),
         (r"/api/v1/queue/?", QueueHandler, kw),
         (r"/api/v1/cal/tables/?", CalTablesHandler, kw),
         (r"/api/v1/cal/applylist/?", ApplyListHandler, kw),

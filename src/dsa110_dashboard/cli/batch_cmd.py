@@ -42,6 +42,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     start.add_argument("--images", metavar="FILTERS",
                        help="images by the /images filters, as in its URL: "
                             "'type=5min&grade=poor&from=2025-10-14' ('' for every image)")
+    start.add_argument("--image-id", action="append", default=[], type=int, metavar="ID",
+                       dest="image_ids",
+                       help="an image by its id (repeatable; instead of --images)")
     start.add_argument("--ms", action="append", default=[], metavar="PATH",
                        help="a measurement set (repeatable)")
     start.add_argument("--ms-status", action="append", default=[], metavar="S",
@@ -118,7 +121,8 @@ def _start(args: argparse.Namespace, settings: Settings) -> int:
     from ..jobs.batch_kinds import Selection
     from ..jobs.queue import worker_name
 
-    selection = Selection(images=args.images, ms=tuple(args.ms),
+    selection = Selection(images=args.images, image_ids=tuple(args.image_ids),
+                          ms=tuple(args.ms),
                           ms_status=tuple(args.ms_status), ms_stage=tuple(args.ms_stage),
                           sources=args.sources)
     name = worker_name()

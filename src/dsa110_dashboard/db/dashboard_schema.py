@@ -215,3 +215,25 @@ dash_image_flags = sa.Table(
 )
 
 IMAGE_FLAG_TABLES = (dash_image_flags,)
+
+
+# The flux scale and astrometry of an image against the catalogue, measured by the qa
+# batch beside the image_qa row it writes (revision 0010, decision 0058): image_qa has no
+# columns for them. One row per image_qa row; NULL ratio and offset when no catalogue
+# source of the image was detected.
+dash_image_qa_catalogue = sa.Table(
+    "dash_image_qa_catalogue", dashboard_metadata,
+    sa.Column("image_qa_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("image_path", sa.Text, nullable=False),
+    # Median of measured peak / NVSS flux over the matched sources.
+    sa.Column("flux_scale_ratio", REAL),
+    # Median distance, arcsec, between measured and catalogue positions.
+    sa.Column("astrometry_offset_arcsec", REAL),
+    # Catalogue sources inside the image's footprint, and those detected (>= 5 sigma).
+    sa.Column("n_catalogue", sa.Integer),
+    sa.Column("n_matched", sa.Integer),
+    sa.Column("measured_at", REAL),
+    sa.Index("dash_idx_image_qa_catalogue_path", "image_path", "measured_at"),
+)
+
+IMAGE_QA_EXTRA_TABLES = (dash_image_qa_catalogue,)

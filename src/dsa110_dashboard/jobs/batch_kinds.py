@@ -35,6 +35,7 @@ from ..repositories.image_summary import ImageSummaryRepository
 from ..repositories.images import ImageRepository
 from ..repositories.measurement_sets import MeasurementSetFilter, MeasurementSetRepository
 from ..repositories.paging import PageRequest
+from ..repositories.qa_catalogue import ImageQACatalogueRepository
 from ..settings import Settings
 
 SOURCES_PER_ITEM = 200
@@ -51,6 +52,7 @@ class Selection:
     """What a batch runs over, as stored in ``batch_jobs.params``."""
 
     images: str | None = None              # /images query string: "type=5min&grade=poor"
+    image_ids: tuple[int, ...] = ()        # or these images, by id
     ms: tuple[str, ...] = ()               # measurement set paths
     ms_status: tuple[str, ...] = ()        # or every MS with these ms_index statuses
     ms_stage: tuple[str, ...] = ()         # ... or stages
@@ -66,13 +68,19 @@ class Selection:
 
 
 # --------------------------------------------------------------------- selecting
-def select_images(db: Database, query: str | None) -> list[NewItem]:
+def select_images(db: Database, query: str | None,
+                  image_ids: tuple[int, ...] = ()) -> list[NewItem]:
     from ..queries.image_query import parse  # the /images URL's own codec
 
+    if image_ids:
+        if query is not None:
+            raise InvalidInputError("give either --images or --image-id, not both",
+                                    parameter="image_id")
+        return select_image_ids(db, image_ids)
     if query is None:
         raise InvalidInputError("this kind runs over images: give --images with the "
                                 "/images filters (e.g. 'type=5min&grade=poor', or '' for "
-                                "every image)", parameter="images")
+                                "every image) or --image-id", parameter="images")
     args = urllib.parse.parse_qs(query.lstrip("?"), keep_blank_values=False,
                                  strict_parsing=False)
     image_filter = parse(args, strict_keys=True).image_filter()
@@ -82,6 +90,24 @@ def select_images(db: Database, query: str | None) -> list[NewItem]:
                                                            descending=False)):
         items += [NewItem(ms, str(int(i))) for i, ms in zip(frame["id"], frame["ms_path"])]
     return items
+
+
+def select_image_ids(db: Database, image_ids: tuple[int, ...]) -> list[NewItem]:
+    """The images of these ids, in the order given; an unknown id is named."""
+    ids = list(dict.fromkeys(int(i) for i in image_ids))
+    t = db.catalog["images"]
+    found: dict[int, str] = {}
+    with db.connect() as conn:
+        for k in range(0, len(ids), 500):
+            chunk = ids[k:k + 500]
+            found.update((int(i), ms) for i, ms in conn.execute(
+                sa.select(t["id"], t["ms_path"]).select_from(t.table)
+                .where(t["id"].in_(chunk))))
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise NotFoundError(f"no image with id {missing[0]}"
+                            + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
+    return [NewItem(found[i] or "", str(i)) for i in ids]
 
 
 def select_measurement_sets(db: Database, selection: Selection) -> list[NewItem]:
@@ -138,14 +164,20 @@ def render_thumbnail(context: dict[str, Any], path: str) -> dict[str, Any]:
     return {"outcome": outcome, "summary": measure_image_summary(path)}
 
 
-def measure_qa(context: dict[str, Any], path: str) -> dict[str, Any]:
+def measure_qa(context: dict[str, Any], payload: dict[str, Any] | str) -> dict[str, Any]:
+    """Image QA from the pixels, with the flux scale and astrometry against the catalogue
+    sources the image's photometry was forced at (decision 0058). ``payload`` is the
+    runner's dict, or a bare file path (no catalogue)."""
+    if isinstance(payload, str):
+        payload = {"path": payload}
     from ..fits.header import summarize
     from ..fits.reader import open_image
-    from .image_qa import measure_plane_qa
+    from .image_qa import CatalogueSource, measure_plane_qa
 
-    plane = open_image(path)
+    plane = open_image(payload["path"])
     header = summarize(plane.header)
-    return {**measure_plane_qa(plane),
+    catalogue = [CatalogueSource(*row) for row in payload.get("catalogue", ())]
+    return {**measure_plane_qa(plane, catalogue),
             "centre": {"ra_deg": header.ra_deg, "dec_deg": header.dec_deg}}
 
 
@@ -185,7 +217,7 @@ class BatchKind:
 
     def select(self, db: Database, selection: Selection) -> list[NewItem]:
         if self.selects == "images":
-            return select_images(db, selection.images)
+            return select_images(db, selection.images, selection.image_ids)
         if self.selects == "ms":
             return select_measurement_sets(db, selection)
         return select_source_ranges(db, selection)
@@ -196,9 +228,15 @@ class BatchKind:
         if self.selects == "images":
             path = _image_path(db, int(item["data_id"]))
             try:
-                return str(DataRoots.for_server(settings, db.target).confine(path))
+                confined = str(DataRoots.for_server(settings, db.target).confine(path))
             except (ForbiddenPathError, NotFoundError, ImageReadError) as exc:
                 raise ItemFailed(exc.user_message) from None
+            if self.name != "qa":
+                return confined
+            # The registered path names the image in image_qa (the confined one may be
+            # a symlink's target, which no lookup by images.path would find).
+            return {"path": confined, "image_path": path,
+                    "catalogue": image_catalogue(db, path, item.get("ms_path"))}
         if self.selects == "sources":
             return json.loads(item["data_id"])
         return item["ms_path"]
@@ -214,6 +252,39 @@ def _image_path(db: Database, image_id: int) -> str:
     return path
 
 
+def image_catalogue(db: Database, image_path: str,
+                    ms_path: str | None = None) -> list[tuple[float, float, float]]:
+    """(ra_deg, dec_deg, NVSS flux in Jy) of each catalogue source the image's photometry
+    was forced at, once per source; without photometry of its own (a pbcor or residual
+    image beside the one photometry ran on), that of the images of the same measurement
+    set. Empty without photometry or NVSS fluxes."""
+    p, im = db.catalog["photometry"], db.catalog["images"]
+    if not (p.exists and p.has("nvss_flux_mjy")):
+        return []
+    columns = (p["source_id"], p["ra_deg"], p["dec_deg"], p["nvss_flux_mjy"])
+    found = _catalogue_rows(db, sa.select(*columns).select_from(p.table)
+                            .where(p["image_path"] == image_path,
+                                   p["nvss_flux_mjy"].is_not(None)))
+    if found or not ms_path or not im.exists:
+        return found
+    siblings = (sa.select(im["path"]).select_from(im.table)
+                .where(im["ms_path"] == ms_path, im["path"] != image_path))
+    return _catalogue_rows(db, sa.select(*columns).select_from(p.table)
+                           .where(p["image_path"].in_(siblings),
+                                  p["nvss_flux_mjy"].is_not(None)))
+
+
+def _catalogue_rows(db: Database, stmt: sa.Select) -> list[tuple[float, float, float]]:
+    seen: dict[Any, tuple[float, float, float]] = {}
+    with db.connect() as conn:
+        for source_id, ra, dec, flux_mjy in conn.execute(stmt):
+            if ra is None or dec is None:
+                continue
+            key = source_id if source_id is not None else (ra, dec)
+            seen.setdefault(key, (float(ra), float(dec), float(flux_mjy) / 1000.0))
+    return list(seen.values())
+
+
 def _record_qa(conn: sa.Connection, db: Database, item: dict[str, Any],
                result: dict[str, Any]) -> None:
     """One image_qa row (job_id 0: measured by a batch, not by a pipeline job), and the
@@ -223,9 +294,17 @@ def _record_qa(conn: sa.Connection, db: Database, item: dict[str, Any],
     t = db.catalog["image_qa"]
     result = dict(result)
     centre = result.pop("centre", None) or {}
-    row = {"ms_path": item["ms_path"], "job_id": 0, "image_path": item["payload"],
+    catalogue = result.pop("catalogue", None) or {}
+    payload = item["payload"]
+    image_path = payload["image_path"] if isinstance(payload, dict) else payload
+    row = {"ms_path": item["ms_path"], "job_id": 0, "image_path": image_path,
            "timestamp": time.time(), **result}
-    conn.execute(sa.insert(t.table).values(**{k: v for k, v in row.items() if t.has(k)}))
+    inserted = conn.execute(sa.insert(t.table)
+                            .values(**{k: v for k, v in row.items() if t.has(k)}))
+    qa_id = inserted.inserted_primary_key[0] if inserted.inserted_primary_key else None
+    if catalogue and qa_id is not None:
+        ImageQACatalogueRepository(db).write(conn, int(qa_id), image_path, catalogue,
+                                             row["timestamp"])
     values = {**centre, "noise_jy": result.get("rms_noise"),
               "dynamic_range": result.get("dynamic_range"),
               "qa_grade": result.get("overall_quality") or UNKNOWN_GRADE}
@@ -253,7 +332,8 @@ def _record_variability(conn: sa.Connection, db: Database, item: dict[str, Any],
 KINDS: dict[str, BatchKind] = {k.name: k for k in (
     BatchKind("thumbnails", "render image thumbnails into the shared cache", "images",
               render_thumbnail, _record_summary),
-    BatchKind("qa", "measure image QA (noise, peak, dynamic range) from the pixels",
+    BatchKind("qa", "measure image QA from the pixels (noise, peak, dynamic range, beam, "
+                    "sources, flux scale and astrometry against the catalogue)",
               "images", measure_qa, _record_qa),
     BatchKind("variability", "recompute the variability statistics of sources",
               "sources", compute_variability, _record_variability),

@@ -95,7 +95,8 @@ class MeasurementSetRepository:
 
     def find(self, path: str) -> MeasurementSetRecord | None:
         t = self.db.catalog["ms_index"]
-        if not t.exists:
+        if not t.exists or "\0" in path:
+            # No registered path holds a NUL byte (PostgreSQL text cannot even be asked).
             return None
         with self.db.connect() as conn:
             row = conn.execute(sa.select(*t.columns()).select_from(t.table)
