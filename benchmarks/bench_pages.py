@@ -28,7 +28,8 @@ Run:
                                                         # once, as bench_queries does)
   python benchmarks/bench_pages.py --db FILE_OR_URL     # any scale database (read-only)
   python benchmarks/bench_pages.py --small              # build a small scale DB instead
-Options: --runs N (default 5), --no-demo, --pg-url, --data-dir, --chromium PATH.
+Options: --runs N (default 5), --no-demo, --pg-url, --data-dir, --chromium PATH,
+--pages /qa,/sources (only those pages, beside the empty one).
 """
 
 from __future__ import annotations
@@ -355,13 +356,15 @@ def fmt(values: list[float]) -> str:
     return f"{statistics.median(values):8.0f}" if values else "       -"
 
 
-def bench_dataset(name: str, env: dict[str, str], runs: int, chromium: str) -> list[str]:
+def bench_dataset(name: str, env: dict[str, str], runs: int, chromium: str,
+                  only: tuple[str, ...] = ()) -> list[str]:
     from playwright.sync_api import sync_playwright
 
     server, url, app, ctx = start(env)
     lines = []
     try:
-        pages = [("/empty", "/empty", Content()), *page_paths(app, ctx)]
+        pages = [("/empty", "/empty", Content()),
+                 *(p for p in page_paths(app, ctx) if not only or p[0] in only)]
         idle: dict[str, list[float]] = {path: [] for _, path, _ in pages}
         shown: dict[str, list[float]] = {path: [] for _, path, _ in pages}
         with sync_playwright() as pw:
@@ -419,7 +422,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="build a small scale database instead of using a big one")
     parser.add_argument("--no-demo", action="store_true", help="skip the demo dataset")
     parser.add_argument("--chromium", default=CHROMIUM)
+    parser.add_argument("--pages", default="",
+                        help="only these paths of app.PAGES, comma-separated (as written "
+                             "there, e.g. /qa,/images/{image_id}); the empty page always")
     args = parser.parse_args(argv)
+    only = tuple(p.strip() for p in args.pages.split(",") if p.strip())
     backends = [b.strip() for b in args.backend.split(",") if b.strip()]
     for backend in backends:
         if backend not in ("sqlite", "postgresql"):
@@ -450,7 +457,7 @@ def main(argv: list[str] | None = None) -> int:
         lines = []
         for make in datasets:
             name, env = make()
-            lines += bench_dataset(name, env, args.runs, args.chromium)
+            lines += bench_dataset(name, env, args.runs, args.chromium, only)
 
     print(f"\nMedian of {args.runs} round-robin loads (ms) from navigation until Bokeh is "
           "idle and until the page's data is on screen, with their ratios to the empty "

@@ -9,6 +9,7 @@ import pytest
 from api_helpers import fetch
 from dbsupport import settings_for
 from dsa110_dashboard.db.engine import Database
+from dsa110_dashboard.repositories.qa_catalogue import ImageQACatalogueRepository
 from factories import MJD0, defaults, insert
 from server import start_server
 
@@ -22,8 +23,12 @@ def served(db_url, tmp_path):
             insert(conn, "images", **{**defaults("images", n),
                                       "dynamic_range": None if n == 5 else 500.0 + n,
                                       "center_dec_deg": 16.3 if n == 4 else 54.57})
-        insert(conn, "image_qa", **{**defaults("image_qa", 0), "num_sources": 140,
-                                    "overall_quality": "excellent"})
+        qa = insert(conn, "image_qa", **{**defaults("image_qa", 0), "num_sources": 140,
+                                         "overall_quality": "excellent"})
+        # What the qa batch keeps beside its row (decision 0058).
+        ImageQACatalogueRepository(db).write(
+            conn, int(qa["id"]), qa["image_path"],
+            {"flux_scale_ratio": 0.93, "astrometry_offset_arcsec": 2.5}, 1.0)
     db.dispose()
     running = start_server({"DSA110_DASH_DB": db_url, "DSA110_DASH_DATA_DIR": str(tmp_path)})
     yield running
@@ -50,10 +55,12 @@ def test_trends_binned(served):
     by_date = fetch(served.url, "/api/v1/qa/trends?metric=num_sources"
                                 "&from=2025-10-17&to=2025-10-17T03:00&bins=1").json()
     assert by_date["bins"][0]["n_measured"] == 1 and by_date["bins"][0]["median"] == 140
-    unmeasured = fetch(served.url, f"/api/v1/qa/trends?metric=flux_scale_ratio"
-                                   f"&from={MJD0}&to={MJD0 + 1}&bins=2").json()
-    assert unmeasured["measured"] is False
-    assert all(b["median"] is None for b in unmeasured["bins"])
+    for metric, value in (("flux_scale_ratio", 0.93), ("astrometry_offset", 2.5)):
+        compared = fetch(served.url, f"/api/v1/qa/trends?metric={metric}"
+                                     f"&from={MJD0 - 0.01}&to={MJD0 + 0.04}&bins=1").json()
+        assert compared["measured"] is True, metric
+        [only] = compared["bins"]
+        assert (only["n_images"], only["n_measured"], only["median"]) == (6, 1, value)
     for query, parameter in [
             ("metric=drop%20table", "metric"), ("", "metric"),
             ("metric=noise&from=yesterday", "from"), ("metric=noise&to=99999999", "to"),

@@ -280,3 +280,29 @@ def test_a_folder_holding_only_the_servers_own_files_is_no_conflict(small_demo, 
     build_demo(out, days=1, size=128, images_per_day=8, seed=2)
     assert (out / "pipeline.sqlite3").is_file()
     assert (out / "dashboard-auth.sqlite3").read_bytes() == b"store"
+
+
+def test_images_carry_the_qa_batch_s_catalogue_comparison(conn, truth):
+    """Each image with signal has the flux scale and astrometry the qa batch keeps
+    (decision 0058), beside its image_qa row: the primary-beam-corrected images read
+    the injected flux scale (the per-image gain, ~1), the others include the beam's
+    response (< 1); the sources sit at their catalogue positions (offsets well under
+    a pixel's worth of the 2.5 arcsec warning)."""
+    rows = conn.execute(
+        "SELECT i.type, c.flux_scale_ratio, c.astrometry_offset_arcsec, c.n_matched, "
+        "c.image_path = q.image_path AS same FROM dash_image_qa_catalogue c "
+        "JOIN image_qa q ON q.id = c.image_qa_id JOIN images i ON i.path = q.image_path"
+    ).fetchall()
+    images = conn.execute("SELECT count(*) FROM images").fetchone()[0]
+    assert len(rows) == images - 1  # all but the blank image
+    assert all(r["same"] for r in rows)
+    pbcor = [r["flux_scale_ratio"] for r in rows if r["type"] == "pbcor"]
+    plain = [r["flux_scale_ratio"] for r in rows if r["type"] == "5min"
+             and r["flux_scale_ratio"] is not None]
+    assert pbcor and 0.8 < float(np.median(pbcor)) < 1.2
+    assert 0.2 < float(np.median(plain)) < 0.95
+    offsets = [r["astrometry_offset_arcsec"] for r in rows if r["n_matched"]]
+    assert float(np.median(offsets)) < 2.5
+    blank = truth["bad_images"]["blank"]
+    assert conn.execute("SELECT count(*) FROM dash_image_qa_catalogue WHERE image_path = ?",
+                        (blank,)).fetchone()[0] == 0

@@ -19,7 +19,8 @@ from dsa110_dashboard.jobs.batch_runner import BatchRunner
 from dsa110_dashboard.repositories.jobs import BatchJobRepository
 from dsa110_dashboard.repositories.qa import QARepository
 from dsa110_dashboard.repositories.qa_catalogue import ImageQACatalogueRepository
-from factories import insert
+from dsa110_dashboard.repositories.qa_trends import QATrends
+from factories import MJD0, insert
 
 from .jobhelpers import ACTOR, settings_with
 
@@ -146,3 +147,17 @@ def test_an_image_without_photometry_of_its_own_uses_that_of_its_measurement_set
     extra = ImageQACatalogueRepository(db).for_image(pbcor)[qa.id]
     assert extra.n_matched == len(GRID)
     assert extra.flux_scale_ratio == pytest.approx(SCALE, rel=0.03)
+
+
+def test_the_batch_s_catalogue_values_reach_the_qa_trends(qa_db):
+    db, settings, images = qa_db
+    run(db, settings, Selection(image_ids=(images[0][0], images[1][0])))
+    points = QATrends(db).points(MJD0 - 1, MJD0 + 3000)
+    by_path = points.set_index("path")
+    assert "flux_scale_ratio" not in QATrends(db).unmeasured()
+    for _, path in images[:2]:
+        assert by_path.loc[path, "flux_scale_ratio"] == pytest.approx(SCALE, rel=0.03)
+        assert by_path.loc[path, "astrometry_offset"] < 0.6
+        assert by_path.loc[path, "grade_kind"] == "measured"
+    # Not measured by the batch: missing, not 0.
+    assert np.isnan(by_path.loc[images[2][1], "flux_scale_ratio"])

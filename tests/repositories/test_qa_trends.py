@@ -9,7 +9,9 @@ import math
 import pytest
 from factories import MJD0, UNIX0, defaults, insert
 
+from dsa110_dashboard.db import migrate
 from dsa110_dashboard.errors import InvalidInputError
+from dsa110_dashboard.repositories.qa_catalogue import ImageQACatalogueRepository
 from dsa110_dashboard.repositories.qa_trends import QATrends, calibrator_ratios, check_range
 
 
@@ -32,8 +34,13 @@ def trends(db):
         put(conn, "images", 4, created_at=UNIX0 + 30 * 86400)
         put(conn, "image_qa", 0, rms_noise=4e-4, dynamic_range=800.0,
                overall_quality="marginal", timestamp=UNIX0 + 10, num_sources=120)
-        put(conn, "image_qa", 0, rms_noise=3e-4, dynamic_range=1500.0,
-               overall_quality="excellent", timestamp=UNIX0 + 20, num_sources=150)
+        latest = put(conn, "image_qa", 0, rms_noise=3e-4, dynamic_range=1500.0,
+                     overall_quality="excellent", timestamp=UNIX0 + 20, num_sources=150)
+        # The qa batch's catalogue comparison of the latest assessment (decision 0058).
+        ImageQACatalogueRepository(db).write(
+            conn, int(latest["id"]), latest["image_path"],
+            {"flux_scale_ratio": 0.97, "astrometry_offset_arcsec": 1.2, "n_catalogue": 20,
+             "n_matched": 18}, UNIX0 + 20)
     return QATrends(db)
 
 
@@ -44,20 +51,41 @@ def test_points_in_range_and_strip(trends):
     assert first["grade"] == "excellent" and first["grade_kind"] == "measured"
     assert first["noise"] == pytest.approx(0.3) and first["dynamic_range"] == 1500.0
     assert first["num_sources"] == 150
+    assert first["flux_scale_ratio"] == pytest.approx(0.97)
+    assert first["astrometry_offset"] == pytest.approx(1.2)
     poor = pts.iloc[1]
     assert poor["grade"] == "poor" and poor["grade_kind"] == "derived-from-dynamic-range"
     missing = pts.iloc[2]
     assert math.isnan(missing["noise"]) and math.isnan(missing["dynamic_range"])
     assert missing["grade"] == "unknown"
+    # Images the batch did not compare with the catalogue: missing, not 0.
+    assert pts["flux_scale_ratio"].iloc[1:].isna().all()
+    assert pts["astrometry_offset"].iloc[1:].isna().all()
     assert pts["mjd"].iloc[0] == pytest.approx(MJD0)  # the observation's time
     everything = trends.points(MJD0 - 0.1, MJD0 + 1)
     assert len(everything) == 4
 
 
-def test_unmeasured_metrics_named(trends):
+def test_unmeasured_metrics_named(trends, db):
     missing = trends.unmeasured()
     assert "noise" not in missing and "num_sources" not in missing
-    assert {"flux_scale_ratio", "astrometry_offset"} <= set(missing)
+    # Kept beside image_qa by the qa batch (revision 0010): measured where the table is.
+    assert not {"flux_scale_ratio", "astrometry_offset"} & set(missing)
+
+
+def test_catalogue_values_unmeasured_without_their_table(trends, db):
+    migrate.downgrade(db, "0009_image_flags")
+    db.refresh_catalog()
+    assert {"flux_scale_ratio", "astrometry_offset"} <= set(trends.unmeasured())
+    pts = trends.points(MJD0 - 0.1, MJD0 + 1)
+    assert pts["flux_scale_ratio"].isna().all() and pts["noise"].iloc[0] == pytest.approx(0.3)
+
+
+def test_an_older_assessment_s_catalogue_values_are_not_the_latest(trends, db):
+    with db.transaction() as conn:
+        put(conn, "image_qa", 0, overall_quality="good", timestamp=UNIX0 + 30)
+    first = trends.points(MJD0 - 0.1, MJD0 + 1).iloc[0]
+    assert first["grade"] == "good" and math.isnan(first["flux_scale_ratio"])
 
 
 def test_binned_series_nulls_not_zeros(trends):

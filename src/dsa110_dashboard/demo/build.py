@@ -182,7 +182,7 @@ def _render_all(plan: Plan, workers: int | None, report: ProgressFn) -> list[Ima
     workers = workers or min(2, os.cpu_count() or 1)
     results: list[ImageResult] = []
     if workers == 1:
-        init_worker(plan.cat.ra, plan.cat.dec)
+        init_worker(plan.cat.ra, plan.cat.dec, plan.cat.nvss_mjy)
         for job in jobs:
             results.append(process(job))
             report(len(results), len(jobs), "images")
@@ -190,7 +190,7 @@ def _render_all(plan: Plan, workers: int | None, report: ProgressFn) -> list[Ima
     # spawn, not fork: a forked child inherits locks other threads held at the fork
     # (logging, coverage's data file) and can hang at exit; the other pools spawn too.
     with ProcessPoolExecutor(max_workers=workers, initializer=init_worker,
-                             initargs=(plan.cat.ra, plan.cat.dec),
+                             initargs=(plan.cat.ra, plan.cat.dec, plan.cat.nvss_mjy),
                              mp_context=multiprocessing.get_context("spawn")) as pool:
         for result in pool.map(process, jobs, chunksize=4):
             results.append(result)
@@ -209,7 +209,8 @@ def _write_database(path: Path, tables, now: float) -> dict[str, int]:
         try:
             order = ("ms_index", "hdf5_files", "images", "image_qa", "jobs", "caltables",
                      "calibration_applied", "calibration_qa", "calibrator_transits",
-                     "batch_jobs", "batch_job_items", "variability_stats", "ese_candidates")
+                     "batch_jobs", "batch_job_items", "variability_stats", "ese_candidates",
+                     "dash_image_qa_catalogue")
             for name in order:
                 rows[name] = writer.write(name, tables.columns(name))
             rows["photometry"] = writer.write("photometry", tables.photometry)

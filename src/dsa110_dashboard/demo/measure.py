@@ -3,7 +3,7 @@ rows, ensemble normalisation and per-source variability statistics."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -41,6 +41,9 @@ class Measured:
     var: dict[str, np.ndarray]      # per catalogue source
     measured: np.ndarray            # catalogue sources with any photometry row
     nbytes: int
+    # The qa batch's catalogue comparison of each image (None: blank) and pbcor image.
+    catalogue: list[dict | None] = field(default_factory=list)
+    pbcor_catalogue: dict[int, dict | None] = field(default_factory=dict)
 
 
 def assemble(plan: Plan, results: list[ImageResult]) -> Measured:
@@ -74,4 +77,7 @@ def assemble(plan: Plan, results: list[ImageResult]) -> Measured:
                     local_rms=rms, sep_deg=sep, pb=pb, flux_jy=flux, flux_err_jy=ferr,
                     norm_jy=norm_jy, norm_err_jy=norm_err, snr=snr, flags=flags,
                     usable=usable, norm=norm, var=var, measured=measured,
-                    nbytes=sum(r.nbytes for r in results))
+                    nbytes=sum(r.nbytes for r in results),
+                    catalogue=[r.catalogue for r in results],
+                    pbcor_catalogue={r.index: r.pbcor_catalogue for r in results
+                                     if r.pbcor_stats})

@@ -162,6 +162,13 @@ def _observation(t: Tables, plan: Plan, m: Measured, book: LogBook, i: int) -> N
               peak_flux=_none(st.peak_jy), dynamic_range=_none(st.dynamic_range),
               beam_major=beam[0] * 3600, beam_minor=beam[1] * 3600, beam_pa=beam[2], num_sources=int(m.num_sources[i]) if kind == "5min" else None,
               thumbnail_path=None, overall_quality=im.grade(st), timestamp=created + 45.0)
+        values = m.catalogue[i] if kind == "5min" else m.pbcor_catalogue.get(i)
+        if values is not None:
+            # Beside its image_qa row (ids 1.. in the order written to the new table).
+            t.add("dash_image_qa_catalogue", image_qa_id=len(t.rows["image_qa"]),
+                  image_path=path, measured_at=created + 45.0,
+                  **{k: values[k] for k in ("flux_scale_ratio", "astrometry_offset_arcsec",
+                                            "n_catalogue", "n_matched")})
 
 
 def _hdf5(t: Tables, plan: Plan, stamp: str, mid: float, ra: float, n_subbands: int) -> None:

@@ -19,9 +19,10 @@ from .photometry import Forced, forced_photometry
 _CATALOGUE: dict[str, np.ndarray] = {}
 
 
-def init_worker(ra: np.ndarray, dec: np.ndarray) -> None:
+def init_worker(ra: np.ndarray, dec: np.ndarray, nvss_mjy: np.ndarray | None = None) -> None:
     _CATALOGUE["ra"] = ra
     _CATALOGUE["dec"] = dec
+    _CATALOGUE["nvss_mjy"] = np.full(ra.size, np.nan) if nvss_mjy is None else nvss_mjy
 
 
 @dataclass
@@ -47,6 +48,9 @@ class ImageResult:
     forced: Forced | None        # None: no photometry (blank image)
     pbcor_stats: im.ImageStats | None
     nbytes: int
+    # The qa batch's catalogue comparison (jobs.image_qa.catalogue_qa) of each file.
+    catalogue: dict | None = None
+    pbcor_catalogue: dict | None = None
 
 
 def process(job: ImageJob) -> ImageResult:
@@ -63,10 +67,11 @@ def process(job: ImageJob) -> ImageResult:
     im.write_fits(path, image, job.header)
     nbytes = path.stat().st_size
     stats = im.measure(image)
-    forced = None
+    forced = catalogue = pbcor_catalogue = None
     if not stats.blank:
         forced = forced_photometry(image, wcs, geom, ra, dec, job.center_ra, job.center_dec,
                                    candidates=job.candidates)
+        catalogue = _catalogue_qa(image, wcs, job, stats)
     pbcor_stats = None
     if job.pbcor_path:
         pbcor = image / _pb_map(geom, wcs, job.center_ra, job.center_dec)
@@ -75,7 +80,32 @@ def process(job: ImageJob) -> ImageResult:
         im.write_fits(Path(job.pbcor_path), pbcor.astype(np.float32), header)
         nbytes += Path(job.pbcor_path).stat().st_size
         pbcor_stats = im.measure(pbcor)
-    return ImageResult(job.index, stats, forced, pbcor_stats, nbytes)
+        if not pbcor_stats.blank:
+            pbcor_catalogue = _catalogue_qa(pbcor, wcs, job, pbcor_stats)
+    return ImageResult(job.index, stats, forced, pbcor_stats, nbytes, catalogue,
+                       pbcor_catalogue)
+
+
+def _catalogue_qa(image: np.ndarray, wcs, job: ImageJob, stats: im.ImageStats) -> dict | None:
+    """The flux scale and astrometry the qa batch would keep for this file: the same
+    function (decision 0058) on the pixels already in memory, against the catalogue
+    positions and NVSS fluxes photometry is forced at; ~10 ms an image, no file read."""
+    from ..fits.plane import ImagePlane
+    from ..jobs.image_qa import DETECT_SIGMA, Background, CatalogueSource, catalogue_qa
+
+    if stats.rms_jy is None:
+        return None
+    nvss_jy = _CATALOGUE["nvss_mjy"][job.candidates] / 1e3
+    ra, dec = _CATALOGUE["ra"][job.candidates], _CATALOGUE["dec"][job.candidates]
+    sources = [CatalogueSource(float(r), float(d), float(f))
+               for r, d, f in zip(ra, dec, nvss_jy) if np.isfinite(f)]
+    plane = ImagePlane(raw=image, wcs=wcs, header=job.header, has_celestial=True)
+    # The median of a coarse grid: the demo's noise is centred, sources are sparse.
+    with np.errstate(invalid="ignore"):
+        median = float(np.nanmedian(image[::8, ::8]))
+    background = Background(median, float(stats.rms_jy), 0)
+    return catalogue_qa(plane, background, median + DETECT_SIGMA * float(stats.rms_jy),
+                        sources)
 
 
 def _pb_map(geom: im.Geometry, wcs, ra0: float, dec0: float) -> np.ndarray:

@@ -22,6 +22,9 @@ from ..db.engine import Database
 from ..errors import InvalidInputError
 from ..science.times import mjd_to_unix, unix_to_mjd
 from .paging import frame_from
+from .qa_catalogue import TABLE as CATALOGUE_TABLE
+from .qa_catalogue import VALUE_COLUMNS as CATALOGUE_COLUMNS
+from .qa_catalogue import join_catalogue
 from ..science.qa import DERIVED_FROM_DR, MEASURED, UNKNOWN_GRADE, grade_image_dynamic_range
 
 
@@ -69,13 +72,21 @@ class QATrends:
     def __init__(self, db: Database):
         self.db = db
 
+    def _from_catalogue(self, qa, m: Metric) -> bool:
+        """Whether ``m`` is read from the qa batch's catalogue comparison (its own table,
+        decision 0058) rather than from a column of image_qa."""
+        return (m.qa_column in CATALOGUE_COLUMNS and qa.exists and qa.has("id")
+                and not qa.has(m.qa_column) and self.db.catalog.has_table(CATALOGUE_TABLE))
+
     def unmeasured(self) -> list[str]:
-        """Metrics this database has no column for, in image_qa or images."""
+        """Metrics this database has no column for, in image_qa (or the catalogue
+        comparison kept beside it) or images."""
         images = self.db.catalog["images"]
         qa = self.db.catalog["image_qa"]
         missing = []
         for m in METRICS.values():
-            in_qa = m.qa_column is not None and qa.exists and qa.has(m.qa_column)
+            in_qa = m.qa_column is not None and qa.exists and (
+                qa.has(m.qa_column) or self._from_catalogue(qa, m))
             in_images = (m.image_column is not None and images.exists
                          and images.has(m.image_column))
             if not (in_qa or in_images):
@@ -146,20 +157,25 @@ class QATrends:
         frame = frame.sort_values(["mjd", "image_id"], kind="stable")
         return frame[list(POINT_COLUMNS)].reset_index(drop=True)
 
-    @staticmethod
-    def _latest_qa(conn: sa.Connection, qa, images, lo_unix: float,
+    def _latest_qa(self, conn: sa.Connection, qa, images, lo_unix: float,
                    hi_unix: float) -> pd.DataFrame:
-        """Each image's latest image_qa row (greatest timestamp, id): its metrics and
-        grade, for the images made in the window."""
-        names = [m.name for m in METRICS.values() if m.qa_column and qa.exists
-                 and qa.has(m.qa_column)]
-        columns = ["qa_image_path", "qa_grade", *[f"qa_{n}" for n in names]]
+        """Each image's latest image_qa row (greatest timestamp, id): its metrics, with
+        the catalogue values the qa batch kept for that row, and its grade, for the
+        images made in the window."""
         if not (qa.exists and qa.has("image_path")):
-            return pd.DataFrame(columns=columns)
-        stmt = (sa.select(qa["image_path"], qa["overall_quality"],
-                          *[qa[METRICS[n].qa_column] for n in names])
-                .select_from(qa.table.join(images.table,
-                                           images["path"] == qa["image_path"]))
+            return pd.DataFrame(columns=["qa_image_path", "qa_grade"])
+        names = [m.name for m in METRICS.values() if m.qa_column and qa.has(m.qa_column)]
+        values = [qa[METRICS[n].qa_column] for n in names]
+        source = qa.table.join(images.table, images["path"] == qa["image_path"])
+        from_catalogue = [m for m in METRICS.values() if self._from_catalogue(qa, m)]
+        if from_catalogue:
+            source, joined = join_catalogue(self.db, source, qa["id"])
+            by_label = {c.name: c for c in joined}
+            names += [m.name for m in from_catalogue]
+            values += [by_label[m.qa_column] for m in from_catalogue]
+        columns = ["qa_image_path", "qa_grade", *[f"qa_{n}" for n in names]]
+        stmt = (sa.select(qa["image_path"], qa["overall_quality"], *values)
+                .select_from(source)
                 .where(images["created_at"] >= lo_unix, images["created_at"] <= hi_unix)
                 .order_by(qa["image_path"], qa["timestamp"], qa["id"]))
         found = frame_from(conn.execute(stmt), columns)
