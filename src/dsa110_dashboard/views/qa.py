@@ -38,7 +38,14 @@ from .background import (
 )
 from .cal_plots import qa_heatmap_figure
 from .job_format import DASH, JOBS_CSS, e, table
-from .qa_plots import BANDS, PLOT_COLOURS, PLOT_HEIGHT, RUG_HEIGHT, TrendPlot
+from .qa_plots import (
+    BANDS,
+    PLOT_COLOURS,
+    PLOT_HEIGHT,
+    RUG_HEIGHT,
+    SharedSources,
+    TrendPlot,
+)
 from .urlstate import notes_alert
 
 #: A click picks the nearest image within this fraction of the visible spans.
@@ -252,6 +259,7 @@ class QAPageView(Viewer):
         self._x_range = Range1d(x0, x1, reset_start=x0, reset_end=x1)
         self._plots = []
         panes, unmeasured = [], []
+        shared = SharedSources(pts)
         for name, metric in METRICS.items():
             if name in loaded.unmeasured:
                 unmeasured.append((metric.label, "this database has no column for it "
@@ -262,10 +270,12 @@ class QAPageView(Viewer):
             if name == "noise":
                 expected = pts[np.isfinite(pts["expected_noise"].to_numpy(float))]
             plot = TrendPlot(name, metric.label, metric.unit, metric.log, self._x_range,
-                             measured, missing, value_column=name, expected=expected)
+                             measured, missing, value_column=name, shared=shared,
+                             expected=expected)
             self._wire(plot)
             panes.append(pn.pane.Bokeh(plot.figure, sizing_mode="stretch_width",
                                        height=PLOT_HEIGHT, min_width=420))
+        shared.finish()
         for pane in (self._calibrator_plot(), self._cal_heatmap()):
             if isinstance(pane, tuple):
                 unmeasured.append(pane)

@@ -44,7 +44,7 @@ from ..science.qa import (
     NOISE_WARNING_JY,
     UNKNOWN_GRADE,
 )
-from ..science.times import format_mjd, mjd_to_unix_ms
+from ..science.times import mjd_to_unix_ms
 from ..viewmodels.density import MAX_SIDE
 from .eta_v import _label_log_axis, log_ticks
 from .image_table import GRADE_COLOURS
@@ -82,8 +82,11 @@ BANDS = {
     "calibrator": [(None, 1 - CALIBRATOR_DRIFT_ALERT, WARN_FILL, "off by > 20%"),
                    (1 + CALIBRATOR_DRIFT_ALERT, None, WARN_FILL, "")],
 }
-HOVER = [("image", "#@image_id"), ("observed", "@when"), ("value", "@value{0.000}"),
-         ("grade", "@grade (@grade_kind)"), ("flag", "@flag")]
+
+
+def hover(metric: str) -> list[tuple[str, str]]:
+    return [("image", "#@image_id"), ("observed", "@when"), ("value", f"@v_{metric}{{0.000}}"),
+            ("grade", "@grade (@grade_kind)"), ("flag", "@flag")]
 
 
 def _y(values: np.ndarray, log: bool) -> np.ndarray:
@@ -121,21 +124,73 @@ def overlay_rows(frame: pd.DataFrame, limit: int = OVERLAY_MAX) -> pd.DataFrame:
     return pd.concat([bad, sample]).sort_values("mjd", kind="stable")
 
 
-def glyph_data(frame: pd.DataFrame, metric: str, log: bool) -> dict:
-    values = frame[metric].to_numpy(float) if metric in frame else np.full(len(frame), np.nan)
+def minutes_utc(mjd: np.ndarray) -> list[str]:
+    """``YYYY-MM-DD HH:MM`` UTC of each MJD, truncated (``format_mjd(seconds=False)``
+    at once for a column: per value it cost a tenth of the page's first render)."""
+    mjd = np.asarray(mjd, float)
+    ok = np.isfinite(mjd)
+    ms = np.where(ok, mjd_to_unix_ms(np.where(ok, mjd, 0.0)), 0.0)
+    text = np.datetime_as_string(np.floor(ms).astype(np.int64).astype("datetime64[ms]"),
+                                 unit="m")
+    return [t.replace("T", " ") if k else "" for t, k in zip(text.tolist(), ok.tolist())]
+
+
+def glyph_data(frame: pd.DataFrame) -> dict:
+    """The columns every plot's glyphs share: time, image, grade, flag, colours."""
+    flags = frame["flag"] if "flag" in frame else pd.Series([None] * len(frame))
     return {"x": mjd_to_unix_ms(frame["mjd"].to_numpy(float)),
-            "y": _y(values, log), "value": values,
             "image_id": frame["image_id"].astype(int).tolist(),
-            "when": [format_mjd(v, seconds=False) or "" for v in frame["mjd"]],
+            "when": minutes_utc(frame["mjd"].to_numpy(float)),
             "grade": frame["grade"].astype(str).tolist(),
             "grade_kind": frame["grade_kind"].astype(str).tolist(),
-            "flag": [f if isinstance(f, str) else "none" for f in frame.get(
-                "flag", pd.Series([None] * len(frame)))],
+            "flag": [f if isinstance(f, str) else "none" for f in flags],
             "colour": [PLOT_COLOURS.get(g, PLOT_COLOURS["unknown"])
                        for g in frame["grade"]],
             # An image people flagged bad is ringed, whatever its measured grade.
-            "line": [FLAGGED_BAD if f == FLAG_BAD else TRANSPARENT
-                     for f in frame.get("flag", pd.Series([None] * len(frame)))]}
+            "line": [FLAGGED_BAD if f == FLAG_BAD else TRANSPARENT for f in flags]}
+
+
+class SharedSources:
+    """The two data sources every trend plot draws from (decision 0071): the glyphs
+    over the bulk and the "no value" ticks. Each plot adds the rows it shows and its
+    own y column (``y_<metric>``, NaN where that plot shows no glyph: not drawn), so
+    the time, image, grade and flag columns travel to the browser once, not per plot.
+    ``finish`` fills both sources once every plot has been added."""
+
+    def __init__(self, points: pd.DataFrame):
+        self.points = points
+        self.glyphs = ColumnDataSource({})
+        self.ticks = ColumnDataSource({})
+        self._glyph_rows: dict[str, tuple[pd.Index, np.ndarray, np.ndarray]] = {}
+        self._tick_rows: dict[str, tuple[pd.Index, float]] = {}
+
+    def add(self, metric: str, shown: pd.DataFrame, value_column: str, log: bool,
+            ticks: pd.DataFrame, rug_y: float) -> None:
+        values = shown[value_column].to_numpy(float)
+        self._glyph_rows[metric] = (shown.index, _y(values, log), values)
+        self._tick_rows[metric] = (ticks.index, rug_y)
+
+    def finish(self) -> None:
+        self.glyphs.data = self._columns({m: (i, y, v) for m, (i, y, v)
+                                          in self._glyph_rows.items()}, "y_", "v_")
+        self.ticks.data = self._columns({m: (i, np.full(len(i), y), None) for m, (i, y)
+                                         in self._tick_rows.items()}, "rug_", None)
+
+    def _columns(self, parts: dict, y_prefix: str, v_prefix: str | None) -> dict:
+        union = pd.Index([])
+        for index, _, _ in parts.values():
+            union = union.union(index)
+        frame = self.points.loc[union].sort_values("mjd", kind="stable")
+        data = glyph_data(frame)
+        for metric, (index, y, values) in parts.items():
+            column = pd.Series(np.nan, index=frame.index)
+            column.loc[index] = y
+            data[f"{y_prefix}{metric}"] = column.to_numpy(float)
+            if v_prefix is not None:
+                column = pd.Series(np.nan, index=frame.index)
+                column.loc[index] = values
+                data[f"{v_prefix}{metric}"] = column.to_numpy(float)
+        return data
 
 
 def grade_raster(x: np.ndarray, y: np.ndarray, grade: pd.Series, x_range, y_range,
@@ -166,7 +221,7 @@ class TrendPlot:
 
     def __init__(self, metric: str, title: str, unit: str, log: bool, x_range,
                  measured: pd.DataFrame, missing: pd.DataFrame, *, value_column: str,
-                 expected: pd.DataFrame | None = None):
+                 shared: SharedSources, expected: pd.DataFrame | None = None):
         self.metric, self.log, self.value_column = metric, log, value_column
         self.measured = measured
         self.frame_px = (560, PLOT_HEIGHT - 60)
@@ -205,8 +260,8 @@ class TrendPlot:
             fig.image(image="image", x="x", y="y", dw="dw", dh="dh", source=self.bulk_source,
                       color_mapper=mapper, global_alpha=0.85)
         shown = overlay_rows(measured) if self.rastered else measured
-        self.point_source = ColumnDataSource(glyph_data(shown, value_column, log))
-        points = fig.scatter("x", "y", source=self.point_source, size=5,
+        shared.add(metric, shown, value_column, log, self._ticks(missing), self.rug_y)
+        points = fig.scatter("x", f"y_{metric}", source=shared.glyphs, size=5,
                              fill_color="colour", line_color="line", line_width=1.2,
                              alpha=0.9, legend_field="grade")
         if expected is not None and len(expected):
@@ -222,11 +277,9 @@ class TrendPlot:
                       spacing=6, margin=0, location="top_left", border_line_alpha=0,
                       background_fill_alpha=0)
         fig.add_layout(legend, "above")
-        missing_source = ColumnDataSource(self._missing_data(missing))
-        rug = fig.scatter("x", "y", source=missing_source, marker="dash", size=9,
+        rug = fig.scatter("x", f"rug_{metric}", source=shared.ticks, marker="dash", size=9,
                           line_color=MISSING_COLOUR, angle=math.pi / 2)
-        self.missing_source = missing_source
-        fig.add_tools(HoverTool(renderers=[points], tooltips=HOVER))
+        fig.add_tools(HoverTool(renderers=[points], tooltips=hover(metric)))
         fig.add_tools(HoverTool(renderers=[rug], tooltips=[("image", "#@image_id"),
                                                            ("observed", "@when"),
                                                            ("value", "not measured")]))
@@ -235,16 +288,15 @@ class TrendPlot:
         fig.toolbar.active_drag = select
         self.figure = fig
 
-    def _missing_data(self, missing: pd.DataFrame) -> dict:
+    @staticmethod
+    def _ticks(missing: pd.DataFrame) -> pd.DataFrame:
         """One tick per image without a value, at most one per screen column (more
         could not be told apart)."""
         if len(missing) > 4 * MAX_SIDE:
             cols = np.floor(np.linspace(0, 1, len(missing)) * 2 * MAX_SIDE)
             _, first = np.unique(cols, return_index=True)
             missing = missing.iloc[first]
-        data = glyph_data(missing, self.value_column, False)
-        data["y"] = np.full(len(missing), self.rug_y)
-        return data
+        return missing
 
     def raster(self) -> None:
         """The bulk's image for the visible ranges at the frame's size."""
