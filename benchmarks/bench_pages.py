@@ -286,7 +286,22 @@ def page_paths(app, ctx) -> list[tuple[str, str, Content]]:
                 and Path(latest.path).is_file():
             content = replace(content, figures=1)  # the viewer, drawn with its image
         pages.append((page.path, re.sub(r"\{([^}]+)\}", substitute, page.path), content))
-    return pages
+    return [*(p for p in pages if p[0] != "/qa"), *qa_paths(latest, pages)]
+
+
+def qa_paths(latest, pages) -> list[tuple[str, str, Content]]:
+    """/qa's default range is the last 7 days to now: a scale database's images end
+    when it was made, so its /qa would draw nothing. Both of its ranges end at the
+    latest image instead: the default 7 days and 30 days."""
+    from dsa110_dashboard.science.times import unix_to_mjd
+
+    found = [p for p in pages if p[0] == "/qa"]
+    if not found or latest is None:
+        return found
+    _, path, content = found[0]
+    end = unix_to_mjd(float(latest.created_at))
+    return [("/qa", f"{path}?to={end:.5f}", content),
+            ("/qa", f"{path}?from={end - 30:.5f}&to={end:.5f}", content)]
 
 
 # -------------------------------------------------------------- measurements
