@@ -138,3 +138,15 @@ def test_unknown_verdict_refused(model):
     model.select([1])
     model.flag_selection("awful", "")
     assert not model.action_ok and "awful" in model.action_message
+
+
+def test_a_metric_no_image_of_the_range_has_is_named_not_drawn(model):
+    view = QAPageView(model=model)
+    view.__panel__()
+    drawn = {p.metric for p in view._plots}
+    assert {"noise", "dynamic_range"} <= drawn
+    # No image_qa rows and no catalogue comparison here: named under the plots.
+    assert not {"num_sources", "flux_scale_ratio", "astrometry_offset"} & drawn
+    notes = view.plots[1].object
+    assert "Flux-scale ratio" in notes and "none of the 8 images of this range" in notes
+    assert "batch start qa" in notes

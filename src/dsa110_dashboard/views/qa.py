@@ -266,6 +266,14 @@ class QAPageView(Viewer):
                                    f"(image_qa.{metric.qa_column})"))
                 continue
             measured, missing = m.series(name)
+            if measured.empty and len(missing):
+                # Named, not drawn: a plot of nothing but "no value" ticks costs the
+                # first render a figure and says less (decision 0071).
+                unmeasured.append((metric.label, f"none of the {len(missing):,} images of "
+                                   "this range has a value"
+                                   + (" (the qa batch measures it: dsa110-dash batch "
+                                      "start qa)" if metric.image_column is None else "")))
+                continue
             expected = None
             if name == "noise":
                 expected = pts[np.isfinite(pts["expected_noise"].to_numpy(float))]
