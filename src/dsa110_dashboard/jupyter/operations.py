@@ -14,7 +14,6 @@ from ..repositories.measurement_sets import (
     MeasurementSetFilter,
     MeasurementSetRecord,
     MeasurementSetRepository,
-    add_derived_columns,
 )
 from ..repositories.qa import QARepository
 from ..repositories.queue_status import QueueStatusRepository, QueueSummary
@@ -71,7 +70,7 @@ class MeasurementSets:
             given["mjd_max"] = as_mjd(given.pop("until"))
         page = self.repository.page(filter_of(MeasurementSetFilter, given, "ms"),
                                     request(offset, limit, sort, descending))
-        return add_derived_columns(framed(page))
+        return framed(page)
 
     def get(self, path: str) -> MeasurementSetRecord:
         return self.repository.get(path)
