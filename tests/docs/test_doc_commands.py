@@ -134,6 +134,9 @@ def scratch(demo, tmp_path, pg_admin):
 
 
 @pytest.mark.slow
+# Each command starts a fresh interpreter (a few seconds each); the first page also
+# builds the demo dataset.
+@pytest.mark.timeout(1800)
 @pytest.mark.parametrize("page", RUNNABLE, ids=[p.name for p in RUNNABLE])
 def test_the_commands_of_a_page_run(page, scratch):
     cwd, env = scratch
