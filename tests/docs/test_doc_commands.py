@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import uuid
@@ -114,12 +115,32 @@ def demo(tmp_path_factory) -> Path:
     return out
 
 
+def relocate(database: Path, old: Path, new: Path) -> None:
+    """Make the absolute paths a copied dataset's database holds (images, logs, tables)
+    point into the copy, as if it had been made there."""
+    conn = sqlite3.connect(database)
+    try:
+        tables = [r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")]
+        for table in tables:
+            for _cid, column, kind, *_ in conn.execute(f'PRAGMA table_info("{table}")'):
+                if kind.upper() in ("TEXT", "VARCHAR", "") or "CHAR" in kind.upper():
+                    conn.execute(f'UPDATE "{table}" SET "{column}" = '
+                                 f'replace("{column}", ?, ?) WHERE instr("{column}", ?) > 0',
+                                 (str(old), str(new), str(old)))
+        conn.commit()
+    finally:
+        conn.close()
+
+
 @pytest.fixture
 def scratch(demo, tmp_path, pg_admin):
-    shutil.copytree(demo, tmp_path / "demo-data", symlinks=True)
+    data = tmp_path / "demo-data"
+    shutil.copytree(demo, data, symlinks=True)
+    relocate(data / "pipeline.sqlite3", demo, data)
     state = tmp_path / "state"
     (state / "db").mkdir(parents=True)
-    shutil.copy2(demo / "pipeline.sqlite3", state / "db" / "pipeline.sqlite3")
+    shutil.copy2(data / "pipeline.sqlite3", state / "db" / "pipeline.sqlite3")
     older_two_file_layout(state)
     name = f"dsa110_docs_{uuid.uuid4().hex[:10]}"
     with pg_admin.connect() as conn:
