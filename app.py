@@ -37,6 +37,7 @@ from dashboards import (  # noqa: E402
     measurement_sets,
     ms_detail,
     overview,
+    qa,
     source_detail,
     sources,
 )
@@ -78,6 +79,7 @@ PAGES = [
     Page("/ms", measurement_sets),
     Page("/ms/{path}", ms_detail, nav="/ms"),
     Page("/calibration", calibration),
+    Page("/qa", qa),
 ]
 
 

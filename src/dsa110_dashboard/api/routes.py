@@ -26,6 +26,7 @@ from .measurement_sets import (
     MeasurementSetHandler,
     MeasurementSetsHandler,
 )
+from .qa_trends import QATrendsHandler
 from .queue import QueueHandler
 from .thumbnails import ThumbnailHandler
 
@@ -50,6 +51,7 @@ def api_patterns(ctx: AppContext) -> list[tuple]:
         (r"/api/v1/queue/?", QueueHandler, kw),
         (r"/api/v1/cal/tables/?", CalTablesHandler, kw),
         (r"/api/v1/cal/applylist/?", ApplyListHandler, kw),
+        (r"/api/v1/qa/trends/?", QATrendsHandler, kw),
         (r"/api/v1/batch/?", BatchesHandler, kw),
         (rf"/api/v1/batch/{BATCH}/cancel/?", BatchCancelHandler, kw),
         (rf"/api/v1/batch/{BATCH}/?", BatchHandler, kw),
