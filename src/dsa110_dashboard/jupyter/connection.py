@@ -57,9 +57,9 @@ class Connection:
         from . import views
         return views.eta_v_plot(self, **thresholds)
 
-    def QAView(self):  # noqa: N802
+    def QAView(self, **query):  # noqa: N802
         from . import views
-        return views.qa_view(self)
+        return views.qa_view(self, **query)
 
     def JobsView(self, **filters):  # noqa: N802
         from . import views

@@ -17,13 +17,13 @@ from ..viewmodels.eta_v import EtaVModel
 from ..viewmodels.image_browser import ImageBrowserModel
 from ..viewmodels.image_detail import ImageDetailModel
 from ..viewmodels.jobs import JobsModel, QueueModel
-from ..viewmodels.overview import OverviewModel
+from ..viewmodels.qa import QAModel
 from ..viewmodels.source_detail import SourceDetailModel
 from ..views.eta_v import EtaVView
 from ..views.image_browser import ImageBrowserView
 from ..views.image_detail import ImageDetailView
 from ..views.jobs import JobsPageView
-from ..views.overview import QASummaryCard
+from ..views.qa import QAPageView
 from ..views.source_detail import SourceDetailView
 from .connection import Connection, current
 
@@ -92,17 +92,14 @@ def jobs_view(connection: Connection | None = None, **filters) -> JobsPageView:
                         stale_after=conn.settings.timeouts.job_heartbeat_stale)
 
 
-def qa_view(connection: Connection | None = None):
-    """Image QA: the Overview's grade table (the last 24 hours, measured grades and
-    those derived from the dynamic range) above the last day's QA rows."""
-    conn = _conn(connection)
-    summary = QASummaryCard(model=OverviewModel(conn.db))
-    recent = conn.qa.images()
-    table = pn.widgets.Tabulator(recent.drop(columns=["timestamp"]), disabled=True,
-                                 show_index=False, pagination="local", page_size=20,
-                                 sizing_mode="stretch_width")
-    return pn.Column(summary, pn.pane.Markdown("#### Image QA, the last 24 hours"), table,
-                     sizing_mode="stretch_width")
+def qa_view(connection: Connection | None = None, **query) -> QAPageView:
+    """The /qa page's view: image and calibration QA over a time range and declination
+    strip (``start``, ``end``: MJD or ISO UTC; ``dec_min``, ``dec_max``), the grade
+    distribution, the nights' summary and the worst images. Flagging a box of points
+    needs a signed-in operator on a server and stays off here."""
+    model = QAModel(_conn(connection).db)
+    _set(model, query, "the QA view")
+    return QAPageView(model=model)
 
 
 # ``dd.ImageBrowser()`` and the others: on the connection of the last ``dd.connect``.
@@ -122,8 +119,8 @@ def EtaVPlot(**thresholds):  # noqa: N802
     return eta_v_plot(None, **thresholds)
 
 
-def QAView():  # noqa: N802
-    return qa_view(None)
+def QAView(**query):  # noqa: N802
+    return qa_view(None, **query)
 
 
 def JobsView(**filters):  # noqa: N802
