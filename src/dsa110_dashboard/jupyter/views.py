@@ -32,8 +32,10 @@ EXTENSIONS = ("tabulator",)
 
 
 def extension(**config) -> None:
-    """``pn.extension`` with what the views need; call it in a cell of its own, once."""
-    pn.extension(*EXTENSIONS, **config)
+    """``pn.extension`` with what the views need, its scripts inline (Panel's default in
+    a notebook fetches them from a CDN, which a control-room network may not reach);
+    call it in a cell of its own, once."""
+    pn.extension(*EXTENSIONS, **{"inline": True, **config})
 
 
 def _conn(connection: Connection | None) -> Connection:
