@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ if str(ROOT) not in sys.path:  # `python app.py` from elsewhere still finds dash
 
 from dashboards import (  # noqa: E402
     calibration,
+    health,
     image_detail,
     images,
     job_detail,
@@ -40,21 +42,28 @@ from dashboards import (  # noqa: E402
     qa,
     source_detail,
     sources,
+    wall,
 )
 from dsa110_dashboard.api.routes import api_patterns  # noqa: E402
 from dsa110_dashboard.auth.credentials import Credentials  # noqa: E402
 from dsa110_dashboard.auth.headers import frame_headers  # noqa: E402
+from dsa110_dashboard.auth.oauth import oauth_sign_in  # noqa: E402
 from dsa110_dashboard.auth.store import SessionStore, prepare_store, store_database  # noqa: E402
 from dsa110_dashboard.auth.tokens import TokenStore  # noqa: E402
+from dsa110_dashboard.auth.wall import WallAccess  # noqa: E402
 from dsa110_dashboard.auth.web import SessionAuthProvider, SignIn  # noqa: E402
 from dsa110_dashboard.context import AppContext  # noqa: E402
 from dsa110_dashboard.errors import ConfigError, DashboardError  # noqa: E402
+from dsa110_dashboard.metrics.instruments import check_figures  # noqa: E402
+from dsa110_dashboard.metrics.routes import RouteNames, log_function  # noqa: E402
 from dsa110_dashboard.settings import Settings  # noqa: E402
 from dsa110_dashboard.startup import warn_unservable_images  # noqa: E402
+from dsa110_dashboard.status.checks import build_monitor  # noqa: E402
 from dsa110_dashboard.views import background  # noqa: E402
 from dsa110_dashboard.views import errors as view_errors  # noqa: E402
 from dsa110_dashboard.views import page_head  # noqa: E402
 from dsa110_dashboard.views import panel_script  # noqa: E402
+from dsa110_dashboard.views import sessions as open_sessions  # noqa: E402
 from dsa110_dashboard.views.shell import NavItem, page_shell, session_theme  # noqa: E402
 
 log = logging.getLogger("dsa110_dashboard.app")
@@ -80,17 +89,30 @@ PAGES = [
     Page("/ms/{path}", ms_detail, nav="/ms"),
     Page("/calibration", calibration),
     Page("/qa", qa),
+    Page("/health", health),
+    Page("/wall", wall),
 ]
 
 
 def navigation() -> list[NavItem]:
-    return [NavItem(p.path, p.module.TITLE) for p in PAGES if p.nav is None]
+    return [NavItem(p.path, p.module.TITLE) for p in PAGES
+            if p.nav is None and chrome(p)]
+
+
+def chrome(page: Page) -> bool:
+    """Whether the page sits in the shell (header, navigation, footer); the wall does
+    not (its module says ``CHROME = False``)."""
+    return getattr(page.module, "CHROME", True)
 
 
 def build_page(ctx: AppContext, page: Page, notice: pn.viewable.Viewable | None = None
                ) -> pn.viewable.Viewable:
     """One session's page in the shell (``notice`` above its body)."""
     view_errors.quiet_serving_loop()
+    if not chrome(page):  # the wall: dark always, nothing around it
+        pn.config.theme = "dark"
+        pn.state.curdoc.theme = pn.theme.DarkTheme.param.bokeh_theme.default
+        return page.module.page(ctx)
     if session_theme() == "dark":
         pn.config.theme = "dark"  # session-local: set before views are built
         # Plain Bokeh figures take the document's theme when they join it
@@ -153,10 +175,16 @@ def api_tokens(settings: Settings, sign_in: SignIn | None) -> TokenStore | None:
 
 def auth_options(ctx: AppContext) -> dict:
     """Every page and its websocket (and, through ApiHandler, every endpoint but health)
-    need an open session when sign-in is on."""
+    need an open session when sign-in is on: ours (users file) or Panel's OAuth flow
+    (decision 0063). With ours, the wall display and its thumbnails also open to what
+    DSA110_DASH_WALL_NETWORKS / _TOKEN_SHA256 allow (decision 0062); Panel's OAuth
+    provider knows no such exemption."""
+    if ctx.oauth is not None:
+        ctx.oauth.install()
+        return ctx.oauth.serve_options()
     if ctx.sign_in is None:
         return {}
-    return {"auth_provider": SessionAuthProvider(ctx.sign_in)}
+    return {"auth_provider": SessionAuthProvider(ctx.sign_in, ctx.wall)}
 
 
 def server_options(settings: Settings, ctx: AppContext) -> dict:
@@ -170,13 +198,15 @@ def server_options(settings: Settings, ctx: AppContext) -> dict:
         "static_dirs": {"assets": str(ASSETS)},
         "extra_patterns": api_patterns(ctx),
         "title": {p.path: f"DSA-110 · {p.module.TITLE}" for p in PAGES},
-        "cookie_secret": settings.cookie_secret,
+        "cookie_secret": settings.cookie_secret,  # (OAuth's options repeat it)
         # The operator endpoints' double-submit cookie (decision 0047); scripts read it.
         "xsrf_cookie_kwargs": {"samesite": "Strict"},
         **auth_options(ctx),
         # X-Forwarded-For/-Proto decide the client address and HTTPS only behind a proxy.
         "use_xheaders": settings.trust_proxy_headers,
         "transforms": [frame_headers(settings.frame_ancestors)],
+        # Every request's latency, by route pattern, for /metrics (decision 0064).
+        "log_function": log_function(ctx.metrics, RouteNames(p.path for p in PAGES)),
         "websocket_max_message_size": 20 * 1024 * 1024,
         "keep_alive_milliseconds": int(settings.timeouts.websocket_ping * 1000),
         "check_unused_sessions_milliseconds": 17_000,
@@ -190,13 +220,22 @@ def configure_panel(settings: Settings) -> None:
     background.configure(settings.timeouts)
     view_errors.install()
     page_head.install()
+    open_sessions.install()
 
 
 def build_context(settings: Settings) -> AppContext:
     """The context every page and endpoint of one server shares (engines made lazily)."""
     ctx = AppContext.from_settings(settings)
+    ctx.oauth = oauth_sign_in(settings)  # checked first: it refuses BASIC_AUTH beside it
     ctx.sign_in = sign_in(settings)
     ctx.tokens = api_tokens(settings, ctx.sign_in)
+    ctx.wall = WallAccess(settings)
+    ctx.health = build_monitor(settings, ctx.db,
+                               ctx.tokens.db if ctx.tokens is not None else None)
+    ctx.metrics.read_checks_from(check_figures(ctx.health))  # /metrics (decision 0064)
+    if settings.num_procs > 1:
+        # Each forked process runs its own scheduler (threads do not survive a fork).
+        os.register_at_fork(after_in_child=ctx.health.start)
     return ctx
 
 
@@ -207,8 +246,13 @@ def serve(settings: Settings, *, start: bool = True, threaded: bool = False):
     log.info("serving %s on http://%s:%s", ctx.db.describe(), settings.address,
              settings.port)
     warn_unservable_images(ctx)
-    return pn.serve(routes(ctx), show=False, start=start, threaded=threaded,
-                    **server_options(settings, ctx))
+    if settings.num_procs == 1:
+        ctx.health.start()
+    server = pn.serve(routes(ctx), show=False, start=start, threaded=threaded,
+                      **server_options(settings, ctx))
+    # Whoever stops a server started here (the tests) stops its health checks too.
+    server.health = ctx.health
+    return server
 
 
 # ---------------------------------------------------------------- panel serve app.py
@@ -225,12 +269,14 @@ def process_context() -> AppContext:
     settings, made once (before ``--num-procs`` forks when ``--plugins app`` is given;
     the engines are made after it)."""
     settings = Settings.load()
-    if settings.basic_auth:
-        # Panel's command line cannot install our sign-in (auth_provider): never serve
-        # open pages to a deployment that asked for sign-in.
-        raise ConfigError("DSA110_DASH_BASIC_AUTH: sign-in needs `dsa110-dash serve`; "
-                          "`panel serve app.py` serves without it, so unset the setting "
-                          "for a development server")
+    for name, value in (("DSA110_DASH_BASIC_AUTH", settings.basic_auth),
+                        ("DSA110_DASH_OAUTH_PROVIDER", settings.oauth_provider)):
+        if value:
+            # Panel's command line cannot install our sign-in (auth_provider): never
+            # serve open pages to a deployment that asked for sign-in.
+            raise ConfigError(f"{name}: sign-in needs `dsa110-dash serve`; `panel serve "
+                              "app.py` serves without it, so unset the setting for a "
+                              "development server")
     ctx = build_context(settings)
     configure_panel(settings)
     log.info("panel serve: %s", ctx.db.describe())

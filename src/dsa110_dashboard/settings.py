@@ -9,6 +9,7 @@ overridden by a CLI flag. ``Settings.load`` records where every value came from 
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -91,6 +92,27 @@ def _text(raw: str) -> str:
     return raw
 
 
+def _cidr_list(raw: str) -> tuple[str, ...]:
+    """Comma-separated address ranges (``10.1.2.0/24``, ``192.168.5.17``, IPv6 too)."""
+    out = []
+    for item in _str_list(raw):
+        try:
+            out.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ValueError(f"{item!r} is not an address range such as 10.1.2.0/24") \
+                from None
+    return tuple(out)
+
+
+def _sha256_hex(raw: str) -> str:
+    value = raw.strip().lower()
+    if not re.fullmatch(r"[0-9a-f]{64}", value):
+        raise ValueError("must be the SHA-256 of the wall token: 64 hex digits, e.g. "
+                         "from `printf %s \"$TOKEN\" | sha256sum` (the token itself is "
+                         "never stored)")
+    return value
+
+
 _FRAME_SOURCE = re.compile(
     r"'self'|\*|[A-Za-z][A-Za-z0-9+.-]*:(//[^\s;,']+)?|(\*\.)?[A-Za-z0-9.-]+(:(\d+|\*))?")
 
@@ -124,6 +146,35 @@ def _roles(raw: str) -> str:
             raise ValueError(f"{pair!r} is not user=role")
         _role(role)
     return raw
+
+
+def _json_object(raw: str) -> dict:
+    import json
+
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"is not JSON ({exc.msg} at character {exc.pos})") from None
+    if not isinstance(value, dict):
+        raise ValueError("must be a JSON object, e.g. {\"TOKEN_URL\": \"https://...\"}")
+    return raw  # the text: settings stay hashable; auth.oauth reads it
+
+
+def _networks(raw: str) -> tuple[str, ...]:
+    import ipaddress
+
+    nets = []
+    for part in _str_list(raw):
+        try:
+            nets.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError:
+            raise ValueError(f"{part!r} is not an address or network (e.g. 10.1.0.0/16, "
+                             "::1)") from None
+    return tuple(nets)
+
+
+def _lower(raw: str) -> str:
+    return raw.strip().lower()
 
 
 def _command_template(raw: str) -> str:
@@ -211,6 +262,18 @@ class TimeoutConfig:
         "DSA110_DASH_TIMEOUT_WORKER_POLL", 2.0, _positive_float,
         "Interval at which an idle worker looks for pending jobs and batches.",
         group="timeouts")
+    health_check: float = setting(
+        "DSA110_DASH_TIMEOUT_HEALTH_CHECK", 5.0, _positive_float,
+        "A health check of a disk, the workers, the queue, the freshness or the thumbnail "
+        "cache (databases, TCP ports and Redis use the quick-check timeout); past it the "
+        "check is critical \"timed out\".", group="timeouts")
+    health_http: float = setting(
+        "DSA110_DASH_TIMEOUT_HEALTH_HTTP", 5.0, _positive_float,
+        "An HTTP service's health check (the pipeline API, Grafana, Prometheus).",
+        group="timeouts")
+    health_systemd: float = setting(
+        "DSA110_DASH_TIMEOUT_HEALTH_SYSTEMD", 5.0, _positive_float,
+        "`systemctl is-active UNIT` for a systemd unit's health check.", group="timeouts")
 
 
 def _default_data_dir() -> Path:
@@ -351,6 +414,40 @@ class Settings:
         "Who may show the pages in a frame (CSP frame-ancestors): 'none' (also "
         "X-Frame-Options: DENY), or 'self' and origins, e.g. \"'self' "
         "https://jupyter.example.org\".", group="sign-in")
+    oauth_provider: str | None = setting(
+        "DSA110_DASH_OAUTH_PROVIDER", None, _lower,
+        "Sign in through an OAuth/OIDC provider that Panel supports instead of the users "
+        "file: generic, github, gitlab, google, azure, azurev2, okta, auth0, bitbucket... "
+        "(decision 0063). Needs the client id and secret, DSA110_DASH_COOKIE_SECRET, and "
+        "for generic the provider's URLs in DSA110_DASH_OAUTH_EXTRA_PARAMS. Not with "
+        "DSA110_DASH_BASIC_AUTH.", group="sign-in")
+    oauth_key: str | None = setting(
+        "DSA110_DASH_OAUTH_KEY", None, _text,
+        "The OAuth client id registered with the provider.", group="sign-in")
+    oauth_secret: str | None = setting(
+        "DSA110_DASH_OAUTH_SECRET", None, _text,
+        "The OAuth client secret (or name a file holding it in "
+        "DSA110_DASH_OAUTH_SECRET_FILE).", secret=True, group="sign-in")
+    oauth_secret_file: Path | None = setting(
+        "DSA110_DASH_OAUTH_SECRET_FILE", None, _existing_file,
+        "A file whose first line is the OAuth client secret (kept out of the "
+        "environment).", group="sign-in")
+    oauth_redirect_uri: str | None = setting(
+        "DSA110_DASH_OAUTH_REDIRECT_URI", None, _text,
+        "The URL the provider sends the browser back to: this server's /login as the "
+        "browser sees it (e.g. https://dsa110.example.org/login). Default (Panel's): the "
+        "server's root on the host the request came to.", group="sign-in")
+    oauth_extra_params: str | None = setting(
+        "DSA110_DASH_OAUTH_EXTRA_PARAMS", None, _json_object,
+        "Provider options as a JSON object, passed to Panel: for generic AUTHORIZE_URL, "
+        "TOKEN_URL, USER_URL (userinfo) and USER_KEY (the claim naming the user, default "
+        "email); scope; tenant (azure), url (gitlab, okta)...", group="sign-in",
+        unset="{}")
+    oauth_encryption_key: str | None = setting(
+        "DSA110_DASH_OAUTH_ENCRYPTION_KEY", None, _text,
+        "Encrypts the provider's tokens in the browser's cookies: 32 url-safe base64 bytes "
+        "(`panel oauth-secret` makes one). Unset: the tokens are only signed.",
+        secret=True, group="sign-in")
     page_size_max: int = setting(
         "DSA110_DASH_PAGE_SIZE_MAX", 500, _positive_int,
         "The largest page a table or API request may ask for.", group="limits")
@@ -385,6 +482,15 @@ class Settings:
         "DSA110_DASH_LOG_POLL_SECONDS", 1.0, _positive_float,
         "How often a job's page reads what a running job's log file gained; it stops "
         "when the job ends.", group="limits")
+    metrics_cache_seconds: float = setting(
+        "DSA110_DASH_METRICS_CACHE_SECONDS", 15.0, _positive_float,
+        "How long /metrics reuses the figures it read from the database (counts, image "
+        "rate, queue); scrapes in between cost no query.", group="limits")
+    metrics_allow: tuple[str, ...] = setting(
+        "DSA110_DASH_METRICS_ALLOW", ("127.0.0.0/8", "::1/128"), _networks,
+        "Client addresses and networks that may scrape /metrics without an API token "
+        "(comma-separated, e.g. 10.1.0.0/16); others send `Authorization: Bearer` with "
+        "any role's token (decision 0064).", group="sign-in")
     pipeline_cmd_template: str | None = setting(
         "PIPELINE_CMD_TEMPLATE", None, _command_template,
         "Command a rerun runs, split once like a shell would (no shell runs it); "
@@ -417,6 +523,52 @@ class Settings:
     demo_live_interval: float = setting(
         "DSA110_DASH_DEMO_LIVE_INTERVAL", 240.0, _positive_float,
         "Seconds between the observations `dsa110-dash demo --live` queues.", group="jobs")
+    wall_rotate_seconds: float = setting(
+        "DSA110_DASH_WALL_ROTATE_SECONDS", 20.0, _positive_float,
+        "How long the wall display (/wall) shows each rotating panel; `?rotate=` "
+        "overrides it for one screen.", group="wall")
+    wall_refresh_seconds: float = setting(
+        "DSA110_DASH_WALL_REFRESH_SECONDS", 30.0, _positive_float,
+        "How often an open wall display reads the database again.", group="wall")
+    wall_token_sha256: str | None = setting(
+        "DSA110_DASH_WALL_TOKEN_SHA256", None, _sha256_hex,
+        "With sign-in on: the SHA-256 (hex) of a read-only wall token. /wall?token=TOKEN "
+        "opens the wall display without sign-in and leaves a cookie, so the screen's "
+        "bookmark can drop the token; it opens nothing but /wall and its thumbnails.",
+        secret=True, group="wall")
+    wall_networks: tuple[str, ...] = setting(
+        "DSA110_DASH_WALL_NETWORKS", (), _cidr_list,
+        "With sign-in on: address ranges (CIDR, comma-separated) whose browsers see /wall "
+        "and its thumbnails without sign-in, e.g. the control room's 10.1.2.0/24.",
+        group="wall")
+    health_checks: Path | None = setting(
+        "DSA110_DASH_HEALTH_CHECKS", None, _existing_file,
+        "A TOML file listing the health checks (docs/health-checks.example.toml is the "
+        "DSA-110 deployment's). Unset: the dashboard's own database, disks, thumbnail "
+        "cache, workers, queue and freshness.", group="health",
+        unset="(the dashboard's own checks)")
+    health_interval_seconds: float = setting(
+        "DSA110_DASH_HEALTH_INTERVAL_SECONDS", 30.0, _positive_float,
+        "How often each server process runs every health check.", group="health")
+    health_history_hours: float = setting(
+        "DSA110_DASH_HEALTH_HISTORY_HOURS", 24.0, _positive_float,
+        "How much history of each health check a process keeps in memory (the /health "
+        "page's strip and latency plot).", group="health")
+    disk_ok_gb: float = setting(
+        "DSA110_DASH_DISK_OK_GB", 5.0, _positive_float,
+        "A disk health check is ok with more than this many GB free.", group="health")
+    disk_warning_gb: float = setting(
+        "DSA110_DASH_DISK_WARNING_GB", 1.0, _positive_float,
+        "A disk health check warns with more than this many GB free (and less than "
+        "DSA110_DASH_DISK_OK_GB); less is critical.", group="health")
+    pipeline_stalled_minutes: float = setting(
+        "DSA110_DASH_PIPELINE_STALLED_MINUTES", 60.0, _positive_float,
+        "The freshness health check is critical (the pipeline has stalled) when no image "
+        "arrived for longer than this; a warning from 15 minutes on.", group="health")
+    queue_pending_warn_minutes: float = setting(
+        "DSA110_DASH_QUEUE_PENDING_WARN_MINUTES", 30.0, _positive_float,
+        "The queue health check warns when the oldest pending job has waited longer.",
+        group="health")
     timeouts: TimeoutConfig = field(default_factory=TimeoutConfig)
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 

@@ -25,8 +25,9 @@ from typing import Any, TypeVar
 from tornado.iostream import StreamClosedError
 from tornado.web import Finish, RequestHandler
 
-from ..auth.identity import OPEN, SESSION, TOKEN, Identity
-from ..auth.roles import role_of
+from ..auth.identity import OPEN, SESSION, TOKEN, WALL, Identity
+from ..auth.roles import Role, role_of
+from ..auth.wall import WALL_VISITOR
 from ..auth.store import Session
 from ..context import AppContext
 from ..errors import (
@@ -59,14 +60,20 @@ class ApiHandler(RequestHandler):
 
     #: Endpoints that answer without sign-in (monitoring probes).
     public = False
+    #: Endpoints the wall display needs (its thumbnails): they answer whoever may see the
+    #: wall without sign-in (``auth.wall``, decision 0062), as a viewer.
+    wall_readable = False
     #: The open session of this request; None when not signed in or sign-in is off.
     session: Session | None = None
     #: Who asks (token, session or open access); None when nobody is signed in.
     identity: Identity | None = None
 
-    def initialize(self, ctx: AppContext, capacity: Capacity) -> None:
+    def initialize(self, ctx: AppContext, capacity: Capacity, route: str | None = None
+                   ) -> None:
         self.ctx = ctx
         self.capacity = capacity
+        #: The route pattern's name, the latency histogram's label (metrics.routes).
+        self.route = route
         self.client_gone = False
 
     async def prepare(self) -> None:
@@ -84,8 +91,16 @@ class ApiHandler(RequestHandler):
             if self.session is not None:
                 self.identity = Identity(self.session.user,
                                          role_of(self.session.user, settings), SESSION)
-        if self.identity is None and not settings.basic_auth:
+        elif self.ctx.oauth is not None:
+            # The provider's sign-in (Panel's signed cookie) names the user the same way.
+            user = self.ctx.oauth.user(self)
+            if user is not None:
+                self.identity = Identity(user, role_of(user, settings), SESSION)
+        if self.identity is None and not self.ctx.signs_in:
             self.identity = Identity(None, role_of(None, settings), OPEN)
+        if (self.identity is None and self.wall_readable and self.ctx.wall is not None
+                and self.ctx.wall.allows(self)):
+            self.identity = Identity(WALL_VISITOR, Role.VIEWER, WALL)
         if self.identity is None and not self.public:
             raise NotAuthenticatedError("sign in at /login first, or send an API token "
                                         "(Authorization: Bearer)")

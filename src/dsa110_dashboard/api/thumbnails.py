@@ -46,6 +46,8 @@ GOOD_CACHE_CONTROL = "public, max-age=300"
 
 
 class ThumbnailHandler(ImageFileHandler):
+    wall_readable = True  # the wall display shows thumbnails (decision 0062)
+
     async def get(self, raw_id: str) -> None:
         size = self.argument("size", parse_int("size", MIN_SIZE, MAX_SIZE), DEFAULTS.size)
         stretch = self.get_query_argument("stretch", None) or DEFAULTS.stretch
@@ -61,6 +63,7 @@ class ThumbnailHandler(ImageFileHandler):
         if self.request.headers.get("If-None-Match"):
             key = await self.blocking(_key_or_none, cache, path, params)
             if key is not None and self.not_modified(f'"{key}"', GOOD_CACHE_CONTROL):
+                self.ctx.metrics.thumbnail("not_modified")
                 return
 
         result: CachedPNG = await self.render(f"thumbnail of image {raw_id}",
@@ -68,6 +71,8 @@ class ThumbnailHandler(ImageFileHandler):
         if not result.ok:
             self.placeholder(result.reason or "unreadable", size, result.data)
             return
+        self.ctx.metrics.thumbnail("off" if not result.in_cache
+                                   else "hit" if result.from_cache else "miss")
         if not result.in_cache:  # the cache cannot keep it: nobody else should either
             self.set_header("Cache-Control", "no-store")
             self.send_bytes(result.data, "image/png", X_Thumbnail_Status="ok",
@@ -82,6 +87,7 @@ class ThumbnailHandler(ImageFileHandler):
 
     def placeholder(self, reason: str, size: int, drawn: bytes | None = None) -> None:
         """The placeholder PNG saying ``reason`` (as this user may read it), never kept."""
+        self.ctx.metrics.thumbnail("placeholder")
         shown = self.shown_text(reason)
         data = drawn if drawn is not None and shown == reason else placeholder_png(shown, size)
         self.set_header("Cache-Control", "no-store")

@@ -160,6 +160,22 @@ class ImageFlags:
                         "user": row["user"], "created_at": float(row["created_at"])}
         return out
 
+    def annotate(self, frame: pd.DataFrame, id_column: str = "id") -> pd.DataFrame:
+        """``frame`` with the current flag of the image in ``id_column`` per row:
+        ``flag_verdict`` (None when never flagged), ``flag_user``, ``flag_note`` and
+        ``flagged_bad``. One query for the ids of the frame (a page, a lightcurve)."""
+        ids = pd.to_numeric(frame[id_column], errors="coerce") if len(frame) else []
+        current = self.current([int(i) for i in ids if pd.notna(i)]) if len(frame) else {}
+        found = [None if pd.isna(i) else current.get(int(i)) for i in ids]
+        out = frame.copy()
+        for column, key in (("flag_verdict", "verdict"), ("flag_user", "user"),
+                            ("flag_note", "note")):
+            out[column] = pd.Series([f[key] if f else None for f in found], index=out.index,
+                                    dtype=object)
+        out["flagged_bad"] = pd.Series([bool(f and f["verdict"] == FLAG_BAD) for f in found],
+                                       index=out.index, dtype=bool)
+        return out
+
     def history(self, image_id: int) -> pd.DataFrame:
         """Every flag of the image, newest first; ``current`` is True on the first."""
         if not self.available:
