@@ -10,16 +10,28 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 from ..errors import DatabaseUnavailableError
 from ..fits.cache import cache_for
 from ..repositories.stats import Freshness, StatsRepository
 from ..status.report import DatabaseCheck, health_report
 from .base import ApiHandler
+from .spec import Loose, Op
+
+
+class Health(Loose):
+    status: str
+    checked_at: float
+    database: Any
 
 
 class HealthHandler(ApiHandler):
     public = True
+    operations = {"get": Op("Server, database, pipeline freshness and cache",
+                            response=Health, bodies={503: Health}, public=True,
+                            tag="health", description="503 when the database is "
+                            "unreachable, with the same body")}
 
     async def get(self) -> None:
         timeout = self.ctx.settings.timeouts.quick_check

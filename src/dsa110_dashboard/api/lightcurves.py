@@ -1,3 +1,4 @@
+
 """``GET /api/v1/sources/{source_id}/lightcurve``: one source's lightcurve as a file.
 
 The source id is the URL-quoted NVSS name (``/api/v1/sources/NVSS%20J123456.7%2B420312/
@@ -40,6 +41,7 @@ import astropy.units as u
 import numpy as np
 import pandas as pd
 from astropy.table import MaskedColumn, Table
+from pydantic import BaseModel, Field
 
 from ..errors import InvalidInputError
 from ..repositories.lightcurves import LightcurveRepository
@@ -48,6 +50,7 @@ from ..queries.lightcurve import export_filename, qa_failed
 from ..science.times import iso_ms_column, mjd_to_unix
 from .base import ApiHandler
 from .downloads import content_disposition
+from .spec import Loose, Op, Query
 
 FORMATS = {"json": ("application/json; charset=utf-8", "json"),
            "csv": ("text/csv; charset=utf-8", "csv"),
@@ -244,7 +247,34 @@ def parse_flag(raw: str | None, parameter: str) -> bool:
                             parameter=parameter)
 
 
+class LightcurveQuery(Query):
+    format: str | None = Field(None, max_length=20, description="json, csv, ecsv or votable")
+    flux: str | None = Field(None, max_length=20, description="best, normalized, raw or peak")
+    excluded: str | None = Field(None, max_length=20000,
+                                 description="photometry ids left out, comma separated")
+    exclude_qa: str | None = Field(None, max_length=10, description="1: leave out "
+                                   "QA-failed epochs")
+
+
+class LightcurveColumn(BaseModel):
+    name: str
+    unit: str | None
+    datatype: str
+    description: str
+
+
+class LightcurveJson(Loose):
+    source: dict
+    columns: list[LightcurveColumn]
+    data: list[list]
+
+
 class LightcurveHandler(ApiHandler):
+    operations = {"get": Op("A source's lightcurve with units: JSON, CSV, ECSV or VOTable",
+                            query=LightcurveQuery, response=LightcurveJson,
+                            media=("application/json", "text/csv",
+                                   "application/x-votable+xml"), tag="sources")}
+
     async def get(self, source_id: str) -> None:
         fmt = (self.get_query_argument("format", None) or "json").strip().lower()
         if fmt not in FORMATS:
