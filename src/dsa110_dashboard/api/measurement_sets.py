@@ -59,7 +59,7 @@ class MsListQuery(Paging):
     stuck: bool | None = None
     q: str | None = Field(None, max_length=200, description="text in the path")
     sort: Literal[MeasurementSetRepository.SORT_KEYS] | None = None  # type: ignore[valid-type]
-    funnel: Literal[0, 1] | None = Field(None, description="1: add the funnel counts")
+    funnel: int | None = Field(None, ge=0, le=1, description="1: add the funnel counts")
 
 
 class MsPage(Page):

@@ -23,7 +23,7 @@ class Page(Loose):
     offset: int
     limit: int
     sort: str | None = None
-    order: Literal["asc", "desc"]
+    order: Literal["asc", "desc"] | None
 
 
 class Record(Loose):

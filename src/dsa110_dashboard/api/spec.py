@@ -50,7 +50,6 @@ _PARAM = re.compile(r"\{(\w+)(?::([^}]+))?\}")
 class ErrorEnvelope(BaseModel):
     """Every error body: a stable code, a sentence for a person, what a program needs."""
 
-    model_config = ConfigDict(title="Error")
     error: str
     message: str
     details: dict[str, Any]
@@ -274,7 +273,7 @@ def _query_parameters(model: type[Query] | None) -> list[dict[str, Any]]:
     required = set(schema.get("required", ()))
     out = []
     for name, prop in schema.get("properties", {}).items():
-        prop = dict(prop)
+        prop = _not_null(dict(prop))
         description = prop.pop("description", None)
         prop.pop("title", None)
         param: dict[str, Any] = {"name": name, "in": "query", "required": name in required,
@@ -285,3 +284,16 @@ def _query_parameters(model: type[Query] | None) -> list[dict[str, Any]]:
             param["style"], param["explode"] = "form", False
         out.append(param)
     return out
+
+
+def _not_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter's schema without pydantic's ``null`` branch: in a URL an
+    optional parameter is one left out, never a null."""
+    options = schema.get("anyOf")
+    if options and any(o.get("type") == "null" for o in options):
+        rest = [o for o in options if o.get("type") != "null"]
+        schema = {k: v for k, v in schema.items() if k != "anyOf"}
+        schema.update(rest[0] if len(rest) == 1 else {"anyOf": rest})
+    if schema.get("default", 0) is None:
+        del schema["default"]
+    return schema
