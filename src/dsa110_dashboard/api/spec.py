@@ -26,7 +26,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.json_schema import models_json_schema
 
-from ..errors import InvalidInputError
+from ..errors import InvalidInputError, clipped
 
 #: Errors any endpoint may answer (envelope bodies): a bad parameter, no sign-in, a role
 #: or path refused, nothing there, a request too large, a feature this database lacks,
@@ -45,6 +45,7 @@ PATH_PARAMS: dict[str, dict[str, Any]] = {
     "format": {"type": "string", "description": "file format"},
 }
 _PARAM = re.compile(r"\{(\w+)(?::([^}]+))?\}")
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
 
 
 class ErrorEnvelope(BaseModel):
@@ -161,8 +162,10 @@ def parse_query(model: type[Query], arguments: Mapping[str, list[bytes]]) -> Que
     data: dict[str, Any] = {}
     for name, info in model.model_fields.items():
         key = info.alias or name
-        raw = [v.decode("utf-8", "replace") for v in arguments.get(key, [])]
-        raw = [v for v in raw if v.strip() != ""]
+        # As Tornado's get_query_argument reads them: control characters out, stripped.
+        raw = [_CONTROL.sub(" ", v.decode("utf-8", "replace")).strip()
+               for v in arguments.get(key, [])]
+        raw = [v for v in raw if v]
         if not raw:
             continue
         if _is_list(info.annotation):
@@ -174,10 +177,31 @@ def parse_query(model: type[Query], arguments: Mapping[str, list[bytes]]) -> Que
     except ValidationError as exc:
         first = exc.errors()[0]
         name = str(first["loc"][0]) if first["loc"] else "query"
+        if first["type"] == "missing":
+            raise InvalidInputError(f"{name} is required", parameter=name) from None
         given = data.get(name)
-        shown = f" {given!r}"[:60] if isinstance(given, str) else ""
-        raise InvalidInputError(f"invalid value{shown} for {name}: {first['msg']}",
+        shown = f" {clipped(given, quote=True)}" if isinstance(given, str) else ""
+        raise InvalidInputError(f"invalid value{shown} for {name}: {_reason(first)}",
                                 parameter=name) from None
+
+
+def _reason(error: dict[str, Any]) -> str:
+    """Pydantic's complaint as a short phrase about the value."""
+    ctx = error.get("ctx") or {}
+    kind = error["type"]
+    reasons = {"int_parsing": "not a whole number", "int_from_float": "not a whole number",
+               "float_parsing": "not a number", "bool_parsing": "not 1 or 0",
+               "finite_number": "not a finite number",
+               "greater_than_equal": f"must be at least {ctx.get('ge')}",
+               "greater_than": f"must be greater than {ctx.get('gt')}",
+               "less_than_equal": f"must be at most {ctx.get('le')}",
+               "less_than": f"must be less than {ctx.get('lt')}",
+               "string_too_long": f"longer than {ctx.get('max_length')} characters"}
+    if kind in reasons:
+        return reasons[kind]
+    if kind == "literal_error":
+        return f"must be one of {ctx.get('expected')}"
+    return error["msg"][:1].lower() + error["msg"][1:]
 
 
 def _is_list(annotation: Any) -> bool:
