@@ -29,8 +29,6 @@ def demo_rows(api_demo):
             .fetchone(),
             "source": c.execute("SELECT source_id, ra_deg, dec_deg, count(*) n FROM photometry "
                                 "GROUP BY source_id ORDER BY n DESC LIMIT 1").fetchone(),
-            "run": c.execute("SELECT run_id FROM jobs WHERE run_id IS NOT NULL LIMIT 1")
-            .fetchone(),
         }
 
 
@@ -112,10 +110,13 @@ def test_one_source_and_its_variability(demo_api, demo_rows):
     assert missing.status == 404 and missing.json()["error"] == "not_found"
 
 
-def test_a_run_log_tail_by_the_old_path(demo_api, demo_rows):
-    (run_id,) = demo_rows["run"]
+def test_a_run_log_tail_by_the_old_path(demo_api):
+    jobs = get(demo_api, "/api/v1/jobs?limit=50")["jobs"]
+    run_id = next(j["run_id"] for j in jobs if j.get("run_id"))
     body = get(demo_api, f"/api/v1/logs/{urllib.parse.quote(run_id, safe='')}?tail=3")
     assert body["run_id"] == run_id and len(body["lines"]) <= 3
-    assert fetch(demo_api.url, "/api/v1/logs/no-such-run").status == 404
+    assert fetch(demo_api.url, "/api/v1/logs/job-2001-01-01-000000").status == 404
+    odd = fetch(demo_api.url, "/api/v1/logs/no-such-run")
+    assert odd.status == 400 and odd.json()["details"]["parameter"] == "run_id"
     bad = fetch(demo_api.url, f"/api/v1/logs/{run_id}?tail=0")
     assert bad.status == 400 and bad.json()["details"]["parameter"] == "tail"

@@ -189,6 +189,14 @@ class RunLogsHandler(JobLogsHandler):
     operations = {"get": Op("The tail of a pipeline run's log (run id or job id)",
                             query=TailQuery, response=LogTail, tag="logs")}
 
+    async def get(self, ref: str) -> None:
+        try:
+            await super().get(ref)
+        except InvalidInputError as exc:
+            if exc.parameter != "job":
+                raise
+            raise InvalidInputError(exc.user_message, parameter="run_id") from None
+
 
 class JobRerunHandler(OperatorApiHandler):
     operations = {"post": Op("Queue a rerun (operator)", body=RerunBody, response=Rerun,
