@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ if str(ROOT) not in sys.path:  # `python app.py` from elsewhere still finds dash
 
 from dashboards import (  # noqa: E402
     calibration,
+    health,
     image_detail,
     images,
     job_detail,
@@ -50,10 +52,12 @@ from dsa110_dashboard.context import AppContext  # noqa: E402
 from dsa110_dashboard.errors import ConfigError, DashboardError  # noqa: E402
 from dsa110_dashboard.settings import Settings  # noqa: E402
 from dsa110_dashboard.startup import warn_unservable_images  # noqa: E402
+from dsa110_dashboard.status.checks import build_monitor  # noqa: E402
 from dsa110_dashboard.views import background  # noqa: E402
 from dsa110_dashboard.views import errors as view_errors  # noqa: E402
 from dsa110_dashboard.views import page_head  # noqa: E402
 from dsa110_dashboard.views import panel_script  # noqa: E402
+from dsa110_dashboard.views import sessions as open_sessions  # noqa: E402
 from dsa110_dashboard.views.shell import NavItem, page_shell, session_theme  # noqa: E402
 
 log = logging.getLogger("dsa110_dashboard.app")
@@ -78,6 +82,7 @@ PAGES = [
     Page("/ms", measurement_sets),
     Page("/ms/{path}", ms_detail, nav="/ms"),
     Page("/calibration", calibration),
+    Page("/health", health),
 ]
 
 
@@ -188,6 +193,7 @@ def configure_panel(settings: Settings) -> None:
     background.configure(settings.timeouts)
     view_errors.install()
     page_head.install()
+    open_sessions.install()
 
 
 def build_context(settings: Settings) -> AppContext:
@@ -195,6 +201,11 @@ def build_context(settings: Settings) -> AppContext:
     ctx = AppContext.from_settings(settings)
     ctx.sign_in = sign_in(settings)
     ctx.tokens = api_tokens(settings, ctx.sign_in)
+    ctx.health = build_monitor(settings, ctx.db,
+                               ctx.tokens.db if ctx.tokens is not None else None)
+    if settings.num_procs > 1:
+        # Each forked process runs its own scheduler (threads do not survive a fork).
+        os.register_at_fork(after_in_child=ctx.health.start)
     return ctx
 
 
@@ -205,8 +216,13 @@ def serve(settings: Settings, *, start: bool = True, threaded: bool = False):
     log.info("serving %s on http://%s:%s", ctx.db.describe(), settings.address,
              settings.port)
     warn_unservable_images(ctx)
-    return pn.serve(routes(ctx), show=False, start=start, threaded=threaded,
-                    **server_options(settings, ctx))
+    if settings.num_procs == 1:
+        ctx.health.start()
+    server = pn.serve(routes(ctx), show=False, start=start, threaded=threaded,
+                      **server_options(settings, ctx))
+    # Whoever stops a server started here (the tests) stops its health checks too.
+    server.health = ctx.health
+    return server
 
 
 # ---------------------------------------------------------------- panel serve app.py

@@ -36,6 +36,9 @@ class RunningServer:
 
     def stop(self) -> None:
         self.thread.stop()
+        monitor = getattr(self.thread, "health", None)
+        if monitor is not None:  # the server's health scheduler (app.serve)
+            monitor.stop()
 
 
 def _decode(response) -> dict | bytes:

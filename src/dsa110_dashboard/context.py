@@ -12,6 +12,7 @@ from .settings import Settings
 if TYPE_CHECKING:
     from .auth.tokens import TokenStore
     from .auth.web import SignIn
+    from .status.checks import HealthMonitor
 
 
 @dataclass
@@ -23,6 +24,8 @@ class AppContext:
     sign_in: SignIn | None = None
     #: The API tokens (in the sign-in store); None when the store cannot be opened.
     tokens: TokenStore | None = None
+    #: The process's health checks (issue 16); set by the composition root.
+    health: HealthMonitor | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AppContext:

@@ -211,6 +211,18 @@ class TimeoutConfig:
         "DSA110_DASH_TIMEOUT_WORKER_POLL", 2.0, _positive_float,
         "Interval at which an idle worker looks for pending jobs and batches.",
         group="timeouts")
+    health_check: float = setting(
+        "DSA110_DASH_TIMEOUT_HEALTH_CHECK", 5.0, _positive_float,
+        "A health check of a disk, the workers, the queue, the freshness or the thumbnail "
+        "cache (databases, TCP ports and Redis use the quick-check timeout); past it the "
+        "check is critical \"timed out\".", group="timeouts")
+    health_http: float = setting(
+        "DSA110_DASH_TIMEOUT_HEALTH_HTTP", 5.0, _positive_float,
+        "An HTTP service's health check (the pipeline API, Grafana, Prometheus).",
+        group="timeouts")
+    health_systemd: float = setting(
+        "DSA110_DASH_TIMEOUT_HEALTH_SYSTEMD", 5.0, _positive_float,
+        "`systemctl is-active UNIT` for a systemd unit's health check.", group="timeouts")
 
 
 def _default_data_dir() -> Path:
@@ -431,6 +443,34 @@ class Settings:
     demo_live_interval: float = setting(
         "DSA110_DASH_DEMO_LIVE_INTERVAL", 240.0, _positive_float,
         "Seconds between the observations `dsa110-dash demo --live` queues.", group="jobs")
+    health_checks: Path | None = setting(
+        "DSA110_DASH_HEALTH_CHECKS", None, _existing_file,
+        "A TOML file listing the health checks (docs/health-checks.example.toml is the "
+        "DSA-110 deployment's). Unset: the dashboard's own database, disks, thumbnail "
+        "cache, workers, queue and freshness.", group="health",
+        unset="(the dashboard's own checks)")
+    health_interval_seconds: float = setting(
+        "DSA110_DASH_HEALTH_INTERVAL_SECONDS", 30.0, _positive_float,
+        "How often each server process runs every health check.", group="health")
+    health_history_hours: float = setting(
+        "DSA110_DASH_HEALTH_HISTORY_HOURS", 24.0, _positive_float,
+        "How much history of each health check a process keeps in memory (the /health "
+        "page's strip and latency plot).", group="health")
+    disk_ok_gb: float = setting(
+        "DSA110_DASH_DISK_OK_GB", 5.0, _positive_float,
+        "A disk health check is ok with more than this many GB free.", group="health")
+    disk_warning_gb: float = setting(
+        "DSA110_DASH_DISK_WARNING_GB", 1.0, _positive_float,
+        "A disk health check warns with more than this many GB free (and less than "
+        "DSA110_DASH_DISK_OK_GB); less is critical.", group="health")
+    pipeline_stalled_minutes: float = setting(
+        "DSA110_DASH_PIPELINE_STALLED_MINUTES", 60.0, _positive_float,
+        "The freshness health check is critical (the pipeline has stalled) when no image "
+        "arrived for longer than this; a warning from 15 minutes on.", group="health")
+    queue_pending_warn_minutes: float = setting(
+        "DSA110_DASH_QUEUE_PENDING_WARN_MINUTES", 30.0, _positive_float,
+        "The queue health check warns when the oldest pending job has waited longer.",
+        group="health")
     timeouts: TimeoutConfig = field(default_factory=TimeoutConfig)
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ..context import AppContext
 from .batches import BatchCancelHandler, BatchesHandler, BatchHandler
+from .cache import CacheClearHandler, CacheHandler, ServicesHandler
 from .calibration import ApplyListHandler, CalTablesHandler
 from .capacity import Capacity
 from .cutouts import CutoutHandler
@@ -38,6 +39,9 @@ from .thumbnails import ThumbnailHandler
 #: Every endpoint, most specific first where templates overlap.
 ROUTES: tuple[Route, ...] = (
     Route("/api/v1/health", HealthHandler),
+    Route("/api/v1/services", ServicesHandler),
+    Route("/api/v1/cache", CacheHandler),
+    Route("/api/v1/cache/clear", CacheClearHandler),
     Route("/api/v1/stats", StatsHandler),
     Route("/api/v1/images.csv", ImagesCsvHandler, slash=False),
     Route("/api/v1/images", ImagesHandler),

@@ -105,6 +105,11 @@ class ThumbnailCache:
         self._estimate: int | None = None
         self._problem: str | None = None
         self._problem_lock = threading.Lock()
+        #: This process's reads: served from the cache, rendered (the /health page's
+        #: hit rate); reset by ``clear``.
+        self.hits = 0
+        self.misses = 0
+        self._count_lock = threading.Lock()
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -161,8 +166,10 @@ class ThumbnailCache:
             self._unusable(exc)
         else:
             self._touch(entry)
+            self._count(hit=True)
             return CachedPNG(data=data, etag=f'"{key}"', from_cache=True)
 
+        self._count(hit=False)
         data, ok, reason = render_or_placeholder(path, rp)
         if not ok:
             return CachedPNG(data=data, etag=_placeholder_etag(identity, rp, reason),
@@ -182,7 +189,22 @@ class ThumbnailCache:
             total += size
         return CacheStats(count=count, bytes=total)
 
+    @property
+    def hit_rate(self) -> float | None:
+        """Share of this process's reads served from the cache; None before any."""
+        reads = self.hits + self.misses
+        return self.hits / reads if reads else None
+
+    def _count(self, hit: bool) -> None:
+        with self._count_lock:
+            if hit:
+                self.hits += 1
+            else:
+                self.misses += 1
+
     def clear(self) -> None:
+        with self._count_lock:
+            self.hits = self.misses = 0
         for entry, _, _ in self._entries():
             entry.unlink(missing_ok=True)
         for tmp in self.root.glob(f"*/{_TMP_PREFIX}*"):

@@ -92,12 +92,19 @@ class TTLCache:
         self.clock = clock
         self._lock = threading.RLock()
         self._entries: dict[Hashable, tuple[float, Any]] = {}
+        self.hits = 0
+        self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
     def get_or_compute(self, key: Hashable, ttl: float, compute: Callable[[], Any]) -> Any:
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None and self.clock() - entry[0] < ttl:
+                self.hits += 1
                 return entry[1]
+            self.misses += 1
             value = compute()
             self._entries[key] = (self.clock(), value)
             return value
@@ -105,10 +112,17 @@ class TTLCache:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self.hits = self.misses = 0
 
 
 _shared_caches: dict[str, TTLCache] = {}
 _shared_lock = threading.Lock()
+
+
+def shared_caches() -> dict[str, TTLCache]:
+    """This process's query caches by database (the /health page lists and clears them)."""
+    with _shared_lock:
+        return dict(_shared_caches)
 
 
 def shared_cache(db: Database) -> TTLCache:
