@@ -45,11 +45,14 @@ from dashboards import (  # noqa: E402
 from dsa110_dashboard.api.routes import api_patterns  # noqa: E402
 from dsa110_dashboard.auth.credentials import Credentials  # noqa: E402
 from dsa110_dashboard.auth.headers import frame_headers  # noqa: E402
+from dsa110_dashboard.auth.oauth import oauth_sign_in  # noqa: E402
 from dsa110_dashboard.auth.store import SessionStore, prepare_store, store_database  # noqa: E402
 from dsa110_dashboard.auth.tokens import TokenStore  # noqa: E402
 from dsa110_dashboard.auth.web import SessionAuthProvider, SignIn  # noqa: E402
 from dsa110_dashboard.context import AppContext  # noqa: E402
 from dsa110_dashboard.errors import ConfigError, DashboardError  # noqa: E402
+from dsa110_dashboard.metrics.instruments import check_figures  # noqa: E402
+from dsa110_dashboard.metrics.routes import RouteNames, log_function  # noqa: E402
 from dsa110_dashboard.settings import Settings  # noqa: E402
 from dsa110_dashboard.startup import warn_unservable_images  # noqa: E402
 from dsa110_dashboard.status.checks import build_monitor  # noqa: E402
@@ -156,7 +159,11 @@ def api_tokens(settings: Settings, sign_in: SignIn | None) -> TokenStore | None:
 
 def auth_options(ctx: AppContext) -> dict:
     """Every page and its websocket (and, through ApiHandler, every endpoint but health)
-    need an open session when sign-in is on."""
+    need an open session when sign-in is on: ours (users file) or Panel's OAuth flow
+    (decision 0063)."""
+    if ctx.oauth is not None:
+        ctx.oauth.install()
+        return ctx.oauth.serve_options()
     if ctx.sign_in is None:
         return {}
     return {"auth_provider": SessionAuthProvider(ctx.sign_in)}
@@ -173,13 +180,15 @@ def server_options(settings: Settings, ctx: AppContext) -> dict:
         "static_dirs": {"assets": str(ASSETS)},
         "extra_patterns": api_patterns(ctx),
         "title": {p.path: f"DSA-110 · {p.module.TITLE}" for p in PAGES},
-        "cookie_secret": settings.cookie_secret,
+        "cookie_secret": settings.cookie_secret,  # (OAuth's options repeat it)
         # The operator endpoints' double-submit cookie (decision 0047); scripts read it.
         "xsrf_cookie_kwargs": {"samesite": "Strict"},
         **auth_options(ctx),
         # X-Forwarded-For/-Proto decide the client address and HTTPS only behind a proxy.
         "use_xheaders": settings.trust_proxy_headers,
         "transforms": [frame_headers(settings.frame_ancestors)],
+        # Every request's latency, by route pattern, for /metrics (decision 0064).
+        "log_function": log_function(ctx.metrics, RouteNames(p.path for p in PAGES)),
         "websocket_max_message_size": 20 * 1024 * 1024,
         "keep_alive_milliseconds": int(settings.timeouts.websocket_ping * 1000),
         "check_unused_sessions_milliseconds": 17_000,
@@ -199,10 +208,12 @@ def configure_panel(settings: Settings) -> None:
 def build_context(settings: Settings) -> AppContext:
     """The context every page and endpoint of one server shares (engines made lazily)."""
     ctx = AppContext.from_settings(settings)
+    ctx.oauth = oauth_sign_in(settings)  # checked first: it refuses BASIC_AUTH beside it
     ctx.sign_in = sign_in(settings)
     ctx.tokens = api_tokens(settings, ctx.sign_in)
     ctx.health = build_monitor(settings, ctx.db,
                                ctx.tokens.db if ctx.tokens is not None else None)
+    ctx.metrics.read_checks_from(check_figures(ctx.health))  # /metrics (decision 0064)
     if settings.num_procs > 1:
         # Each forked process runs its own scheduler (threads do not survive a fork).
         os.register_at_fork(after_in_child=ctx.health.start)
@@ -239,12 +250,14 @@ def process_context() -> AppContext:
     settings, made once (before ``--num-procs`` forks when ``--plugins app`` is given;
     the engines are made after it)."""
     settings = Settings.load()
-    if settings.basic_auth:
-        # Panel's command line cannot install our sign-in (auth_provider): never serve
-        # open pages to a deployment that asked for sign-in.
-        raise ConfigError("DSA110_DASH_BASIC_AUTH: sign-in needs `dsa110-dash serve`; "
-                          "`panel serve app.py` serves without it, so unset the setting "
-                          "for a development server")
+    for name, value in (("DSA110_DASH_BASIC_AUTH", settings.basic_auth),
+                        ("DSA110_DASH_OAUTH_PROVIDER", settings.oauth_provider)):
+        if value:
+            # Panel's command line cannot install our sign-in (auth_provider): never
+            # serve open pages to a deployment that asked for sign-in.
+            raise ConfigError(f"{name}: sign-in needs `dsa110-dash serve`; `panel serve "
+                              "app.py` serves without it, so unset the setting for a "
+                              "development server")
     ctx = build_context(settings)
     configure_panel(settings)
     log.info("panel serve: %s", ctx.db.describe())

@@ -4,7 +4,7 @@ trail and live log, with rerun and cancel for operators.
 ``run_id`` is a run id or the numeric job id (the jobs table links by id: a pipeline run
 id, derived from the MS name, names every job of that MS). The user's role comes from
 ``DSA110_DASH_ROLES`` when sign-in is on (the user read from the session cookie, once
-loaded: ``pn.state.user`` knows only Panel's own sign-in), else
+loaded, or from Panel's cookie with an OAuth provider), else
 ``DSA110_DASH_OPEN_ACCESS_ROLE``.
 """
 
@@ -24,6 +24,6 @@ def page(ctx: AppContext) -> pn.viewable.Viewable:
     ref = str((pn.state.route_params or {}).get("run_id", ""))
     cookies = dict(pn.state.cookies or {})
     model = JobDetailModel(ctx.db, ctx.settings, ref=ref,
-                           identify=lambda: page_user(ctx.sign_in, cookies))
+                           identify=lambda: page_user(ctx.sign_in, cookies, ctx.oauth))
     return pn.Column(JobDetailView(model=model, poll_s=ctx.settings.log_poll_seconds),
                      sizing_mode="stretch_width")

@@ -20,6 +20,35 @@ from dsa110_dashboard.db.engine import Database
 
 from dbsupport import PG_HOST, PG_PORT, BACKENDS, pg_url, settings_for  # noqa: F401
 
+from dsa110_dashboard import settings as settings_module
+
+CHECKOUT = Path(__file__).resolve().parents[1]
+#: The real default (./demo-data), for the test of the default itself.
+REAL_DEFAULT_DATA_DIR = settings_module._default_data_dir
+
+
+@pytest.fixture(scope="session", autouse=True)
+def data_dir_outside_the_checkout(tmp_path_factory):
+    """Settings loaded without DSA110_DASH_DATA_DIR keep their sign-in store and cache in
+    a temporary folder, never in the checkout's ./demo-data (that is `make run`'s demo);
+    the session fails if anything new appears there all the same."""
+    before = _entries(CHECKOUT / "demo-data")
+    default = tmp_path_factory.mktemp("default-data-dir") / "demo-data"
+
+    def moved() -> Path:
+        return default
+
+    moved.real = REAL_DEFAULT_DATA_DIR  # for the test of the default itself
+    settings_module._default_data_dir = moved
+    yield default
+    settings_module._default_data_dir = REAL_DEFAULT_DATA_DIR
+    added = _entries(CHECKOUT / "demo-data") - before
+    assert not added, f"tests wrote into the checkout's demo-data: {sorted(added)}"
+
+
+def _entries(folder: Path) -> set[str]:
+    return {p.name for p in folder.iterdir()} if folder.is_dir() else set()
+
 
 @pytest.fixture(scope="session")
 def pg_admin() -> Iterator[sa.Engine]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
 import socket
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -26,6 +28,7 @@ def free_port() -> int:
 class RunningServer:
     url: str
     thread: object
+    own_dir: str | None = None  # a data dir made for it, removed when it stops
 
     def get(self, path: str, timeout: float = 10.0) -> tuple[int, dict | bytes]:
         try:
@@ -39,6 +42,8 @@ class RunningServer:
         monitor = getattr(self.thread, "health", None)
         if monitor is not None:  # the server's health scheduler (app.serve)
             monitor.stop()
+        if self.own_dir is not None:
+            shutil.rmtree(self.own_dir, ignore_errors=True)
 
 
 def _decode(response) -> dict | bytes:
@@ -48,12 +53,20 @@ def _decode(response) -> dict | bytes:
     return body
 
 
-def start_server(env: dict[str, str], timeout: float = 60.0) -> RunningServer:
-    port = free_port()
+def start_server(env: dict[str, str], timeout: float = 60.0,
+                 port: int | None = None) -> RunningServer:
+    """``port``: when the test must know it before the server starts (an OAuth redirect
+    URI); a free one otherwise."""
+    port = port or free_port()
+    own_dir = None
+    if not env.get("DSA110_DASH_DATA_DIR"):
+        # The sign-in store and cache of this server: never the checkout's ./demo-data.
+        own_dir = tempfile.mkdtemp(prefix="dsa110-test-server-")
+        env = {**env, "DSA110_DASH_DATA_DIR": own_dir}
     settings = Settings.load(environ={**env, "DSA110_DASH_PORT": str(port),
                                       "DSA110_DASH_ADDRESS": "127.0.0.1"})
     thread = load_app(ROOT / "app.py").serve(settings, threaded=True)
-    server = RunningServer(url=f"http://127.0.0.1:{port}", thread=thread)
+    server = RunningServer(url=f"http://127.0.0.1:{port}", thread=thread, own_dir=own_dir)
     deadline = time.monotonic() + timeout
     while True:
         try:

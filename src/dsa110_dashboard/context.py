@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .db.engine import Database
 from .files import DataRoots
+from .metrics.figures import FigureReader
+from .metrics.instruments import DashboardMetrics
 from .settings import Settings
 
 if TYPE_CHECKING:
+    from .auth.oauth import OAuthSignIn
     from .auth.tokens import TokenStore
     from .auth.web import SignIn
     from .status.checks import HealthMonitor
@@ -24,11 +27,23 @@ class AppContext:
     sign_in: SignIn | None = None
     #: The API tokens (in the sign-in store); None when the store cannot be opened.
     tokens: TokenStore | None = None
+    #: Set when sign-in goes through an OAuth/OIDC provider (DSA110_DASH_OAUTH_PROVIDER).
+    oauth: OAuthSignIn | None = None
+    #: This server's Prometheus instruments (its own registry, decision 0064).
+    metrics: DashboardMetrics = field(default_factory=DashboardMetrics)
     #: The process's health checks (issue 16); set by the composition root.
     health: HealthMonitor | None = None
+
+    @property
+    def signs_in(self) -> bool:
+        """Whether pages and endpoints need a signed-in user (either kind of sign-in)."""
+        return self.sign_in is not None or self.oauth is not None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AppContext:
         # The engine inside Database is made lazily, after the server forks.
         db = Database(settings)
-        return cls(settings=settings, db=db, roots=DataRoots.for_server(settings, db.target))
+        ctx = cls(settings=settings, db=db, roots=DataRoots.for_server(settings, db.target))
+        ctx.metrics.read_figures_from(FigureReader(db, settings.count_cache_seconds,
+                                                   settings.metrics_cache_seconds))
+        return ctx

@@ -126,6 +126,35 @@ def _roles(raw: str) -> str:
     return raw
 
 
+def _json_object(raw: str) -> dict:
+    import json
+
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"is not JSON ({exc.msg} at character {exc.pos})") from None
+    if not isinstance(value, dict):
+        raise ValueError("must be a JSON object, e.g. {\"TOKEN_URL\": \"https://...\"}")
+    return raw  # the text: settings stay hashable; auth.oauth reads it
+
+
+def _networks(raw: str) -> tuple[str, ...]:
+    import ipaddress
+
+    nets = []
+    for part in _str_list(raw):
+        try:
+            nets.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError:
+            raise ValueError(f"{part!r} is not an address or network (e.g. 10.1.0.0/16, "
+                             "::1)") from None
+    return tuple(nets)
+
+
+def _lower(raw: str) -> str:
+    return raw.strip().lower()
+
+
 def _command_template(raw: str) -> str:
     # Imported here: the jobs package imports settings.
     from .jobs.commands import CommandTemplate
@@ -363,6 +392,40 @@ class Settings:
         "Who may show the pages in a frame (CSP frame-ancestors): 'none' (also "
         "X-Frame-Options: DENY), or 'self' and origins, e.g. \"'self' "
         "https://jupyter.example.org\".", group="sign-in")
+    oauth_provider: str | None = setting(
+        "DSA110_DASH_OAUTH_PROVIDER", None, _lower,
+        "Sign in through an OAuth/OIDC provider that Panel supports instead of the users "
+        "file: generic, github, gitlab, google, azure, azurev2, okta, auth0, bitbucket... "
+        "(decision 0063). Needs the client id and secret, DSA110_DASH_COOKIE_SECRET, and "
+        "for generic the provider's URLs in DSA110_DASH_OAUTH_EXTRA_PARAMS. Not with "
+        "DSA110_DASH_BASIC_AUTH.", group="sign-in")
+    oauth_key: str | None = setting(
+        "DSA110_DASH_OAUTH_KEY", None, _text,
+        "The OAuth client id registered with the provider.", group="sign-in")
+    oauth_secret: str | None = setting(
+        "DSA110_DASH_OAUTH_SECRET", None, _text,
+        "The OAuth client secret (or name a file holding it in "
+        "DSA110_DASH_OAUTH_SECRET_FILE).", secret=True, group="sign-in")
+    oauth_secret_file: Path | None = setting(
+        "DSA110_DASH_OAUTH_SECRET_FILE", None, _existing_file,
+        "A file whose first line is the OAuth client secret (kept out of the "
+        "environment).", group="sign-in")
+    oauth_redirect_uri: str | None = setting(
+        "DSA110_DASH_OAUTH_REDIRECT_URI", None, _text,
+        "The URL the provider sends the browser back to: this server's /login as the "
+        "browser sees it (e.g. https://dsa110.example.org/login). Default (Panel's): the "
+        "server's root on the host the request came to.", group="sign-in")
+    oauth_extra_params: str | None = setting(
+        "DSA110_DASH_OAUTH_EXTRA_PARAMS", None, _json_object,
+        "Provider options as a JSON object, passed to Panel: for generic AUTHORIZE_URL, "
+        "TOKEN_URL, USER_URL (userinfo) and USER_KEY (the claim naming the user, default "
+        "email); scope; tenant (azure), url (gitlab, okta)...", group="sign-in",
+        unset="{}")
+    oauth_encryption_key: str | None = setting(
+        "DSA110_DASH_OAUTH_ENCRYPTION_KEY", None, _text,
+        "Encrypts the provider's tokens in the browser's cookies: 32 url-safe base64 bytes "
+        "(`panel oauth-secret` makes one). Unset: the tokens are only signed.",
+        secret=True, group="sign-in")
     page_size_max: int = setting(
         "DSA110_DASH_PAGE_SIZE_MAX", 500, _positive_int,
         "The largest page a table or API request may ask for.", group="limits")
@@ -411,6 +474,15 @@ class Settings:
         "DSA110_DASH_LOG_POLL_SECONDS", 1.0, _positive_float,
         "How often a job's page reads what a running job's log file gained; it stops "
         "when the job ends.", group="limits")
+    metrics_cache_seconds: float = setting(
+        "DSA110_DASH_METRICS_CACHE_SECONDS", 15.0, _positive_float,
+        "How long /metrics reuses the figures it read from the database (counts, image "
+        "rate, queue); scrapes in between cost no query.", group="limits")
+    metrics_allow: tuple[str, ...] = setting(
+        "DSA110_DASH_METRICS_ALLOW", ("127.0.0.0/8", "::1/128"), _networks,
+        "Client addresses and networks that may scrape /metrics without an API token "
+        "(comma-separated, e.g. 10.1.0.0/16); others send `Authorization: Bearer` with "
+        "any role's token (decision 0064).", group="sign-in")
     pipeline_cmd_template: str | None = setting(
         "PIPELINE_CMD_TEMPLATE", None, _command_template,
         "Command a rerun runs, split once like a shell would (no shell runs it); "

@@ -415,6 +415,9 @@ def test_the_queue_shows_counts_per_type_the_oldest_pending_and_workers(world):
     assert queue["by_type"]["imaging"]["running"] == 1
     assert queue["by_type"]["pipeline_rerun"]["pending"] >= 1
     assert queue["pending"] >= 1 and queue["oldest_pending_age_s"] >= 0
+    rerun = queue["by_type"]["pipeline_rerun"]
+    assert rerun["oldest_pending_age_s"] >= 0 and rerun["oldest_pending_at"] is not None
+    assert queue["by_type"]["imaging"]["oldest_pending_at"] is None  # none pending
     (worker,) = queue["workers"]
     assert worker["name"] == "hostA:4242" and worker["host"] == "hostA"
     assert worker["jobs"][0]["job_id"] == world.running and worker["stale"] is False

@@ -64,6 +64,8 @@ def test_summary_counts_per_type_oldest_pending_and_workers(db):
     assert summary.by_type == {"imaging": {"pending": 1, "running": 0},
                                "pipeline_rerun": {"pending": 1, "running": 2}}
     assert summary.oldest_pending_at == UNIX0 + 40
+    assert summary.oldest_pending_by_type == {"imaging": UNIX0 + 40,
+                                              "pipeline_rerun": UNIX0 + 50}
     h1, h2 = summary.workers
     assert (h1.name, h1.host, h1.heartbeat_at) == ("h1:10", "h1", UNIX0 + 75)
     assert [j["job_id"] for j in h1.jobs] == sorted([ids["running"], ids["also"]])

@@ -230,6 +230,8 @@ def test_queue_summary_counts_pending_per_type_and_the_running_worker(setup, out
     assert model.summary.oldest_pending_at is not None and model.summary.workers == []
     html = queue_html(model.summary, stale_after=60)
     assert "<b>2</b> pending" in html and "oldest pending job has waited" in html
+    assert "Oldest pending waited" in html
+    assert list(model.summary.oldest_pending_by_type) == ["pipeline_rerun"]
     run_all(db, settings)
     model.refresh()
     assert model.summary.by_type == {} and model.summary.oldest_pending_at is None
@@ -317,3 +319,24 @@ def test_the_queue_card_lists_idle_stale_and_stopped_workers():
         assert f"dsa-status-{state}" in html
     assert "job 7" in html and "No worker seen lately" not in html
     assert "No worker seen lately" in queue_html(QueueSummary({}, None, []), 60, now)
+
+
+def test_a_refusal_recorded_by_run_id_is_in_the_jobs_audit_trail(setup):
+    """An action asked for by run id and refused before the reference was resolved (here:
+    a viewer's) is recorded under the run id; the job's trail finds it by either name."""
+    from dsa110_dashboard.errors import ForbiddenError
+    from dsa110_dashboard.repositories.jobs import JobRepository
+
+    make, first, _ = setup
+    db, settings = make()
+    result = JobService(db, settings).rerun(OPERATOR, first)
+    viewer = Actor(name="vera", address="127.0.0.1", role="viewer")
+    with pytest.raises(ForbiddenError):
+        JobService(db, settings).cancel(viewer, result.run_id)
+    JobService(db, settings).cancel(OPERATOR, result.job_id)
+    assert JobRepository(db).get(result.job_id).run_id == result.run_id
+    for ref in (result.run_id, str(result.job_id)):
+        model = JobDetailModel(db, settings, role=Role.OPERATOR, ref=ref)
+        model.load()
+        assert [(a.action, a.result, a.actor) for a in model.detail.audit] == [
+            ("cancel", "ok", "olga"), ("cancel", "refused", "vera")], ref

@@ -73,9 +73,12 @@ class ApiHandler(RequestHandler):
     #: The query string as the operation's ``Op.query`` model (validated in prepare).
     query: Query | None = None
 
-    def initialize(self, ctx: AppContext, capacity: Capacity) -> None:
+    def initialize(self, ctx: AppContext, capacity: Capacity, route: str | None = None
+                   ) -> None:
         self.ctx = ctx
         self.capacity = capacity
+        #: The route pattern's name, the latency histogram's label (metrics.routes).
+        self.route = route
         self.client_gone = False
 
     async def prepare(self) -> None:
@@ -94,7 +97,12 @@ class ApiHandler(RequestHandler):
             if self.session is not None:
                 self.identity = Identity(self.session.user,
                                          role_of(self.session.user, settings), SESSION)
-        if self.identity is None and not settings.basic_auth:
+        elif self.ctx.oauth is not None:
+            # The provider's sign-in (Panel's signed cookie) names the user the same way.
+            user = self.ctx.oauth.user(self)
+            if user is not None:
+                self.identity = Identity(user, role_of(user, settings), SESSION)
+        if self.identity is None and not self.ctx.signs_in:
             self.identity = Identity(None, role_of(None, settings), OPEN)
         if self.identity is None and not self.public:
             raise NotAuthenticatedError("sign in at /login first, or send an API token "

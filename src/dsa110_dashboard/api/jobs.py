@@ -127,7 +127,7 @@ def _job_detail(ctx, ref: str) -> dict[str, Any]:  # noqa: ANN001 - the AppConte
     job = repo.get(repo.resolve(ref))
     state = repo.queue_state(job.id)
     events = repo.events(job.id)
-    audit = AuditRepository(ctx.db).entries("job", job.id)
+    audit = AuditRepository(ctx.db).entries("job", job.id, aliases=[job.run_id])
     body = {k: plain(v) for k, v in dataclasses.asdict(job).items() if k != "logs"}
     run = None
     if state is not None:

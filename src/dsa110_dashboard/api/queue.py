@@ -1,5 +1,5 @@
-"""``GET /api/v1/queue``: pending and running jobs per type, the age of the oldest
-pending job, and every worker seen lately, idle ones too (host, pid, state: idle,
+"""``GET /api/v1/queue``: pending and running jobs per type with the age of each type's
+oldest pending job, the age of the oldest pending job overall, and every worker seen lately, idle ones too (host, pid, state: idle,
 running, stale or stopped, current jobs and batches, last heartbeat)."""
 
 from __future__ import annotations
@@ -37,9 +37,15 @@ class QueueHandler(OperatorApiHandler):
             seen["stale"] = w.state == "stale"
             workers.append(seen)
         oldest = summary.oldest_pending_at
+        by_type = {}
+        for kind, counts in summary.by_type.items():
+            first = summary.oldest_pending_by_type.get(kind)
+            by_type[kind] = {**counts, "oldest_pending_at": first,
+                             "oldest_pending_age_s": (None if first is None
+                                                      else max(0.0, now - first))}
         self.write_json({
             "checked_at": now,
-            "by_type": summary.by_type,
+            "by_type": by_type,
             "pending": sum(c["pending"] for c in summary.by_type.values()),
             "running": sum(c["running"] for c in summary.by_type.values()),
             "oldest_pending_at": oldest,

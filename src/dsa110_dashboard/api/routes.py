@@ -6,6 +6,7 @@ its handler, and it is documented, validated and fuzzed."""
 from __future__ import annotations
 
 from ..context import AppContext
+from ..metrics.routes import route_name
 from .batches import BatchCancelHandler, BatchesHandler, BatchHandler
 from .cache import CacheClearHandler, CacheHandler, ServicesHandler
 from .calibration import ApplyListHandler, CalTablesHandler
@@ -30,6 +31,7 @@ from .measurement_sets import (
     MeasurementSetHandler,
     MeasurementSetsHandler,
 )
+from .metrics import MetricsHandler
 from .queue import QueueHandler
 from .source_list import SourceHandler, SourcesHandler, SourceVariabilityHandler
 from .spec import Route
@@ -38,6 +40,7 @@ from .thumbnails import ThumbnailHandler
 
 #: Every endpoint, most specific first where templates overlap.
 ROUTES: tuple[Route, ...] = (
+    Route("/metrics", MetricsHandler, slash=False),
     Route("/api/v1/health", HealthHandler),
     Route("/api/v1/services", ServicesHandler),
     Route("/api/v1/cache", CacheHandler),
@@ -77,10 +80,12 @@ ROUTES: tuple[Route, ...] = (
 def api_patterns(ctx: AppContext) -> list[tuple]:
     kw = {"ctx": ctx, "capacity": Capacity(ctx.settings)}
     return [
-        *[(route.pattern, route.handler, kw) for route in ROUTES],
+        # ``route``: the latency histogram's label (metrics.routes).
+        *[(route.pattern, route.handler, {**kw, "route": route_name(route.pattern)})
+          for route in ROUTES],
         (rf"{DOCS_STATIC}/(.*)", docs_static_handler(), {"path": docs_static_path()}),
         # Anything else under /api/ is a JSON 404, not the page server's HTML one.
-        (r"/api/.*", NoRouteHandler, kw),
+        (r"/api/.*", NoRouteHandler, {**kw, "route": "/api/{unknown}"}),
     ]
 
 

@@ -241,7 +241,8 @@ def openapi(routes: Iterable[Route], *, title: str, version: str) -> dict[str, A
             operation: dict[str, Any] = {
                 "operationId": f"{method}_{route.handler.__name__}",
                 "summary": op.summary,
-                "tags": [op.tag or route.template.split("/")[3].split(".")[0]],
+                "tags": [op.tag or (route.template.split("/") + ["", "", "", "api"])[3]
+                         .split(".")[0]],
                 "parameters": path_params + _query_parameters(op.query),
                 "responses": {},
             }

@@ -75,6 +75,7 @@ class ThumbnailHandler(ImageFileHandler):
         if self.request.headers.get("If-None-Match"):
             key = await self.blocking(_key_or_none, cache, path, params)
             if key is not None and self.not_modified(f'"{key}"', GOOD_CACHE_CONTROL):
+                self.ctx.metrics.thumbnail("not_modified")
                 return
 
         result: CachedPNG = await self.render(f"thumbnail of image {raw_id}",
@@ -82,6 +83,8 @@ class ThumbnailHandler(ImageFileHandler):
         if not result.ok:
             self.placeholder(result.reason or "unreadable", size, result.data)
             return
+        self.ctx.metrics.thumbnail("off" if not result.in_cache
+                                   else "hit" if result.from_cache else "miss")
         if not result.in_cache:  # the cache cannot keep it: nobody else should either
             self.set_header("Cache-Control", "no-store")
             self.send_bytes(result.data, "image/png", X_Thumbnail_Status="ok",
@@ -96,6 +99,7 @@ class ThumbnailHandler(ImageFileHandler):
 
     def placeholder(self, reason: str, size: int, drawn: bytes | None = None) -> None:
         """The placeholder PNG saying ``reason`` (as this user may read it), never kept."""
+        self.ctx.metrics.thumbnail("placeholder")
         shown = self.shown_text(reason)
         data = drawn if drawn is not None and shown == reason else placeholder_png(shown, size)
         self.set_header("Cache-Control", "no-store")

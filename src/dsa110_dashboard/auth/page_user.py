@@ -1,8 +1,9 @@
 """Who is signed in on a page's session.
 
-Panel's ``pn.state.user`` reads a ``user`` cookie that only Panel's own auth providers set;
-our sign-in (``auth/web.py``) keeps a session token in its own signed cookie instead, so
-there ``pn.state.user`` is always None. A page that acts for the user asks here.
+Panel's ``pn.state.user`` reads a ``user`` cookie that only Panel's own auth providers set:
+with an OAuth provider (``auth/oauth.py``) that is the user; our users-file sign-in
+(``auth/web.py``) keeps a session token in its own signed cookie instead, so there
+``pn.state.user`` is always None. A page that acts for the user asks here.
 """
 
 from __future__ import annotations
@@ -12,15 +13,19 @@ from collections.abc import Mapping
 from tornado.web import decode_signed_value
 
 from ..errors import DashboardError
+from .oauth import OAuthSignIn
 from .web import COOKIE, SignIn
 
 #: The name of a session whose sign-in cannot be read: a viewer by any role table.
 NOBODY = ""
 
 
-def page_user(sign_in: SignIn | None, cookies: Mapping[str, str] | None) -> str | None:
+def page_user(sign_in: SignIn | None, cookies: Mapping[str, str] | None,
+              oauth: OAuthSignIn | None = None) -> str | None:
     """The signed-in user's name; None when sign-in is off (open access); ``NOBODY``
     when it is on but the session cannot be read. Blocking (the session store)."""
+    if oauth is not None:
+        return oauth.user_from_cookies(cookies) or NOBODY
     if sign_in is None:
         return None
     raw = (cookies or {}).get(COOKIE)

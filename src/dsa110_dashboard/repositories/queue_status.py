@@ -56,6 +56,8 @@ class QueueSummary:
     by_type: dict[str, dict[str, int]]
     oldest_pending_at: float | None
     workers: list[WorkerSeen]
+    #: {type: created_at of its oldest pending job}, for the types with a pending job
+    oldest_pending_by_type: dict[str, float] = field(default_factory=dict)
 
 
 class QueueStatusRepository:
@@ -68,19 +70,23 @@ class QueueStatusRepository:
             return QueueSummary({}, None, [])
         active = jobs["status"].in_((PENDING, RUNNING))
         with self.db.connect() as conn:
+            # One grouped read gives the counts and, for pending, the oldest per type.
             counts = conn.execute(
-                sa.select(jobs["type"], jobs["status"], sa.func.count())
+                sa.select(jobs["type"], jobs["status"], sa.func.count(),
+                          sa.func.min(jobs["created_at"]))
                 .select_from(jobs.table).where(active)
                 .group_by(jobs["type"], jobs["status"])).all()
-            oldest = conn.execute(sa.select(sa.func.min(jobs["created_at"]))
-                                  .select_from(jobs.table)
-                                  .where(jobs["status"] == PENDING)).scalar()
             workers = self._workers(conn, time.time() if now is None else now)
         by_type: dict[str, dict[str, int]] = {}
-        for job_type, status, n in counts:
-            by_type.setdefault(job_type or "", {PENDING: 0, RUNNING: 0})[status] = int(n)
-        return QueueSummary(dict(sorted(by_type.items())),
-                            None if oldest is None else float(oldest), workers)
+        oldest_by_type: dict[str, float] = {}
+        for job_type, status, n, first in counts:
+            kind = job_type or ""
+            by_type.setdefault(kind, {PENDING: 0, RUNNING: 0})[status] = int(n)
+            if status == PENDING and first is not None:
+                oldest_by_type[kind] = float(first)
+        oldest = min(oldest_by_type.values(), default=None)
+        return QueueSummary(dict(sorted(by_type.items())), oldest, workers,
+                            dict(sorted(oldest_by_type.items())))
 
     def _workers(self, conn: sa.Connection, now: float) -> list[WorkerSeen]:
         seen: dict[str, WorkerSeen] = {}

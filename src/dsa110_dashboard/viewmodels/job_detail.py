@@ -147,7 +147,8 @@ class JobDetailModel(param.Parameterized):
             job = self.jobs.get(job_id)
             state = self.jobs.queue_state(job_id)
             events = tuple(self.jobs.events(job_id))
-            audit = tuple(AuditRepository(self.db).entries("job", job_id, limit=100))
+            audit = tuple(AuditRepository(self.db).entries("job", job_id, limit=100,
+                                                           aliases=[job.run_id]))
             images = tuple(images_made_by(self.db, job_id, artifact_paths(job.artifacts)))
         except (NotFoundError, InvalidInputError, DatabaseUnavailableError) as exc:
             return exc

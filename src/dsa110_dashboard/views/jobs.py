@@ -189,9 +189,12 @@ def queue_html(summary: QueueSummary | None, stale_after: float,
     parts = [f"<div><b>{pending:,}</b> pending · <b>{running:,}</b> running"
              + (f" · the oldest pending job has waited {span(now - oldest)}"
                 if oldest is not None else "") + "</div>"]
+    waited = summary.oldest_pending_by_type
     parts.append(table(
-        [("Type", ""), ("Pending", "dsa-num"), ("Running", "dsa-num")],
-        [[e(kind), f"{c.get('pending', 0):,}", f"{c.get('running', 0):,}"]
+        [("Type", ""), ("Pending", "dsa-num"), ("Running", "dsa-num"),
+         ("Oldest pending waited", "dsa-nowrap")],
+        [[e(kind), f"{c.get('pending', 0):,}", f"{c.get('running', 0):,}",
+          span(now - waited[kind]) if kind in waited else DASH]
          for kind, c in summary.by_type.items()], "Nothing is pending or running."))
     workers = []
     for w in summary.workers:

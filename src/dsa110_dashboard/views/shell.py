@@ -129,7 +129,7 @@ def page_shell(ctx: AppContext, nav: list[NavItem], active: str,
                body: pn.viewable.Viewable) -> pn.viewable.Viewable:
     theme = session_theme()
     remember_url_theme(pn.state.curdoc)
-    signed_in = ctx.sign_in is not None  # pages need a session then
+    signed_in = ctx.signs_in  # pages need a session then
     shown = str if signed_in else ctx.roots.scrub
     header = pn.pane.HTML(header_html(nav, active, shown(ctx.db.target.display()), theme,
                                       sign_out=signed_in),

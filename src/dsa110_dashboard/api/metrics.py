@@ -1,0 +1,52 @@
+"""``GET /metrics``: Prometheus's text format from ``prometheus_client`` (decision 0064).
+
+Who may scrape: an address in ``DSA110_DASH_METRICS_ALLOW`` (by default this machine),
+or anyone with an API token of any role (``Authorization: Bearer``, Prometheus's
+``authorization.credentials_file``) or a signed-in session. Everyone else gets 403 (no
+figures, whatever the sign-in setting: the counts and queue say how the pipeline is
+doing). The database figures are read at most once per
+``DSA110_DASH_METRICS_CACHE_SECONDS`` (``metrics.figures``), off the event loop.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from ..errors import ForbiddenError
+from .base import ApiHandler
+from .spec import Op
+
+
+def open_sessions(application) -> int | None:  # noqa: ANN001 - Bokeh's BokehTornado
+    """Page sessions open in this process (Bokeh's own list, per page route)."""
+    paths = getattr(application, "app_paths", None)
+    if paths is None:
+        return None
+    return sum(len(application.get_sessions(path)) for path in paths)
+
+
+class MetricsHandler(ApiHandler):
+    public = True  # who may see it is decided below, by token or address
+    operations = {"get": Op("Prometheus metrics (a token, a session or an allowed address)",
+                            media=("text/plain",), public=True, tag="metrics")}
+
+    def allowed_address(self) -> bool:
+        try:
+            address = ipaddress.ip_address(self.request.remote_ip or "")
+        except ValueError:
+            return False
+        return any(address in ipaddress.ip_network(net)
+                   for net in self.ctx.settings.metrics_allow)
+
+    async def get(self) -> None:
+        if not (self.authenticated or self.allowed_address()):
+            raise ForbiddenError("/metrics needs an API token (Authorization: Bearer) or a "
+                                 "client address in DSA110_DASH_METRICS_ALLOW")
+        metrics = self.ctx.metrics
+        metrics.count_sessions_with(lambda app=self.application: open_sessions(app))
+        body = await self.blocking(metrics.exposition)
+        self.set_header("Content-Type", CONTENT_TYPE_LATEST)
+        self.set_header("Cache-Control", "no-store")
+        self.finish(body)
