@@ -250,7 +250,7 @@ def parse_flag(raw: str | None, parameter: str) -> bool:
 class LightcurveQuery(Query):
     format: str | None = Field(None, max_length=20, description="json, csv, ecsv or votable")
     flux: str | None = Field(None, max_length=20, description="best, normalized, raw or peak")
-    excluded: str | None = Field(None, max_length=20000,
+    excluded: str | None = Field(None, max_length=2000,
                                  description="photometry ids left out, comma separated")
     exclude_qa: str | None = Field(None, max_length=10, description="1: leave out "
                                    "QA-failed epochs")
