@@ -285,7 +285,7 @@ def openapi(routes: Iterable[Route], *, title: str, version: str) -> dict[str, A
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer",
                            "description": "an API token from `dsa110-dash tokens create`"},
-                "session": {"type": "apiKey", "in": "cookie", "name": "dsa110_session",
+                "session": {"type": "apiKey", "in": "cookie", "name": "dsa_session",
                             "description": "the sign-in session of /login"}}},
         "security": [{}, {"bearer": []}, {"session": []}],
     }
