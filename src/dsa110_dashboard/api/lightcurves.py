@@ -208,11 +208,25 @@ def to_json(frame: pd.DataFrame, meta: dict) -> bytes:
         "columns": [{"name": n, "unit": unit, "datatype": dtype, "ucd": ucd,
                      "description": desc}
                     for n, unit, dtype, ucd, desc in columns_for(meta["flux_choice"])],
-        "data": [[cell(v) for v in row]
-                 for row in frame[[c[0] for c in COLUMNS]].astype(object).itertuples(
-                     index=False, name=None)],
+        # Column by column with numpy (a 5,000-point lightcurve, decision 0032's JSON):
+        # a Python call per cell took most of the answer's time.
+        "data": [list(row) for row in zip(*(_json_column(frame[c[0]], cell)
+                                             for c in COLUMNS))],
     }
     return json.dumps(payload, allow_nan=False).encode("utf-8")
+
+
+def _json_column(series: pd.Series, cell) -> list:  # noqa: ANN001 - to_json's cell
+    """A column's values as JSON values: floats with null for NaN and infinities."""
+    if pd.api.types.is_float_dtype(series.dtype):
+        values = series.to_numpy(dtype=float)
+        out = values.astype(object)
+        out[~np.isfinite(values)] = None
+        return out.tolist()
+    if (pd.api.types.is_bool_dtype(series.dtype) or pd.api.types.is_integer_dtype(series.dtype)) \
+            and not series.hasnans:
+        return series.tolist()
+    return [cell(v) for v in series.astype(object).tolist()]
 
 
 def render(record: SourceRecord, lightcurve: pd.DataFrame, fmt: str, flux: str,
