@@ -39,6 +39,7 @@ from dashboards import (  # noqa: E402
     measurement_sets,
     ms_detail,
     overview,
+    qa,
     source_detail,
     sources,
 )
@@ -86,6 +87,7 @@ PAGES = [
     Page("/ms/{path}", ms_detail, nav="/ms"),
     Page("/calibration", calibration),
     Page("/health", health),
+    Page("/qa", qa),
 ]
 
 

@@ -79,6 +79,9 @@ CONTENT = {
     "/calibration": Content(elements=(("dsa-cal-apply", "table.dsa-cal-apply td"),),
                             figures=1),
     "/ms": Content(elements=(("", ".dsa-ms-table a.dsa-ms-link"),)),
+    # The QA trends: the nights' table and the image-QA plots (six at the demo's and a
+    # scale database's columns; a metric without a column has no plot).
+    "/qa": Content(elements=(("dsa-qa-nights", "table.dsa-qa-nights td"),), figures=6),
 }
 
 #: True once the document is idle, every element of the spec is in the page and at

@@ -17,7 +17,7 @@ from dsa110_dashboard.views.urlstate import sync_to_url
 TITLE = "Source"
 
 QUERY_KEYS = {"flux": "flux", "time_axis": "time", "exclude_qa": "exclude_qa",
-              "excluded": "excluded", "epoch": "epoch"}
+              "include_flagged": "include_flagged", "excluded": "excluded", "epoch": "epoch"}
 
 
 def page(ctx: AppContext) -> pn.viewable.Viewable:

@@ -176,3 +176,29 @@ def test_read_only_database_is_refused_clearly(phot_db, capsys):
 def test_batch_size_must_be_positive(phot_db, capsys):
     code, out, err = run(capsys, phot_db, "--batch-sources", "0")
     assert code == 1 and "batch_sources" in err
+
+
+def test_flagged_bad_images_are_left_out_unless_included(phot_db, capsys):
+    from dsa110_dashboard.repositories.flags import ImageFlags
+
+    with phot_db.connect() as conn:
+        img3 = conn.execute(sa.text("SELECT id FROM images WHERE path = :p"),
+                            {"p": IMG[2]}).scalar_one()
+    ImageFlags(phot_db).flag([img3], "bad", "sidelobes", "alice")
+    code, out, err = run(capsys, phot_db)
+    assert code == 0, err
+    assert "1 excluded (1 of them flagged bad" in out and "5 epochs" in out
+    o1 = rows(phot_db, "dash_variability")["S1"]
+    assert o1["n_epochs"] == 4 and o1["excluded_qa_epochs"] == 1
+    assert o1["vs_max"] == pytest.approx(4 / math.sqrt(2)), "the 20 mJy epoch is out"
+
+    code, out, err = run(capsys, phot_db, "--include-flagged")
+    assert code == 0, err
+    assert "0 excluded" in out
+    o1 = rows(phot_db, "dash_variability")["S1"]
+    assert o1["n_epochs"] == 5 and o1["excluded_qa_epochs"] == 0
+    assert o1["eta"] == pytest.approx(421 / 17 / 4)
+
+    # Both: the flagged image is the QA-failed one too; it is counted once.
+    code, out, err = run(capsys, phot_db, "--exclude-failed-qa")
+    assert "1 excluded" in out

@@ -11,7 +11,7 @@ from factories import MJD0, UNIX0, insert
 from dsa110_dashboard.errors import InvalidInputError
 from dsa110_dashboard.files import DataRoots
 from dsa110_dashboard.repositories.cal_registry import CalibrationRegistry, RegistryFilter
-from dsa110_dashboard.repositories.calibration import grade_flagged_fraction
+from dsa110_dashboard.science.qa import grade_calibration_flagged as grade_flagged_fraction
 from dsa110_dashboard.repositories.paging import PageRequest
 from dsa110_dashboard.science.times import unix_to_mjd
 

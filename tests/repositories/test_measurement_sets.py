@@ -9,10 +9,10 @@ from dsa110_dashboard.errors import InvalidInputError, NotFoundError
 from dsa110_dashboard.repositories.measurement_sets import (
     MeasurementSetFilter,
     MeasurementSetRepository,
-    coarse_stage_grade,
 )
 from dsa110_dashboard.repositories.paging import PageRequest
 from dsa110_dashboard.repositories.records import run_id_for
+from dsa110_dashboard.science.qa import coarse_stage_grade
 
 
 @pytest.mark.parametrize("path, run_id", [

@@ -45,7 +45,8 @@ def test_points_in_mjy_with_error_bars_and_status(model):
     assert np.isnan(data["lo"][2])  # a NaN error draws no bar
     assert list(data["status"]) == ["included"] * 3 + ["qa failed"] + ["included"] * 2
     assert {k: i.visible for k, i in plot._legend.items()} == {
-        "included": True, "qa failed": True, "excluded": False}
+        "included": True, "qa failed": True, "flagged bad": False,
+        "flagged bad, counted": False, "excluded": False}
     assert data["qa"][3] == "poor" and data["image"][0] == str(model.lightcurve["image_id"][0])
     assert plot.figure.xaxis[0].axis_label == "MJD (UTC)"
     assert plot.figure.yaxis[0].axis_label == "Flux density (mJy)"
@@ -62,8 +63,27 @@ def test_exclusions_change_the_status_and_keep_the_zoom(model):
     model.exclude_qa = False
     assert list(plot._source.data["status"]) == ["excluded"] + ["included"] * 5
     assert {k: i.visible for k, i in plot._legend.items()} == {
-        "included": True, "qa failed": False, "excluded": True}
+        "included": True, "qa failed": False, "flagged bad": False,
+        "flagged bad, counted": False, "excluded": True}
     assert (plot.figure.x_range.start, plot.figure.x_range.end) == (MJD0 + 1, MJD0 + 2)
+
+
+def test_an_epoch_whose_image_is_flagged_bad_is_marked_and_left_out(model):
+    from dsa110_dashboard.repositories.flags import ImageFlags
+
+    image_id = int(model.lightcurve["image_id"].iat[1])
+    ImageFlags(model.repo.db).flag([image_id], "bad", "ghost", "alice")
+    model.refresh()
+    plot = LightcurvePlot(model=model)
+    assert list(plot._source.data["status"]) == (
+        ["included", "flagged bad", "included", "qa failed", "included", "included"])
+    assert plot._source.data["flag"][1] == "bad (alice)" and plot._source.data["flag"][0] == "—"
+    assert plot._legend["flagged bad"].visible
+    assert model.stats["n_epochs"] == 4
+    model.include_flagged = True
+    assert plot._source.data["status"][1] == "flagged bad, counted"
+    assert plot._legend["flagged bad, counted"].visible and not plot._legend["flagged bad"].visible
+    assert model.stats["n_epochs"] == 5
 
 
 def test_time_axis_and_flux_column(model):

@@ -30,7 +30,7 @@ STATUSES = ("pending", "running", "done", "failed")
 MAX_ERRORS = 200
 _SELECTION_TEXT = ("images", "sources")
 _SELECTION_LISTS = ("ms", "ms_status", "ms_stage")
-_OPTIONS = ("thumbnail", "exclude_failed_qa", "overrides")
+_OPTIONS = ("thumbnail", "exclude_failed_qa", "include_flagged", "overrides")
 
 
 def parse_batch_id(raw: str) -> int:
@@ -80,9 +80,10 @@ def parse_options(raw: Any) -> dict[str, Any]:
         if key in raw and not isinstance(raw[key], dict):
             raise InvalidInputError(f"options.{key} must be a JSON object",
                                     parameter=f"options.{key}")
-    if "exclude_failed_qa" in raw and not isinstance(raw["exclude_failed_qa"], bool):
-        raise InvalidInputError("options.exclude_failed_qa must be true or false",
-                                parameter="options.exclude_failed_qa")
+    for key in ("exclude_failed_qa", "include_flagged"):
+        if key in raw and not isinstance(raw[key], bool):
+            raise InvalidInputError(f"options.{key} must be true or false",
+                                    parameter=f"options.{key}")
     return dict(raw)
 
 

@@ -9,9 +9,11 @@ lightcurve``). Query:
 - ``flux``: ``best`` (default: normalised, else raw, else peak, per epoch - the column
   used is given per row), ``normalized``, ``raw`` or ``peak``; else 400 naming ``flux``.
 - ``excluded``: photometry ids left out by hand on the source page (``12,15``), and
-  ``exclude_qa`` (``1``/``0``, default ``0``): QA-failed epochs left out too. Rows they
-  leave out are marked in the ``excluded`` column (nothing is dropped), so the file
-  reproduces the page's statistics. A bad value is a 400 naming the parameter.
+  ``exclude_qa`` (``1``/``0``, default ``0``): QA-failed epochs left out too. Epochs
+  whose image a person flagged bad are left out unless ``include_flagged=1`` (as on the
+  source page). Rows they leave out are marked in the ``excluded`` column (nothing is
+  dropped; ``flag_verdict`` and ``flagged_bad`` say why), so the file reproduces the
+  page's statistics. A bad value is a 400 naming the parameter.
 
 Formats, each carrying units (decision 0032):
 
@@ -73,13 +75,16 @@ COLUMNS = (
     ("image_path", None, "str", "meta.file", "image file"),
     ("qa_grade", None, "str", "meta.code.qual", "latest image QA grade of the image"),
     ("qa_failed", None, "bool", "meta.code.qual",
-     "the image failed QA (grade poor or row flagged image_qa_poor)"),
+     "the image failed QA (grade poor, or the row flagged image_qa_poor; science/qa.py)"),
     ("quality_flag", None, "str", "meta.code.qual", "pipeline quality flag of the row"),
+    ("flag_verdict", None, "str", "meta.code.qual",
+     "a person's current flag on the image: good, bad or unsure (empty: never flagged)"),
+    ("flagged_bad", None, "bool", "meta.code.qual", "the image is currently flagged bad"),
     ("sep_from_center_deg", "deg", "float64", "pos.angDistance",
      "distance from the image centre"),
     ("excluded", None, "bool", "meta.code",
-     "left out of the statistics (the request's excluded ids, and QA-failed epochs with "
-     "exclude_qa=1)"),
+     "left out of the statistics (the request's excluded ids, epochs flagged bad unless "
+     "include_flagged=1, and QA-failed epochs with exclude_qa=1)"),
 )
 #: Plain CSV: column -> (name with its unit, factor to that unit); others keep their name.
 CSV_NAMES = {"flux": ("flux_mjy", 1e3), "flux_err": ("flux_err_mjy", 1e3),
@@ -95,13 +100,17 @@ def columns_for(flux: str) -> tuple:
 
 
 def export_frame(lightcurve: pd.DataFrame, excluded_ids: Iterable[int] = (),
-                 exclude_qa: bool = False) -> pd.DataFrame:
+                 exclude_qa: bool = False, include_flagged: bool = False) -> pd.DataFrame:
     """The lightcurve in export columns (COLUMNS order)."""
     lc = lightcurve
     failed = qa_failed(lc) if len(lc) else np.zeros(0, bool)
+    flagged = (lc["flagged_bad"].to_numpy(bool, copy=True) if "flagged_bad" in lc
+               else np.zeros(len(lc), bool))
     left_out = lc["photometry_id"].isin(list(excluded_ids)).to_numpy(bool, copy=True)
     if exclude_qa:
         left_out |= failed
+    if not include_flagged:
+        left_out |= flagged
     mjd = pd.to_numeric(lc["mjd"], errors="coerce").to_numpy(float)
     dates = iso_ms_column(mjd_to_unix(mjd), zone="").to_numpy(object, copy=True)
     dates[dates == ""] = None
@@ -118,6 +127,9 @@ def export_frame(lightcurve: pd.DataFrame, excluded_ids: Iterable[int] = (),
         "qa_grade": lc["qa_grade"],
         "qa_failed": failed,
         "quality_flag": lc["quality_flag"],
+        "flag_verdict": (lc["flag_verdict"] if "flag_verdict" in lc
+                         else pd.Series([None] * len(lc), index=lc.index, dtype=object)),
+        "flagged_bad": flagged,
         "sep_from_center_deg": pd.to_numeric(lc["sep_from_center_deg"],
                                              errors="coerce").astype(float),
         "excluded": left_out,
@@ -125,11 +137,11 @@ def export_frame(lightcurve: pd.DataFrame, excluded_ids: Iterable[int] = (),
 
 
 def source_meta(record: SourceRecord, flux: str, excluded_ids: Iterable[int] = (),
-                exclude_qa: bool = False) -> dict:
+                exclude_qa: bool = False, include_flagged: bool = False) -> dict:
     return {"source_id": record.source_id, "ra_deg": record.ra_deg,
             "dec_deg": record.dec_deg, "nvss_flux_mjy": record.nvss_flux_mjy,
             "flux_choice": flux, "excluded_ids": list(excluded_ids),
-            "exclude_qa": bool(exclude_qa)}
+            "exclude_qa": bool(exclude_qa), "include_flagged": bool(include_flagged)}
 
 
 def to_table(frame: pd.DataFrame, meta: dict) -> Table:
@@ -230,9 +242,10 @@ def _json_column(series: pd.Series, cell) -> list:  # noqa: ANN001 - to_json's c
 
 
 def render(record: SourceRecord, lightcurve: pd.DataFrame, fmt: str, flux: str,
-           excluded_ids: Iterable[int] = (), exclude_qa: bool = False) -> bytes:
-    frame = export_frame(lightcurve, excluded_ids, exclude_qa)
-    meta = source_meta(record, flux, excluded_ids, exclude_qa)
+           excluded_ids: Iterable[int] = (), exclude_qa: bool = False,
+           include_flagged: bool = False) -> bytes:
+    frame = export_frame(lightcurve, excluded_ids, exclude_qa, include_flagged)
+    meta = source_meta(record, flux, excluded_ids, exclude_qa, include_flagged)
     if fmt == "json":
         return to_json(frame, meta)
     if fmt == "csv":
@@ -300,12 +313,13 @@ class LightcurveHandler(ApiHandler):
                                     f"{flux[:20]!r}", parameter="flux")
         excluded = parse_excluded(self.get_query_argument("excluded", None))
         exclude_qa = parse_flag(self.get_query_argument("exclude_qa", None), "exclude_qa")
+        include_flagged = parse_flag(self.get_query_argument("include_flagged", None),
+                                     "include_flagged")
 
         def work() -> bytes:
             record = SourceRepository(self.ctx.db).get(source_id)  # NotFoundError -> 404
             points = LightcurveRepository(self.ctx.db).lightcurve(record, flux=flux)
-            return render(record, points, fmt, flux,
-                          excluded, exclude_qa)
+            return render(record, points, fmt, flux, excluded, exclude_qa, include_flagged)
 
         body = await self.blocking(work)
         content_type, ext = FORMATS[fmt]

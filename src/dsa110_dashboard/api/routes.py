@@ -15,6 +15,7 @@ from .cutouts import CutoutHandler
 from .docs import DOCS_STATIC, DocsHandler, NoRouteHandler, OpenApiHandler, docs_static_path
 from .downloads import FitsDownloadHandler
 from .exports import ImagesCsvHandler
+from .flags import ImageFlagsHandler
 from .health import HealthHandler
 from .image_list import ImageHandler, ImageProvenanceHandler, ImagesHandler
 from .jobs import (
@@ -32,6 +33,7 @@ from .measurement_sets import (
     MeasurementSetsHandler,
 )
 from .metrics import MetricsHandler
+from .qa_trends import QATrendsHandler
 from .queue import QueueHandler
 from .source_list import SourceHandler, SourcesHandler, SourceVariabilityHandler
 from .spec import Route
@@ -52,6 +54,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/v1/images/{id}/fits", FitsDownloadHandler, slash=False),
     Route("/api/v1/images/{id}/cutout.{format:png|fits}", CutoutHandler, slash=False),
     Route("/api/v1/images/{id}/provenance", ImageProvenanceHandler),
+    Route("/api/v1/images/{id}/flags", ImageFlagsHandler),
     Route("/api/v1/images/{id}", ImageHandler),
     Route("/api/v1/sources", SourcesHandler),
     Route("/api/v1/sources/{source_id}/lightcurve", LightcurveHandler),
@@ -67,6 +70,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/v1/ms/{ms}/calibration", MeasurementSetCalibrationHandler),
     Route("/api/v1/ms/{ms}", MeasurementSetHandler),
     Route("/api/v1/queue", QueueHandler),
+    Route("/api/v1/qa/trends", QATrendsHandler),
     Route("/api/v1/cal/tables", CalTablesHandler),
     Route("/api/v1/cal/applylist", ApplyListHandler),
     Route("/api/v1/batch", BatchesHandler),
@@ -86,6 +90,28 @@ def api_patterns(ctx: AppContext) -> list[tuple]:
         (rf"{DOCS_STATIC}/(.*)", docs_static_handler(), {"path": docs_static_path()}),
         # Anything else under /api/ is a JSON 404, not the page server's HTML one.
         (r"/api/.*", NoRouteHandler, kw),  # labelled "other" in the metrics
+        (r"/api/v1/health/?", HealthHandler, kw),
+        (r"/api/v1/images\.csv", ImagesCsvHandler, kw),
+        (rf"/api/v1/images/{ID}/thumbnail\.png", ThumbnailHandler, kw),
+        (rf"/api/v1/images/{ID}/fits", FitsDownloadHandler, kw),
+        (rf"/api/v1/images/{ID}/cutout\.(png|fits)", CutoutHandler, kw),
+        (rf"/api/v1/images/{ID}/flags/?", ImageFlagsHandler, kw),
+        (r"/api/v1/sources/([^/]+)/lightcurve/?", LightcurveHandler, kw),
+        (r"/api/v1/jobs/?", JobsHandler, kw),
+        (rf"/api/v1/jobs/{JOB}/logs/?", JobLogsHandler, kw),
+        (rf"/api/v1/jobs/{JOB}/rerun/?", JobRerunHandler, kw),
+        (rf"/api/v1/jobs/{JOB}/cancel/?", JobCancelHandler, kw),
+        (rf"/api/v1/jobs/{JOB}/?", JobHandler, kw),
+        (r"/api/v1/ms/?", MeasurementSetsHandler, kw),
+        (rf"/api/v1/ms/{MS}/calibration/?", MeasurementSetCalibrationHandler, kw),
+        (rf"/api/v1/ms/{MS}/?", MeasurementSetHandler, kw),
+        (r"/api/v1/queue/?", QueueHandler, kw),
+        (r"/api/v1/cal/tables/?", CalTablesHandler, kw),
+        (r"/api/v1/cal/applylist/?", ApplyListHandler, kw),
+        (r"/api/v1/qa/trends/?", QATrendsHandler, kw),
+        (r"/api/v1/batch/?", BatchesHandler, kw),
+        (rf"/api/v1/batch/{BATCH}/cancel/?", BatchCancelHandler, kw),
+        (rf"/api/v1/batch/{BATCH}/?", BatchHandler, kw),
     ]
 
 

@@ -53,7 +53,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     start.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        dest="overrides", help="rerun: override one value (repeatable)")
     start.add_argument("--exclude-failed-qa", action="store_true",
-                       help="variability: leave out epochs whose image QA is 'poor'")
+                       help="variability: also leave out epochs that failed QA (as "
+                            "`dsa110-dash variability --exclude-failed-qa`)")
+    start.add_argument("--include-flagged", action="store_true",
+                       help="variability: count epochs of images flagged bad (left out "
+                            "by default)")
     start.add_argument("--size", type=int, help="thumbnails: long side in pixels")
     start.add_argument("--stretch", help="thumbnails: stretch")
     start.add_argument("--cmap", help="thumbnails: colormap")
@@ -100,6 +104,7 @@ def _options(args: argparse.Namespace) -> dict:
                                                   ("cmap", args.cmap)) if v is not None}
     if args.kind == "variability":
         options["exclude_failed_qa"] = args.exclude_failed_qa
+        options["include_flagged"] = args.include_flagged
     if args.overrides:
         if args.kind != "rerun":
             raise InvalidInputError("--set applies to rerun batches only", parameter="set")

@@ -19,8 +19,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "the dashboard's revision 0003 (`dsa110-dash db upgrade`). Streams "
                     "sources in batches with bounded memory and prints progress.")
     parser.add_argument("--exclude-failed-qa", action="store_true",
-                        help="leave out epochs whose image's latest QA grade is 'poor' "
-                             "(the count per source is recorded)")
+                        help="also leave out epochs that failed QA: their image's latest "
+                             "QA grade is poor (or fail/failed/bad), or the photometry row "
+                             "is flagged image_qa_poor -- the definition the source page "
+                             "uses (the count per source is recorded)")
+    parser.add_argument("--include-flagged", action="store_true",
+                        help="count epochs whose image a person flagged bad (left out by "
+                             "default, as on the source page)")
     parser.add_argument("--batch-sources", type=int, default=None, metavar="N",
                         help="sources read and written per batch (default 200; memory "
                              "grows with it: ~N x epochs photometry rows at a time)")
@@ -36,6 +41,7 @@ def _variability(args: argparse.Namespace, settings: Settings) -> int:
     db = Database(settings)
     try:
         summary = recompute_variability(db, exclude_failed_qa=args.exclude_failed_qa,
+                                        include_flagged=args.include_flagged,
                                         batch_sources=(DEFAULT_BATCH_SOURCES if args.batch_sources is None
                                                        else args.batch_sources),
                                         progress=ProgressLine())
@@ -43,5 +49,6 @@ def _variability(args: argparse.Namespace, settings: Settings) -> int:
         db.dispose()
     print(f"variability of {db.target.display()}: {summary.sources:,} sources, "
           f"{summary.epochs:,} epochs from {summary.rows:,} photometry rows, "
-          f"{summary.excluded:,} excluded for failed QA, in {summary.seconds:.1f} s")
+          f"{summary.excluded:,} excluded ({summary.flagged:,} of them flagged bad, the "
+          f"rest failed QA), in {summary.seconds:.1f} s")
     return 0

@@ -194,3 +194,24 @@ dash_workers = sa.Table(
 )
 
 WORKER_TABLES = (dash_workers,)
+
+
+# People's verdicts on images (revision 0009, decision 0054): one row per flag, never
+# updated or deleted, so the history stays; the newest row (created_at, id) of an image is
+# its current flag. image_id is images.id (no foreign key: the pipeline's table is not ours
+# to constrain, and a flag outlives a re-made images row only as history).
+dash_image_flags = sa.Table(
+    "dash_image_flags", dashboard_metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("image_id", sa.Integer, nullable=False),
+    sa.Column("verdict", sa.Text, nullable=False),     # good, bad, unsure
+    sa.Column("note", sa.Text, nullable=False, server_default=""),
+    sa.Column("user", sa.Text, nullable=False),        # signed-in user name, or cli:<os user>
+    sa.Column("created_at", REAL, nullable=False),     # unix seconds
+    sa.CheckConstraint("verdict IN ('good', 'bad', 'unsure')",
+                       name="dash_ck_image_flags_verdict"),
+    # The current flag of an image (and its history) from the index alone.
+    sa.Index("dash_idx_image_flags_image", "image_id", "created_at", "id"),
+)
+
+IMAGE_FLAG_TABLES = (dash_image_flags,)

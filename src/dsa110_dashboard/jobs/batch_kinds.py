@@ -163,6 +163,7 @@ def compute_variability(context: dict[str, Any], source_range: list[str]) -> Any
     first, last = source_range
     return compute_range(db, first, last,
                          exclude_failed_qa=bool(context["options"].get("exclude_failed_qa")),
+                         include_flagged=bool(context["options"].get("include_flagged")),
                          now=float(context["options"].get("now") or time.time()))
 
 

@@ -27,15 +27,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from ..db import features
 from ..db.engine import Database
 from ..errors import InvalidInputError, ReadOnlyError
+from ..repositories.flags import ImageFlags
 from ..repositories.qa import latest_grade_sql
+from ..science.qa import failed_qa_mask
 from ..science.variability import compute_stats, select_best_flux
 
 ProgressFn = Callable[[int, int, str], None]
 
 REVISION = "0003_variability_extra"
 FEATURE = "Recomputing variability statistics"
-#: image_qa.overall_quality of an epoch left out by ``exclude_failed_qa``.
-FAILED_QA_GRADE = "poor"
 DEFAULT_BATCH_SOURCES = 200
 
 _PHOT_COLUMNS = ("source_id", "ra_deg", "dec_deg", "nvss_flux_mjy", "mjd", "measured_at",
@@ -50,8 +50,10 @@ class RecomputeSummary:
     epochs: int = 0
     #: Photometry rows read.
     rows: int = 0
-    #: Epochs left out because their image failed QA.
+    #: Epochs left out because their image failed QA or is flagged bad by a person.
     excluded: int = 0
+    #: Of those, epochs left out because their image is flagged bad.
+    flagged: int = 0
     seconds: float = 0.0
 
 
@@ -76,7 +78,7 @@ def _source_ids(db: Database) -> list[str]:
         return list(conn.execute(stmt).scalars())
 
 
-def _batch_select(db: Database, exclude_failed_qa: bool) -> sa.Select:
+def _batch_select(db: Database, exclude_failed_qa: bool, include_flagged: bool) -> sa.Select:
     catalog = db.catalog
     p, qa = catalog["photometry"], catalog["image_qa"]
     columns = [p.col(c) for c in _PHOT_COLUMNS]
@@ -86,10 +88,18 @@ def _batch_select(db: Database, exclude_failed_qa: bool) -> sa.Select:
         grade = latest_grade_sql(qa, p["image_path"])
     else:
         grade = sa.cast(sa.null(), sa.Text)
-    return (sa.select(*columns, grade.label("qa_grade"))
+    quality = p["quality_flag"] if exclude_failed_qa else sa.cast(sa.null(), sa.Text)
+    # The flagged-bad paths are one uncorrelated subquery, evaluated once per batch.
+    flagged = (sa.case((ImageFlags(db).flagged_bad_path_sql(p["image_path"]), 1), else_=0)
+               if not include_flagged else sa.literal(0))
+    return (sa.select(*columns, grade.label("qa_grade"), quality.label("quality_flag"),
+                      flagged.label("flagged_bad"))
             .where(p["source_id"] >= sa.bindparam("first"),
                    p["source_id"] <= sa.bindparam("last")))
 
+
+_EXTRA_COLUMNS = ("qa_grade", "quality_flag", "flagged_bad")
+_TEXT = frozenset({"source_id", "qa_grade", "quality_flag"})
 
 #: Rows turned into arrays at a time: Python row objects cost ~1 kB each, arrays ~0.1 kB.
 _FETCH_ROWS = 20_000
@@ -97,14 +107,13 @@ _FETCH_ROWS = 20_000
 
 def _frame(result: sa.CursorResult) -> dict[str, np.ndarray]:
     """The batch's rows as one array per column (NULL -> NaN for numbers)."""
-    names = (*_PHOT_COLUMNS, "qa_grade")
+    names = (*_PHOT_COLUMNS, *_EXTRA_COLUMNS)
     parts: dict[str, list[np.ndarray]] = {name: [] for name in names}
     for rows in result.partitions(_FETCH_ROWS):
         for name, values in zip(names, zip(*rows)):
-            text = name in ("source_id", "qa_grade")
-            parts[name].append(np.array(values, dtype=object if text else float))
+            parts[name].append(np.array(values, dtype=object if name in _TEXT else float))
     return {name: (np.concatenate(chunks) if chunks else
-                   np.zeros(0, dtype=object if name in ("source_id", "qa_grade") else float))
+                   np.zeros(0, dtype=object if name in _TEXT else float))
             for name, chunks in parts.items()}
 
 
@@ -115,13 +124,18 @@ def _none(values: np.ndarray) -> list[Any]:
 
 
 def batch_rows(data: dict[str, np.ndarray], exclude_failed_qa: bool, now: float
-               ) -> tuple[list[dict], list[dict], int, int]:
-    """(variability_stats rows, dash_variability rows, epochs, excluded) of one batch."""
+               ) -> tuple[list[dict], list[dict], int, int, int]:
+    """(variability_stats rows, dash_variability rows, epochs, excluded, flagged) of one
+    batch. An epoch is excluded when its image is flagged bad (``flagged_bad``, already
+    0 everywhere when flags are included) or, with ``exclude_failed_qa``, when it failed
+    QA by the one definition of science/qa.py."""
     flux, err, column = select_best_flux(
         data["normalized_flux_jy"], data["normalized_flux_err_jy"], data["flux_jy"],
         data["flux_err_jy"], data["peak_jyb"], data["peak_err_jyb"])
-    excluded = (data["qa_grade"] == FAILED_QA_GRADE) if exclude_failed_qa else \
-        np.zeros(flux.size, dtype=bool)
+    failed = (failed_qa_mask(data["qa_grade"], data["quality_flag"]) if exclude_failed_qa
+              else np.zeros(flux.size, dtype=bool))
+    flagged = np.nan_to_num(data["flagged_bad"]) > 0
+    excluded = failed | flagged
     codes, keys = pd.factorize(data["source_id"], sort=True)
     n = len(keys)
     kept = ~excluded
@@ -177,7 +191,7 @@ def batch_rows(data: dict[str, np.ndarray], exclude_failed_qa: bool, now: float
     }
     as_rows = lambda cols: [dict(zip(cols, vals)) for vals in zip(*cols.values())]  # noqa: E731
     return (as_rows(pipeline), as_rows(ours), int(stats["n_epochs"].sum()),
-            int(n_excluded.sum()))
+            int(n_excluded.sum()), int(flagged.sum()))
 
 
 def _upsert(db: Database, table: sa.Table) -> sa.Insert:
@@ -198,6 +212,7 @@ class RangeResult:
     rows: int
     epochs: int
     excluded: int
+    flagged: int = 0
 
 
 def source_ids(db: Database) -> list[str]:
@@ -206,13 +221,14 @@ def source_ids(db: Database) -> list[str]:
 
 
 def compute_range(db: Database, first: str, last: str, *, exclude_failed_qa: bool,
-                  now: float) -> RangeResult:
-    """Read and reduce one range of sources; writes nothing (a batch item's work)."""
+                  now: float, include_flagged: bool = False) -> RangeResult:
+    """Read and reduce one range of sources; writes nothing (a batch item's work).
+    Epochs of images flagged bad are left out unless ``include_flagged``."""
     with db.connect() as conn:
-        data = _frame(conn.execute(_batch_select(db, exclude_failed_qa),
+        data = _frame(conn.execute(_batch_select(db, exclude_failed_qa, include_flagged),
                                    {"first": first, "last": last}))
-    vs_rows, our_rows, epochs, excluded = batch_rows(data, exclude_failed_qa, now)
-    return RangeResult(vs_rows, our_rows, int(data["mjd"].size), epochs, excluded)
+    vs_rows, our_rows, epochs, excluded, flagged = batch_rows(data, exclude_failed_qa, now)
+    return RangeResult(vs_rows, our_rows, int(data["mjd"].size), epochs, excluded, flagged)
 
 
 def write_range(db: Database, result: RangeResult,
@@ -237,6 +253,7 @@ def write_range(db: Database, result: RangeResult,
 
 
 def recompute_variability(db: Database, *, exclude_failed_qa: bool = False,
+                          include_flagged: bool = False,
                           batch_sources: int = DEFAULT_BATCH_SOURCES,
                           progress: ProgressFn | None = None,
                           now: float | None = None) -> RecomputeSummary:
@@ -263,12 +280,13 @@ def recompute_variability(db: Database, *, exclude_failed_qa: bool = False,
     for lo in range(0, len(ids), batch_sources):
         chunk = ids[lo:lo + batch_sources]
         result = compute_range(db, chunk[0], chunk[-1], exclude_failed_qa=exclude_failed_qa,
-                               now=stamp)
+                               now=stamp, include_flagged=include_flagged)
         write_range(db, result)
         summary.sources += len(result.our_rows)
         summary.rows += result.rows
         summary.epochs += result.epochs
         summary.excluded += result.excluded
+        summary.flagged += result.flagged
         report(min(lo + batch_sources, len(ids)), len(ids), "sources")
     summary.seconds = time.perf_counter() - started
     return summary

@@ -17,11 +17,11 @@ import sqlalchemy as sa
 from ..errors import DashboardError, NotFoundError
 from ..files import DataRoots
 from ..db.engine import Database
+from ..science.qa import grade_calibration_flagged
 from ..science.times import unix_to_mjd
 from .calibration import (
     CalibrationRepository,
     CalTableRecord,
-    grade_flagged_fraction,
     problematic_spws,
     window_covers,
 )
@@ -225,7 +225,8 @@ class CalibrationRegistry:
         with self.db.connect() as conn:
             return frame_from(conn.execute(stmt))
 
-    def qa_since(self, since_unix: float, limit: int = 2000) -> pd.DataFrame | None:
+    def qa_since(self, since_unix: float, limit: int = 2000,
+                 until_unix: float | None = None) -> pd.DataFrame | None:
         """Flagged fraction per (calibration-QA row, SPW) since ``since_unix``: columns
         ms_path, mjd (the observation's mid time, else when QA ran), spw, fraction,
         problematic, grade (of the observation's mean over its SPWs, science.md). None when the database has no calibration_qa table."""
@@ -238,7 +239,9 @@ class CalibrationRegistry:
                   if ms.exists else q.table)
         stmt = (sa.select(q["ms_path"], q["timestamp"], q["per_spw_stats"],
                           obs.label("mid_mjd"))
-                .select_from(source).where(q["timestamp"] >= since_unix)
+                .select_from(source).where(q["timestamp"] >= since_unix,
+                                           *([q["timestamp"] <= until_unix]
+                                             if until_unix is not None else []))
                 .order_by(q["timestamp"].desc(), q["id"].desc()).limit(limit))
         with self.db.connect() as conn:
             found = conn.execute(stmt).all()
@@ -256,7 +259,7 @@ class CalibrationRegistry:
                    and isinstance(entry.get("fraction_flagged"), int | float)]
             if not row:
                 continue
-            grade = grade_flagged_fraction(sum(f for _, f in row) / len(row))
+            grade = grade_calibration_flagged(sum(f for _, f in row) / len(row))
             cells += [(ms_path, float(mjd), spw, fraction, spw in bad, grade)
                       for spw, fraction in row]
         return pd.DataFrame(cells, columns=["ms_path", "mjd", "spw", "fraction",

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from ..db.catalog import TableView
 from ..db.engine import Database
+from ..science.qa import PROBLEMATIC_SPW_FLAGGED
 from .paging import Page, PageRequest, fetch_page, order_by
 from .records import (
     as_bool,
@@ -24,22 +25,6 @@ from .records import (
     record_from,
     where_all,
 )
-
-#: A spectral window averaging more than this flagged fraction is problematic.
-PROBLEMATIC_SPW_FLAGGED = 0.8
-#: Mean flagged fraction below each bound earns the grade (science.md); else poor.
-FLAGGED_GRADES = ((0.1, "excellent"), (0.3, "good"), (0.5, "marginal"))
-
-
-def grade_flagged_fraction(mean_fraction: float | None) -> str:
-    """A calibration's grade from its mean flagged fraction; unknown without one."""
-    if mean_fraction is None or mean_fraction != mean_fraction:
-        return "unknown"
-    for bound, grade in FLAGGED_GRADES:
-        if mean_fraction < bound:
-            return grade
-    return "poor"
-
 
 @dataclass(frozen=True)
 class CalTableRecord:

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from ..db.engine import Database
 from ..errors import InvalidInputError
+from .flags import ImageFlags
 from .paging import frame_from
 from .source_columns import none_for_missing, typed_null
 from .sources import SourceRecord, SourceRepository
@@ -19,7 +20,7 @@ FluxChoice = Literal["best", "normalized", "raw", "peak"]
 
 LIGHTCURVE_COLUMNS = ("photometry_id", "mjd", "flux_jy", "flux_err_jy", "flux_column",
                       "snr", "image_path", "image_id", "qa_grade", "quality_flag", "flags",
-                      "sep_from_center_deg")
+                      "sep_from_center_deg", "flag_verdict", "flag_user", "flagged_bad")
 
 
 class LightcurveRepository:
@@ -64,7 +65,9 @@ class LightcurveRepository:
         ``mjd`` is photometry.mjd (never measured_at). ``flux_jy``/``flux_err_jy`` hold
         the chosen column and ``flux_column`` names it per row (``best`` falls back per
         row). ``image_id`` and ``qa_grade`` (latest image_qa.overall_quality of that
-        image) come from the same query. NotFoundError for an unknown source.
+        image) come from the same query; ``flag_verdict`` is the image's current
+        people's flag (None when never flagged) and ``flagged_bad`` whether it is bad.
+        NotFoundError for an unknown source.
         """
         source_id = _id_of(source)
         catalog = self.db.catalog
@@ -93,7 +96,8 @@ class LightcurveRepository:
         for col in ("mjd", "flux_jy", "flux_err_jy", "snr", "sep_from_center_deg"):
             frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(float)
         none_for_missing(frame, ("flux_column", "qa_grade", "quality_flag"))
-        return frame
+        flagged = ImageFlags(self.db).annotate(frame, "image_id")
+        return flagged[list(LIGHTCURVE_COLUMNS)]
 
     def images_for(self, source: SourceRecord | str) -> pd.DataFrame:
         """The images that measured this source, in observation order."""
@@ -117,8 +121,10 @@ class LightcurveRepository:
         if frame.empty:
             self._known(source)
         # A source measured twice in one image (a rerun) lists the image once.
-        return frame.drop_duplicates("image_id").reset_index(drop=True)
+        frame = frame.drop_duplicates("image_id").reset_index(drop=True)
+        return ImageFlags(self.db).annotate(frame, "image_id")
 
 
 def _id_of(source: SourceRecord | str) -> str:
     return source.source_id if isinstance(source, SourceRecord) else source
+

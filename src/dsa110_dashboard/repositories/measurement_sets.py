@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from ..db.engine import Database
 from ..errors import NotFoundError
+from ..science.qa import coarse_stage_grade
 from .ms_funnel import stuck_condition
 from .paging import Page, PageRequest, fetch_page, order_by
 from .records import (
@@ -21,18 +22,6 @@ from .records import (
     run_id_for,
     where_all,
 )
-
-GOOD_STAGES = frozenset({"imaged", "mosaicked", "cataloged"})
-WARN_STAGES = frozenset({"calibrated"})
-
-
-def coarse_stage_grade(stage: str | None) -> str:
-    """The old API's grade from how far the MS got; NOT measured quality."""
-    if stage in GOOD_STAGES:
-        return "good"
-    if stage in WARN_STAGES:
-        return "warn"
-    return "fail"
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,11 @@
-"""Quality assessment: the pipeline's grading thresholds and the QA tables.
+"""The QA tables, and the grades as SQL expressions.
 
-Two kinds of grade exist and every result says which one it carries: ``measured``
-(``image_qa.overall_quality``, written by the pipeline's QA step) and
-``derived-from-dynamic-range`` (our grading of ``images.dynamic_range`` for an image the
-QA step never assessed).
+Thresholds, grade words and grade kinds live in ``science/qa.py`` (the one QA module);
+this module only turns them into SQL and reads ``image_qa`` / ``calibration_qa``.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import pandas as pd
@@ -16,40 +13,27 @@ import sqlalchemy as sa
 
 from ..db.catalog import TableView
 from ..db.engine import Database
+from ..science.qa import (  # noqa: F401  (re-exported: many callers import them here)
+    DERIVED_FROM_DR,
+    DR_EXCELLENT,
+    DR_GOOD,
+    DR_MARGINAL,
+    FAILED_QA_GRADES,
+    GRADES,
+    MEASURED,
+    STAGE_DERIVED,
+    grade_calibration_flagged,
+    grade_image_dynamic_range,
+    image_warnings,
+)
 from .calibration import problematic_spws
 from .paging import frame_from
 from .records import empty_frame, json_or_none, record_from
 
-GRADES = ("excellent", "good", "marginal", "poor", "unknown")
-MEASURED = "measured"
-DERIVED_FROM_DR = "derived-from-dynamic-range"
-
-#: Image thresholds (science.md): DR > 1000 excellent, > 100 good, > 10 marginal.
-DR_EXCELLENT, DR_GOOD, DR_MARGINAL = 1000.0, 100.0, 10.0
-NOISE_WARNING_JY = 0.010
-DR_WARNING = 100.0
-#: Calibration: mean flagged fraction < 0.1 excellent, < 0.3 good, < 0.5 marginal.
-FLAGGED_EXCELLENT, FLAGGED_GOOD, FLAGGED_MARGINAL = 0.1, 0.3, 0.5
-
-
-def _missing(value: float | None) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def grade_image_dynamic_range(dynamic_range: float | None) -> str:
-    if _missing(dynamic_range):
-        return "unknown"
-    if dynamic_range > DR_EXCELLENT:
-        return "excellent"
-    if dynamic_range > DR_GOOD:
-        return "good"
-    if dynamic_range > DR_MARGINAL:
-        return "marginal"
-    return "poor"
-
 
 def dynamic_range_grade_sql(dynamic_range: sa.ColumnElement) -> sa.ColumnElement:
-    """``grade_image_dynamic_range`` as a SQL expression (kept next to it on purpose)."""
+    """``grade_image_dynamic_range`` of science/qa.py as a SQL expression (same
+    thresholds; tests/repositories/test_qa.py checks they agree)."""
     return sa.case(
         (dynamic_range.is_(None), "unknown"),
         (dynamic_range > DR_EXCELLENT, "excellent"),
@@ -75,27 +59,10 @@ def latest_grade_sql(qa: TableView, image_path: sa.ColumnElement) -> sa.ColumnEl
     return stmt.scalar_subquery()
 
 
-def grade_calibration_flagged(fraction: float | None) -> str:
-    """Grade from the mean flagged fraction of a calibration solution."""
-    if _missing(fraction):
-        return "unknown"
-    if fraction < FLAGGED_EXCELLENT:
-        return "excellent"
-    if fraction < FLAGGED_GOOD:
-        return "good"
-    if fraction < FLAGGED_MARGINAL:
-        return "marginal"
-    return "poor"
-
-
-def image_warnings(noise_jy: float | None, dynamic_range: float | None) -> list[str]:
-    """The pipeline's image warnings; a NULL value warns of nothing (it is unknown)."""
-    warnings = []
-    if not _missing(noise_jy) and noise_jy > NOISE_WARNING_JY:
-        warnings.append(f"noise {noise_jy * 1e3:.1f} mJy/beam is above 10 mJy/beam")
-    if not _missing(dynamic_range) and dynamic_range < DR_WARNING:
-        warnings.append(f"dynamic range {dynamic_range:.0f} is below 100")
-    return warnings
+def failed_qa_grade_sql(grade: sa.ColumnElement) -> sa.ColumnElement:
+    """``is_failed_qa(grade)`` of science/qa.py as a SQL expression (NULL is not failed)."""
+    return sa.func.coalesce(
+        sa.func.lower(sa.func.trim(grade)).in_(sorted(FAILED_QA_GRADES)), False)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from ..db import migrate
 from ..db.engine import Database
 from ..errors import ConflictError, InvalidInputError, ReadOnlyError
 from ..repositories.image_summary import ImageSummaryRepository
+from ..science.qa import FLAGGED_GRADES, grade_dynamic_range_array
 from ..science.times import iso_seconds, mjd_to_unix
 from .model import (
     DEFAULT_START_MJD,
@@ -240,8 +241,7 @@ def _job_columns(sch: Schedule, idx: np.ndarray) -> dict:
 
 def _grade(dr: np.ndarray) -> np.ndarray:
     """The pipeline's image QA grade from dynamic range (science.md)."""
-    return np.select([dr > 1000, dr > 100, dr > 10], ["excellent", "good", "marginal"],
-                     "poor").astype(object)
+    return grade_dynamic_range_array(dr)
 
 
 def _image_qa_columns(sch: Schedule, idx: np.ndarray, n_sources: np.ndarray) -> dict:
@@ -299,8 +299,9 @@ def _write_calibration(writer: BulkWriter, sch: Schedule, rng: np.random.Generat
                                    "avg_snr": 40.0}) for f in flag],
         "g_metrics": [json.dumps({"flag_fraction": round(float(f) * 0.9, 3),
                                   "amp_mean": 1.0, "amp_std": 0.05}) for f in flag],
-        "overall_quality": np.select([flag < 0.1, flag < 0.3, flag < 0.5],
-                                     ["excellent", "good", "marginal"], "poor").astype(object),
+        "overall_quality": np.select([flag < bound for bound, _ in FLAGGED_GRADES],
+                                     [grade for _, grade in FLAGGED_GRADES],
+                                     "poor").astype(object),
         "flags_total": flag,
         "timestamp": mjd_to_unix(starts) + 2400.0,
     }

@@ -22,6 +22,7 @@ import param
 
 from ..db.engine import Database
 from ..errors import DashboardError, DatabaseUnavailableError, InvalidInputError
+from ..repositories.flags import ImageFlags
 from ..repositories.images import DERIVED_COLUMNS, ImageRepository
 from ..repositories.qa import GRADES
 from ..queries.image_query import DEFAULT_ORDER, DEFAULT_SORT, PAGE_SIZES, VIEWS, ImageQuery
@@ -260,11 +261,13 @@ class ImageBrowserModel(param.Parameterized):
             types = None if self._types_loaded else self.repository.types()
             image_filter = query.image_filter()
             page = self.repository.page(image_filter, query.page_request())
+            # People's flags of the page's images (one small query by id).
+            rows = ImageFlags(self.repository.db).annotate(page.rows, "id")
             unknown = (self.repository.unknown_counts(image_filter)
                        if image_filter.value_bounds() else {})
         except (InvalidInputError, DatabaseUnavailableError) as exc:
             return BrowserFailure(query=query, error=exc)
-        return BrowserResult(query=query, rows=page.rows, total=page.total, types=types,
+        return BrowserResult(query=query, rows=rows, total=page.total, types=types,
                              seconds=time.perf_counter() - started, unknown=unknown,
                              summary_available=self.repository.summary_available)
 

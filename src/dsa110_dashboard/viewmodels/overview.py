@@ -31,6 +31,7 @@ import param
 
 from ..db.engine import Database
 from ..errors import DatabaseUnavailableError
+from ..repositories.flags import ImageFlags
 from ..repositories.images import ImageRecord, ImageRepository
 from ..repositories.jobs import JobFilter, JobRepository
 from ..repositories.paging import PageRequest
@@ -38,6 +39,7 @@ from ..repositories.qa import DERIVED_FROM_DR, GRADES, MEASURED, QARepository
 from ..repositories.qa import grade_image_dynamic_range
 from ..repositories.stats import Freshness, OverviewCounts, StatsRepository
 # mjd_to_datetime: the overview views take it from here with the other helpers.
+from ..science.qa import is_failed_qa
 from ..science.times import format_unix, mjd_to_datetime  # noqa: F401
 from ..status.lights import BAD, FRESHNESS_RULE, OK, UNKNOWN, WARN
 from ..status.lights import FRESH_AMBER_S, FRESH_GREEN_S  # noqa: F401 - the page states them
@@ -143,6 +145,8 @@ class OverviewSnapshot:
     centres: pd.DataFrame
     duration_ms: float = 0.0
     timings_ms: dict[str, float] = field(default_factory=dict)
+    #: The latest image's current people's flag (verdict, note, user, created_at), or None.
+    latest_flag: dict | None = None
 
 
 # ------------------------------------------------------------------ model
@@ -185,6 +189,8 @@ class OverviewModel(param.Parameterized):
         try:
             now = self.clock()
             latest = timed("latest", self.images.latest)
+            latest_flag = (timed("latest_flag", lambda: ImageFlags(self.db).current(
+                [latest.id]).get(latest.id)) if latest is not None else None)
             counts = timed("counts", self.stats.overview_counts)
             freshness = timed("freshness", lambda: self.stats.freshness(now))
             end, live = choose_window(now, freshness.latest_image_created_at)
@@ -205,7 +211,7 @@ class OverviewModel(param.Parameterized):
             window_is_live=live, per_hour=per_hour, grades=grades,
             jobs_in_window=int(jobs_total), failed_jobs_in_window=int(jobs_failed),
             centres=centres, duration_ms=(time.perf_counter() - start) * 1000.0,
-            timings_ms=timings)
+            timings_ms=timings, latest_flag=latest_flag)
 
     def check(self) -> LatestImageCheck | DatabaseUnavailableError:
         """Blocking and cheap: the latest image's id (one indexed query)."""
@@ -304,7 +310,9 @@ class OverviewModel(param.Parameterized):
             FRESHNESS_RULE))
         where = "last 24 h" if s is None or s.window_is_live else "24 h before latest image"
         graded = sum(sum(by.values()) for by in (s.grades.values() if s else []))
-        poor = sum(by.get("poor", 0) for by in s.grades.values()) if graded else 0
+        # Failed QA by the one definition (science/qa.py), whatever word the grade uses.
+        poor = sum(n for by in s.grades.values() for g, n in by.items()
+                   if is_failed_qa(g)) if graded else 0
         for name, bad, total, green, amber, empty in (
                 ("Failed jobs", s.failed_jobs_in_window if s else 0,
                  s.jobs_in_window if s else 0, FAILED_JOBS_GREEN, FAILED_JOBS_AMBER, "no jobs"),

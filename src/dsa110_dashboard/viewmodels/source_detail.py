@@ -6,8 +6,10 @@ this source's photometry rows are read. Exclusions (QA-failed epochs as a switch
 single epochs by photometry id) change no query: the statistics are recomputed from the
 loaded lightcurve with the science module's ``lightcurve_stats``.
 
-An epoch failed QA when its image's latest image_qa grade is ``poor`` or the pipeline
-flagged the row ``image_qa_poor``.
+An epoch failed QA by the one definition of ``science/qa.py`` (its image's latest grade
+is poor, or the pipeline flagged the row ``image_qa_poor``) -- the same one
+``dsa110-dash variability --exclude-failed-qa`` applies. Epochs whose image a person
+flagged bad are left out too, unless ``include_flagged`` (in the URL) brings them back.
 """
 
 from __future__ import annotations
@@ -88,7 +90,7 @@ def parse_ids(text: str) -> list[int]:
 
 
 def export_url(source_id: str, fmt: str, flux: str = "best", excluded: list[int] = (),
-               exclude_qa: bool = False) -> str:
+               exclude_qa: bool = False, include_flagged: bool = False) -> str:
     """The lightcurve API's URL; with the page's exclusions, its rows carry them in the
     ``excluded`` column."""
     if fmt not in EXPORT_FORMATS:
@@ -99,6 +101,8 @@ def export_url(source_id: str, fmt: str, flux: str = "best", excluded: list[int]
         args["excluded"] = ",".join(str(i) for i in excluded)
     if exclude_qa:
         args["exclude_qa"] = "1"
+    if include_flagged:
+        args["include_flagged"] = "1"
     query = urllib.parse.urlencode(args, safe=",")
     return f"/api/v1/sources/{urllib.parse.quote(source_id, safe='')}/lightcurve?{query}"
 
@@ -120,6 +124,8 @@ class SourceDetailModel(param.Parameterized):
     flux = param.Selector(default="best", objects=list(FLUX_CHOICES))
     time_axis = param.Selector(default="mjd", objects=list(TIME_AXES))
     exclude_qa = param.Boolean(default=True, doc="Leave QA-failed epochs out of the stats.")
+    include_flagged = param.Boolean(
+        default=False, doc="Count epochs whose image a person flagged bad (left out by default).")
     excluded = param.String(default="", doc="Photometry ids excluded by hand, comma-separated.")
     epoch = param.Integer(default=None, allow_None=True, doc="Selected photometry id.")
 
@@ -133,13 +139,14 @@ class SourceDetailModel(param.Parameterized):
     not_found = param.Boolean(default=False)
     loaded_at = param.Number(default=None, allow_None=True)
 
-    QUERY = ("flux", "time_axis", "exclude_qa", "excluded", "epoch")
+    QUERY = ("flux", "time_axis", "exclude_qa", "include_flagged", "excluded", "epoch")
 
     def __init__(self, db: Database, source_id: str, **params):
         super().__init__(source_id=source_id, **params)
         self.repo = SourceRepository(db)
         self.lightcurves = LightcurveRepository(db, sources=self.repo)
-        self.param.watch(self._restat, ["exclude_qa", "excluded", "lightcurve"])
+        self.param.watch(self._restat, ["exclude_qa", "include_flagged", "excluded",
+                                         "lightcurve"])
 
     # ------------------------------------------------------------------ work
     def fetch(self) -> Loaded | DashboardError:
@@ -182,6 +189,8 @@ class SourceDetailModel(param.Parameterized):
     def _decorate(frame: pd.DataFrame) -> pd.DataFrame:
         frame = frame.copy()
         frame["qa_failed"] = qa_failed(frame) if len(frame) else np.zeros(0, bool)
+        if "flagged_bad" not in frame:
+            frame["flagged_bad"] = np.zeros(len(frame), bool)
         frame["date"] = mjd_to_timestamps(frame["mjd"])
         return frame
 
@@ -197,6 +206,8 @@ class SourceDetailModel(param.Parameterized):
         mask = ~lc["photometry_id"].isin(self.excluded_ids).to_numpy(bool)
         if self.exclude_qa:
             mask &= ~lc["qa_failed"].to_numpy(bool)
+        if not self.include_flagged:
+            mask &= ~lc["flagged_bad"].to_numpy(bool)
         return mask
 
     def toggle_epoch(self, photometry_id: int) -> None:
@@ -320,7 +331,8 @@ class SourceDetailModel(param.Parameterized):
     def export_url(self, fmt: str) -> str:
         """The download of the lightcurve as the page shows it: flux column and
         exclusions (hand-excluded epochs, and QA-failed ones while that switch is on)."""
-        return export_url(self.source_id, fmt, self.flux, self.excluded_ids, self.exclude_qa)
+        return export_url(self.source_id, fmt, self.flux, self.excluded_ids, self.exclude_qa,
+                          self.include_flagged)
 
     @property
     def url(self) -> str:

@@ -16,12 +16,14 @@ import param
 from bokeh.models.widgets.tables import NumberFormatter
 from panel.viewable import Viewer
 
+from ..science.times import format_unix
 from ..viewmodels.image_detail import (
     DetailData,
     DetailFailure,
     ImageDetailModel,
     catalogue_count_note,
 )
+from ..viewmodels.image_flags import ImageFlagsModel
 from .background import load_in_background
 from .image_sections import (
     SECTION_CSS,
@@ -30,7 +32,8 @@ from .image_sections import (
     qa_html,
     summary_html,
 )
-from .image_table import grade_badge
+from .image_flags import ImageFlagsView
+from .image_table import flag_badge, grade_badge
 from .shell import table_theme
 from .sources import link, table_link_css
 
@@ -52,6 +55,8 @@ def _card(title: str, *objects, **kw) -> pn.Card:
 class ImageDetailView(Viewer):
     model = param.ClassSelector(class_=ImageDetailModel)
     raw_id = param.String(default="")
+    #: People's flags on the image (None: the card is left out).
+    flags = param.ClassSelector(class_=ImageFlagsModel, default=None, allow_None=True)
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -68,7 +73,13 @@ class ImageDetailView(Viewer):
         self._layout.loading = True
         try:
             result = self.model.fetch(self.raw_id)
+            flags_state = None
+            if self.flags is not None and isinstance(result, DetailData):
+                self.flags.image_id = result.image.id
+                flags_state = self.flags.fetch()
             self.model.apply(result)
+            if flags_state is not None:
+                self.flags.apply(flags_state)
             self._layout[:] = self._content(result)
         finally:
             self._layout.loading = False
@@ -84,13 +95,12 @@ class ImageDetailView(Viewer):
                 "[Back to all images](/images)", alert_type="warning",
                 sizing_mode="stretch_width", margin=(12, 8))]
         data = result
-        im = data.image
-        name = im.path.rsplit("/", 1)[-1]
-        title = pn.pane.HTML(
-            f"<h2 style='margin:8px 0 2px 0'>Image {im.id} "
-            f"<span style='font-weight:400;font-size:0.7em'>{html.escape(name)}</span> "
-            f"{grade_badge(data.grade, data.grade_note)}</h2>",
-            sizing_mode="stretch_width", margin=(0, 8))
+        title = pn.pane.HTML(self._title_html(data), sizing_mode="stretch_width",
+                             margin=(0, 8), css_classes=["dsa-image-title"])
+        if self.flags is not None:
+            # A new flag shows in the title at once (bad: a red badge beside the grade).
+            self.flags.param.watch(lambda _e: setattr(title, "object", self._title_html(data)),
+                                   ["current"])
         self._links.object = self._links_html(data)
         if data.raster is not None:
             from .image_viewer import ImageViewer  # HoloViews only when there is an image
@@ -106,6 +116,9 @@ class ImageDetailView(Viewer):
                                                 sizing_mode="stretch_width"))
         quality = _card("Quality", pn.pane.HTML(qa_html(data), stylesheets=css,
                                                 sizing_mode="stretch_width"))
+        flags = (_card("People's flags", ImageFlagsView(model=self.flags),
+                       css_classes=["dsa-flags-card"])
+                 if self.flags is not None else None)
         provenance = _card("Provenance", pn.pane.HTML(provenance_html(data), stylesheets=css,
                                                       sizing_mode="stretch_width"))
         header = _card("FITS header", pn.pane.HTML(header_html(data), stylesheets=css,
@@ -120,13 +133,26 @@ class ImageDetailView(Viewer):
         # beside the header at 1280 px.
         return [title, self._links,
                 pn.Row(pn.Column(viewer, margin=0),
-                       pn.Column(summary, quality, sizing_mode="stretch_width",
-                                 min_width=360, margin=0),
+                       pn.Column(summary, quality, *([flags] if flags else []),
+                                 sizing_mode="stretch_width", min_width=360, margin=0),
                        sizing_mode="stretch_width", margin=0),
                 sources,
                 pn.Row(pn.Column(provenance, sizing_mode="stretch_width", margin=0),
                        pn.Column(header, sizing_mode="stretch_width", margin=0),
                        sizing_mode="stretch_width", margin=0)]
+
+    def _title_html(self, data: DetailData) -> str:
+        im = data.image
+        name = im.path.rsplit("/", 1)[-1]
+        current = self.flags.current if self.flags is not None else None
+        flag = ""
+        if current:
+            when = format_unix(current.get("created_at"), seconds=False)
+            flag = " " + flag_badge(current["verdict"], current.get("user"),
+                                    current.get("note"), when)
+        return (f"<h2 style='margin:8px 0 2px 0'>Image {im.id} "
+                f"<span style='font-weight:400;font-size:0.7em'>{html.escape(name)}</span> "
+                f"{grade_badge(data.grade, data.grade_note)}{flag}</h2>")
 
     def _links_html(self, data: DetailData) -> str:
         m = self.model

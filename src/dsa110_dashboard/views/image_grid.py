@@ -11,7 +11,7 @@ import html
 
 import pandas as pd
 
-from .image_table import grade_badge, mjd_to_utc
+from .image_table import flag_badge, grade_badge, mjd_to_utc
 
 TILE_PX = 200
 
@@ -24,12 +24,15 @@ def grid_html(rows: pd.DataFrame) -> str:
         image_id = int(r["id"])
         path = str(r.get("path") or "")
         name = path.rsplit("/", 1)[-1]
+        verdict = r.get("flag_verdict")
+        bad = " dsa-tile-bad" if verdict == "bad" else ""
         tiles.append(
-            f'<a class="dsa-tile" href="/images/{image_id}" title="{html.escape(path)}">'
+            f'<a class="dsa-tile{bad}" href="/images/{image_id}" title="{html.escape(path)}">'
             f'<img loading="lazy" src="/api/v1/images/{image_id}/thumbnail.png" '
             f'width="{TILE_PX}" height="{TILE_PX}" alt="thumbnail of image {image_id}">'
             f'<div class="dsa-tile-cap"><span>{html.escape(mjd_to_utc(r.get("mjd")))}</span>'
-            f'{grade_badge(r.get("qa_grade"))}</div>'
+            f'<span>{grade_badge(r.get("qa_grade"))} '
+            f'{flag_badge(verdict, r.get("flag_user"), r.get("flag_note"))}</span></div>'
             f'<div class="dsa-tile-name">#{image_id} · {html.escape(str(r.get("type") or ""))}'
             f' · {html.escape(name)}</div></a>')
     return "<div class='dsa-grid'>" + "".join(tiles) + "</div>"
@@ -46,6 +49,8 @@ GRID_CSS = f"""
   background: #000; border-radius: 4px; }}
 .dsa-tile-cap {{ display: flex; justify-content: space-between; align-items: center;
   font-size: 0.85em; gap: 6px; }}
+.dsa-tile-bad {{ border: 2px solid #c62828; }}
+.dsa-tile-bad img {{ opacity: 0.55; }}
 .dsa-tile-name {{ font-size: 0.75em; opacity: 0.75; overflow: hidden; text-overflow: ellipsis;
   white-space: nowrap; }}
 """

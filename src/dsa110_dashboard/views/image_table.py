@@ -66,6 +66,27 @@ def grade_badge(grade: str | None, title: str = "latest measured QA grade") -> s
             f"{html.escape(shown)}</span>")
 
 
+#: People's verdicts (science/qa.py FLAG_VERDICTS): bad is the loud one.
+FLAG_STYLES = {"bad": ("#c62828", "#fff"), "unsure": ("#b26a00", "#fff"),
+               "good": ("transparent", "inherit")}
+
+
+def flag_badge(verdict: str | None, user: str | None = None, note: str | None = None,
+               when: str | None = None) -> str:
+    """A person's current flag on an image ("⚑ bad"), '' when never flagged. The title
+    says who, when and why; a bad flag is solid red, so it is seen in any list."""
+    if not verdict:
+        return ""
+    background, colour = FLAG_STYLES.get(verdict, ("transparent", "inherit"))
+    border = "#c62828" if verdict == "bad" else "#b26a00" if verdict == "unsure" else "#2e7d32"
+    title = f"flagged {verdict}" + (f" by {user}" if user else "") + (
+        f" ({when})" if when else "") + (f": {note}" if note else "")
+    return (f'<span class="dsa-flag dsa-flag-{html.escape(verdict)}" '
+            f'title="{html.escape(title)}" style="background:{background};color:{colour};'
+            f'border:1px solid {border};padding:0 6px;border-radius:9px;font-size:0.85em;'
+            f'white-space:nowrap">⚑ {html.escape(verdict)}</span>')
+
+
 def mjd_to_utc(mjd, seconds: bool = True) -> str:
     text = format_mjd(mjd, seconds=seconds)
     return DASH if text is None else text
@@ -103,7 +124,11 @@ def display_frame(rows: pd.DataFrame) -> pd.DataFrame:
             "DR": format_number(r.get("dynamic_range"), ",.0f"),
             "Beam (″)": _beam(r.get("beam_major_arcsec"), r.get("beam_minor_arcsec"),
                               r.get("beam_pa_deg")),
-            "QA grade": grade_badge(r.get("qa_grade")),
+            # A person's flag under the grade (a column of its own would push the path
+            # off the table at 1280 px); only flagged rows grow.
+            "QA grade": grade_badge(r.get("qa_grade")) + (
+                "<br>" + flag_badge(r.get("flag_verdict"), r.get("flag_user"),
+                                    r.get("flag_note")) if r.get("flag_verdict") else ""),
             "Path": f'<span title="{html.escape(path)}">{html.escape(path.rsplit("/", 1)[-1])}</span>',
         })
     return pd.DataFrame(out, columns=list(COLUMNS))

@@ -1,8 +1,10 @@
-"""A lightcurve plot: error bars, QA-failed and excluded epochs marked, hover, click.
+"""A lightcurve plot: error bars, QA-failed, flagged-bad and excluded epochs marked,
+hover, click.
 
 Fluxes are drawn in mJy (mJy/beam for peak fluxes). Markers: included epochs filled
-blue circles, QA-failed epochs orange triangles, excluded epochs hollow grey; the
-selected epoch gets a ring. A click selects the nearest epoch (``model.select_nearest``).
+blue circles, QA-failed epochs orange triangles, epochs whose image a person flagged bad
+red crosses (red diamonds while "include flagged" counts them), excluded epochs hollow
+grey; the selected epoch gets a ring. A click selects the nearest epoch (``model.select_nearest``).
 
 One plain Bokeh figure whose data sources are updated in place, not a HoloViews
 overlay rebuilt on each change: a 5,000-epoch lightcurve then costs one data message
@@ -35,16 +37,21 @@ from ..viewmodels.source_detail import SourceDetailModel
 from .background import in_document, update_figure
 
 HEIGHT = 380
-COLORS = {"included": "#1f77b4", "qa failed": "#ff7f0e", "excluded": "#9e9e9e"}
-MARKERS = {"included": "circle", "qa failed": "triangle", "excluded": "circle"}
+FLAGGED, FLAGGED_COUNTED = "flagged bad", "flagged bad, counted"
+COLORS = {"included": "#1f77b4", "qa failed": "#ff7f0e", FLAGGED: "#d32f2f",
+          FLAGGED_COUNTED: "#d32f2f", "excluded": "#9e9e9e"}
+MARKERS = {"included": "circle", "qa failed": "triangle", FLAGGED: "x",
+           FLAGGED_COUNTED: "diamond", "excluded": "circle"}
+
+
 def hover_rows(unit: str) -> list[tuple[str, str]]:
     return [("date", "@date"), ("MJD", "@mjd{0.00000}"),
             ("flux", f"@flux{{0.000}} ± @err{{0.000}} {unit}"), ("SNR", "@snr{0.0}"),
-            ("image", "@image"), ("QA", "@qa"), ("status", "@status")]
+            ("image", "@image"), ("QA", "@qa"), ("flag", "@flag"), ("status", "@status")]
 
 
 COLUMNS = ("x", "flux", "err", "lo", "hi", "status", "mjd", "date", "snr", "image", "qa",
-           "photometry_id")
+           "flag", "photometry_id")
 #: Blank space around the data, as a fraction of its span.
 PAD = 0.05
 MS_PER_DAY = 86400_000.0
@@ -53,8 +60,11 @@ MS_PER_DAY = 86400_000.0
 def statuses(model: SourceDetailModel) -> np.ndarray:
     lc = model.lightcurve
     included = model.included_mask()
-    return np.where(included, "included",
-                    np.where(lc["qa_failed"].to_numpy(bool), "qa failed", "excluded"))
+    flagged = lc["flagged_bad"].to_numpy(bool)
+    hand = lc["photometry_id"].isin(model.excluded_ids).to_numpy(bool)
+    return np.select(
+        [included & flagged, included, flagged & ~hand, lc["qa_failed"].to_numpy(bool)],
+        [FLAGGED_COUNTED, "included", FLAGGED, "qa failed"], "excluded")
 
 
 def plot_columns(model: SourceDetailModel) -> dict[str, np.ndarray | list]:
@@ -73,6 +83,8 @@ def plot_columns(model: SourceDetailModel) -> dict[str, np.ndarray | list]:
         "snr": lc["snr"].to_numpy(float),
         "image": np.array(["" if pd.isna(i) else str(int(i)) for i in image_id], object),
         "qa": lc["qa_grade"].fillna("—").astype(str).to_numpy(object),
+        "flag": np.array([f"{v} ({u})" if isinstance(v, str) else "—"
+                          for v, u in zip(lc["flag_verdict"], lc["flag_user"])], object),
         "photometry_id": lc["photometry_id"].to_numpy(np.int64),
     }
 
@@ -125,7 +137,7 @@ class LightcurvePlot(Viewer):
                                             height=HEIGHT), sizing_mode="stretch_width")
         m = self.model
         m.param.watch(self._on_data, ["lightcurve", "time_axis"])
-        m.param.watch(self._on_status, ["exclude_qa", "excluded"])
+        m.param.watch(self._on_status, ["exclude_qa", "include_flagged", "excluded"])
         m.param.watch(self._on_epoch, ["epoch"])
         self._show_data()
 
@@ -141,7 +153,8 @@ class LightcurvePlot(Viewer):
             view = CDSView(filter=GroupFilter(column_name="status", group=status))
             points.append(fig.scatter(
                 "x", "flux", source=self._source, view=view, marker=MARKERS[status],
-                size=8, color=color, line_color=color,
+                size=10 if MARKERS[status] == "x" else 8, color=color, line_color=color,
+                line_width=2 if MARKERS[status] == "x" else 1,
                 fill_alpha=0.0 if status == "excluded" else 0.9, legend_label=status))
         fig.scatter("x", "flux", source=self._ring, size=16, fill_color=None,
                     line_color="#d62728", line_width=2.5)

@@ -14,7 +14,7 @@ import panel as pn
 import param
 from panel.viewable import Viewer
 
-from ..repositories.calibration import PROBLEMATIC_SPW_FLAGGED
+from ..science.qa import PROBLEMATIC_SPW_FLAGGED
 from ..repositories.ms_detail import SUBBANDS, MeasurementSetDetail
 from ..science.times import format_mjd
 from ..viewmodels.measurement_sets import ms_page_url

@@ -21,6 +21,7 @@ from ..viewmodels.source_detail import (
 )
 from ..viewmodels.sources import source_url
 from .background import NewestOnly, load_early
+from .image_table import flag_badge
 from .lightcurve import LightcurvePlot
 
 
@@ -78,6 +79,9 @@ class SourceDetailView(Viewer):
         self._exclude_qa = pn.widgets.Checkbox.from_param(
             m.param.exclude_qa, label="Exclude QA-failed epochs from the statistics",
             css_classes=["dsa-exclude-qa"])
+        self._include_flagged = pn.widgets.Checkbox.from_param(
+            m.param.include_flagged, label="Include epochs of images flagged bad",
+            css_classes=["dsa-include-flagged"])
         self._clear = pn.widgets.Button(label="Include all hand-excluded epochs")
         self._clear.on_click(lambda _e: m.clear_exclusions())
         self._toggle = pn.widgets.Button(label="Exclude this epoch", visible=False)
@@ -110,7 +114,7 @@ class SourceDetailView(Viewer):
             pn.Row(pn.pane.Markdown("**Flux**", margin=(12, 5)), self._flux,
                    pn.pane.Markdown("**Time**", margin=(12, 5)), self._time,
                    sizing_mode="stretch_width"),
-            pn.Row(self._exclude_qa, self._clear, self._excl_text),
+            pn.Row(self._exclude_qa, self._include_flagged, self._clear, self._excl_text),
             pn.Row(pn.Column(self._plot, sizing_mode="stretch_width"),
                    pn.Column(self._epoch, self._toggle, width=320),
                    sizing_mode="stretch_width"),
@@ -129,8 +133,10 @@ class SourceDetailView(Viewer):
                                  sizing_mode="stretch_width")
         m.param.watch(self._render_all, ["record", "error", "nearby", "images"])
         m.param.watch(self._render_stats, ["stats"])
-        m.param.watch(self._render_epoch, ["epoch", "excluded", "exclude_qa", "lightcurve"])
-        m.param.watch(self._render_downloads, ["flux", "excluded", "exclude_qa"])
+        m.param.watch(self._render_epoch, ["epoch", "excluded", "exclude_qa", "include_flagged",
+                                           "lightcurve"])
+        m.param.watch(self._render_downloads, ["flux", "excluded", "exclude_qa",
+                                               "include_flagged"])
         m.param.watch(self._on_flux, ["flux"])
 
     # ------------------------------------------------------------------ work
@@ -172,6 +178,8 @@ class SourceDetailView(Viewer):
         rec = self.model.record
         lc = self.model.lightcurve
         n_failed = int(lc["qa_failed"].sum()) if not lc.empty else 0
+        n_flagged = int(lc["flagged_bad"].sum()) if not lc.empty else 0
+        flagged = f", {n_flagged} from images flagged bad" if n_flagged else ""
         ese = (f'<span class="dsa-badge">ESE candidate: {html.escape(rec.ese_status)}</span>'
                if rec.ese_status else "")
         self._facts.object = (
@@ -180,7 +188,7 @@ class SourceDetailView(Viewer):
             f"<td><b>Position</b> {_position(rec.ra_deg, rec.dec_deg)} "
             f"({format_number(rec.ra_deg, '.5f')}°, {format_number(rec.dec_deg, '+.5f')}°)</td>"
             f"<td><b>NVSS flux</b> {format_number(rec.nvss_flux_mjy, '.1f', unit='mJy')}</td>"
-            f"<td><b>Epochs</b> {len(lc):,} ({n_failed} from QA-failed images)</td>"
+            f"<td><b>Epochs</b> {len(lc):,} ({n_failed} from QA-failed images{flagged})</td>"
             f"<td><b>MJD</b> {format_number(rec.first_mjd, '.4f')} – {format_number(rec.last_mjd, '.4f')}</td>"
             "</tr></table>")
 
@@ -191,7 +199,8 @@ class SourceDetailView(Viewer):
             f"{EXPORT_LABELS[fmt]}</a>" for fmt in EXPORT_FORMATS)
         n_out = len(m.excluded_ids)
         marks = ("; rows left out of the statistics here are marked in its "
-                 "<code>excluded</code> column" if n_out or m.exclude_qa else "")
+                 "<code>excluded</code> column" if n_out or m.exclude_qa or (
+                     not m.include_flagged and m.lightcurve["flagged_bad"].any()) else "")
         call = f"curl -o {export_filename(m.source_id, 'csv')} '{_origin()}{m.export_url('csv')}'"
         self._downloads.object = (
             f"<p><b>Download the lightcurve</b> ({html.escape(m.flux)} flux{marks}): "
@@ -237,6 +246,10 @@ class SourceDetailView(Viewer):
                 if row.get("image_url") else "no image registered")
         status = "excluded" if row["excluded"] else "included"
         qa = " · <b>QA failed</b>" if row["qa_failed"] else ""
+        if isinstance(row.get("flag_verdict"), str):
+            who = f" by {html.escape(str(row.get('flag_user')))}" if row.get("flag_user") else ""
+            style = " class='dsa-flagged-bad'" if row.get("flagged_bad") else ""
+            qa += (f" · <b{style}>flagged {html.escape(row['flag_verdict'])}</b>{who}")
         unit = "mJy/beam" if row.get("flux_column") == "peak_jyb" else "mJy"
         self._epoch.object = (
             f'<div class="dsa-epoch">{img}<p><b>MJD</b> {format_number(row["mjd"], ".5f")} · '
@@ -285,11 +298,14 @@ class SourceDetailView(Viewer):
             self._images.object = '<p class="dsa-muted">No image has measured this source.</p>'
             return
         mjd = pd.to_numeric(part["mjd"], errors="coerce")
+        verdicts = part["flag_verdict"] if "flag_verdict" in part else [None] * len(part)
+        users = part["flag_user"] if "flag_user" in part else [None] * len(part)
         body = "".join(
-            f'<tr><td><a href="/images/{int(i)}">{int(i)}</a></td>'
+            f'<tr><td><a href="/images/{int(i)}">{int(i)}</a> {flag_badge(v, u)}</td>'
             f'<td class="num">{format_number(t, ".5f")}</td><td>{html.escape(str(kind or "—"))}</td>'
             f"<td>{html.escape(str(path or '—'))}</td></tr>"
-            for i, t, kind, path in zip(part["image_id"], mjd, part["type"], part["path"]))
+            for i, t, kind, path, v, u in zip(part["image_id"], mjd, part["type"], part["path"],
+                                              verdicts, users))
         self._images.object = ('<table class="dsa-images dsa-table"><thead><tr><th>Image</th>'
                                "<th>MJD</th><th>Type</th><th>Path</th></tr></thead>"
                                f"<tbody>{body}</tbody></table>")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ...repositories.images import MJD_FROM_CREATED_AT
 from ...repositories.qa import MEASURED, image_warnings
 from ...viewmodels.overview import mjd_to_datetime, utc_text
+from ..image_table import flag_badge
 from .base import HtmlCard
 from .style import GRADE_LIGHT, esc, light
 
@@ -40,12 +41,21 @@ class LatestImageCard(HtmlCard):
         dr = f"{image.dynamic_range:,.0f}" if image.dynamic_range is not None else "unknown"
         warnings = image_warnings(image.noise_jy, image.dynamic_range)
         warn_html = "".join(f'<div class="ov-small">⚠ {esc(w)}</div>' for w in warnings)
+        flag = snapshot.latest_flag
+        flag_html = ""
+        if flag:
+            note = f" — {esc(flag['note'])}" if flag.get("note") else ""
+            flag_html = (f'<span class="k">Flag</span><span class="ov-latest-flag">'
+                         f'{flag_badge(flag["verdict"], flag.get("user"), flag.get("note"))}'
+                         f'<br><span class="ov-small ov-muted">by {esc(flag.get("user"))}'
+                         f'{note}</span></span>')
+        bad = " ov-thumb-bad" if flag and flag["verdict"] == "bad" else ""
         detail = DETAIL_URL.format(id=image.id)
         name = image.path.rsplit("/", 1)[-1]
         text = (
             '<div class="ov-row">'
             f'<a href="{detail}" class="ov-latest-link" title="Open image {image.id}">'
-            f'<img class="ov-thumb" src="{thumbnail_url(image.id)}" '
+            f'<img class="ov-thumb{bad}" src="{thumbnail_url(image.id)}" '
             f'alt="Thumbnail of image {image.id}" width="240" height="240"></a>'
             '<div style="flex: 1 1 220px">'
             f'<div><a class="ov-link" href="{detail}">Image {image.id}</a></div>'
@@ -59,6 +69,7 @@ class LatestImageCard(HtmlCard):
             f'<span class="k">QA grade</span><span>'
             f'{light(GRADE_LIGHT.get(grade, "unknown"), grade)}'
             f'<br><span class="ov-small ov-muted">{esc(kind_text)}</span></span>'
+            f"{flag_html}"
             "</div>"
             f"{warn_html}"
             "</div></div>")

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from ...repositories.qa import MEASURED
+from ...science.qa import DERIVED_FROM_DR, DR_EXCELLENT, DR_GOOD, DR_MARGINAL, MEASURED
 from .base import HtmlCard
 from .style import GRADE_LIGHT, dot, esc
 
 KIND_TEXT = {
     MEASURED: ("Measured", "image_qa.overall_quality, written by the pipeline's QA step"),
-    "derived-from-dynamic-range": (
+    DERIVED_FROM_DR: (
         "Derived from dynamic range",
-        "images with no QA row, graded from images.dynamic_range: > 1000 excellent, "
-        "> 100 good, > 10 marginal, else poor"),
+        f"images with no QA row, graded from images.dynamic_range: > {DR_EXCELLENT:g} "
+        f"excellent, > {DR_GOOD:g} good, > {DR_MARGINAL:g} marginal, else poor"),
 }
 
 

@@ -40,6 +40,7 @@ table.ov-table td.num, table.ov-table th.num { text-align: right;
 .ov-grid2 > .k { opacity: 0.75; }
 .ov-thumb { display: block; width: 100%; max-width: 240px; aspect-ratio: 1 / 1;
             object-fit: contain; background: #000; border-radius: 4px; }
+.ov-thumb-bad { outline: 3px solid #c62828; opacity: 0.7; }
 .ov-row { display: flex; gap: 18px; flex-wrap: wrap; align-items: flex-start; }
 .ov-stats { display: grid; grid-template-columns: repeat(auto-fit, minmax(150px, 1fr));
             gap: 8px 16px; }

@@ -1,0 +1,448 @@
+"""/qa: QA trends with threshold bands, the grade distribution, the nights' summary,
+the worst images, and flagging a box of points in one action (decision 0056).
+
+Every plot shares one time axis (a zoom or pan in one moves them all). A click on a
+point, a rastered pixel or a "no value" tick opens that image; on the calibration heat
+map, that observation's MS page. The server answers clicks and boxes from every image of
+the range, so they work the same on a thousand points and on a year.
+
+Loading: one fetch per query (``NewestOnly``), started with the page (``early``) so
+that the first result usually travels with it; a spinner holds the plots' place.
+"""
+
+from __future__ import annotations
+
+import html
+import urllib.parse
+
+import numpy as np
+import panel as pn
+import param
+from bokeh import events
+from bokeh.models import BoxAnnotation, HoverTool, Range1d
+from bokeh.plotting import figure
+from panel.io.state import set_curdoc
+from panel.viewable import Viewer
+
+from ..repositories.qa_trends import METRICS
+from ..science.numbers import format_number
+from ..science.qa import DERIVED_FROM_DR, GRADES, MEASURED
+from ..science.times import format_mjd, mjd_to_unix_ms, unix_to_mjd
+from ..viewmodels.qa import FLAG_VERDICTS, QAModel, image_url
+from .background import (
+    NewestOnly,
+    is_served,
+    run_in_background,
+    update_figure,
+    update_together,
+)
+from .cal_plots import qa_heatmap_figure
+from .job_format import DASH, JOBS_CSS, e, table
+from .qa_plots import BANDS, PLOT_COLOURS, PLOT_HEIGHT, RUG_HEIGHT, TrendPlot
+from .urlstate import notes_alert
+
+#: A click picks the nearest image within this fraction of the visible spans.
+PICK_TOLERANCE = 0.02
+_NAVIGATE_JS = "if (cb_obj.value) { window.location.assign(cb_obj.value); }"
+QUICK_RANGES = {"24 h": 1.0, "7 days": 7.0, "30 days": 30.0, "1 year": 365.0}
+NIGHT_COLUMNS = [("Night (UTC)", "dsa-nowrap"), ("Images", "dsa-num"),
+                 ("Median noise (mJy/beam)", "dsa-num"), ("Worst DR", "dsa-num"),
+                 ("Grades", ""), ("Flags", "")]
+QA_CSS = """
+.dsa-qa-worst { display: grid; gap: 8px;
+  grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)); }
+.dsa-qa-worst a { text-decoration: none; color: inherit; font-size: 12px; }
+.dsa-qa-worst img { width: 100%; aspect-ratio: 1; object-fit: cover; border-radius: 4px;
+  background: rgba(127,127,127,0.15); }
+.dsa-grade-bar { display: inline-block; height: 12px; vertical-align: middle;
+  border-radius: 2px; margin-right: 6px; }
+"""
+
+
+def ms_url(path: str) -> str:
+    return "/ms/" + urllib.parse.quote(str(path), safe="")
+
+
+def grade_chips(counts: dict) -> str:
+    parts = []
+    for grade in GRADES:
+        n = counts.get(grade)
+        if n:
+            colour = PLOT_COLOURS.get(grade, PLOT_COLOURS["unknown"])
+            parts.append(f"<span class='dsa-badge' style='background:{colour}'>"
+                         f"{e(grade)} {n:,}</span>")
+    return " ".join(parts) or DASH
+
+
+def grades_html(counts: dict[str, dict[str, int]]) -> str:
+    """The grade distribution: one bar per grade and kind of grade."""
+    total = sum(sum(c.values()) for c in counts.values()) or 1
+    rows = []
+    labels = {MEASURED: "measured (image_qa)",
+              DERIVED_FROM_DR: "derived from dynamic range (no image_qa)"}
+    for kind in (MEASURED, DERIVED_FROM_DR):
+        for grade in GRADES:
+            n = counts.get(kind, {}).get(grade, 0)
+            if not n:
+                continue
+            colour = PLOT_COLOURS.get(grade, PLOT_COLOURS["unknown"])
+            width = max(2, int(260 * n / total))
+            rows.append([e(grade), e(labels[kind]),
+                         f"<span class='dsa-grade-bar' style='width:{width}px;"
+                         f"background:{colour}'></span>{n:,} ({n / total:.0%})"])
+    return table([("Grade", ""), ("Kind of grade", ""), ("Images", "")], rows,
+                 "No images in this range.")
+
+
+def nights_html(model: QAModel) -> str:
+    rows = []
+    for r in model.nights().to_dict("records"):
+        flags = r["flags"] or {}
+        rows.append([e(r["night"]), f"{r['images']:,}",
+                     e(format_number(r["median_noise"], ".3f") if r["median_noise"]
+                       is not None else DASH),
+                     e(format_number(r["worst_dr"], ".0f") if r["worst_dr"] is not None
+                       else DASH),
+                     grade_chips(r["grades"]),
+                     e(", ".join(f"{k} {v}" for k, v in flags.items()) or DASH)])
+    return table(NIGHT_COLUMNS, rows, "No images in this range.").replace(
+        "class='dsa-jobs'", "class='dsa-jobs dsa-qa-nights'", 1)
+
+
+def worst_html(model: QAModel) -> str:
+    worst = model.worst()
+    if worst.empty:
+        return "<div class='dsa-note'>No images in this range.</div>"
+    tiles = []
+    for r in worst.to_dict("records"):
+        image_id = int(r["image_id"])
+        dr = format_number(r["dynamic_range"], ".0f") if np.isfinite(
+            r["dynamic_range"]) else "?"
+        noise = format_number(r["noise"], ".2f") if np.isfinite(r["noise"]) else "?"
+        colour = PLOT_COLOURS.get(r["grade"], PLOT_COLOURS["unknown"])
+        flag = f" · flagged {e(r['flag'])}" if isinstance(r.get("flag"), str) else ""
+        tiles.append(
+            f"<a href='{image_url(image_id)}' title='{e(r['path'])}'>"
+            f"<img loading='lazy' src='/api/v1/images/{image_id}/thumbnail.png' "
+            f"alt='thumbnail of image {image_id}'>"
+            f"<div><span class='dsa-badge' style='background:{colour}'>{e(r['grade'])}"
+            f"</span> #{image_id}</div><div>DR {e(dr)} · {e(noise)} mJy/beam{flag}</div></a>")
+    return "<div class='dsa-qa-worst'>" + "".join(tiles) + "</div>"
+
+
+def _mjd_from_ms(x_ms: float) -> float:
+    return unix_to_mjd(x_ms / 1000.0)
+
+
+class QAPageView(Viewer):
+    model = param.ClassSelector(class_=QAModel)
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        m = self.model
+        self.start = pn.widgets.TextInput.from_param(
+            m.param.start, label="From (MJD or UTC)", placeholder="7 days ago", width=190,
+            css_classes=["dsa-qa-from"])
+        self.end = pn.widgets.TextInput.from_param(
+            m.param.end, label="To (MJD or UTC)", placeholder="now", width=190,
+            css_classes=["dsa-qa-to"])
+        self.dec_min = pn.widgets.FloatInput.from_param(m.param.dec_min, label="Dec min (°)",
+                                                        width=110)
+        self.dec_max = pn.widgets.FloatInput.from_param(m.param.dec_max, label="Dec max (°)",
+                                                        width=110)
+        quick = []
+        for label, days in QUICK_RANGES.items():
+            button = pn.widgets.Button(label=f"Last {label}", width=100, align="end",
+                                       css_classes=[f"dsa-qa-last-{int(days)}"])
+            button.on_click(lambda _e, d=days: self._last(d))
+            quick.append(button)
+        self.alert = pn.pane.Alert("", alert_type="danger", visible=False,
+                                   sizing_mode="stretch_width", css_classes=["dsa-qa-error"])
+        self.summary = pn.pane.HTML("", sizing_mode="stretch_width", margin=(0, 10),
+                                    css_classes=["dsa-qa-summary"])
+        self.plots = pn.Column(
+            pn.indicators.LoadingSpinner(value=True, size=40, label="Loading QA…"),
+            sizing_mode="stretch_width", min_height=PLOT_HEIGHT, css_classes=["dsa-qa-plots"])
+        self.grades = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[JOBS_CSS,
+                                   QA_CSS], css_classes=["dsa-qa-grades"])
+        self.nights = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[JOBS_CSS],
+                                   css_classes=["dsa-qa-nights"])
+        self.worst = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[QA_CSS],
+                                  css_classes=["dsa-qa-worst-images"])
+        # -- flagging a box of points
+        self.selection_text = pn.pane.HTML("", css_classes=["dsa-qa-selection"],
+                                           sizing_mode="stretch_width")
+        self.verdict = pn.widgets.Select(label="Verdict", options=list(FLAG_VERDICTS),
+                                         value="bad", width=110, css_classes=["dsa-qa-verdict"])
+        self.note = pn.widgets.TextInput(label="Note", placeholder="why (optional)",
+                                         width=260, css_classes=["dsa-qa-note"])
+        self.flag_button = pn.widgets.Button(label="Flag selection", color="primary",
+                                             width=140, align="end", disabled=True,
+                                             css_classes=["dsa-qa-flag"])
+        self.flag_button.on_click(self._flag)
+        self.flag_message = pn.pane.HTML("", css_classes=["dsa-qa-flag-message"],
+                                         sizing_mode="stretch_width")
+        # Carries a clicked image's address to the browser, which goes there; hidden.
+        self.navigator = pn.widgets.TextInput(value="", visible=False, margin=0)
+        self.navigator.jscallback(value=_NAVIGATE_JS)
+        heading = "<h3 style='margin:12px 0 4px 0'>{}</h3>".format
+        self._plots: list[TrendPlot] = []
+        self._x_range = None
+        self._layout = pn.Column(
+            pn.FlexBox(self.start, self.end, self.dec_min, self.dec_max, *quick,
+                       flex_wrap="wrap", align_items="flex-end", sizing_mode="stretch_width",
+                       margin=0),
+            notes_alert(m, "dsa-qa-notes"), self.alert, self.summary,
+            pn.Row(self.verdict, self.note, self.flag_button, sizing_mode="stretch_width",
+                   margin=0, css_classes=["dsa-qa-flagging"]),
+            self.selection_text, self.flag_message,
+            self.plots,
+            pn.pane.HTML(heading("Grade distribution"), margin=0), self.grades,
+            pn.pane.HTML(heading("Per night"), margin=0), self.nights,
+            pn.pane.HTML(heading("Worst images of the range"), margin=0), self.worst,
+            self.navigator,
+            sizing_mode="stretch_width", margin=0)
+        self._loads = NewestOnly(m.fetch, self._show, busy=[self.plots], busy_delay=0.2)
+        m.param.watch(self._on_query, ["start", "end", "dec_min", "dec_max"])
+        m.param.watch(self._render_selection, ["selection", "flag_block", "action_message"])
+
+    # ---------------------------------------------------------------- loading
+    def _last(self, days: float) -> None:
+        self.model.param.update(start=f"{unix_to_mjd(self.model._now()) - days:.4f}",
+                                end="")
+
+    def _on_query(self, *_events) -> None:
+        if is_served():
+            self._loads.schedule()
+        else:
+            self._loads.run()
+
+    def __panel__(self):
+        m = self.model
+        if is_served():
+            run_in_background(lambda: _identify(m))
+            self._loads.early()
+        else:
+            _identify(m)
+            self._loads.run()
+        return self._layout
+
+    def _show(self, result) -> None:
+        m = self.model
+        m.apply(result)
+        if m.error:
+            self.alert.param.update(object=f"**QA unavailable**: {html.escape(m.error)}",
+                                    visible=True)
+            self.plots[:] = []
+            return
+        self.alert.visible = False
+        self._render_all()
+
+    # ---------------------------------------------------------------- render
+    def _render_all(self) -> None:
+        m = self.model
+        loaded = m.loaded
+        pts = m.points
+        self.summary.object = self._summary_text()
+        self.grades.object = grades_html(m.grade_counts())
+        self.nights.object = nights_html(m)
+        self.worst.object = worst_html(m)
+        x0 = mjd_to_unix_ms(np.array([loaded.start_mjd]))[0]
+        x1 = mjd_to_unix_ms(np.array([loaded.end_mjd]))[0]
+        self._x_range = Range1d(x0, x1, reset_start=x0, reset_end=x1)
+        self._plots = []
+        panes, unmeasured = [], []
+        for name, metric in METRICS.items():
+            if name in loaded.unmeasured:
+                unmeasured.append((metric.label, "this database has no column for it "
+                                   f"(image_qa.{metric.qa_column})"))
+                continue
+            measured, missing = m.series(name)
+            expected = None
+            if name == "noise":
+                expected = pts[np.isfinite(pts["expected_noise"].to_numpy(float))]
+            plot = TrendPlot(name, metric.label, metric.unit, metric.log, self._x_range,
+                             measured, missing, value_column=name, expected=expected)
+            self._wire(plot)
+            panes.append(pn.pane.Bokeh(plot.figure, sizing_mode="stretch_width",
+                                       height=PLOT_HEIGHT, min_width=420))
+        for pane in (self._calibrator_plot(), self._cal_heatmap()):
+            if isinstance(pane, tuple):
+                unmeasured.append(pane)
+            else:
+                panes.append(pane)
+        notes = "".join(f"<li><b>{e(label)}</b>: not measured; {e(why)}.</li>"
+                        for label, why in unmeasured)
+        self.plots[:] = [pn.GridBox(*panes, ncols=2, sizing_mode="stretch_width"),
+                         pn.pane.HTML(f"<ul class='dsa-note dsa-qa-unmeasured' "
+                                      f"style='margin:4px 0'>{notes}</ul>" if notes else "",
+                                      sizing_mode="stretch_width")]
+        for plot in self._plots:
+            plot.raster()
+        self._render_selection()
+
+    def _summary_text(self) -> str:
+        m = self.model
+        loaded = m.loaded
+        counts = m.summary()
+        return (f"<b>{counts['images']:,} images</b> observed from "
+                f"{e(format_mjd(loaded.start_mjd, seconds=False))} to "
+                f"{e(format_mjd(loaded.end_mjd, seconds=False))} UTC"
+                + (f", Dec {e(m.dec_min if m.dec_min is not None else '−90')}° to "
+                   f"{e(m.dec_max if m.dec_max is not None else '90')}°"
+                   if m.dec_min is not None or m.dec_max is not None else "")
+                + f"; {counts['measured']:,} with measured QA (image_qa), the rest graded "
+                "from their dynamic range. Shaded bands: the pipeline's thresholds; grey "
+                "ticks at the bottom: images without that value. Click a point to open "
+                "its image; drag a box (box select) to choose images to flag.")
+
+    @staticmethod
+    def _not_measured(label: str, why: str) -> tuple[str, str]:
+        """A plot that cannot be drawn: named in the list under the plots."""
+        return (label, why)
+
+    def _calibrator_plot(self):
+        cal = self.model.loaded.calibrators
+        label = "Calibrator flux ratio (observed / catalogue)"
+        if cal is None:
+            return self._not_measured(label, "this database has no photometry table")
+        cal = cal[np.isfinite(cal["ratio"].to_numpy(float))]
+        if cal.empty:
+            return self._not_measured(label, "no photometry of a flux calibrator "
+                                      "(0834+555, 3C286, 3C48, 3C147) in this range")
+        fig = figure(title=label, x_range=self._x_range, x_axis_type="datetime",
+                     height=PLOT_HEIGHT, sizing_mode="stretch_width", min_width=420,
+                     tools="xpan,xwheel_zoom,reset", toolbar_location="right")
+        fig.toolbar.logo = None
+        fig.title.text_font_size = "12px"
+        for low, high, colour, _ in BANDS["calibrator"]:
+            fig.add_layout(BoxAnnotation(bottom=low, top=high, fill_color=colour,
+                                         fill_alpha=0.13, line_alpha=0))
+        palette = ["#1f77b4", "#9467bd", "#17becf", "#8c564b"]
+        for i, (name, group) in enumerate(cal.groupby("calibrator")):
+            r = fig.scatter(mjd_to_unix_ms(group["mjd"].to_numpy(float)),
+                            group["ratio"].to_numpy(float), size=5,
+                            color=palette[i % len(palette)], legend_label=str(name))
+            fig.add_tools(HoverTool(renderers=[r], tooltips=[("ratio", "@y{0.000}")]))
+        fig.legend.location = "top_left"
+        fig.legend.background_fill_alpha = 0.6
+        return pn.pane.Bokeh(fig, sizing_mode="stretch_width", height=PLOT_HEIGHT,
+                             min_width=420)
+
+    def _cal_heatmap(self):
+        cells = self.model.loaded.cal_cells
+        label = "Calibration flagged fraction per spectral window"
+        if cells is None:
+            return self._not_measured(label, "this database has no calibration_qa table")
+        if cells.empty:
+            return self._not_measured(label, "no calibration QA with per-SPW statistics "
+                                      "in this range")
+        fig = qa_heatmap_figure(cells)
+        fig.title.text = label
+        fig.x_range = self._x_range
+        fig.on_event(events.Tap, lambda ev: self._tap_cal(fig, cells, ev))
+        return pn.pane.Bokeh(fig, sizing_mode="stretch_width", min_width=420)
+
+    def _wire(self, plot: TrendPlot) -> None:
+        fig = plot.figure
+        fig.on_event(events.Tap, lambda ev: self._tap(plot, ev))
+        fig.on_event(events.SelectionGeometry, lambda ev: self._boxed(plot, ev))
+        fig.on_event(events.RangesUpdate, lambda ev: self._ranges(plot, ev))
+        fig.on_change("inner_width", lambda a, o, n: self._resized(plot, a, n))
+        fig.on_change("inner_height", lambda a, o, n: self._resized(plot, a, n))
+        self._plots.append(plot)
+
+    # ---------------------------------------------------------------- events
+    def _tap(self, plot: TrendPlot, event) -> None:
+        if event.x is None or event.y is None:
+            return
+        fig = plot.figure
+        with set_curdoc(fig.document):
+            xr, yr = fig.x_range, fig.y_range
+            x_span_days = (xr.end - xr.start) / 86_400_000.0
+            rug_top = yr.start + (yr.end - yr.start) * RUG_HEIGHT
+            on_rug = event.y <= rug_top
+            row = self.model.nearest(plot.value_column, _mjd_from_ms(event.x),
+                                     None if on_rug else event.y, x_span_days,
+                                     yr.end - yr.start, PICK_TOLERANCE, log=plot.log)
+            if row is not None:
+                self._go(image_url(row["image_id"]))
+
+    def _tap_cal(self, fig, cells, event) -> None:
+        if event.x is None:
+            return
+        with set_curdoc(fig.document):
+            x = mjd_to_unix_ms(cells["mjd"].to_numpy(float))
+            i = int(np.argmin(np.abs(x - event.x)))
+            span = (fig.x_range.end or 1) - (fig.x_range.start or 0)
+            if abs(x[i] - event.x) <= PICK_TOLERANCE * span:
+                self._go(ms_url(cells["ms_path"].iloc[i]))
+
+    def _go(self, url: str) -> None:
+        if self.navigator.value == url:  # the same image again: still a change
+            self.navigator.value = ""
+        self.navigator.value = url
+
+    def _boxed(self, plot: TrendPlot, event) -> None:
+        g = event.geometry or {}
+        if not event.final or g.get("type") != "rect":
+            return
+        with set_curdoc(plot.figure.document):
+            ids = self.model.in_box(plot.value_column, _mjd_from_ms(g["x0"]),
+                                    _mjd_from_ms(g["x1"]), g.get("y0"), g.get("y1"),
+                                    log=plot.log)
+            self.model.select(ids)
+
+    def _ranges(self, plot: TrendPlot, event) -> None:
+        if None not in (event.x0, event.x1, event.y0, event.y1):
+            plot.figure.x_range.update(start=event.x0, end=event.x1)
+            plot.figure.y_range.update(start=event.y0, end=event.y1)
+        for p in self._plots:  # the time axis is shared: every raster follows
+            update_figure(p.figure, p.raster)
+
+    def _resized(self, plot: TrendPlot, attr: str, new) -> None:
+        if not new:
+            return
+        width, height = plot.frame_px
+        plot.frame_px = (int(new), height) if attr == "inner_width" else (width, int(new))
+        update_figure(plot.figure, plot.raster)
+
+    # ---------------------------------------------------------------- flagging
+    def _render_selection(self, *_events) -> None:
+        m = self.model
+        n = len(m.selection)
+        if m.flag_block:
+            self.flag_button.disabled = True
+            self.selection_text.object = (f"<span class='dsa-note dsa-qa-flag-blocked'>"
+                                          f"Flagging is off: {e(m.flag_block)}</span>")
+        else:
+            self.flag_button.disabled = n == 0
+            self.selection_text.object = (
+                f"<span class='dsa-note'>{n:,} image(s) selected.</span>" if n else
+                "<span class='dsa-note'>Drag a box on any plot to select images.</span>")
+        if m.action_message:
+            colour = "#2e7d32" if m.action_ok else "#c62828"
+            self.flag_message.object = (f"<span style='color:{colour}'>"
+                                        f"{e(m.action_message)}</span>")
+        else:
+            self.flag_message.object = ""
+
+    def _flag(self, _event) -> None:
+        m = self.model
+
+        def work() -> None:
+            m.flag_selection(self.verdict.value, self.note.value or "")
+            if m.action_ok:
+                self._render_all_later()
+
+        if is_served():
+            run_in_background(work)
+        else:
+            work()
+
+    def _render_all_later(self) -> None:
+        update_together(self._render_all)
+
+
+def _identify(model: QAModel) -> None:
+    model.identify_user()

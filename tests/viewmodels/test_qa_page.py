@@ -1,0 +1,140 @@
+"""The QA page's view-model and its view outside a server, on real databases (SQLite and
+PostgreSQL): the range from the URL's values, bad values named, the grade counts, nights,
+worst images, picking the nearest image, a box of images, and flagging refused with the
+reason when nobody is signed in."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from factories import MJD0, UNIX0, defaults, insert
+
+from dsa110_dashboard.science.times import unix_to_mjd
+from dsa110_dashboard.viewmodels.qa import QAModel
+from dsa110_dashboard.views.qa import QAPageView, grades_html, nights_html, worst_html
+from dsa110_dashboard.views.qa_plots import GRADE_ORDER, grade_raster, overlay_rows
+
+
+def put(conn, table: str, n: int, **values):
+    """A row of ``table`` with the factories' n-th defaults (its MS, path, times)."""
+    return insert(conn, table, **{**defaults(table, n), **values})
+
+
+@pytest.fixture
+def model(db):
+    with db.transaction() as conn:
+        for n in range(8):
+            put(conn, "ms_index", n)
+            put(conn, "images", n, dynamic_range=[2000, 500, 50, 5, None, 500, 500,
+                                                       500][n],
+                   noise_jy=None if n == 4 else 3e-4 * (1 + n),
+                   integration_sec=300.0, bandwidth_mhz=187.5)
+    m = QAModel(db, now=lambda: UNIX0 + 86400)
+    m.param.update(start=f"{MJD0 - 0.1}", end=f"{MJD0 + 1}")
+    m.refresh()
+    return m
+
+
+def test_loads_range_and_derives(model):
+    assert model.error is None and len(model.points) == 8
+    counts = model.grade_counts()["derived-from-dynamic-range"]
+    assert counts == {"excellent": 1, "good": 4, "marginal": 1, "poor": 1, "unknown": 1}
+    nights = model.nights()
+    assert list(nights["night"]) == ["2025-10-17"] and nights["images"].iloc[0] == 8
+    assert nights["worst_dr"].iloc[0] == 5.0
+    worst = model.worst(3)
+    assert list(worst["grade"]) == ["poor", "marginal", "good"]  # unknown is no evidence
+    assert model.points["expected_noise"].iloc[0] == pytest.approx(0.3)
+    assert "poor" in grades_html(model.grade_counts()) and "2025-10-17" in nights_html(model)
+    assert "/api/v1/images/4/thumbnail.png" in worst_html(model)
+
+
+def test_missing_values_are_their_own_series(model):
+    measured, missing = model.series("noise")
+    assert len(measured) == 7 and list(missing["image_id"]) == [5]
+    assert not (measured["noise"] == 0).any()
+
+
+def test_nearest_and_box(model):
+    pts = model.points
+    third = pts.iloc[2]
+    row = model.nearest("noise", third["mjd"], math.log10(third["noise"]), 1.0, 1.0, 0.02,
+                        log=True)
+    assert row["image_id"] == third["image_id"]
+    assert model.nearest("noise", MJD0 + 5, 0.0, 1.0, 1.0, 0.02, log=True) is None
+    on_rug = model.nearest("noise", pts.iloc[4]["mjd"], None, 1.0, None, 0.02)
+    assert on_rug["image_id"] == 5
+    ids = model.in_box("dynamic_range", pts["mjd"].min() - 1, pts["mjd"].max() + 1,
+                       math.log10(40), math.log10(600), log=True)
+    assert sorted(ids) == [2, 3, 6, 7, 8]
+
+
+@pytest.mark.parametrize("start, end, parameter", [("yesterday", "", "from"),
+                                                   (f"{MJD0 + 1}", f"{MJD0}", "to")])
+def test_bad_range_named(db, start, end, parameter):
+    m = QAModel(db)
+    m.param.update(start=start, end=end)
+    m.refresh()
+    assert m.loaded is None and m.error.startswith(f"{parameter}:")
+
+
+def test_flagging_needs_a_signed_in_user(model):
+    model.identify_user()  # sign-in off: no user
+    assert model.flag_block
+    model.select([1, 2])
+    model.flag_selection("bad", "rfi")
+    assert not model.action_ok and model.action_message == model.flag_block
+
+
+def test_view_renders_plots_outside_a_server(model):
+    view = QAPageView(model=model)
+    view.__panel__()
+    assert view._plots and all(p.figure is not None for p in view._plots)
+    assert "8 images" in view.summary.object
+
+
+def test_raster_keeps_the_worst_grade():
+    import pandas as pd
+
+    x = np.array([0.5, 0.5, 0.5])
+    y = np.array([0.5, 0.5, 0.5])
+    grade = pd.Series(["excellent", "poor", "good"])
+    image = grade_raster(x, y, grade, (0, 1), (0, 1), 10, 10)
+    assert image[5, 5] == 1 + GRADE_ORDER.index("poor")  # the worst wins
+
+
+def test_overlay_keeps_every_bad_point_within_its_limit():
+    import pandas as pd
+
+    frame = pd.DataFrame({"mjd": np.arange(5000.0), "grade": ["good"] * 4990 + ["poor"] * 10})
+    shown = overlay_rows(frame, 100)
+    assert len(shown) == 100 and (shown["grade"] == "poor").sum() == 10
+
+
+def test_default_range_is_the_last_week(db):
+    m = QAModel(db, now=lambda: UNIX0)
+    start, end = m.time_range()
+    assert end == pytest.approx(unix_to_mjd(UNIX0)) and end - start == pytest.approx(7.0)
+
+
+def test_signed_in_user_flags_a_selection(model):
+    model._identify = lambda: "alice"
+    model.identify_user()
+    assert model.flag_block is None
+    model.select([2, 3])
+    model.flag_selection("bad", "striping")
+    assert model.action_ok, model.action_message
+    flagged = model.points.set_index("image_id")["flag"]
+    assert flagged[2] == "bad" and flagged[3] == "bad" and not isinstance(flagged[1], str)
+    model.refresh()  # read back from the table
+    assert model.points.set_index("image_id")["flag"][3] == "bad"
+    assert model.nights()["flags"].iloc[0] == {"bad": 2}
+
+
+def test_unknown_verdict_refused(model):
+    model.user = "alice"
+    model.select([1])
+    model.flag_selection("awful", "")
+    assert not model.action_ok and "awful" in model.action_message
