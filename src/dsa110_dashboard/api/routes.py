@@ -90,28 +90,6 @@ def api_patterns(ctx: AppContext) -> list[tuple]:
         (rf"{DOCS_STATIC}/(.*)", docs_static_handler(), {"path": docs_static_path()}),
         # Anything else under /api/ is a JSON 404, not the page server's HTML one.
         (r"/api/.*", NoRouteHandler, kw),  # labelled "other" in the metrics
-        (r"/api/v1/health/?", HealthHandler, kw),
-        (r"/api/v1/images\.csv", ImagesCsvHandler, kw),
-        (rf"/api/v1/images/{ID}/thumbnail\.png", ThumbnailHandler, kw),
-        (rf"/api/v1/images/{ID}/fits", FitsDownloadHandler, kw),
-        (rf"/api/v1/images/{ID}/cutout\.(png|fits)", CutoutHandler, kw),
-        (rf"/api/v1/images/{ID}/flags/?", ImageFlagsHandler, kw),
-        (r"/api/v1/sources/([^/]+)/lightcurve/?", LightcurveHandler, kw),
-        (r"/api/v1/jobs/?", JobsHandler, kw),
-        (rf"/api/v1/jobs/{JOB}/logs/?", JobLogsHandler, kw),
-        (rf"/api/v1/jobs/{JOB}/rerun/?", JobRerunHandler, kw),
-        (rf"/api/v1/jobs/{JOB}/cancel/?", JobCancelHandler, kw),
-        (rf"/api/v1/jobs/{JOB}/?", JobHandler, kw),
-        (r"/api/v1/ms/?", MeasurementSetsHandler, kw),
-        (rf"/api/v1/ms/{MS}/calibration/?", MeasurementSetCalibrationHandler, kw),
-        (rf"/api/v1/ms/{MS}/?", MeasurementSetHandler, kw),
-        (r"/api/v1/queue/?", QueueHandler, kw),
-        (r"/api/v1/cal/tables/?", CalTablesHandler, kw),
-        (r"/api/v1/cal/applylist/?", ApplyListHandler, kw),
-        (r"/api/v1/qa/trends/?", QATrendsHandler, kw),
-        (r"/api/v1/batch/?", BatchesHandler, kw),
-        (rf"/api/v1/batch/{BATCH}/cancel/?", BatchCancelHandler, kw),
-        (rf"/api/v1/batch/{BATCH}/?", BatchHandler, kw),
     ]
 
 
