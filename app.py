@@ -42,6 +42,7 @@ from dashboards import (  # noqa: E402
     qa,
     source_detail,
     sources,
+    wall,
 )
 from dsa110_dashboard.api.routes import api_patterns  # noqa: E402
 from dsa110_dashboard.auth.credentials import Credentials  # noqa: E402
@@ -49,6 +50,7 @@ from dsa110_dashboard.auth.headers import frame_headers  # noqa: E402
 from dsa110_dashboard.auth.oauth import oauth_sign_in  # noqa: E402
 from dsa110_dashboard.auth.store import SessionStore, prepare_store, store_database  # noqa: E402
 from dsa110_dashboard.auth.tokens import TokenStore  # noqa: E402
+from dsa110_dashboard.auth.wall import WallAccess  # noqa: E402
 from dsa110_dashboard.auth.web import SessionAuthProvider, SignIn  # noqa: E402
 from dsa110_dashboard.context import AppContext  # noqa: E402
 from dsa110_dashboard.errors import ConfigError, DashboardError  # noqa: E402
@@ -86,19 +88,31 @@ PAGES = [
     Page("/ms", measurement_sets),
     Page("/ms/{path}", ms_detail, nav="/ms"),
     Page("/calibration", calibration),
-    Page("/health", health),
     Page("/qa", qa),
+    Page("/health", health),
+    Page("/wall", wall),
 ]
 
 
 def navigation() -> list[NavItem]:
-    return [NavItem(p.path, p.module.TITLE) for p in PAGES if p.nav is None]
+    return [NavItem(p.path, p.module.TITLE) for p in PAGES
+            if p.nav is None and chrome(p)]
+
+
+def chrome(page: Page) -> bool:
+    """Whether the page sits in the shell (header, navigation, footer); the wall does
+    not (its module says ``CHROME = False``)."""
+    return getattr(page.module, "CHROME", True)
 
 
 def build_page(ctx: AppContext, page: Page, notice: pn.viewable.Viewable | None = None
                ) -> pn.viewable.Viewable:
     """One session's page in the shell (``notice`` above its body)."""
     view_errors.quiet_serving_loop()
+    if not chrome(page):  # the wall: dark always, nothing around it
+        pn.config.theme = "dark"
+        pn.state.curdoc.theme = pn.theme.DarkTheme.param.bokeh_theme.default
+        return page.module.page(ctx)
     if session_theme() == "dark":
         pn.config.theme = "dark"  # session-local: set before views are built
         # Plain Bokeh figures take the document's theme when they join it
@@ -162,13 +176,15 @@ def api_tokens(settings: Settings, sign_in: SignIn | None) -> TokenStore | None:
 def auth_options(ctx: AppContext) -> dict:
     """Every page and its websocket (and, through ApiHandler, every endpoint but health)
     need an open session when sign-in is on: ours (users file) or Panel's OAuth flow
-    (decision 0063)."""
+    (decision 0063). With ours, the wall display and its thumbnails also open to what
+    DSA110_DASH_WALL_NETWORKS / _TOKEN_SHA256 allow (decision 0062); Panel's OAuth
+    provider knows no such exemption."""
     if ctx.oauth is not None:
         ctx.oauth.install()
         return ctx.oauth.serve_options()
     if ctx.sign_in is None:
         return {}
-    return {"auth_provider": SessionAuthProvider(ctx.sign_in)}
+    return {"auth_provider": SessionAuthProvider(ctx.sign_in, ctx.wall)}
 
 
 def server_options(settings: Settings, ctx: AppContext) -> dict:
@@ -216,6 +232,7 @@ def build_context(settings: Settings) -> AppContext:
     ctx.oauth = oauth_sign_in(settings)  # checked first: it refuses BASIC_AUTH beside it
     ctx.sign_in = sign_in(settings)
     ctx.tokens = api_tokens(settings, ctx.sign_in)
+    ctx.wall = WallAccess(settings)
     ctx.health = build_monitor(settings, ctx.db,
                                ctx.tokens.db if ctx.tokens is not None else None)
     ctx.metrics.read_checks_from(check_figures(ctx.health))  # /metrics (decision 0064)

@@ -14,6 +14,7 @@ from .settings import Settings
 if TYPE_CHECKING:
     from .auth.oauth import OAuthSignIn
     from .auth.tokens import TokenStore
+    from .auth.wall import WallAccess
     from .auth.web import SignIn
     from .status.checks import HealthMonitor
 
@@ -27,6 +28,8 @@ class AppContext:
     sign_in: SignIn | None = None
     #: The API tokens (in the sign-in store); None when the store cannot be opened.
     tokens: TokenStore | None = None
+    #: Who sees the wall display without sign-in (decision 0062); set by the root.
+    wall: WallAccess | None = None
     #: Set when sign-in goes through an OAuth/OIDC provider (DSA110_DASH_OAUTH_PROVIDER).
     oauth: OAuthSignIn | None = None
     #: This server's Prometheus instruments (its own registry, decision 0064).

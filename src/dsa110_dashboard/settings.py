@@ -9,6 +9,7 @@ overridden by a CLI flag. ``Settings.load`` records where every value came from 
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -89,6 +90,27 @@ def _str_list(raw: str) -> tuple[str, ...]:
 
 def _text(raw: str) -> str:
     return raw
+
+
+def _cidr_list(raw: str) -> tuple[str, ...]:
+    """Comma-separated address ranges (``10.1.2.0/24``, ``192.168.5.17``, IPv6 too)."""
+    out = []
+    for item in _str_list(raw):
+        try:
+            out.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ValueError(f"{item!r} is not an address range such as 10.1.2.0/24") \
+                from None
+    return tuple(out)
+
+
+def _sha256_hex(raw: str) -> str:
+    value = raw.strip().lower()
+    if not re.fullmatch(r"[0-9a-f]{64}", value):
+        raise ValueError("must be the SHA-256 of the wall token: 64 hex digits, e.g. "
+                         "from `printf %s \"$TOKEN\" | sha256sum` (the token itself is "
+                         "never stored)")
+    return value
 
 
 _FRAME_SOURCE = re.compile(
@@ -515,6 +537,24 @@ class Settings:
     demo_live_interval: float = setting(
         "DSA110_DASH_DEMO_LIVE_INTERVAL", 240.0, _positive_float,
         "Seconds between the observations `dsa110-dash demo --live` queues.", group="jobs")
+    wall_rotate_seconds: float = setting(
+        "DSA110_DASH_WALL_ROTATE_SECONDS", 20.0, _positive_float,
+        "How long the wall display (/wall) shows each rotating panel; `?rotate=` "
+        "overrides it for one screen.", group="wall")
+    wall_refresh_seconds: float = setting(
+        "DSA110_DASH_WALL_REFRESH_SECONDS", 30.0, _positive_float,
+        "How often an open wall display reads the database again.", group="wall")
+    wall_token_sha256: str | None = setting(
+        "DSA110_DASH_WALL_TOKEN_SHA256", None, _sha256_hex,
+        "With sign-in on: the SHA-256 (hex) of a read-only wall token. /wall?token=TOKEN "
+        "opens the wall display without sign-in and leaves a cookie, so the screen's "
+        "bookmark can drop the token; it opens nothing but /wall and its thumbnails.",
+        secret=True, group="wall")
+    wall_networks: tuple[str, ...] = setting(
+        "DSA110_DASH_WALL_NETWORKS", (), _cidr_list,
+        "With sign-in on: address ranges (CIDR, comma-separated) whose browsers see /wall "
+        "and its thumbnails without sign-in, e.g. the control room's 10.1.2.0/24.",
+        group="wall")
     health_checks: Path | None = setting(
         "DSA110_DASH_HEALTH_CHECKS", None, _existing_file,
         "A TOML file listing the health checks (docs/health-checks.example.toml is the "

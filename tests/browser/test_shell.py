@@ -17,7 +17,8 @@ def test_navigation_between_pages_and_theme_switch(demo_server, page):
     wait_idle(page)
     nav = page.locator(".dsa-nav a")
     assert [t.strip() for t in nav.all_inner_texts()] == ["Overview", "Images", "Sources", "Jobs",
-                                                         "Measurement sets", "Calibration"]
+                                                         "Measurement sets", "Calibration",
+                                                         "QA", "Health"]
     assert page.locator(".dsa-nav a.active").inner_text().strip() == "Overview"
     page.locator(".dsa-nav a", has_text="Images").click()
     page.wait_for_url("**/images")
@@ -39,7 +40,7 @@ def test_every_page_passes_bokehs_validation(demo_server, demo_dataset, page, ca
                                  "WHERE source_id IS NOT NULL LIMIT 1").fetchone()[0]
     caplog.set_level(logging.WARNING, logger="bokeh.core.validation")
     for path in ["/", "/images", f"/images/{image_id}", "/sources",
-                 "/sources/" + urllib.parse.quote(source_id, safe="")]:
+                 "/sources/" + urllib.parse.quote(source_id, safe=""), "/health"]:
         page.goto(demo_server.url + path)
         wait_idle(page)
     found = [r.getMessage() for r in caplog.records

@@ -281,7 +281,8 @@ port = 9090
 
 
 @pytest.mark.parametrize("text, named", [
-    ('[[check]]\nname = "a"\nkind = "http"\nurll = "http://x/"', "check #1 ('a'): 'url' is missing"),
+    ('[[check]]\nname = "a"\nkind = "http"\nurll = "http://x/"',
+     "check #1 ('a'): 'url' is missing"),
     ('[[check]]\nname = "a"\nkind = "http"\nurl = "http://x/"\nextra = 1', "unknown key 'extra'"),
     ('[[check]]\nname = "a"\nkind = "ftp"', "unknown kind 'ftp'"),
     ('[[check]]\nname = "a"\nkind = "http"\nurl = "file:///etc/passwd"', "not an http://"),

@@ -25,8 +25,9 @@ from typing import Any, TypeVar
 from tornado.iostream import StreamClosedError
 from tornado.web import Finish, RequestHandler
 
-from ..auth.identity import OPEN, SESSION, TOKEN, Identity
-from ..auth.roles import role_of
+from ..auth.identity import OPEN, SESSION, TOKEN, WALL, Identity
+from ..auth.roles import Role, role_of
+from ..auth.wall import WALL_VISITOR
 from ..auth.store import Session
 from ..context import AppContext
 from ..errors import (
@@ -64,6 +65,9 @@ class ApiHandler(RequestHandler):
 
     #: Endpoints that answer without sign-in (monitoring probes).
     public = False
+    #: Endpoints the wall display needs (its thumbnails): they answer whoever may see the
+    #: wall without sign-in (``auth.wall``, decision 0062), as a viewer.
+    wall_readable = False
     #: The open session of this request; None when not signed in or sign-in is off.
     session: Session | None = None
     #: Who asks (token, session or open access); None when nobody is signed in.
@@ -104,6 +108,9 @@ class ApiHandler(RequestHandler):
                 self.identity = Identity(user, role_of(user, settings), SESSION)
         if self.identity is None and not self.ctx.signs_in:
             self.identity = Identity(None, role_of(None, settings), OPEN)
+        if (self.identity is None and self.wall_readable and self.ctx.wall is not None
+                and self.ctx.wall.allows(self)):
+            self.identity = Identity(WALL_VISITOR, Role.VIEWER, WALL)
         if self.identity is None and not self.public:
             raise NotAuthenticatedError("sign in at /login first, or send an API token "
                                         "(Authorization: Bearer)")

@@ -56,6 +56,7 @@ class ThumbnailQuery(Query):
 
 
 class ThumbnailHandler(ImageFileHandler):
+    wall_readable = True  # the wall display shows thumbnails (decision 0062)
     operations = {"get": Op("An image's thumbnail (PNG; a placeholder PNG saying why when the "
                             "file cannot be read)", query=ThumbnailQuery, media=("image/png",),
                             empty=(304,), tag="images")}

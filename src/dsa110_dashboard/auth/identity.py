@@ -12,6 +12,8 @@ from .roles import Role
 
 TOKEN = "token"
 SESSION = "session"
+#: The wall display's exemption from sign-in (decision 0062): a viewer of its endpoints.
+WALL = "wall"
 OPEN = "open"
 
 

@@ -25,6 +25,7 @@ from ..errors import ConfigError, DashboardError
 from ..settings import Settings
 from .credentials import Credentials
 from .store import Session, SessionStore
+from .wall import WALL_VISITOR, WallAccess
 
 log = logging.getLogger(__name__)
 
@@ -177,10 +178,13 @@ class LogoutHandler(_Handler):
 
 
 class SessionAuthProvider(AuthProvider):
-    """Bokeh's hook: every page and its websocket need an open session."""
+    """Bokeh's hook: every page and its websocket need an open session; the wall
+    display (``/wall`` and its websocket) also opens to what ``wall`` allows (decision
+    0062)."""
 
-    def __init__(self, sign_in: SignIn):
+    def __init__(self, sign_in: SignIn, wall: WallAccess | None = None):
         self.sign_in = sign_in
+        self.wall = wall
         bound = {"sign_in": sign_in}
         self._login = type("BoundLoginHandler", (LoginHandler,), bound)
         self._logout = type("BoundLogoutHandler", (LogoutHandler,), bound)
@@ -190,7 +194,12 @@ class SessionAuthProvider(AuthProvider):
     def get_user_async(self):  # noqa: ANN201 - Bokeh's hook
         async def get_user(handler: RequestHandler) -> str | None:
             session = await self.sign_in.session(handler)
-            return None if session is None else session.user
+            if session is not None:
+                return session.user
+            wall = self.wall
+            if wall is not None and wall.is_wall_request(handler) and wall.allows(handler):
+                return WALL_VISITOR
+            return None
 
         return get_user
 

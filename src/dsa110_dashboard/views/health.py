@@ -9,19 +9,15 @@ It shows what the process's monitor last found and refreshes itself every
 from __future__ import annotations
 
 import html
-import math
 import threading
 import time
 
 import panel as pn
 import param
-from bokeh.models import ColumnDataSource, HoverTool, Legend, LegendItem
-from bokeh.palettes import Category10_10
-from bokeh.plotting import figure
 from panel.viewable import Viewer
 
 from ..status.caches import CACHES, QUERIES, THUMBNAILS, CacheInfo
-from ..status.checks import CRITICAL, OK, UNKNOWN, WARNING, CheckResult, HistoryPoint
+from ..status.checks import CRITICAL, OK, UNKNOWN, WARNING, HistoryPoint
 from ..status.process import ProcessInfo
 from ..viewmodels.health import HealthModel, HealthSnapshot
 from .background import (
@@ -31,6 +27,7 @@ from .background import (
     update_figure,
     update_together,
 )
+from .health_latency import LatencyPlot
 from .job_detail import client_address
 
 #: Status -> CSS class: white text on a saturated fill reads on both themes.
@@ -127,8 +124,8 @@ def checks_html(snapshot: HealthSnapshot, window_s: float) -> str:
     rows = []
     for r in snapshot.results:
         latency = "—" if r.latency_ms is None else f"{r.latency_ms:,.1f} ms"
-        checked = ("not yet" if r.checked_at is None
-                   else f'{utc(r.checked_at)} <span class="muted">({ago(now - r.checked_at)})</span>')
+        checked = "not yet" if r.checked_at is None else (
+            f'{utc(r.checked_at)} <span class="muted">({ago(now - r.checked_at)})</span>')
         said = e(r.error) if r.error else ""
         if r.detail:
             said = f'{said}<div class="muted">{e(r.detail)}</div>' if said else e(r.detail)
@@ -186,74 +183,6 @@ def process_html(p: ProcessInfo) -> str:
 def _pane(**params) -> pn.pane.HTML:
     return pn.pane.HTML("", stylesheets=[STYLESHEET], sizing_mode="stretch_width",
                         margin=(0, 4), **params)
-
-
-class LatencyPlot:
-    """Response time per check over the kept window: a line per check (gaps where a
-    check timed out), the one chosen in the URL alone or all of them."""
-
-    def __init__(self, names: list[str], rollover: int | None = None):
-        self.rollover = rollover
-        self._sent: dict[str, float] = {}
-        self.fig = figure(height=max(300, 60 + 16 * len(names)), sizing_mode="stretch_width", x_axis_type="datetime",
-                          tools="xpan,xwheel_zoom,box_zoom,reset,save",
-                          active_scroll="xwheel_zoom", toolbar_location="above",
-                          title="Response time (ms) per check")
-        self.fig.yaxis.axis_label = "ms"
-        self.fig.xaxis.axis_label = "UTC"
-        self.sources: dict[str, ColumnDataSource] = {}
-        self.renderers: dict[str, list] = {}
-        items = []
-        for i, name in enumerate(names):
-            source = ColumnDataSource({"t": [], "ms": [], "status": [], "check": []})
-            # Ten colours, then dashed lines: sixteen checks stay told apart.
-            colour = Category10_10[i % 10]
-            dash = "solid" if i < 10 else "dashed"
-            line = self.fig.line("t", "ms", source=source, color=colour, line_width=2,
-                                 line_dash=dash)
-            dots = self.fig.scatter("t", "ms", source=source, color=colour, size=4)
-            self.sources[name] = source
-            self.renderers[name] = [line, dots]
-            items.append(LegendItem(label=name, renderers=[line, dots]))
-        self.fig.add_tools(HoverTool(tooltips=[("check", "@check"), ("time", "@t{%H:%M:%S}"),
-                                               ("ms", "@ms{0.0}"), ("status", "@status")],
-                                     formatters={"@t": "datetime"}))
-        if items:
-            # Beside the plot, never over the lines; a click hides a check's line.
-            legend = Legend(items=items, click_policy="hide", label_text_font_size="9pt",
-                            spacing=0, glyph_height=12, label_height=12, padding=4)
-            self.fig.add_layout(legend, "right")
-
-    def data(self, history: dict[str, list[HistoryPoint]]) -> dict[str, dict]:
-        return {name: {"t": [p.checked_at * 1000 for p in points],
-                       "ms": [math.nan if p.latency_ms is None else p.latency_ms
-                              for p in points],
-                       "status": [p.status for p in points],
-                       "check": [name] * len(points)}
-                for name, points in history.items() if name in self.sources}
-
-    def show(self, history: dict[str, list[HistoryPoint]], chosen: str) -> None:
-        """The first call sends every point; later ones stream only the new points (a
-        day at 30 s is 2 880 per check: not sent again every refresh)."""
-        fresh = {name: [p for p in points if p.checked_at > self._sent.get(name, -1.0)]
-                 for name, points in history.items()}
-        data = self.data(fresh)
-        for name, points in fresh.items():
-            if points:
-                self._sent[name] = points[-1].checked_at
-
-        def update() -> None:
-            for name, columns in data.items():
-                if columns["t"]:
-                    self.sources[name].stream(columns, rollover=self.rollover)
-            self.choose(chosen)
-
-        update_figure(self.fig, update)
-
-    def choose(self, chosen: str) -> None:
-        for name, renderers in self.renderers.items():
-            for r in renderers:
-                r.visible = not chosen or name == chosen
 
 
 class HealthView(Viewer):

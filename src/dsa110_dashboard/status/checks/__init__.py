@@ -26,4 +26,5 @@ from .result import (
 )
 
 __all__ = ["CRITICAL", "OK", "STATUSES", "UNKNOWN", "WARNING", "Check", "CheckResult",
-           "HealthConfigError", "HealthMonitor", "build_monitor", "HistoryPoint", "load_checks", "overall"]
+           "HealthConfigError", "HealthMonitor", "HistoryPoint", "build_monitor",
+           "load_checks", "overall"]
