@@ -208,6 +208,9 @@ def server_options(settings: Settings, ctx: AppContext) -> dict:
         # Every request's latency, by route pattern, for /metrics (decision 0064).
         "log_function": log_function(ctx.metrics, RouteNames(p.path for p in PAGES)),
         "websocket_max_message_size": 20 * 1024 * 1024,
+        # A URL too long for Tornado's header limit would be dropped without an answer;
+        # with room for it the endpoints answer 413 (api.base.MAX_URL_CHARS).
+        "http_server_kwargs": {"max_header_size": 1024 * 1024},
         "keep_alive_milliseconds": int(settings.timeouts.websocket_ping * 1000),
         "check_unused_sessions_milliseconds": 17_000,
         "unused_session_lifetime_milliseconds": 60_000,

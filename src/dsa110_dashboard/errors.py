@@ -47,6 +47,14 @@ class InvalidInputError(DashboardError):
         self.parameter = parameter
 
 
+class RequestTooLargeError(InvalidInputError):
+    """A request body or URL beyond ``DSA110_DASH_REQUEST_MAX_BYTES``."""
+
+    http_status = 413
+    title = "Request too large"
+    code = "request_too_large"
+
+
 class ConflictError(DashboardError):
     http_status = 409
     title = "Conflict"

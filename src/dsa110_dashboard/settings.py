@@ -451,6 +451,20 @@ class Settings:
     page_size_max: int = setting(
         "DSA110_DASH_PAGE_SIZE_MAX", 500, _positive_int,
         "The largest page a table or API request may ask for.", group="limits")
+    rate_limit_heavy: int = setting(
+        "DSA110_DASH_RATE_LIMIT_HEAVY", 600, _non_negative_int,
+        "Heavy API requests (the CSV export, FITS downloads, cutouts) one API token, else "
+        "one client address, may make per minute in each server process; beyond them: "
+        "429 with Retry-After. 0: no limit.", group="limits")
+    rate_limit_burst: int = setting(
+        "DSA110_DASH_RATE_LIMIT_BURST", 200, _positive_int,
+        "How many heavy API requests a client may make at once before "
+        "DSA110_DASH_RATE_LIMIT_HEAVY's pace applies (a source page loads a cutout per "
+        "epoch).", group="limits")
+    request_max_bytes: int = setting(
+        "DSA110_DASH_REQUEST_MAX_BYTES", 64 * 1024, _positive_int,
+        "The largest API request body accepted; a larger one is a 413.",
+        group="limits")
     export_max_rows: int = setting(
         "DSA110_DASH_EXPORT_MAX_ROWS", 1_000_000, _positive_int,
         "The most rows one CSV export streams.", group="limits")

@@ -31,3 +31,26 @@ def server(dataset):
 @pytest.fixture(scope="module")
 def api(server, dataset) -> Api:
     return Api(server.url, dataset.ids)
+
+
+@pytest.fixture(scope="session")
+def api_demo(tmp_path_factory):
+    """A small generated demo dataset (2 days, 256-pixel images) for the /api/v1 tests."""
+    from dsa110_dashboard.demo.build import build_demo
+
+    out = tmp_path_factory.mktemp("api-demo")
+    build_demo(out, days=2, size=256, seed=5)
+    return out
+
+
+@pytest.fixture(scope="session")
+def demo_api(api_demo, tmp_path_factory):
+    """The real dashboard over the demo dataset; heavy endpoints without a rate limit
+    (the fuzzing asks for hundreds of cutouts)."""
+    running = start_server({"DSA110_DASH_DB": str(api_demo / "pipeline.sqlite3"),
+                            "DSA110_DASH_DATA_DIR": str(api_demo),
+                            "CONTIMG_LOGS_DIR": str(api_demo / "logs"),
+                            "DSA110_DASH_CACHE_DIR": str(tmp_path_factory.mktemp("cache")),
+                            "DSA110_DASH_RATE_LIMIT_HEAVY": "0"})
+    yield running
+    running.stop()

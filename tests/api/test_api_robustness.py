@@ -57,7 +57,7 @@ def test_bad_parameters_answer_json_with_no_store(api):
     assert reply.status == 400
     assert reply.headers["Cache-Control"] == "no-store"
     assert reply.json() == {"error": "invalid_parameter",
-                            "message": "invalid value 'abc' for size",
+                            "message": "invalid value 'abc' for size: not a whole number",
                             "details": {"title": "Invalid input", "parameter": "size"}}
 
 

@@ -11,16 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from dsa110_dashboard.demo.build import build_demo
-
 SCRIPT = Path(__file__).with_name("render_views.py")
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory):
-    out = tmp_path_factory.mktemp("nb-demo")
-    build_demo(out, days=1, size=256, seed=5)
-    return out / "pipeline.sqlite3"
+def demo_db(notebook_demo):
+    return notebook_demo / "pipeline.sqlite3"
 
 
 @pytest.mark.parametrize("check", ["overview_page_and_a_card", "image_browser",

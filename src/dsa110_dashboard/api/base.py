@@ -35,12 +35,17 @@ from ..errors import (
     InvalidInputError,
     NotAuthenticatedError,
     NotConfiguredError,
+    RequestTooLargeError,
 )
 from .capacity import Capacity
+from .spec import Op, Query, operations_of, parse_query
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+#: The longest URL an endpoint takes (413 beyond): well below Tornado's 64 KiB header
+#: limit, past which the connection would be closed without an answer.
+MAX_URL_CHARS = 16 * 1024
 #: Envelope codes of errors that Tornado raises itself (no route, wrong method, a crash).
 HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
               413: "request_too_large", 500: "internal_error"}
@@ -67,6 +72,10 @@ class ApiHandler(RequestHandler):
     session: Session | None = None
     #: Who asks (token, session or open access); None when nobody is signed in.
     identity: Identity | None = None
+    #: What each method takes and answers (``spec.Op``); every handler declares its own.
+    operations: dict[str, Op] = {}
+    #: The query string as the operation's ``Op.query`` model (validated in prepare).
+    query: Query | None = None
 
     def initialize(self, ctx: AppContext, capacity: Capacity, route: str | None = None
                    ) -> None:
@@ -78,6 +87,7 @@ class ApiHandler(RequestHandler):
 
     async def prepare(self) -> None:
         settings = self.ctx.settings
+        self._check_size(settings.request_max_bytes)
         header = self.request.headers.get("Authorization")
         if header is not None:
             try:
@@ -104,6 +114,32 @@ class ApiHandler(RequestHandler):
         if self.identity is None and not self.public:
             raise NotAuthenticatedError("sign in at /login first, or send an API token "
                                         "(Authorization: Bearer)")
+        op = self.operation
+        if op is not None and op.query is not None:
+            self.query = parse_query(op.query, self.request.query_arguments)
+        if op is not None and op.heavy:
+            self.capacity.heavy.check(self.client_key(), op.heavy)
+
+    @property
+    def operation(self) -> Op | None:
+        """The declaration of this request's method (HEAD: GET's)."""
+        method = self.request.method.lower()
+        return operations_of(type(self)).get("get" if method == "head" else method)
+
+    def client_key(self) -> str:
+        """Whom a rate limit counts: the token's holder, else the client address."""
+        if self.identity is not None and self.identity.via == TOKEN:
+            return f"token:{self.identity.name}"
+        return self.request.remote_ip or "unknown"
+
+    def _check_size(self, limit: int) -> None:
+        if len(self.request.uri or "") > MAX_URL_CHARS:
+            raise RequestTooLargeError(f"the URL is longer than {MAX_URL_CHARS:,} "
+                                       "characters", parameter="url")
+        length = self.request.headers.get("Content-Length", "")
+        if len(self.request.body or b"") > limit or (length.isdigit() and int(length) > limit):
+            raise RequestTooLargeError(f"the request's body is larger than {limit:,} bytes "
+                                       "(DSA110_DASH_REQUEST_MAX_BYTES)", parameter="body")
 
     async def _token_identity(self, header: str) -> Identity:
         scheme, _, token = header.strip().partition(" ")

@@ -11,7 +11,9 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field
 
 from ..errors import InvalidInputError, NotFoundError
 from ..jobs.batch import BatchService
@@ -19,6 +21,9 @@ from ..jobs.batch_kinds import Selection
 from ..repositories.jobs import BatchJobFilter, BatchJobRepository
 from ..repositories.records import parse_json
 from .operators import OperatorApiHandler, page_json, plain, rows
+from ..repositories.jobs import BatchJobRepository as _Batches
+from .models import Page, Paging, Record
+from .spec import Body, Loose, Op
 
 BATCH = r"([^/]+)"
 STATUSES = ("pending", "running", "done", "failed")
@@ -104,7 +109,50 @@ def _batch_detail(ctx, batch_id: int) -> dict[str, Any]:  # noqa: ANN001 - the A
             "url": f"/api/v1/batch/{record.id}"})
 
 
+class BatchesQuery(Paging):
+    status: list[Literal[STATUSES]] | None = None  # type: ignore[valid-type]
+    type: list[str] | None = None
+    sort: Literal[_Batches.SORT_KEYS] | None = None  # type: ignore[valid-type]
+
+
+class BatchPage(Page):
+    batches: list[Record]
+
+
+class BatchBody(Body):
+    kind: str = Field(description="thumbnails, qa, variability or rerun")
+    selection: dict[str, str | list[str]] = Field(
+        description="what to run over: images, sources (query strings), ms, ms_status, "
+                    "ms_stage (lists)")
+    options: dict[str, object] | None = None
+
+
+class BatchStarted(Loose):
+    id: int
+    kind: str
+    total: int
+    url: str
+
+
+class BatchDetail(Loose):
+    id: int
+
+
+class BatchCancelBody(Body):
+    pass
+
+
+class BatchOutcome(Loose):
+    id: int
+    outcome: str
+
+
 class BatchesHandler(OperatorApiHandler):
+    operations = {"get": Op("A page of batches", query=BatchesQuery, response=BatchPage,
+                            tag="batch"),
+                  "post": Op("Start a batch (operator)", body=BatchBody,
+                             response=BatchStarted, status=201, errors=(409,), tag="batch")}
+
     async def get(self) -> None:
         request = self.page_request(sort="created_at")
         flt = BatchJobFilter(statuses=self.listed("status", STATUSES),
@@ -135,6 +183,9 @@ class BatchesHandler(OperatorApiHandler):
 
 
 class BatchHandler(OperatorApiHandler):
+    operations = {"get": Op("One batch with progress and failed items",
+                            response=BatchDetail, tag="batch")}
+
     async def get(self, raw_id: str) -> None:
         detail = await self.blocking(_batch_detail, self.ctx, parse_batch_id(raw_id))
         for key in ("runner", "errors"):
@@ -143,6 +194,8 @@ class BatchHandler(OperatorApiHandler):
 
 
 class BatchCancelHandler(OperatorApiHandler):
+    operations = {"post": Op("Cancel a batch (operator)", body=BatchCancelBody,
+                             response=BatchOutcome, errors=(409,), tag="batch")}
     SUPPORTED_METHODS = ("POST",)
 
     async def post(self, raw_id: str) -> None:

@@ -10,12 +10,39 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from pydantic import Field
+
 from ..errors import InvalidInputError
 from ..status.caches import cache_report, clear_caches, parse_caches
+from .models import Record
 from .operators import OperatorApiHandler
+from .spec import Body, Loose, Op
+
+
+class Caches(Loose):
+    caches: list[Record]
+
+
+class ClearBody(Body):
+    caches: list[str] | None = Field(None, description="cache names; all when left out")
+
+
+class Cleared(Loose):
+    cleared: list[str]
+    removed: dict[str, Any]
+
+
+class Services(Loose):
+    interval_s: float | None
+    services: list[Record]
 
 
 class CacheHandler(OperatorApiHandler):
+    operations = {"get": Op("Every cache of this process: entries, bytes, hit rate",
+                            response=Caches, tag="health")}
+
     async def get(self) -> None:
         caches = await self.blocking(cache_report, self.ctx.settings)
         items = []
@@ -30,6 +57,8 @@ class CacheHandler(OperatorApiHandler):
 
 class CacheClearHandler(OperatorApiHandler):
     SUPPORTED_METHODS = ("POST",)
+    operations = {"post": Op("Clear caches (operator; audited)", body=ClearBody,
+                             response=Cleared, errors=(409,), tag="health")}
 
     async def post(self) -> None:
         body = self.json_body(("caches",))
@@ -45,6 +74,9 @@ class CacheClearHandler(OperatorApiHandler):
 
 
 class ServicesHandler(OperatorApiHandler):
+    operations = {"get": Op("The configured service checks", response=Services,
+                            tag="health")}
+
     async def get(self) -> None:
         monitor = self.ctx.health
         services = [] if monitor is None else monitor.describe()

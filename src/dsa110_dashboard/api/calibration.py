@@ -12,19 +12,51 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field
 
 from ..queries.image_query import parse_time
 from ..repositories.cal_registry import STATES, CalibrationRegistry, RegistryFilter
 from ..science.times import unix_to_mjd
 from .operators import OperatorApiHandler, page_json, plain, rows
+from .models import Page, Paging, Record
+from .spec import Loose, Op, Query
 
 
 def _registry(handler: OperatorApiHandler) -> CalibrationRegistry:
     return CalibrationRegistry(handler.ctx.db, handler.ctx.roots)
 
 
+class CalTablesQuery(Paging):
+    set: str | None = Field(None, max_length=200, description="calibration set name")
+    type: list[str] | None = Field(None, description="table types")
+    state: list[Literal[STATES]] | None = None  # type: ignore[valid-type]
+    field: str | None = Field(None, max_length=200, description="calibrator field")
+    valid_at: str | None = Field(None, max_length=40, description="MJD or ISO UTC")
+    sort: str | None = Field(None, max_length=40)
+
+
+class CalTablePage(Page):
+    tables: list[Record]
+    now_mjd: float
+
+
+class ApplyListQuery(Query):
+    mjd: str | None = Field(None, max_length=40, description="MJD or ISO UTC; default now")
+
+
+class ApplyList(Loose):
+    mjd: float
+    tables: list[Record]
+    missing_types: list[str]
+    warnings: list[str]
+
+
 class CalTablesHandler(OperatorApiHandler):
+    operations = {"get": Op("A page of the calibration registry", query=CalTablesQuery,
+                            response=CalTablePage, tag="cal")}
+
     async def get(self) -> None:
         request = self.page_request(sort="created_at")
         arg = self.get_query_argument
@@ -42,6 +74,9 @@ class CalTablesHandler(OperatorApiHandler):
 
 
 class ApplyListHandler(OperatorApiHandler):
+    operations = {"get": Op("The tables the pipeline would apply at a time",
+                            query=ApplyListQuery, response=ApplyList, tag="cal")}
+
     async def get(self) -> None:
         mjd = parse_time(self.get_query_argument("mjd", "") or "", "mjd")
         if mjd is None:

@@ -16,6 +16,7 @@ The pools are made on first use in each process: threads do not survive the fork
 """
 
 from __future__ import annotations
+from .ratelimit import RateLimiter
 
 import os
 import threading
@@ -41,6 +42,8 @@ class Capacity:
         self._interactive: ThreadPoolExecutor | None = None
         self._stream: ThreadPoolExecutor | None = None
         self._streams = 0  # slots taken; only touched on the event loop
+        #: Pace of the heavy endpoints per token or address (decision 0068).
+        self.heavy = RateLimiter(settings.rate_limit_heavy, settings.rate_limit_burst)
 
     def _pools(self) -> tuple[ThreadPoolExecutor, ThreadPoolExecutor]:
         with self._lock:

@@ -1,3 +1,4 @@
+
 """``GET /api/v1/images/{id}/cutout.png`` and ``cutout.fits``: a square around a position.
 
 Query: ``ra``, ``dec`` (degrees, required, finite; dec in [-90, 90]), ``size`` (arcsec,
@@ -23,6 +24,8 @@ import hashlib
 import json
 from pathlib import Path
 
+from pydantic import Field
+
 from ..errors import InvalidInputError
 from ..fits.cache import file_identity
 from ..fits.cutout import cutout_fits, cutout_png
@@ -30,6 +33,7 @@ from ..fits.render import ENGINE_VERSION, render_params
 from ..fits.stretch import DEFAULT_STRETCH
 from .downloads import content_disposition
 from .images import ImageFileHandler, parse_float, parse_int
+from .spec import Op, Query
 
 DEFAULT_SIZE_ARCSEC = 120.0
 MAX_SIZE_ARCSEC = 3600.0
@@ -40,7 +44,21 @@ CACHE_CONTROL = "private, max-age=60"
 _QUERY_NAMES = {"ra_deg": "ra", "dec_deg": "dec", "size_arcsec": "size"}
 
 
+class CutoutQuery(Query):
+    ra: float = Field(ge=-360, le=360, allow_inf_nan=False, description="degrees")
+    dec: float = Field(ge=-90, le=90, allow_inf_nan=False, description="degrees")
+    size: float | None = Field(None, gt=0, le=MAX_SIZE_ARCSEC, allow_inf_nan=False,
+                               description=f"arcsec (default {DEFAULT_SIZE_ARCSEC:g})")
+    px: int | None = Field(None, ge=MIN_PX, le=MAX_PX, description="PNG pixels on a side")
+    stretch: str | None = Field(None, max_length=40)
+    cmap: str | None = Field(None, max_length=40)
+
+
 class CutoutHandler(ImageFileHandler):
+    operations = {"get": Op("A square cutout around a position, PNG or FITS",
+                            query=CutoutQuery, media=("image/png", "application/fits"),
+                            empty=(304,), errors=(422,), heavy="cutout", tag="images")}
+
     async def get(self, raw_id: str, kind: str) -> None:
         ra = self._required("ra", parse_float("ra", -360.0, 360.0))
         dec = self._required("dec", parse_float("dec", -90.0, 90.0))

@@ -1,3 +1,4 @@
+
 """``GET /api/v1/images/{id}/fits``: download an image's FITS file, streamed in chunks.
 
 - 200 ``application/fits``, ``Content-Disposition: attachment; filename=...`` (the file's
@@ -32,6 +33,7 @@ from ..errors import ImageReadError, NotFoundError
 from ..errors import NotDownloadableError
 from ..fits.reader import has_fits_signature
 from .images import ImageFileHandler, header_safe
+from .spec import Op
 
 CHUNK_BYTES = 1024 * 1024
 
@@ -47,7 +49,14 @@ def file_etag(path: Path, st: os.stat_result) -> str:
     return '"f-' + hashlib.sha256(blob).hexdigest()[:40] + '"'
 
 
+
+
+
 class FitsDownloadHandler(ImageFileHandler):
+    operations = {"get": Op("Download the image's FITS file (streamed)",
+                            media=("application/fits",), empty=(304,), errors=(422,),
+                            heavy="FITS download", tag="images")}
+
     async def get(self, raw_id: str) -> None:
         record, path = await self.image_file(raw_id, must_exist=True)
         if (record.format or "").lower() == "casa":

@@ -1,3 +1,4 @@
+
 """``GET /api/v1/images.csv?<the /images page's filter arguments>``: every matching image.
 
 The arguments are the page's URL arguments, parsed by the same codec
@@ -35,12 +36,15 @@ import io
 from collections.abc import Iterator
 
 import pandas as pd
+from pydantic import Field
 
 from ..queries.image_query import parse
 from ..repositories.images import ImageRepository
 from ..repositories.paging import PageRequest
 from ..science.times import iso_ms_column, mjd_to_unix
 from .base import ApiHandler
+from .image_list import ImageFilterArgs
+from .spec import Op
 
 CHUNK_ROWS = 2000
 #: The export's columns, in order: name in the CSV <- column of ``iter_rows`` (None: made
@@ -89,7 +93,21 @@ def _close(chunks: Iterator[pd.DataFrame]) -> None:
         close()
 
 
+class ExportArgs(ImageFilterArgs):
+    page: int | None = Field(None, ge=1, description="accepted and ignored (the page's URL)")
+    size: int | None = Field(None, ge=1, description="accepted and ignored")
+    view: str | None = Field(None, max_length=10, description="accepted and ignored")
+
+
 class ImagesCsvHandler(ApiHandler):
+    operations = {"get": Op("Every image the filters leave, as CSV (streamed)",
+                            query=ExportArgs, media=("text/csv",), heavy="export",
+                            tag="images", headers={
+                                "X-Total-Rows": "images that match",
+                                "X-Export-Rows": "rows in this file",
+                                "X-Export-Truncated": "true when capped at "
+                                                      "DSA110_DASH_EXPORT_MAX_ROWS"})}
+
     async def get(self) -> None:
         args = {k: v for k, v in self.request.query_arguments.items() if k != "theme"}
         query = parse(args, max_size=self.ctx.settings.page_size_max)

@@ -13,14 +13,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field
 
 from ..auth.identity import TOKEN
 from ..errors import InvalidInputError, NotAuthenticatedError, NotFoundError
 from ..repositories.flags import ImageFlags
 from ..repositories.images import ImageRepository
 from .images import parse_image_id
+from .models import Record
 from .operators import OperatorApiHandler, plain, rows
+from .spec import Body, Loose, Op
 
 FIELDS = ("verdict", "note")
 
@@ -39,7 +43,26 @@ def flags_body(ctx, image_id: int, reason: str | None) -> dict[str, Any]:  # noq
                   "reason": writable or reason})
 
 
+class FlagBody(Body):
+    verdict: Literal["good", "bad", "unsure"]
+    note: str | None = Field(None, description="why (optional)")
+
+
+class Flags(Loose):
+    image_id: int
+    current: Record | None
+    history: list[Record]
+    can_flag: bool
+    reason: str | None
+
+
 class ImageFlagsHandler(OperatorApiHandler):
+    operations = {"get": Op("An image's flags: the current one and the history",
+                            response=Flags, tag="images"),
+                  "post": Op("Flag an image (a signed-in user or token, any role)",
+                             body=FlagBody, response=Flags, status=201, errors=(409,),
+                             tag="images")}
+
     def _check_may_act(self) -> None:
         # Any role may flag, but the flag names its author: a signed-in user or a token.
         if not self.authenticated:

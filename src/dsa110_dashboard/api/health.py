@@ -15,16 +15,36 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
+
+from pydantic import Field
 
 from ..errors import DatabaseUnavailableError, NotAuthenticatedError
 from ..fits.cache import cache_for
 from ..repositories.stats import Freshness, StatsRepository
 from ..status.report import DatabaseCheck, health_report
 from .base import ApiHandler
+from .spec import Loose, Op, Query
+
+
+class HealthQuery(Query):
+    detailed: str | None = Field(None, max_length=10, description="true: add the service "
+                                 "checks (needs a sign-in or token when sign-in is on)")
+
+
+class Health(Loose):
+    status: str
+    checked_at: float
+    database: Any
 
 
 class HealthHandler(ApiHandler):
     public = True
+    operations = {"get": Op("Server, database, pipeline freshness and cache",
+                            query=HealthQuery, response=Health, bodies={503: Health},
+                            public=True,
+                            tag="health", description="503 when the database is "
+                            "unreachable, with the same body")}
 
     async def get(self) -> None:
         detailed = self.argument("detailed", _flag, False)

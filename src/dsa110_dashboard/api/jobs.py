@@ -8,6 +8,7 @@
   states, its audit trail and its artifacts.
 - ``GET /api/v1/jobs/{job}/logs?tail=N``: the last N lines (1..10000, default 200) of its
   log file, else those kept in the database.
+- ``GET /api/v1/logs/{run_id}?tail=N``: the same, by the old API's path.
 - ``POST /api/v1/jobs/{job}/rerun`` with ``{"overrides": {"imsize": 2048}}``: queue a
   rerun (201); an undeclared key or a bad value is a 400 naming it.
 - ``POST /api/v1/jobs/{job}/cancel``: cancel a pending or running job; 409 when it has
@@ -17,7 +18,9 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field
 
 from ..errors import ForbiddenPathError, InvalidInputError
 from ..jobs.logfiles import log_path, tail_lines
@@ -27,6 +30,8 @@ from ..repositories.jobs import JobFilter, JobRepository
 from ..repositories.records import parse_json
 from .images import parse_int
 from .operators import OperatorApiHandler, page_json, plain, rows
+from .models import Page, Paging, Record
+from .spec import Body, Loose, Op, Query
 
 #: Path segment of a job reference (id or run id) in the URL patterns.
 JOB = r"([^/]+)"
@@ -40,7 +45,62 @@ def job_url(job_id: int) -> str:
     return f"/api/v1/jobs/{job_id}"
 
 
+class JobsQuery(Paging):
+    status: list[Literal[STATUSES]] | None = Field(  # type: ignore[valid-type]
+        None, description="repeatable or comma-separated")
+    type: list[str] | None = Field(None, description="job types")
+    ms: str | None = Field(None, max_length=1000, description="measurement set path")
+    run_id: str | None = Field(None, max_length=200)
+    sort: Literal[JobRepository.SORT_KEYS] | None = None  # type: ignore[valid-type]
+
+
+class JobPage(Page):
+    jobs: list[Record]
+
+
+class JobDetail(Loose):
+    id: int
+    status: str
+    url: str
+    timeline: list[Record]
+    audit: list[Record]
+
+
+class TailQuery(Query):
+    tail: int = Field(DEFAULT_TAIL, ge=1, le=MAX_TAIL, description="lines from the end")
+
+
+class LogTail(Loose):
+    id: int
+    run_id: str | None
+    status: str
+    tail: int
+    source: Literal["file", "database"]
+    lines: list[str]
+
+
+class RerunBody(Body):
+    overrides: dict[str, str | int | float] | None = Field(
+        None, description="the job type's declared override keys and their values")
+
+
+class Rerun(Loose):
+    id: int
+    rerun_of: int | None = None
+    url: str
+
+
+class EmptyBody(Body):
+    pass
+
+
+class Outcome(Loose):
+    outcome: str
+
+
 class JobsHandler(OperatorApiHandler):
+    operations = {"get": Op("A page of jobs", query=JobsQuery, response=JobPage, tag="jobs")}
+
     async def get(self) -> None:
         request = self.page_request(sort="created_at")
         run_id = self.get_query_argument("run_id", None) or None
@@ -83,6 +143,9 @@ def _job_detail(ctx, ref: str) -> dict[str, Any]:  # noqa: ANN001 - the AppConte
 
 
 class JobHandler(OperatorApiHandler):
+    operations = {"get": Op("One job: parameters, run, timeline, audit", response=JobDetail,
+                            tag="jobs")}
+
     async def get(self, ref: str) -> None:
         detail = await self.blocking(_job_detail, self.ctx, ref)
         # The measurement set, parameters and artifacts are the pipeline's data (shown as
@@ -93,6 +156,9 @@ class JobHandler(OperatorApiHandler):
 
 
 class JobLogsHandler(OperatorApiHandler):
+    operations = {"get": Op("The tail of a job's log", query=TailQuery, response=LogTail,
+                            tag="jobs")}
+
     async def get(self, ref: str) -> None:
         tail = self.argument("tail", parse_int("tail", 1, MAX_TAIL), DEFAULT_TAIL)
         ctx = self.ctx
@@ -117,7 +183,24 @@ class JobLogsHandler(OperatorApiHandler):
         self.write_json(self.shown_paths(await self.blocking(read)))
 
 
+class RunLogsHandler(JobLogsHandler):
+    """The old API's path of a log tail: ``/api/v1/logs/{run_id}?tail=N``."""
+
+    operations = {"get": Op("The tail of a pipeline run's log (run id or job id)",
+                            query=TailQuery, response=LogTail, tag="logs")}
+
+    async def get(self, ref: str) -> None:
+        try:
+            await super().get(ref)
+        except InvalidInputError as exc:
+            if exc.parameter != "job":
+                raise
+            raise InvalidInputError(exc.user_message, parameter="run_id") from None
+
+
 class JobRerunHandler(OperatorApiHandler):
+    operations = {"post": Op("Queue a rerun (operator)", body=RerunBody, response=Rerun,
+                             status=201, errors=(409,), tag="jobs")}
     SUPPORTED_METHODS = ("POST",)
 
     async def post(self, ref: str) -> None:
@@ -140,6 +223,8 @@ class JobRerunHandler(OperatorApiHandler):
 
 
 class JobCancelHandler(OperatorApiHandler):
+    operations = {"post": Op("Cancel a job (operator)", body=EmptyBody, response=Outcome,
+                             errors=(409,), tag="jobs")}
     SUPPORTED_METHODS = ("POST",)
 
     async def post(self, ref: str) -> None:

@@ -19,7 +19,9 @@ from __future__ import annotations
 import dataclasses
 import time
 import urllib.parse
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field
 
 from ..queries.ms_query import MsQuery
 from ..repositories.calibration import CalibrationRepository
@@ -33,6 +35,8 @@ from ..repositories.ms_detail import (
 from ..repositories.ms_funnel import STUCK_LISTED, MeasurementSetFunnel
 from .images import parse_int
 from .operators import OperatorApiHandler, page_json, plain, rows
+from .models import Page, Paging, Record
+from .spec import Loose, Op
 
 #: Path segment of a measurement set: its path, URL-encoded.
 MS = r"([^/]+)"
@@ -46,7 +50,39 @@ def stuck_cutoff(settings) -> float:  # noqa: ANN001 - Settings
     return time.time() - settings.ms_stuck_hours * 3600.0
 
 
+class MsListQuery(Paging):
+    stage: list[str] | None = Field(None, description="pipeline stages")
+    status: list[str] | None = Field(None, description="stage statuses")
+    time_from: str | None = Field(None, alias="from", max_length=40)
+    time_to: str | None = Field(None, alias="to", max_length=40)
+    cal: Literal["yes", "no"] | None = Field(None, description="calibration applied")
+    stuck: bool | None = None
+    q: str | None = Field(None, max_length=200, description="text in the path")
+    sort: Literal[MeasurementSetRepository.SORT_KEYS] | None = None  # type: ignore[valid-type]
+    funnel: int | None = Field(None, ge=0, le=1, description="1: add the funnel counts")
+
+
+class MsPage(Page):
+    measurement_sets: list[Record]
+
+
+class MsDetail(Loose):
+    path: str
+    url: str
+    images: list[Record]
+    jobs: list[Record]
+
+
+class MsCalibration(Loose):
+    ms_path: str
+    applied: list[Record]
+    qa: list[Record]
+
+
 class MeasurementSetsHandler(OperatorApiHandler):
+    operations = {"get": Op("A page of measurement sets", query=MsListQuery,
+                            response=MsPage, tag="ms")}
+
     async def get(self) -> None:
         query = MsQuery.from_args({k: self.get_query_arguments(k) for k in MsQuery.KEYS.values()
                                    if k not in ("page", "size")})
@@ -116,10 +152,15 @@ def _calibration(db, path: str) -> dict[str, Any]:  # noqa: ANN001 - Database
 
 
 class MeasurementSetHandler(MeasurementSetsHandler):
+    operations = {"get": Op("One measurement set", response=MsDetail, tag="ms")}
+
     async def get(self, path: str) -> None:  # type: ignore[override]
         self.write_json(await self.blocking(_detail, self.ctx.db, path))
 
 
 class MeasurementSetCalibrationHandler(MeasurementSetsHandler):
+    operations = {"get": Op("The calibration applied to a measurement set",
+                            response=MsCalibration, tag="ms")}
+
     async def get(self, path: str) -> None:  # type: ignore[override]
         self.write_json(await self.blocking(_calibration, self.ctx.db, path))

@@ -16,6 +16,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from ..errors import ForbiddenError
 from .base import ApiHandler
+from .spec import Op
 
 
 def open_sessions(application) -> int | None:  # noqa: ANN001 - Bokeh's BokehTornado
@@ -28,6 +29,8 @@ def open_sessions(application) -> int | None:  # noqa: ANN001 - Bokeh's BokehTor
 
 class MetricsHandler(ApiHandler):
     public = True  # who may see it is decided below, by token or address
+    operations = {"get": Op("Prometheus metrics (a token, a session or an allowed address)",
+                            media=("text/plain",), public=True, tag="metrics")}
 
     def allowed_address(self) -> bool:
         try:

@@ -21,7 +21,12 @@ from tornado.web import HTTPError
 
 from ..auth.identity import TOKEN
 from ..auth.roles import Role
-from ..errors import InvalidInputError, NotAuthenticatedError, XsrfError
+from ..errors import (
+    InvalidInputError,
+    NotAuthenticatedError,
+    RequestTooLargeError,
+    XsrfError,
+)
 from ..jobs.audit import Actor
 from ..repositories.paging import PageRequest
 from .base import ApiHandler
@@ -61,8 +66,8 @@ class OperatorApiHandler(ApiHandler):
         if not raw.strip():
             return {}
         if len(raw) > MAX_BODY_BYTES:
-            raise InvalidInputError(f"the body is larger than {MAX_BODY_BYTES} bytes",
-                                    parameter="body")
+            raise RequestTooLargeError(f"the body is larger than {MAX_BODY_BYTES} bytes",
+                                       parameter="body")
         kind = self.request.headers.get("Content-Type", "").split(";")[0].strip().lower()
         if kind != "application/json":
             raise InvalidInputError("send the body as JSON with Content-Type: "

@@ -34,9 +34,12 @@ from ..science.qa import (
     grade_image_dynamic_range,
     is_failed_qa,
 )
+from pydantic import Field
+
 from .images import parse_image_id, parse_int
 from .measurement_sets import ms_api_url
 from .operators import OperatorApiHandler, plain
+from .spec import Loose, Op, Query
 
 #: Rows listed when ``limit`` is not given, and the most a caller may ask for.
 DEFAULT_ROWS, MAX_ROWS = 100, 1000
@@ -117,12 +120,33 @@ def _mean_flagged(row) -> tuple[float | None, str | None]:  # noqa: ANN001 - Cal
     return sum(fractions) / len(fractions), "per_spw_stats"
 
 
+class RowsQuery(Query):
+    limit: int | None = Field(None, ge=1, le=MAX_ROWS, description=f"default {DEFAULT_ROWS}")
+
+
+class ImageQA(Loose):
+    image_id: int
+    image_path: str
+    grade: dict[str, Any]
+    total: int
+    rows: list[dict[str, Any]]
+
+
+class MeasurementSetQA(Loose):
+    ms_path: str
+    total: int
+    rows: list[dict[str, Any]]
+
+
 class _QAHandler(OperatorApiHandler):
     def limit(self) -> int:
         return self.argument("limit", parse_int("limit", 1, MAX_ROWS), DEFAULT_ROWS)
 
 
 class ImageQAHandler(_QAHandler):
+    operations = {"get": Op("Every QA assessment of one image, its grade and its flags",
+                            query=RowsQuery, response=ImageQA, tag="qa")}
+
     async def get(self, raw_id: str) -> None:
         image_id = parse_image_id(raw_id)
         limit = self.limit()
@@ -130,6 +154,9 @@ class ImageQAHandler(_QAHandler):
 
 
 class MeasurementSetQAHandler(_QAHandler):
+    operations = {"get": Op("The calibration QA of one measurement set",
+                            query=RowsQuery, response=MeasurementSetQA, tag="qa")}
+
     async def get(self, path: str) -> None:
         limit = self.limit()
         self.write_json(await self.blocking(ms_qa, self.ctx.db, path, limit))

@@ -11,6 +11,9 @@ parameter is a 400 naming it (``details.parameter``).
 from __future__ import annotations
 
 import time
+from typing import Any
+
+from pydantic import Field
 
 from ..errors import InvalidInputError
 from ..queries.image_query import parse_time
@@ -18,12 +21,33 @@ from ..repositories.qa_trends import MAX_BINS, METRICS, QATrends, check_range
 from ..science.times import unix_to_mjd
 from .images import parse_float, parse_int
 from .operators import OperatorApiHandler
+from .spec import Loose, Op, Query
 
 DEFAULT_DAYS = 7.0
 DEFAULT_BINS = 100
 
 
+class TrendsQuery(Query):
+    metric: str = Field(max_length=60, description="one of the QA page's metrics")
+    time_from: str | None = Field(None, alias="from", max_length=40,
+                                  description="MJD or ISO UTC (default 7 days before to)")
+    time_to: str | None = Field(None, alias="to", max_length=40,
+                                description="MJD or ISO UTC (default now)")
+    bins: int | None = Field(None, ge=1, le=MAX_BINS, description=f"default {DEFAULT_BINS}")
+    dec_min: float | None = Field(None, ge=-90, le=90, allow_inf_nan=False)
+    dec_max: float | None = Field(None, ge=-90, le=90, allow_inf_nan=False)
+
+
+class Trends(Loose):
+    from_mjd: float
+    to_mjd: float
+    bins: Any
+
+
 class QATrendsHandler(OperatorApiHandler):
+    operations = {"get": Op("One QA metric over time in equal time bins",
+                            query=TrendsQuery, response=Trends, tag="qa")}
+
     async def get(self) -> None:
         metric = self.get_query_argument("metric", "") or ""
         if metric not in METRICS:

@@ -6,12 +6,25 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from typing import Any
 
 from ..repositories.queue_status import QueueStatusRepository
 from .operators import OperatorApiHandler
+from .spec import Loose, Op
+
+
+class QueueState(Loose):
+    checked_at: float
+    by_type: dict[str, Any]
+    pending: int
+    running: int
+    workers: list[dict[str, Any]]
 
 
 class QueueHandler(OperatorApiHandler):
+    operations = {"get": Op("Pending and running jobs per type, and the workers",
+                            response=QueueState, tag="queue")}
+
     async def get(self) -> None:
         now = time.time()
         summary = await self.blocking(QueueStatusRepository(self.ctx.db).summary, now)

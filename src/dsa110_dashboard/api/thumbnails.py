@@ -1,3 +1,4 @@
+
 """``GET /api/v1/images/{id}/thumbnail.png?size=&stretch=&cmap=``: a thumbnail by URL.
 
 PNGs come from the same disk cache and defaults as ``dsa110-dash thumbnails``
@@ -33,20 +34,32 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import Field
+
 from ..errors import ForbiddenPathError, ImageReadError
 from ..fits.cache import CachedPNG, ThumbnailCache, cache_for
 from ..fits.placeholder import placeholder_png
 from ..fits.render import RenderParams, render_params
 from ..fits.scale_text import header_value, png_scale
 from .images import ImageFileHandler, header_safe, parse_int
+from .spec import Op, Query
 
 MIN_SIZE, MAX_SIZE = 16, 2048
 DEFAULTS = RenderParams()  # the prerender's defaults: 512, noise_asinh, inferno
 GOOD_CACHE_CONTROL = "public, max-age=300"
 
 
+class ThumbnailQuery(Query):
+    size: int | None = Field(None, ge=MIN_SIZE, le=MAX_SIZE, description="pixels (512)")
+    stretch: str | None = Field(None, max_length=40, description="default noise_asinh")
+    cmap: str | None = Field(None, max_length=40, description="default inferno")
+
+
 class ThumbnailHandler(ImageFileHandler):
     wall_readable = True  # the wall display shows thumbnails (decision 0062)
+    operations = {"get": Op("An image's thumbnail (PNG; a placeholder PNG saying why when the "
+                            "file cannot be read)", query=ThumbnailQuery, media=("image/png",),
+                            empty=(304,), tag="images")}
 
     async def get(self, raw_id: str) -> None:
         size = self.argument("size", parse_int("size", MIN_SIZE, MAX_SIZE), DEFAULTS.size)

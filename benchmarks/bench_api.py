@@ -1,0 +1,101 @@
+"""API latency: a 5,000-point lightcurve and the list endpoints, beside the cheapest
+answer of the same stack.
+
+The demo dataset is built in a temporary directory (``build_demo(days=2, size=256)``);
+one demo source is grown to ``--epochs`` photometry rows (``bench_source_page.
+dense_source``). The real server (app.py's routes) answers over one keep-alive HTTP
+connection; requests go round robin over the endpoints, ``--runs`` rounds after one
+warm-up round. Per endpoint: median and 90th percentile in ms, and the median as a
+ratio to the baseline, the JSON 404 of an unknown ``/api/v1`` path: the same handler
+stack (identity, error envelope, JSON) with no work. The issue's target: the
+5,000-point lightcurve under 100 ms.
+
+It measures, it does not assert.
+
+Run:  .venv/bin/python benchmarks/bench_api.py [--runs 30] [--epochs 5000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import statistics
+import sys
+import tempfile
+import time
+import urllib.parse
+from pathlib import Path
+from urllib.parse import quote
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_pages import start  # noqa: E402
+from bench_source_page import dense_source  # noqa: E402
+
+TARGET_MS = 100.0
+
+
+def timed(conn: http.client.HTTPConnection, path: str) -> tuple[float, int, int]:
+    start_s = time.perf_counter()
+    conn.request("GET", path)
+    answer = conn.getresponse()
+    body = answer.read()
+    return (time.perf_counter() - start_s) * 1000.0, answer.status, len(body)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--epochs", type=int, default=5000)
+    args = parser.parse_args(argv)
+    from dsa110_dashboard.demo.build import build_demo
+
+    with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp:
+        data = Path(tmp) / "demo"
+        print("building the demo dataset ...", flush=True)
+        build_demo(data, days=2, size=256, seed=4)
+        dense, _, _ = dense_source(data / "pipeline.sqlite3", args.epochs)
+        server, url, _, _ = start({"DSA110_DASH_DB": str(data / "pipeline.sqlite3"),
+                                   "DSA110_DASH_DATA_DIR": str(data),
+                                   "DSA110_DASH_CACHE_DIR": str(Path(tmp) / "cache"),
+                                   "DSA110_DASH_RATE_LIMIT_HEAVY": "0"})
+        source = f"/api/v1/sources/{quote(dense, safe='')}"
+        endpoints = {
+            "baseline: unknown path (JSON 404)": "/api/v1/nothing",
+            f"lightcurve, {args.epochs} points, JSON": f"{source}/lightcurve",
+            f"lightcurve, {args.epochs} points, CSV": f"{source}/lightcurve?format=csv",
+            "source variability": f"{source}/variability",
+            "stats (cached counts)": "/api/v1/stats",
+            "images, page of 50": "/api/v1/images?limit=50",
+            "sources, page of 50": "/api/v1/sources?limit=50",
+            "jobs, page of 50": "/api/v1/jobs?limit=50",
+            "health": "/api/v1/health",
+        }
+        host = urllib.parse.urlsplit(url)
+        conn = http.client.HTTPConnection(host.hostname, host.port, timeout=60)
+        times: dict[str, list[float]] = {name: [] for name in endpoints}
+        try:
+            for round_ in range(args.runs + 1):
+                for name, path in endpoints.items():
+                    ms, status, size = timed(conn, path)
+                    expected = 404 if name.startswith("baseline") else 200
+                    if status != expected:
+                        raise SystemExit(f"{path}: {status}")
+                    if round_:
+                        times[name].append(ms)
+        finally:
+            conn.close()
+            server.stop()
+    base = statistics.median(times["baseline: unknown path (JSON 404)"])
+    print(f"\n{'endpoint':42} {'median ms':>10} {'p90 ms':>8} {'x baseline':>11}")
+    for name, values in times.items():
+        med = statistics.median(values)
+        p90 = statistics.quantiles(values, n=10)[-1]
+        print(f"{name:42} {med:10.1f} {p90:8.1f} {med / base:11.1f}")
+    lc = statistics.median(times[f"lightcurve, {args.epochs} points, JSON"])
+    print(f"\nlightcurve of {args.epochs} points (JSON): {lc:.1f} ms median; target "
+          f"< {TARGET_MS:.0f} ms: {'met' if lc < TARGET_MS else 'NOT met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
