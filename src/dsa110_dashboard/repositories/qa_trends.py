@@ -240,6 +240,11 @@ def calibrator_ratios(db: Database, start_mjd: float, end_mjd: float) -> pd.Data
     if not phot.exists:
         return None
     radius = CALIBRATOR_MATCH_ARCSEC / 3600.0
+    # The time cut as an expression, not the bare column: given the choice, SQLite walks
+    # idx_photometry_mjd through every row of the range (0.9 s a calibrator over 30 days
+    # of a year's database) instead of idx_photometry_radec's few rows near the
+    # calibrator (1 ms; decision 0071).
+    mjd = phot["mjd"] + 0.0
     parts = []
     with db.connect() as conn:
         for name, ra, dec, catalogue_jy in CALIBRATORS:
@@ -250,7 +255,7 @@ def calibrator_ratios(db: Database, start_mjd: float, end_mjd: float) -> pd.Data
                     .select_from(phot.table)
                     .where(phot["ra_deg"].between(ra - half_ra, ra + half_ra),
                            phot["dec_deg"].between(dec - radius, dec + radius),
-                           phot["mjd"] >= start_mjd, phot["mjd"] <= end_mjd))
+                           mjd >= start_mjd, mjd <= end_mjd))
             found = frame_from(conn.execute(stmt))
             if found.empty:
                 continue
