@@ -10,10 +10,9 @@ doing). The database figures are read at most once per
 
 from __future__ import annotations
 
-import ipaddress
-
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from ..auth.networks import address_in, parse_networks
 from ..errors import ForbiddenError
 from .base import ApiHandler
 from .spec import Op
@@ -33,12 +32,8 @@ class MetricsHandler(ApiHandler):
                             media=("text/plain",), public=True, tag="metrics")}
 
     def allowed_address(self) -> bool:
-        try:
-            address = ipaddress.ip_address(self.request.remote_ip or "")
-        except ValueError:
-            return False
-        return any(address in ipaddress.ip_network(net)
-                   for net in self.ctx.settings.metrics_allow)
+        allowed = parse_networks(self.ctx.settings.metrics_allow)
+        return address_in(self.request.remote_ip, allowed)
 
     async def get(self) -> None:
         if not (self.authenticated or self.allowed_address()):
