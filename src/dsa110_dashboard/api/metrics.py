@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-from ..auth.networks import address_in, parse_networks
+from ..auth.networks import client_in, parse_networks
 from ..errors import ForbiddenError
 from .base import ApiHandler
 from .spec import Op
@@ -33,7 +33,7 @@ class MetricsHandler(ApiHandler):
 
     def allowed_address(self) -> bool:
         allowed = parse_networks(self.ctx.settings.metrics_allow)
-        return address_in(self.request.remote_ip, allowed)
+        return client_in(self.request, allowed, self.ctx.settings.trust_proxy_headers)
 
     async def get(self) -> None:
         if not (self.authenticated or self.allowed_address()):

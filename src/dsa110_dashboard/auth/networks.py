@@ -4,7 +4,10 @@
 
 The address is Tornado's ``remote_ip`` (the proxy's ``X-Forwarded-For`` only with
 ``DSA110_DASH_TRUST_PROXY_HEADERS``). On a dual-stack socket an IPv4 client arrives as
-``::ffff:a.b.c.d``; it is compared as the IPv4 address the settings name.
+``::ffff:a.b.c.d``; it is compared as the IPv4 address the settings name. A request that
+carries a forwarding header while those headers are not trusted came through a proxy
+whose own address (often this machine, inside /metrics' default) is all Tornado knows:
+it is never admitted by address.
 """
 
 from __future__ import annotations
@@ -12,7 +15,11 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable
 
+from tornado.httputil import HTTPServerRequest
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+#: Headers a reverse proxy adds; their presence says ``remote_ip`` may be the proxy's.
+FORWARDING_HEADERS = ("X-Forwarded-For", "X-Real-Ip", "Forwarded")
 
 
 def parse_networks(values: Iterable[str]) -> tuple[Network, ...]:
@@ -28,3 +35,12 @@ def address_in(remote_ip: str | None, networks: Iterable[Network]) -> bool:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
         address = address.ipv4_mapped
     return any(address in network for network in networks)
+
+
+def client_in(request: HTTPServerRequest, networks: Iterable[Network],
+              trust_proxy_headers: bool) -> bool:
+    """The request's client is in one of ``networks``; never for a request forwarded by
+    a proxy whose headers are not trusted (its address is the proxy's)."""
+    if not trust_proxy_headers and any(h in request.headers for h in FORWARDING_HEADERS):
+        return False
+    return address_in(request.remote_ip, networks)

@@ -23,7 +23,7 @@ import logging
 from tornado.web import RequestHandler
 
 from ..settings import Settings
-from .networks import address_in, parse_networks
+from .networks import client_in, parse_networks
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,8 @@ class WallAccess:
                                         ).hexdigest()[:32]
 
     def from_network(self, handler: RequestHandler) -> bool:
-        return address_in(handler.request.remote_ip, self.networks)
+        return client_in(handler.request, self.networks,
+                         self.settings.trust_proxy_headers)
 
     def from_cookie(self, handler: RequestHandler) -> bool:
         if not self.token_sha256 or not self.settings.cookie_secret:
