@@ -38,7 +38,8 @@ class MetricsHandler(ApiHandler):
     async def get(self) -> None:
         if not (self.authenticated or self.allowed_address()):
             raise ForbiddenError("/metrics needs an API token (Authorization: Bearer) or a "
-                                 "client address in DSA110_DASH_METRICS_ALLOW")
+                                 "client address in DSA110_DASH_METRICS_ALLOW (through a "
+                                 "proxy only with DSA110_DASH_TRUST_PROXY_HEADERS)")
         metrics = self.ctx.metrics
         metrics.count_sessions_with(lambda app=self.application: open_sessions(app))
         body = await self.blocking(metrics.exposition)
