@@ -216,8 +216,8 @@ def json_body(columns: dict[str, Sequence], meta: dict, excluded_ids: Iterable[i
     failed = failed_qa_mask(columns["qa_grade"], columns["quality_flag"])
     flagged = np.fromiter(columns["flagged_bad"], dtype=bool, count=len(mjd))
     leave_out = set(excluded_ids)
-    left_out = np.fromiter((i in leave_out for i in columns["photometry_id"]), dtype=bool,
-                           count=len(mjd))
+    left_out = (np.fromiter((i in leave_out for i in columns["photometry_id"]), dtype=bool,
+                            count=len(mjd)) if leave_out else np.zeros(len(mjd), bool))
     if exclude_qa:
         left_out |= failed
     if not include_flagged:
@@ -301,24 +301,17 @@ def _json_texts(values: Sequence) -> list[str]:
     """Text as json.dumps writes it (ASCII escapes); null for NULL and NaN. Each
     distinct value is encoded once (a lightcurve repeats a handful of grades, flags
     and paths)."""
-    encoded: dict = {}
-
     def encode(value) -> str:  # noqa: ANN001 - any database value
         if value is None or value is pd.NA or (isinstance(value, float)
                                                and not math.isfinite(value)):
             return "null"
         return encode_basestring_ascii(value if isinstance(value, str) else str(value))
 
-    out = []
-    for value in values:
-        try:
-            text = encoded[value]
-        except KeyError:
-            text = encoded[value] = encode(value)
-        except TypeError:  # unhashable: encode it each time
-            text = encode(value)
-        out.append(text)
-    return out
+    try:
+        encoded = {value: encode(value) for value in set(values)}
+    except TypeError:  # an unhashable value: encode each
+        return [encode(value) for value in values]
+    return [encoded[value] for value in values]
 
 
 def render(record: SourceRecord, lightcurve: pd.DataFrame, fmt: str, flux: str,

@@ -155,15 +155,9 @@ def failed_qa_mask(grades: Iterable, quality_flags: Iterable | None = None) -> n
 def _per_distinct(values: Iterable, test) -> np.ndarray:  # noqa: ANN001 - a predicate
     """``test`` of each value, evaluated once per distinct value: a lightcurve of
     thousands of epochs holds a handful of grades and flags."""
-    known: dict = {}
-
-    def once(value) -> bool:  # noqa: ANN001 - any database value
-        try:
-            return known[value]
-        except KeyError:
-            result = known[value] = test(value)
-            return result
-        except TypeError:  # unhashable
-            return test(value)
-
-    return np.fromiter((once(v) for v in values), dtype=bool)
+    values = values if isinstance(values, (list, tuple)) else list(values)
+    try:
+        known = {value: test(value) for value in set(values)}
+    except TypeError:  # an unhashable value: test each
+        return np.fromiter((test(v) for v in values), dtype=bool, count=len(values))
+    return np.fromiter((known[v] for v in values), dtype=bool, count=len(values))
