@@ -10,6 +10,12 @@ ratio to the baseline, the JSON 404 of an unknown ``/api/v1`` path: the same han
 stack (identity, error envelope, JSON) with no work. The issue's target: the
 5,000-point lightcurve under 100 ms.
 
+Then, in this process on the same database, the lightcurve's JSON body built two ways
+(median of ``--runs``): before, the frame path the endpoint used until 2026-12-07
+(``lightcurve()`` DataFrame, the export frame, ``json.dumps`` of the rows), and now,
+``lightcurve_columns`` and ``json_body``; with the ratio and whether the
+bodies are byte for byte the same.
+
 It measures, it does not assert.
 
 Run:  .venv/bin/python benchmarks/bench_api.py [--runs 30] [--epochs 5000]
@@ -85,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             conn.close()
             server.stop()
+        in_process = json_paths(data / "pipeline.sqlite3", dense, args.runs)
     base = statistics.median(times["baseline: unknown path (JSON 404)"])
     print(f"\n{'endpoint':42} {'median ms':>10} {'p90 ms':>8} {'x baseline':>11}")
     for name, values in times.items():
@@ -94,7 +101,68 @@ def main(argv: list[str] | None = None) -> int:
     lc = statistics.median(times[f"lightcurve, {args.epochs} points, JSON"])
     print(f"\nlightcurve of {args.epochs} points (JSON): {lc:.1f} ms median; target "
           f"< {TARGET_MS:.0f} ms: {'met' if lc < TARGET_MS else 'NOT met'}")
+    before, now, same = in_process
+    print(f"\nin process, the JSON body of {args.epochs} points (query included), median ms: "
+          f"before (frame path) {before:.1f}, now (columns) {now:.1f}, "
+          f"ratio {before / now:.1f}x; same bytes: {same}")
     return 0
+
+
+def json_paths(db_path: Path, source_id: str, runs: int) -> tuple[float, float, bool]:
+    """Median ms of the frame path (before) and the column path (now), and whether their
+    bodies are the same bytes."""
+    import json
+    import math
+
+    import numpy as np
+    import pandas as pd
+
+    from dsa110_dashboard.api.lightcurves import (COLUMNS, export_frame, json_body,
+                                                  source_meta, columns_for)
+    from dsa110_dashboard.db.engine import Database
+    from dsa110_dashboard.repositories.lightcurves import LightcurveRepository
+    from dsa110_dashboard.repositories.sources import SourceRepository
+    from dsa110_dashboard.settings import Settings
+
+    db = Database(Settings.load(overrides={"db": str(db_path)}))
+    record = SourceRepository(db).get(source_id)
+    repository = LightcurveRepository(db)
+    meta = source_meta(record, "best")
+
+    def cell(value):  # the old to_json's, per cell
+        if value is None or value is pd.NA:
+            return None
+        if isinstance(value, (np.bool_, bool)):
+            return bool(value)
+        if isinstance(value, np.integer):
+            return int(value)
+        if isinstance(value, (float, np.floating)):
+            return float(value) if math.isfinite(value) else None
+        return value
+
+    def before() -> bytes:
+        frame = export_frame(repository.lightcurve(record))
+        return json.dumps({
+            "source": meta,
+            "columns": [{"name": n, "unit": unit, "datatype": d, "ucd": ucd,
+                         "description": desc} for n, unit, d, ucd, desc in columns_for("best")],
+            "data": [[cell(v) for v in row] for row in
+                     zip(*(frame[c[0]].astype(object).tolist() for c in COLUMNS))],
+        }, allow_nan=False).encode()
+
+    def now() -> bytes:
+        return json_body(repository.lightcurve_columns(record), meta)
+
+    out = []
+    for build in (before, now):
+        build()
+        spent = []
+        for _ in range(runs):
+            start_s = time.perf_counter()
+            body = build()
+            spent.append((time.perf_counter() - start_s) * 1000.0)
+        out.append((statistics.median(spent), body))
+    return out[0][0], out[1][0], out[0][1] == out[1][1]
 
 
 if __name__ == "__main__":

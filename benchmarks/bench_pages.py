@@ -373,6 +373,7 @@ def fmt(values: list[float]) -> str:
 
 def bench_dataset(name: str, env: dict[str, str], runs: int, chromium: str,
                   only: tuple[str, ...] = ()) -> list[str]:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     server, url, app, ctx = start(env)
@@ -382,21 +383,34 @@ def bench_dataset(name: str, env: dict[str, str], runs: int, chromium: str,
                  *(p for p in page_paths(app, ctx) if not only or p[0] in only)]
         idle: dict[str, list[float]] = {path: [] for _, path, _ in pages}
         shown: dict[str, list[float]] = {path: [] for _, path, _ in pages}
+        lost: dict[str, int] = {}
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=chromium, args=LAUNCH_ARGS)
             try:
                 for run in range(runs + 1):  # the first round is a warm-up
                     log(f"[{name}] round {run}/{runs} ...")
                     for _, path, content in pages:
-                        t_idle, t_content = load_time(browser, url + path, content)
+                        try:
+                            t_idle, t_content = load_time(browser, url + path, content)
+                        except PlaywrightTimeout:
+                            # Counted as lost (listed), not timed: one slow load must not
+                            # cost the figures of every other page.
+                            log(f"[{name}] {path}: not on screen within 60 s (lost)")
+                            lost[path] = lost.get(path, 0) + 1
+                            continue
                         if run:
                             idle[path].append(t_idle)
                             shown[path].append(t_content)
                 empty_ms = statistics.median(idle["/empty"])
                 for _, path, _ in pages:
+                    if not shown[path]:
+                        lines.append(f"{name:<24} {path:<36} never on screen within 60 s")
+                        continue
                     idle_ratio = statistics.median(idle[path]) / empty_ms
                     shown_ratio = statistics.median(shown[path]) / empty_ms
                     flag = "" if shown_ratio <= TARGET_RATIO else "  over target"
+                    if lost.get(path):
+                        flag += f"  ({lost[path]} lost)"
                     spread = f"{min(shown[path]):.0f}-{max(shown[path]):.0f}"
                     lines.append(f"{name:<24} {path:<36} {fmt(idle[path])} {idle_ratio:6.2f}x "
                                  f"{fmt(shown[path])} {shown_ratio:6.2f}x {spread:>11}{flag}")

@@ -28,7 +28,7 @@ def page_period(interval_s: float) -> float:
 def page(ctx: AppContext) -> pn.viewable.Viewable:
     cookies = dict(pn.state.cookies or {})
     model = HealthModel(ctx.health, ctx.settings, ctx.db, sessions=open_sessions,
-                        identify=lambda: page_user(ctx.sign_in, cookies))
+                        identify=lambda: page_user(ctx.sign_in, cookies, ctx.oauth))
     sync_to_url(model, {name: name for name in QUERY_PARAMS}, check=model.check_url_value)
     return pn.Column(
         pn.pane.HTML("<h2 style='margin:8px 0'>Health</h2>", margin=0),

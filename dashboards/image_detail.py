@@ -24,7 +24,8 @@ def page(ctx: AppContext) -> pn.viewable.Viewable:
     model = ImageDetailModel(ctx.db, ctx.settings)
     sync_to_url(model, QUERY_KEYS)
     cookies = dict(pn.state.cookies or {})
-    flags = ImageFlagsModel(ctx.db, identify=lambda: page_user(ctx.sign_in, cookies))
+    flags = ImageFlagsModel(ctx.db,
+                            identify=lambda: page_user(ctx.sign_in, cookies, ctx.oauth))
     return pn.Column(
         ImageDetailView(model=model, raw_id=raw_id, flags=flags),
         sizing_mode="stretch_width",

@@ -30,7 +30,7 @@ def _check(parameter: str, value):
 
 def page(ctx: AppContext) -> pn.viewable.Viewable:
     cookies = dict(pn.state.cookies or {})
-    model = QAModel(ctx.db, identify=lambda: page_user(ctx.sign_in, cookies))
+    model = QAModel(ctx.db, identify=lambda: page_user(ctx.sign_in, cookies, ctx.oauth))
     sync_to_url(model, QUERY_PARAMS, check=_check)
     return pn.Column(
         pn.pane.HTML("<h2 style='margin:8px 0'>QA trends</h2>", margin=0),

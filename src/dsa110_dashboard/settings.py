@@ -92,18 +92,6 @@ def _text(raw: str) -> str:
     return raw
 
 
-def _cidr_list(raw: str) -> tuple[str, ...]:
-    """Comma-separated address ranges (``10.1.2.0/24``, ``192.168.5.17``, IPv6 too)."""
-    out = []
-    for item in _str_list(raw):
-        try:
-            out.append(str(ipaddress.ip_network(item, strict=False)))
-        except ValueError:
-            raise ValueError(f"{item!r} is not an address range such as 10.1.2.0/24") \
-                from None
-    return tuple(out)
-
-
 def _sha256_hex(raw: str) -> str:
     value = raw.strip().lower()
     if not re.fullmatch(r"[0-9a-f]{64}", value):
@@ -161,8 +149,7 @@ def _json_object(raw: str) -> dict:
 
 
 def _networks(raw: str) -> tuple[str, ...]:
-    import ipaddress
-
+    """Comma-separated addresses and ranges (``10.1.2.0/24``, ``192.168.5.17``, ``::1``)."""
     nets = []
     for part in _str_list(raw):
         try:
@@ -551,7 +538,7 @@ class Settings:
         "bookmark can drop the token; it opens nothing but /wall and its thumbnails.",
         secret=True, group="wall")
     wall_networks: tuple[str, ...] = setting(
-        "DSA110_DASH_WALL_NETWORKS", (), _cidr_list,
+        "DSA110_DASH_WALL_NETWORKS", (), _networks,
         "With sign-in on: address ranges (CIDR, comma-separated) whose browsers see /wall "
         "and its thumbnails without sign-in, e.g. the control room's 10.1.2.0/24.",
         group="wall")

@@ -114,3 +114,21 @@ def test_migrating_a_read_only_database_is_refused(tmp_path):
     with pytest.raises(ReadOnlyError, match="read-only"):
         migrate.upgrade(db)
     assert migrate.current_revision(db) is None
+
+
+def test_this_sessions_revisions_step_down_and_up(db):
+    """0010 drops only the catalogue table, 0009 only the flags table (with the flags
+    written before: they are ours), and upgrading makes both again, on either backend."""
+    def tables() -> set[str]:
+        return set(sa.inspect(db.engine).get_table_names())
+
+    assert {"dash_image_flags", "dash_image_qa_catalogue"} <= tables()
+    migrate.downgrade(db, "0009_image_flags")
+    assert "dash_image_qa_catalogue" not in tables() and "dash_image_flags" in tables()
+    assert migrate.current_revision(db) == "0009_image_flags"
+    migrate.downgrade(db, "0008_workers")
+    assert "dash_image_flags" not in tables()
+    assert set(PIPELINE_TABLES) <= tables(), "pipeline tables are never dropped"
+    migrate.upgrade(db)
+    assert {"dash_image_flags", "dash_image_qa_catalogue"} <= tables()
+    assert migrate.current_revision(db) == migrate.head_revision()

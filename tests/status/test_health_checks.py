@@ -328,3 +328,21 @@ def test_the_scheduler_runs_rounds_by_itself(tmp_path):
     finally:
         monitor.stop()
     assert os.getpid() == monitor._pid
+
+
+def test_a_stop_then_a_start_leaves_one_scheduler():
+    """stop() then start() at once (a test server stopped, the monitor read again): the
+    first scheduler ends even if it had not yet seen its stop."""
+    monitor = HealthMonitor([], interval_s=3600)
+    monitor.start()
+    first = monitor._thread
+    monitor.stop()
+    monitor.start()
+    second = monitor._thread
+    try:
+        first.join(timeout=30)
+        assert not first.is_alive(), "the stopped scheduler kept running beside the new one"
+        assert second is not first and second.is_alive()
+    finally:
+        monitor.stop(wait=True)
+    assert not second.is_alive()

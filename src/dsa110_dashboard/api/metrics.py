@@ -10,10 +10,9 @@ doing). The database figures are read at most once per
 
 from __future__ import annotations
 
-import ipaddress
-
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from ..auth.networks import client_in, parse_networks
 from ..errors import ForbiddenError
 from .base import ApiHandler
 from .spec import Op
@@ -33,17 +32,14 @@ class MetricsHandler(ApiHandler):
                             media=("text/plain",), public=True, tag="metrics")}
 
     def allowed_address(self) -> bool:
-        try:
-            address = ipaddress.ip_address(self.request.remote_ip or "")
-        except ValueError:
-            return False
-        return any(address in ipaddress.ip_network(net)
-                   for net in self.ctx.settings.metrics_allow)
+        allowed = parse_networks(self.ctx.settings.metrics_allow)
+        return client_in(self.request, allowed, self.ctx.settings.trust_proxy_headers)
 
     async def get(self) -> None:
         if not (self.authenticated or self.allowed_address()):
             raise ForbiddenError("/metrics needs an API token (Authorization: Bearer) or a "
-                                 "client address in DSA110_DASH_METRICS_ALLOW")
+                                 "client address in DSA110_DASH_METRICS_ALLOW (through a "
+                                 "proxy only with DSA110_DASH_TRUST_PROXY_HEADERS)")
         metrics = self.ctx.metrics
         metrics.count_sessions_with(lambda app=self.application: open_sessions(app))
         body = await self.blocking(metrics.exposition)

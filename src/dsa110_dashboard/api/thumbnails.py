@@ -1,4 +1,3 @@
-
 """``GET /api/v1/images/{id}/thumbnail.png?size=&stretch=&cmap=``: a thumbnail by URL.
 
 PNGs come from the same disk cache and defaults as ``dsa110-dash thumbnails``

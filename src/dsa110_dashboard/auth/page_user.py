@@ -21,9 +21,12 @@ NOBODY = ""
 
 
 def page_user(sign_in: SignIn | None, cookies: Mapping[str, str] | None,
-              oauth: OAuthSignIn | None = None) -> str | None:
+              oauth: OAuthSignIn | None) -> str | None:
     """The signed-in user's name; None when sign-in is off (open access); ``NOBODY``
-    when it is on but the session cannot be read. Blocking (the session store)."""
+    when it is on but the session cannot be read. Blocking (the session store).
+
+    ``oauth`` has no default: a page that left it out would take an OAuth user for open
+    access (``DSA110_DASH_OPEN_ACCESS_ROLE``, "anonymous" in the audit)."""
     if oauth is not None:
         return oauth.user_from_cookies(cookies) or NOBODY
     if sign_in is None:

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import logging
 
 from tornado.web import RequestHandler
 
 from ..settings import Settings
+from .networks import client_in, parse_networks
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class WallAccess:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.networks = tuple(ipaddress.ip_network(n) for n in settings.wall_networks)
+        self.networks = parse_networks(settings.wall_networks)
         self.token_sha256 = settings.wall_token_sha256
 
     @property
@@ -61,15 +61,8 @@ class WallAccess:
                                         ).hexdigest()[:32]
 
     def from_network(self, handler: RequestHandler) -> bool:
-        if not self.networks:
-            return False
-        try:
-            address = ipaddress.ip_address(handler.request.remote_ip or "")
-        except ValueError:
-            return False
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-            address = address.ipv4_mapped
-        return any(address in network for network in self.networks)
+        return client_in(handler.request, self.networks,
+                         self.settings.trust_proxy_headers)
 
     def from_cookie(self, handler: RequestHandler) -> bool:
         if not self.token_sha256 or not self.settings.cookie_secret:

@@ -15,6 +15,9 @@ from .instruments import DashboardMetrics
 STATIC_PREFIXES = (("/assets/", "/assets/{file}"), ("/static/", "/static/{file}"),
                    ("/static-", "/static/{file}"))
 OTHER = "other"
+#: Query values never written to the access log: the wall's read-only token
+#: (``/wall?token=``, decision 0062) would otherwise sit in every log reader's view.
+SECRET_QUERY = re.compile(r"([?&]token=)[^&\s]*", re.IGNORECASE)
 
 
 def route_name(pattern: str) -> str:
@@ -76,4 +79,5 @@ def _tornado_access_log(handler: RequestHandler) -> None:
     else:
         log_method = access_log.error
     request_time = 1000.0 * handler.request.request_time()
-    log_method("%d %s %.2fms", status, handler._request_summary(), request_time)
+    summary = SECRET_QUERY.sub(r"\1(hidden)", handler._request_summary())
+    log_method("%d %s %.2fms", status, summary, request_time)

@@ -82,6 +82,11 @@ class Freshness:
     latency_latest_s: float | None
     latency_images: int
 
+    def age_at(self, now: float) -> float | None:
+        """Seconds from the newest image to ``now`` (None before the first image)."""
+        latest = self.latest_image_created_at
+        return None if latest is None else now - latest
+
 
 # ------------------------------------------------------------------------ cache
 class TTLCache:

@@ -146,8 +146,18 @@ def is_failed_qa_flag(quality_flag: str | None) -> bool:
 
 def failed_qa_mask(grades: Iterable, quality_flags: Iterable | None = None) -> np.ndarray:
     """Per epoch: failed QA by its image's grade or its photometry quality flag."""
-    mask = np.fromiter((is_failed_qa(g) for g in grades), dtype=bool)
+    mask = _per_distinct(grades, is_failed_qa)
     if quality_flags is not None:
-        flags = np.fromiter((is_failed_qa_flag(f) for f in quality_flags), dtype=bool)
-        mask |= flags
+        mask |= _per_distinct(quality_flags, is_failed_qa_flag)
     return mask
+
+
+def _per_distinct(values: Iterable, test) -> np.ndarray:  # noqa: ANN001 - a predicate
+    """``test`` of each value, evaluated once per distinct value: a lightcurve of
+    thousands of epochs holds a handful of grades and flags."""
+    values = values if isinstance(values, (list, tuple)) else list(values)
+    try:
+        known = {value: test(value) for value in set(values)}
+    except TypeError:  # an unhashable value: test each
+        return np.fromiter((test(v) for v in values), dtype=bool, count=len(values))
+    return np.fromiter((known[v] for v in values), dtype=bool, count=len(values))

@@ -256,9 +256,7 @@ class OverviewModel(param.Parameterized):
     @property
     def seconds_since_latest(self) -> float | None:
         s = self.snapshot
-        if s is None or s.freshness.latest_image_created_at is None:
-            return None
-        return (self.now or s.now) - s.freshness.latest_image_created_at
+        return None if s is None else s.freshness.age_at(self.now or s.now)
 
     def window_text(self) -> str:
         """The window in words, for titles."""

@@ -136,9 +136,12 @@ class HealthMonitor:
             if self._pid == pid and self._thread is not None:
                 return
             self._pid = pid
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._loop, daemon=True,
-                                            name="health-scheduler")
+            # Each scheduler thread has its own stop signal: a thread that a ``stop()``
+            # just before this start has not yet seen ends all the same (a shared event,
+            # cleared here, would leave two schedulers running).
+            self._stop = threading.Event()
+            self._thread = threading.Thread(target=self._loop, args=(self._stop,),
+                                            daemon=True, name="health-scheduler")
             self._thread.start()
 
     def stop(self, wait: bool = False) -> None:
@@ -154,8 +157,8 @@ class HealthMonitor:
         self._wake.set()
 
     # ------------------------------------------------------------ internals
-    def _loop(self) -> None:
-        while not self._stop.is_set():
+    def _loop(self, stop: threading.Event) -> None:
+        while not stop.is_set():
             began = time.monotonic()
             self.run_once()
             self._wake.wait(max(0.0, self.interval_s - (time.monotonic() - began)))
