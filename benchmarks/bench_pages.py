@@ -203,14 +203,14 @@ def start(env: dict[str, str]):
     import panel as pn
 
     from dsa110_dashboard.cli.serve_cmd import load_app
-    from dsa110_dashboard.context import AppContext
     from dsa110_dashboard.settings import Settings
 
     port = free_port()
     settings = Settings.load(environ={**env, "DSA110_DASH_PORT": str(port),
                                       "DSA110_DASH_ADDRESS": "127.0.0.1"})
     app = load_app(ROOT / "app.py")
-    ctx = AppContext.from_settings(settings)
+    ctx = app.build_context(settings)  # the server's own context (health checks, sign-in)
+    ctx.health.start()
     global _configured
     if not _configured:  # process-wide Panel configuration: once per process
         app.configure_panel(settings)
@@ -429,6 +429,7 @@ def bench_dataset(name: str, env: dict[str, str], runs: int, chromium: str,
                 browser.close()
     finally:
         server.stop()
+        ctx.health.stop()
         ctx.db.dispose()
     return lines
 
