@@ -64,9 +64,25 @@ postgres:
 	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start && \
 	  sleep 2; }
 
+# The whole suite runs as two pytest processes at once: the browser tests (mostly waiting
+# on Chromium and their servers) beside all the others, each with its own
+# temporary folder and coverage file, combined at the end; it fails when either fails.
+# With PYTEST_ARGS set (a chosen file or test), one process runs what it names.
 test: test-venv chromium postgres
 	$(BIN)/coverage erase
-	$(BIN)/pytest --cov --cov-report= $(PYTEST_ARGS)
+	@if [ -n "$(PYTEST_ARGS)" ]; then \
+	  $(BIN)/pytest --cov --cov-report= $(PYTEST_ARGS); \
+	else \
+	  tmp=$$(mktemp -d); \
+	  COVERAGE_FILE=.coverage.part-browser $(BIN)/pytest --cov --cov-report= \
+	    --basetemp=$$tmp/browser tests/browser > $$tmp/browser.log 2>&1 & pid=$$!; \
+	  COVERAGE_FILE=.coverage.part-rest $(BIN)/pytest --cov --cov-report= \
+	    --basetemp=$$tmp/rest --ignore=tests/browser; rest=$$?; \
+	  wait $$pid; browser=$$?; \
+	  echo "=== browser tests (run beside the others) ==="; cat $$tmp/browser.log; \
+	  rm -rf $$tmp; \
+	  [ $$rest -eq 0 ] && [ $$browser -eq 0 ]; \
+	fi
 	$(BIN)/coverage combine --quiet 2>/dev/null || true
 	$(BIN)/coverage report --skip-empty
 
