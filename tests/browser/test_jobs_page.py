@@ -226,6 +226,10 @@ def test_the_table_refreshes_by_itself_keeping_filters_and_scroll(operator_serve
     before = repo.page().total
     page.locator(".dsa-jobs-range").get_by_text(f"of {before:,}").wait_for()
     pending = repo.counts_by_status().get("pending", 0)
+    # The range label can arrive before the table's rows are laid out (under load the
+    # page is still short then); wait until there is room to scroll.
+    page.wait_for_function(
+        "() => document.documentElement.scrollHeight > window.innerHeight + 250")
     page.evaluate("() => window.scrollTo(0, 250)")
     page.wait_for_timeout(300)
     scrolled = page.evaluate("() => window.scrollY")
