@@ -89,6 +89,26 @@ def test_a_viewer_flags_and_a_later_flag_supersedes_keeping_the_history(world):
     assert vera.get(world.path("wide")).json()["current"]["verdict"] == "good"
 
 
+def test_the_history_is_paged_up_to_the_largest_page_setting(world):
+    token = world.tokens.create("pager", Role.VIEWER, "test")
+    for verdict in ("bad", "unsure", "good"):
+        assert call(world.signed.url, "POST", world.path("missing"), body={"verdict": verdict},
+                    headers=bearer(token)).status == 201
+    page = call(world.signed.url, "GET", world.path("missing") + "?limit=2",
+                headers=bearer(token)).json()
+    assert (page["total"], page["offset"], page["limit"]) == (3, 0, 2)
+    assert [h["verdict"] for h in page["history"]] == ["good", "unsure"]
+    assert page["current"]["verdict"] == "good" and page["history"][0]["current"] is True
+    rest = call(world.signed.url, "GET", world.path("missing") + "?limit=2&offset=2",
+                headers=bearer(token)).json()
+    assert [h["verdict"] for h in rest["history"]] == ["bad"]
+    assert rest["current"]["verdict"] == "good", "the current flag is not only on page 1"
+    largest = Settings.load(environ={}).page_size_max
+    too_many = call(world.signed.url, "GET", world.path("missing") + f"?limit={largest + 1}",
+                    headers=bearer(token))
+    assert too_many.status == 400 and too_many.json()["details"]["parameter"] == "limit"
+
+
 def test_a_token_flags_without_xsrf_under_its_name(world):
     token = world.tokens.create("qa-script", Role.VIEWER, "test")
     reply = call(world.signed.url, "POST", world.path("fine"),

@@ -9,6 +9,7 @@ from factories import UNIX0, insert
 from dsa110_dashboard.db.engine import Database
 from dsa110_dashboard.errors import InvalidInputError, NotFoundError, ReadOnlyError
 from dsa110_dashboard.repositories.flags import MAX_NOTE_CHARS, ImageFlags
+from dsa110_dashboard.repositories.paging import PageRequest
 from dbsupport import settings_for
 
 
@@ -48,6 +49,24 @@ def test_same_second_flags_are_ordered_by_id(db, images):
     flags.flag([images[2]], "unsure", "", "alice", at=UNIX0)
     assert flags.current([images[2]])[images[2]]["verdict"] == "unsure"
     assert flags.bad_image_ids() == set()
+
+
+def test_history_comes_a_page_at_a_time_with_its_total_and_the_current_marked(db, images):
+    flags = ImageFlags(db)
+    for n, verdict in enumerate(("bad", "unsure", "good")):
+        flags.flag([images[0]], verdict, f"note {n}", "alice", at=UNIX0 + n)
+    first = flags.history_page(images[0], PageRequest(limit=2))
+    assert first.total == 3 and first.has_next
+    assert list(first.rows["verdict"]) == ["good", "unsure"]
+    assert list(first.rows["current"]) == [True, False]
+    rest = flags.history_page(images[0], PageRequest(offset=2, limit=2))
+    assert list(rest.rows["verdict"]) == ["bad"] and not rest.has_next
+    assert list(rest.rows["current"]) == [False]
+    oldest_first = flags.history_page(images[0], PageRequest(limit=3, descending=False))
+    assert list(oldest_first.rows["current"]) == [False, False, True]
+    assert flags.newest(images[0])["verdict"] == "good"
+    none = flags.history_page(images[1], PageRequest(limit=2))
+    assert none.total == 0 and none.rows.empty and flags.newest(images[1]) is None
 
 
 def test_sql_helpers_exclude_flagged_bad(db, images):

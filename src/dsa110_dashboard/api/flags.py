@@ -1,14 +1,16 @@
 """People's flags on one image (issue 15, decisions 0054-0055).
 
-- ``GET /api/v1/images/{id}/flags``: ``{"image_id", "current", "history", "can_flag",
-  "reason"}`` -- the current flag (``null`` when never flagged), every flag newest first,
-  and whether this caller may flag it here (else why not).
+- ``GET /api/v1/images/{id}/flags?offset=&limit=&order=``: ``{"image_id", "current",
+  "history", "total", "offset", "limit", "order", "can_flag", "reason"}`` -- the current
+  flag (``null`` when never flagged), one page of its flags newest first (``order=asc``:
+  oldest first; at most DSA110_DASH_PAGE_SIZE_MAX a page) with their total, and whether
+  this caller may flag it here (else why not).
 - ``POST /api/v1/images/{id}/flags`` with ``{"verdict": "good"|"bad"|"unsure",
   "note": "..."}``: store a flag (201, the same body as GET). Needs a signed-in user or an
   API token, of any role (the flag is stored under that name); a cookie session also needs
   the XSRF token like every other POST (decision 0047). 404 for an unknown image, 400
   naming ``verdict``/``note`` for bad values, 409 on a read-only database, 501 when the
-  database lacks revision 0009.
+  database lacks revision 0009. Its answer holds the first page of the history.
 """
 
 from __future__ import annotations
@@ -21,24 +23,26 @@ from ..auth.identity import TOKEN
 from ..errors import InvalidInputError, NotAuthenticatedError, NotFoundError
 from ..repositories.flags import ImageFlags
 from ..repositories.images import ImageRepository
+from ..repositories.paging import PageRequest
 from .images import parse_image_id
-from .models import Record
-from .operators import OperatorApiHandler, plain, rows
-from .spec import Body, Loose, Op
+from .models import Page, Paging, Record
+from .operators import OperatorApiHandler, page_json, plain, rows
+from .spec import Body, Op
 
 FIELDS = ("verdict", "note")
 
 
-def flags_body(ctx, image_id: int, reason: str | None) -> dict[str, Any]:  # noqa: ANN001
-    """The image's flags; NotFoundError when the image is unknown."""
+def flags_body(ctx, image_id: int, reason: str | None,  # noqa: ANN001 - the AppContext
+               request: PageRequest) -> dict[str, Any]:
+    """The image's current flag and a page of its flags; NotFoundError when the image
+    is unknown."""
     ImageRepository(ctx.db).get(image_id)
     flags = ImageFlags(ctx.db)
-    history = rows(flags.history(image_id))
-    current = next((dict(h) for h in history if h.get("current")), None)
-    if current is not None:
-        current.pop("current", None)
+    page = flags.history_page(image_id, request)
+    current = flags.newest(image_id)
     writable = flags.writable_reason()
-    return plain({"image_id": image_id, "current": current, "history": history,
+    return plain({"image_id": image_id, "current": current,
+                  **page_json(page, request, "history", rows(page.rows)),
                   "can_flag": writable is None and reason is None,
                   "reason": writable or reason})
 
@@ -48,7 +52,7 @@ class FlagBody(Body):
     note: str | None = Field(None, description="why (optional)")
 
 
-class Flags(Loose):
+class Flags(Page):
     image_id: int
     current: Record | None
     history: list[Record]
@@ -57,8 +61,8 @@ class Flags(Loose):
 
 
 class ImageFlagsHandler(OperatorApiHandler):
-    operations = {"get": Op("An image's flags: the current one and the history",
-                            response=Flags, tag="images"),
+    operations = {"get": Op("An image's flags: the current one and a page of the history",
+                            query=Paging, response=Flags, tag="images"),
                   "post": Op("Flag an image (a signed-in user or token, any role)",
                              body=FlagBody, response=Flags, status=201, errors=(409,),
                              tag="images")}
@@ -81,7 +85,8 @@ class ImageFlagsHandler(OperatorApiHandler):
 
     async def get(self, raw_id: str) -> None:
         image_id = parse_image_id(raw_id)
-        body = await self.blocking(flags_body, self.ctx, image_id, self._refusal())
+        request = self.page_request(sort="created_at")
+        body = await self.blocking(flags_body, self.ctx, image_id, self._refusal(), request)
         self.write_json(body)
 
     async def post(self, raw_id: str) -> None:
@@ -98,6 +103,6 @@ class ImageFlagsHandler(OperatorApiHandler):
                                              user)
             except NotFoundError:
                 raise NotFoundError(f"no image with id {image_id}") from None
-            return flags_body(self.ctx, image_id, None)
+            return flags_body(self.ctx, image_id, None, PageRequest())
 
         self.write_json(await self.blocking(work), 201)

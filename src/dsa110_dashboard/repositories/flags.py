@@ -22,7 +22,8 @@ from ..db.dashboard_schema import dash_image_flags
 from ..db.engine import Database
 from ..errors import FeatureUnavailableError, InvalidInputError, NotFoundError, ReadOnlyError
 from ..science.qa import FLAG_BAD, FLAG_VERDICTS
-from .records import empty_frame
+from .paging import Page, PageRequest, fetch_page, order_by
+from .records import empty_frame, empty_page
 
 REVISION = "0009_image_flags"
 FLAG_COLUMNS = ("image_id", "verdict", "note", "user", "created_at")
@@ -177,13 +178,12 @@ class ImageFlags:
         return out
 
     def history(self, image_id: int) -> pd.DataFrame:
-        """Every flag of the image, newest first; ``current`` is True on the first."""
+        """Every flag of the image, newest first; ``current`` is True on the first.
+        For a caller outside the dashboard's own pages, ``history_page`` bounds it."""
         if not self.available:
             return empty_frame(HISTORY_COLUMNS)
         f = self.db.catalog["dash_image_flags"].table
-        stmt = (sa.select(f.c.id, *(f.c[c] for c in FLAG_COLUMNS))
-                .where(f.c.image_id == int(image_id))
-                .order_by(f.c.created_at.desc(), f.c.id.desc()))
+        stmt = self._history_sql(image_id).order_by(f.c.created_at.desc(), f.c.id.desc())
         with self.db.connect() as conn:
             rows = [dict(r) for r in conn.execute(stmt).mappings()]
         if not rows:
@@ -192,6 +192,43 @@ class ImageFlags:
         frame["note"] = frame["note"].fillna("")
         frame["current"] = [True] + [False] * (len(frame) - 1)
         return frame
+
+    def history_page(self, image_id: int, request: PageRequest) -> Page[pd.DataFrame]:
+        """One page of the image's flags (newest first unless ``request`` says
+        ascending) with their total; ``current`` marks the current flag wherever the
+        page holds it."""
+        if not self.available:
+            return empty_page(HISTORY_COLUMNS, request)
+        f = self.db.catalog["dash_image_flags"].table
+        stmt = order_by(self._history_sql(image_id), request,
+                        {"created_at": f.c.created_at}, "created_at", tiebreak=f.c.id)
+        with self.db.connect() as conn:
+            page = fetch_page(conn, stmt, request)
+            newest = self._newest(conn, image_id)
+        frame = page.rows
+        frame["note"] = frame["note"].fillna("")
+        frame["current"] = (frame["id"] == (newest or {}).get("id")).astype(bool)
+        return page
+
+    def newest(self, image_id: int) -> dict | None:
+        """The image's current flag as a history row (id, image_id, verdict, note, user,
+        created_at), or None when it was never flagged."""
+        if not self.available:
+            return None
+        with self.db.connect() as conn:
+            return self._newest(conn, image_id)
+
+    def _newest(self, conn: sa.Connection, image_id: int) -> dict | None:
+        f = self.db.catalog["dash_image_flags"].table
+        stmt = (self._history_sql(image_id)
+                .order_by(f.c.created_at.desc(), f.c.id.desc()).limit(1))
+        row = conn.execute(stmt).mappings().first()
+        return None if row is None else {**row, "note": row["note"] or ""}
+
+    def _history_sql(self, image_id: int) -> sa.Select:
+        f = self.db.catalog["dash_image_flags"].table
+        return (sa.select(f.c.id, *(f.c[c] for c in FLAG_COLUMNS))
+                .where(f.c.image_id == int(image_id)))
 
     def bad_image_ids(self, image_ids: Sequence[int] | None = None) -> set[int]:
         """Ids currently flagged bad (of ``image_ids`` when given)."""
