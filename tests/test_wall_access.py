@@ -8,7 +8,7 @@ import types
 
 import pytest
 from tornado.httputil import HTTPHeaders, HTTPServerRequest, RequestStartLine
-from tornado.web import Application, RequestHandler
+from tornado.web import Application, Finish, RequestHandler
 
 from dsa110_dashboard.auth.wall import COOKIE, WallAccess
 from dsa110_dashboard.errors import ConfigError
@@ -65,8 +65,12 @@ def test_token_once_then_the_cookie():
     assert not wall.allows(handler("/wall"))
     assert not wall.allows(handler("/wall?token=wrong"))
     assert not wall.allows(handler(f"/wall/ws?token={TOKEN}")), "the token opens the page only"
-    first = handler(f"/wall?token={TOKEN}")
-    assert wall.allows(first)
+    first = handler(f"/wall?panels=qa,health&token={TOKEN}&rotate=5")
+    with pytest.raises(Finish):  # Tornado ends the request with the redirect
+        wall.allows(first)
+    assert first.get_status() == 302
+    # The token leaves the address (and history); the wall's own parameters stay.
+    assert first._headers["Location"] == "wall?panels=qa%2Chealth&rotate=5"
     cookie = set_cookie(first)
     assert cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert TOKEN not in cookie and digest not in cookie

@@ -245,6 +245,15 @@ def test_wall_token_once_then_the_cookie(demo_dataset, tmp_path, page):
         page.wait_for_url("**/login**")
         page.goto(server.url + "/wall?token=not-the-token")
         page.wait_for_url("**/login**")
+        # The server, not only the page's script, drops the token: a redirect that sets
+        # the cookie, so the token never stays in the address bar or the history.
+        reply = page.request.get(server.url + f"/wall?token={TOKEN}&rotate=3",
+                                 max_redirects=0)
+        assert reply.status == 302 and reply.headers["location"] == "wall?rotate=3"
+        set_cookie = reply.headers["set-cookie"].lower()
+        assert "dsa_wall=" in set_cookie and "httponly" in set_cookie
+        assert "samesite=lax" in set_cookie
+        page.context.clear_cookies()
         open_wall(page, server.url + f"/wall?token={TOKEN}&rotate=3")
         assert "token" not in page.url and "rotate=3" in page.url, page.url
         cookies = {c["name"]: c for c in page.context.cookies()}

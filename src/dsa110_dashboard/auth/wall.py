@@ -6,8 +6,10 @@ settings open the wall, and only the wall, to it:
 - ``DSA110_DASH_WALL_NETWORKS``: browsers whose address (the proxy's ``X-Forwarded-For``
   only with ``DSA110_DASH_TRUST_PROXY_HEADERS``) is in one of these ranges;
 - ``DSA110_DASH_WALL_TOKEN_SHA256``: the hash of a read-only token. ``/wall?token=T``
-  with the right token sets the ``dsa_wall`` cookie (signed with the cookie secret,
-  ``HttpOnly``, renewed at every visit), which then opens the wall without the token.
+  with the right token is answered with a redirect to ``/wall`` (its other parameters
+  kept) that sets the ``dsa_wall`` cookie (signed with the cookie secret, ``HttpOnly``,
+  ``SameSite=Lax``, renewed at every visit), which then opens the wall without the token:
+  the token leaves the address bar and the browser's history at once.
 
 "The wall" is the page ``/wall``, its websocket ``/wall/ws`` and the thumbnails it shows;
 static assets and ``/api/v1/health`` need no sign-in anyway. Nothing else: every other
@@ -19,8 +21,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import urllib.parse
 
-from tornado.web import RequestHandler
+from tornado.web import Finish, RequestHandler
 
 from ..settings import Settings
 from .networks import client_in, parse_networks
@@ -79,7 +82,8 @@ class WallAccess:
 
     def allows(self, handler: RequestHandler) -> bool:
         """Whether this request may see the wall without a sign-in session. On the wall
-        page, a right token or a valid cookie (re)sets the cookie."""
+        page, a right token or a valid cookie (re)sets the cookie; a right token ends
+        the request with the redirect that drops it (``tornado.web.Finish``)."""
         if not self.configured:
             return False
         by_token = self.from_token(handler)
@@ -91,7 +95,21 @@ class WallAccess:
         if by_token:
             log.info("wall display opened with the wall token from %s",
                      handler.request.remote_ip)
+            self._drop_token(handler)
         return by_token or by_cookie or self.from_network(handler)
+
+    @staticmethod
+    def _drop_token(handler: RequestHandler) -> None:
+        kept = [(k, v) for k, v in urllib.parse.parse_qsl(handler.request.query,
+                                                           keep_blank_values=True)
+                if k != "token"]
+        query = urllib.parse.urlencode(kept)
+        # Relative ("wall", not "/wall"), so a proxy serving the dashboard under a path
+        # prefix keeps it. Tornado finishes the answer when Finish reaches it.
+        handler.set_status(302)
+        handler.set_header("Location", "wall" + (f"?{query}" if query else ""))
+        handler.set_header("Cache-Control", "no-store")
+        raise Finish()
 
     @staticmethod
     def is_wall_request(handler: RequestHandler) -> bool:

@@ -12,8 +12,9 @@ in the browser:
   "reconnecting" with the time it lost the server; as soon as the server answers again
   the page reloads itself (a fresh session). Reloads back off to one a minute after
   three within five minutes, so a server that keeps refusing the page is not hammered.
-- scroll bars are switched off for the whole page, and a one-time ``?token=`` leaves
-  the address bar (the cookie holds it from now on).
+- scroll bars are switched off for the whole page, and a ``?token=`` still in the
+  address leaves it (the server redirects an accepted token away itself, decision 0077;
+  one a signed-in browser brought is not read, and goes too).
 """
 
 from __future__ import annotations
