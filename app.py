@@ -44,6 +44,7 @@ from dashboards import (  # noqa: E402
     sources,
     wall,
 )
+from dsa110_dashboard.api.operators import largest_body  # noqa: E402
 from dsa110_dashboard.api.routes import api_patterns  # noqa: E402
 from dsa110_dashboard.auth.credentials import Credentials  # noqa: E402
 from dsa110_dashboard.auth.headers import frame_headers  # noqa: E402
@@ -209,8 +210,10 @@ def server_options(settings: Settings, ctx: AppContext) -> dict:
         "log_function": log_function(ctx.metrics, RouteNames(p.path for p in PAGES)),
         "websocket_max_message_size": 20 * 1024 * 1024,
         # A URL too long for Tornado's header limit would be dropped without an answer;
-        # with room for it the endpoints answer 413 (api.base.MAX_URL_CHARS).
-        "http_server_kwargs": {"max_header_size": 1024 * 1024},
+        # with room for it the endpoints answer 413 (api.base.MAX_URL_CHARS). A body
+        # past largest_body is refused before it is read.
+        "http_server_kwargs": {"max_header_size": 1024 * 1024,
+                               "max_body_size": largest_body(settings)},
         "keep_alive_milliseconds": int(settings.timeouts.websocket_ping * 1000),
         "check_unused_sessions_milliseconds": 17_000,
         "unused_session_lifetime_milliseconds": 60_000,

@@ -34,6 +34,16 @@ from .base import ApiHandler
 MAX_BODY_BYTES = 64 * 1024
 
 
+def largest_body(settings) -> int:  # noqa: ANN001 - Settings
+    """The most of a request body the HTTP server reads (Tornado's ``max_body_size``;
+    its own default is 100 MB): twice the largest body an endpoint takes, so a body a
+    little too large still gets the 413 that names DSA110_DASH_REQUEST_MAX_BYTES, and a
+    larger one is refused from its Content-Length, unread (decision 0077). Page and
+    sign-in forms are far smaller; Bokeh's messages travel on the websocket, which has
+    its own limit."""
+    return 2 * max(settings.request_max_bytes, MAX_BODY_BYTES)
+
+
 class OperatorApiHandler(ApiHandler):
     async def prepare(self) -> None:
         await super().prepare()
