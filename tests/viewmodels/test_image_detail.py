@@ -256,3 +256,42 @@ def test_provenance_links_to_the_job_that_made_the_image(demo):
         data.provenance, jobs=()))
     assert maker_job(unknown) is None
     assert "/jobs?ms=" in provenance_html(unknown)
+
+
+# ------------------------------------------------------------------- the view's loads
+def test_the_view_shows_only_the_newest_of_overlapping_loads(demo):
+    """ImageDetailView loads through NewestOnly (views/background.py): a slow load of
+    one image finishing after a quick load of another is dropped, not shown over it,
+    and the spinner is off once the newest load is shown."""
+    import threading
+
+    from bokeh.document import Document
+    from panel.io.state import set_curdoc
+
+    from dsa110_dashboard.views.image_detail import ImageDetailView
+
+    _, settings, db = demo
+    older, newer = sorted(ids_by_path(db).values())[:2]
+    model = ImageDetailModel(db, settings)
+    started, gate = threading.Event(), threading.Event()
+    fetch = model.fetch
+
+    def slow_for_the_older(raw_id):
+        if raw_id == str(older):
+            started.set()
+            assert gate.wait(60)
+        return fetch(raw_id)
+
+    model.fetch = slow_for_the_older
+    with set_curdoc(Document()):  # outside a server, as in a notebook
+        view = ImageDetailView(model=model, raw_id=str(older))
+        slow = threading.Thread(target=view.load)
+        slow.start()
+        assert started.wait(60)
+        view.raw_id = str(newer)
+        view.load()
+        shown = view._layout[0].object
+        gate.set()
+        slow.join(60)
+    assert f"Image {newer} " in shown and view._layout[0].object == shown
+    assert model.data.image.id == newer and not view._layout.loading

@@ -1,7 +1,8 @@
 """/images/{image_id}: the viewer, summary, QA, provenance, FITS header and sources.
 
 The page opens with a loading placeholder; everything is read in a worker thread
-(``ImageDetailModel.fetch``). An unknown or malformed id shows a message; a missing or
+(``ImageDetailModel.fetch``) and shown in one batch, through ``NewestOnly`` like every
+view's loads. An unknown or malformed id shows a message; a missing or
 corrupt file shows the database row and provenance with a message in place of the
 viewer. Stretch, colormap and the sources overlay live in the URL (dashboards/image_detail.py,
 ``views.urlstate``).
@@ -23,8 +24,8 @@ from ..viewmodels.image_detail import (
     ImageDetailModel,
     catalogue_count_note,
 )
-from ..viewmodels.image_flags import ImageFlagsModel
-from .background import load_in_background
+from ..viewmodels.image_flags import FlagsState, ImageFlagsModel
+from .background import NewestOnly
 from .image_sections import (
     SECTION_CSS,
     header_html,
@@ -65,27 +66,33 @@ class ImageDetailView(Viewer):
             sizing_mode="stretch_width", min_height=300, loading=True)
         self._links = pn.pane.HTML("", sizing_mode="stretch_width", margin=(0, 8, 6, 8),
                                    stylesheets=[LINK_CSS])
+        # The layout starts with its spinner on; the load switches it off (also when the
+        # fetch fails, and the failure goes to Panel's handler).
+        self._loads = NewestOnly(self.fetch, self.show, busy=[self._layout])
 
     # ---------------------------------------------------------------- loading
-    def load(self) -> None:
-        """Blocking: Panel runs onload callbacks on a worker thread (``nthreads``), and
-        hands the resulting model changes to the event loop under the document lock."""
-        self._layout.loading = True
-        try:
-            result = self.model.fetch(self.raw_id)
-            flags_state = None
-            if self.flags is not None and isinstance(result, DetailData):
-                self.flags.image_id = result.image.id
-                flags_state = self.flags.fetch()
-            self.model.apply(result)
-            if flags_state is not None:
-                self.flags.apply(flags_state)
-            self._layout[:] = self._content(result)
-        finally:
-            self._layout.loading = False
+    def fetch(self) -> tuple[DetailData | DetailFailure, FlagsState | None]:
+        """Blocking, no model changes: the image (file, QA, provenance) and its flags."""
+        result = self.model.fetch(self.raw_id)
+        flags_state = None
+        if self.flags is not None and isinstance(result, DetailData):
+            self.flags.image_id = result.image.id
+            flags_state = self.flags.fetch()
+        return result, flags_state
 
+    def show(self, fetched: tuple[DetailData | DetailFailure, FlagsState | None]) -> None:
+        """Model changes only: the page's content, in one batch (``NewestOnly``)."""
+        result, flags_state = fetched
+        self.model.apply(result)
+        if flags_state is not None:
+            self.flags.apply(flags_state)
+        self._layout[:] = self._content(result)
         if self.model.data is not None:
             self._links.object = self._links_html(self.model.data)
+
+    def load(self) -> None:
+        """Blocking: fetch and show (what the page does on a worker thread)."""
+        self._loads.run()
 
     # ---------------------------------------------------------------- content
     def _content(self, result: DetailData | DetailFailure) -> list:
@@ -203,5 +210,5 @@ class ImageDetailView(Viewer):
                         "NVSS (mJy)": NumberFormatter(format="0.0")})
 
     def __panel__(self):
-        load_in_background(self.load)  # outside a server: now
+        self._loads.first()  # outside a server: now
         return self._layout
