@@ -23,7 +23,6 @@ from pathlib import Path
 from types import ModuleType
 
 import panel as pn
-from panel.io.server import get_static_routes
 
 ROOT = Path(__file__).resolve().parent
 if str(ROOT) not in sys.path:  # `python app.py` from elsewhere still finds dashboards/
@@ -296,7 +295,7 @@ def plugin_routes() -> list[tuple]:
     ctx = process_context()
     pn.state.cache[ROUTES_GIVEN] = True
     return [*api_patterns(ctx),
-            *get_static_routes({"assets": str(ASSETS)}),
+            *background.get_static_routes({"assets": str(ASSETS)}),
             *panel_script.page_patterns([p.path for p in PAGES], SCRIPT_PATH)]
 
 

@@ -134,3 +134,34 @@ def test_an_early_result_is_dropped_while_a_newer_load_is_showing():
     holder.join()  # another thread holds the lock (as a worker showing a newer result)
     loads.early(lambda: seen.append("after"))
     assert seen == ["after"]
+
+
+def test_no_module_but_this_one_takes_panel_internals():
+    """The Panel and Bokeh internals the dashboard needs are imported in
+    views/background.py only, where INTERNALS lists and checks them (decision 0077):
+    a page handler, the websocket handler, the page routes, set_curdoc."""
+    import ast
+    from pathlib import Path
+
+    import dsa110_dashboard
+
+    internal_modules = {"panel.io.server", "bokeh.server.urls"}
+    internal_names = {("panel.io.state", "set_curdoc"), ("bokeh.server", "urls")}
+    package = Path(dsa110_dashboard.__file__).parent
+    sources = [*package.rglob("*.py"), package.parents[1] / "app.py",
+               *(package.parents[1] / "dashboards").glob("*.py")]
+    found = []
+    for path in sources:
+        if path == package / "views" / "background.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ImportFrom) and node.module in internal_modules | {
+                    m for m, _ in internal_names}:
+                names = {a.name for a in node.names}
+                if node.module in internal_modules or names & {
+                        n for m, n in internal_names if m == node.module}:
+                    found.append(f"{path.name}:{node.lineno} from {node.module}")
+            elif isinstance(node, ast.Import):
+                found += [f"{path.name}:{node.lineno} import {a.name}" for a in node.names
+                          if a.name in internal_modules]
+    assert not found, found

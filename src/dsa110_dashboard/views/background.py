@@ -23,7 +23,9 @@ that await a thread and then touch models raced with Bokeh's document lock in pr
 
 Worker threads run concurrently: an older result must never overwrite a newer one;
 ``NewestOnly`` sees to it. The Panel internals this module needs are listed in
-``INTERNALS`` and nowhere else (decision 0044).
+``INTERNALS`` and nowhere else (decision 0044); so are those of the pages' HTTP handlers
+(``views/page_head.py``, ``views/panel_script.py``, app.py), which take them from here
+(decision 0077).
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
 import panel as pn
+from bokeh.server import urls as _bokeh_urls
+from panel.io.server import DocHandler, WSHandler, get_static_routes
 from panel.io.state import set_curdoc
 from tornado.ioloop import IOLoop
 
@@ -342,7 +346,18 @@ INTERNALS = (
     ("panel.io.state", "", "set_curdoc", "making a document current on the event loop"),
     ("bokeh.document.callbacks", "DocumentCallbackManager", "hold_value",
      "whether a document is held already, for held"),
+    ("panel.io.server", "", "DocHandler",
+     "the page handler page_head.PageHandler extends (HEAD, the login URL)"),
+    ("panel.io.server", "", "WSHandler",
+     "the websocket handler panel_script.ScriptSocketHandler extends"),
+    ("panel.io.server", "", "get_static_routes",
+     "the assets' routes under `panel serve app.py --plugins app`"),
+    ("bokeh.server.urls", "", "per_app_patterns",
+     "the page routes serve_pages_with replaces the page handler in"),
 )
+
+#: Re-exported for the pages' HTTP handlers: they take these internals from here only.
+__all__ = ["DocHandler", "WSHandler", "get_static_routes"]
 
 
 def missing_internals() -> list[str]:
@@ -364,6 +379,14 @@ def missing_internals() -> list[str]:
             missing.append(f"{where} is gone ({why}): views/background.py relies on it, "
                            f"written for Panel 1.9.4, now {pn.__version__}")
     return missing
+
+
+def serve_pages_with(handler: type) -> None:
+    """Serve every page through ``handler`` (a ``DocHandler`` subclass) instead of
+    Panel's own; call before the server is made."""
+    _bokeh_urls.per_app_patterns[:] = [
+        (pattern, handler if found is DocHandler else found, *rest)
+        for pattern, found, *rest in _bokeh_urls.per_app_patterns]
 
 
 def in_document(doc):

@@ -57,13 +57,12 @@ from bokeh.models import (
 )
 from bokeh.palettes import interp_palette
 from bokeh.plotting import figure
-from panel.io.state import set_curdoc
 from panel.viewable import Viewer
 
 from ..viewmodels.density import LEVELS, density, log_levels
 from ..viewmodels.eta_v import EtaVModel
 from ..viewmodels.sources import source_url
-from .background import is_served, load_early, update_figure
+from .background import in_document, is_served, load_early, update_figure
 from .shell import session_theme
 from .urlstate import notes_alert
 
@@ -370,7 +369,7 @@ class EtaVView(Viewer):
 
     def _tap(self, event) -> None:
         # Bokeh's own callbacks run without Panel's current document.
-        with set_curdoc(self._figure.document):
+        with in_document(self._figure.document):
             self._on_tap(x=event.x, y=event.y)
 
     def _on_tap(self, x=None, y=None, **_kw) -> None:

@@ -9,9 +9,9 @@ leaves out the Content-Length and ETag that only building the page would give.
 
 from __future__ import annotations
 
-from bokeh.server import urls
-from panel.io.server import DocHandler
 from tornado.web import authenticated
+
+from .background import DocHandler, serve_pages_with
 
 
 class PageHandler(DocHandler):
@@ -32,6 +32,4 @@ class PageHandler(DocHandler):
 
 def install() -> None:
     """Serve every page through PageHandler; call before the server is made."""
-    urls.per_app_patterns[:] = [
-        (pattern, PageHandler if handler is DocHandler else handler, *rest)
-        for pattern, handler, *rest in urls.per_app_patterns]
+    serve_pages_with(PageHandler)

@@ -19,8 +19,7 @@ import re
 from collections.abc import Iterable
 
 import panel as pn
-from panel.io.server import WSHandler
-
+from .background import WSHandler
 from .page_head import PageHandler
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")

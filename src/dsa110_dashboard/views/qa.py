@@ -21,7 +21,6 @@ import param
 from bokeh import events
 from bokeh.models import BoxAnnotation, HoverTool, Range1d
 from bokeh.plotting import figure
-from panel.io.state import set_curdoc
 from panel.viewable import Viewer
 
 from ..repositories.qa_trends import METRICS
@@ -31,6 +30,7 @@ from ..science.times import format_mjd, mjd_to_unix_ms, unix_to_mjd
 from ..viewmodels.qa import FLAG_VERDICTS, QAModel, image_url
 from .background import (
     NewestOnly,
+    in_document,
     is_served,
     run_in_background,
     update_figure,
@@ -375,7 +375,7 @@ class QAPageView(Viewer):
         if event.x is None or event.y is None:
             return
         fig = plot.figure
-        with set_curdoc(fig.document):
+        with in_document(fig.document):
             xr, yr = fig.x_range, fig.y_range
             x_span_days = (xr.end - xr.start) / 86_400_000.0
             rug_top = yr.start + (yr.end - yr.start) * RUG_HEIGHT
@@ -389,7 +389,7 @@ class QAPageView(Viewer):
     def _tap_cal(self, fig, cells, event) -> None:
         if event.x is None:
             return
-        with set_curdoc(fig.document):
+        with in_document(fig.document):
             x = mjd_to_unix_ms(cells["mjd"].to_numpy(float))
             i = int(np.argmin(np.abs(x - event.x)))
             span = (fig.x_range.end or 1) - (fig.x_range.start or 0)
@@ -405,7 +405,7 @@ class QAPageView(Viewer):
         g = event.geometry or {}
         if not event.final or g.get("type") != "rect":
             return
-        with set_curdoc(plot.figure.document):
+        with in_document(plot.figure.document):
             ids = self.model.in_box(plot.value_column, _mjd_from_ms(g["x0"]),
                                     _mjd_from_ms(g["x1"]), g.get("y0"), g.get("y1"),
                                     log=plot.log)
