@@ -238,6 +238,8 @@ def build_context(settings: Settings) -> AppContext:
     ctx.health = build_monitor(settings, ctx.db,
                                ctx.tokens.db if ctx.tokens is not None else None)
     ctx.metrics.read_checks_from(check_figures(ctx.health))  # /metrics (decision 0064)
+    # One count of open sessions for /metrics and the /health page (decision 0077).
+    ctx.metrics.count_sessions_with(open_sessions.open_sessions)
     if settings.num_procs > 1:
         # Each forked process runs its own scheduler (threads do not survive a fork).
         os.register_at_fork(after_in_child=ctx.health.start)

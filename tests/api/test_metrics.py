@@ -97,6 +97,20 @@ def test_figures_match_the_demo_database(server, env):
     assert value(families, "dsa110_dash_sessions_open") >= 0
 
 
+def test_open_sessions_are_the_count_the_health_page_shows(server):
+    """One count for both (decision 0077): a page opened is a session in /metrics and in
+    views.sessions, which the /health page's process card reads (the server runs in
+    this test process, so both are read here)."""
+    from dsa110_dashboard.views.sessions import open_sessions
+
+    with urllib.request.urlopen(server.url + "/images", timeout=60) as page:
+        assert page.status == 200  # Bokeh made the page's session
+    before = open_sessions()
+    scraped = value(scrape(server), "dsa110_dash_sessions_open")
+    after = open_sessions()
+    assert before >= 1 and min(before, after) <= scraped <= max(before, after)
+
+
 def test_pending_queue_age_per_type(server, env):
     db = Database(Settings.load(environ={**env, "DSA110_DASH_READ_ONLY": "false"}))
     try:

@@ -5,7 +5,8 @@ or anyone with an API token of any role (``Authorization: Bearer``, Prometheus's
 ``authorization.credentials_file``) or a signed-in session. Everyone else gets 403 (no
 figures, whatever the sign-in setting: the counts and queue say how the pipeline is
 doing). The database figures are read at most once per
-``DSA110_DASH_METRICS_CACHE_SECONDS`` (``metrics.figures``), off the event loop.
+``DSA110_DASH_METRICS_CACHE_SECONDS`` (``metrics.figures``), off the event loop. The
+open sessions are those the /health page shows (``views.sessions``, wired by app.py).
 """
 
 from __future__ import annotations
@@ -16,14 +17,6 @@ from ..auth.networks import client_in, parse_networks
 from ..errors import ForbiddenError
 from .base import ApiHandler
 from .spec import Op
-
-
-def open_sessions(application) -> int | None:  # noqa: ANN001 - Bokeh's BokehTornado
-    """Page sessions open in this process (Bokeh's own list, per page route)."""
-    paths = getattr(application, "app_paths", None)
-    if paths is None:
-        return None
-    return sum(len(application.get_sessions(path)) for path in paths)
 
 
 class MetricsHandler(ApiHandler):
@@ -40,9 +33,7 @@ class MetricsHandler(ApiHandler):
             raise ForbiddenError("/metrics needs an API token (Authorization: Bearer) or a "
                                  "client address in DSA110_DASH_METRICS_ALLOW (through a "
                                  "proxy only with DSA110_DASH_TRUST_PROXY_HEADERS)")
-        metrics = self.ctx.metrics
-        metrics.count_sessions_with(lambda app=self.application: open_sessions(app))
-        body = await self.blocking(metrics.exposition)
+        body = await self.blocking(self.ctx.metrics.exposition)
         self.set_header("Content-Type", CONTENT_TYPE_LATEST)
         self.set_header("Cache-Control", "no-store")
         self.finish(body)

@@ -1,4 +1,5 @@
-"""How many page sessions this process has open (the /health page's process card).
+"""How many page sessions this process has open: the one count for the /health page's
+process card and /metrics' ``dsa110_dash_sessions_open`` (app.py wires both).
 
 Counted with Panel's documented session hooks (``pn.state.on_session_created`` /
 ``on_session_destroyed``) rather than by reaching into Bokeh's server: a session counts
