@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -241,8 +240,7 @@ def build_context(settings: Settings) -> AppContext:
     # One count of open sessions for /metrics and the /health page (decision 0077).
     ctx.metrics.count_sessions_with(open_sessions.open_sessions)
     if settings.num_procs > 1:
-        # Each forked process runs its own scheduler (threads do not survive a fork).
-        os.register_at_fork(after_in_child=ctx.health.start)
+        ctx.health.start_after_fork()  # each forked process runs its own scheduler
     return ctx
 
 

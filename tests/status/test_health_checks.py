@@ -346,3 +346,35 @@ def test_a_stop_then_a_start_leaves_one_scheduler():
     finally:
         monitor.stop(wait=True)
     assert not second.is_alive()
+
+
+def test_monitors_start_in_a_forked_process_through_one_hook_and_are_not_kept():
+    """Several processes (DSA110_DASH_NUM_PROCS > 1): a monitor asked to start after a
+    fork runs its scheduler in the child; a stopped one does not, and a monitor nobody
+    holds any more is not kept alive by the hook (a hook per context kept every context
+    of every test server, and restarted the stopped ones in a fork)."""
+    import gc
+    import weakref
+
+    live, stopped, dropped = (HealthMonitor([], interval_s=3600) for _ in range(3))
+    for monitor in (live, stopped, dropped):
+        monitor.start_after_fork()
+    stopped.stop()
+    gone = weakref.ref(dropped)
+    del dropped
+    gc.collect()
+    assert gone() is None, "the at-fork hook kept a monitor nobody holds"
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child reports which schedulers run, and leaves at once
+        ran = [m._thread is not None and m._thread.is_alive() and m._pid == os.getpid()
+               for m in (live, stopped)]
+        os.write(write, bytes(ran))
+        os._exit(0)
+    os.close(write)
+    try:
+        assert os.read(read, 2) == bytes([True, False])
+    finally:
+        os.close(read)
+        os.waitpid(child, 0)
+        live.stop()

@@ -13,6 +13,7 @@ import math
 import os
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
@@ -25,6 +26,18 @@ log = logging.getLogger(__name__)
 
 #: A check's history never holds more points than this, whatever the interval.
 MAX_POINTS = 100_000
+
+#: Monitors to start again in each forked server process (DSA110_DASH_NUM_PROCS > 1:
+#: threads do not survive a fork). Weak, and left by ``stop``: a monitor of a server
+#: gone (the tests make many in one process) is neither kept alive nor restarted.
+_after_fork: weakref.WeakSet[HealthMonitor] = weakref.WeakSet()
+_fork_hook = {"registered": False}
+_fork_lock = threading.Lock()
+
+
+def _start_after_fork() -> None:
+    for monitor in list(_after_fork):
+        monitor.start()
 
 
 class HealthMonitor:
@@ -144,8 +157,18 @@ class HealthMonitor:
                                             daemon=True, name="health-scheduler")
             self._thread.start()
 
+    def start_after_fork(self) -> None:
+        """Start this monitor in every process forked from this one from now on (one
+        at-fork hook per process, however many monitors ask)."""
+        with _fork_lock:
+            _after_fork.add(self)
+            if not _fork_hook["registered"]:
+                _fork_hook["registered"] = True
+                os.register_at_fork(after_in_child=_start_after_fork)
+
     def stop(self, wait: bool = False) -> None:
         """End the scheduler after its current round (``wait``: until it has ended)."""
+        _after_fork.discard(self)
         self._stop.set()
         self._wake.set()
         thread, self._thread = self._thread, None
