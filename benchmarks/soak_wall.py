@@ -22,24 +22,17 @@ Options: --port (default: a free one), --refresh 5, --sample 30, --chromium PATH
 from __future__ import annotations
 
 import argparse
-import os
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+# The package (also uninstalled), and tests/server.py: the one way to start a server.
+sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests")]
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from server import free_port, serve_in_process, stop_process  # noqa: E402
 
 
 def rss_mib(pid: int) -> float:
@@ -52,7 +45,6 @@ def rss_mib(pid: int) -> float:
 def dataset(data_dir: str | None) -> Path:
     if data_dir:
         return Path(data_dir).resolve()
-    sys.path.insert(0, str(ROOT / "src"))
     from dsa110_dashboard.demo.build import build_demo
 
     out = Path(tempfile.mkdtemp(prefix="soak-wall-"))
@@ -61,28 +53,15 @@ def dataset(data_dir: str | None) -> Path:
     return out
 
 
-def start_server(data: Path, port: int, refresh: float, log: Path) -> subprocess.Popen:
-    env = {**os.environ, "DSA110_DASH_DB": str(data / "pipeline.sqlite3"),
-           "DSA110_DASH_DATA_DIR": str(data), "DSA110_DASH_PORT": str(port),
-           "DSA110_DASH_ADDRESS": "127.0.0.1",
-           "DSA110_DASH_WALL_REFRESH_SECONDS": str(refresh)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "dsa110_dashboard.cli.main", "serve"], env=env, cwd=ROOT,
-        stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health",
-                                        timeout=2) as response:
-                if response.status == 200:
-                    return process
-        except OSError:
-            pass
-        if process.poll() is not None:
-            sys.exit(f"the server exited; see {log}")
-        time.sleep(0.5)
-    os.killpg(process.pid, signal.SIGKILL)
-    sys.exit(f"the server did not start within 180 s; see {log}")
+def start_server(data: Path, port: int, refresh: float, log: Path):  # noqa: ANN201
+    """The server as in production (tests/server.py's ``serve_in_process``)."""
+    try:
+        return serve_in_process({"DSA110_DASH_DB": str(data / "pipeline.sqlite3"),
+                                 "DSA110_DASH_DATA_DIR": str(data),
+                                 "DSA110_DASH_WALL_REFRESH_SECONDS": str(refresh)},
+                                port, log, timeout=180)
+    except RuntimeError as exc:
+        sys.exit(str(exc))
 
 
 def main() -> None:
@@ -142,8 +121,7 @@ def main() -> None:
                 page.wait_for_timeout(min(args.sample, end - now + 0.1) * 1000)
             browser.close()
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        stop_process(server, timeout=30)
 
     first, last = samples[0], samples[-1]
     peak_rss = max(s[1] for s in samples)

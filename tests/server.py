@@ -1,10 +1,16 @@
-"""Start the real dashboard server (app.py) in a thread on a free port, for tests."""
+"""Start the real dashboard server (app.py) on a free port: in a thread, for tests
+(``start_server``), or as its own process as in production (``serve_in_process``; the
+wall tests that restart it and benchmarks/soak_wall.py, which imports it from here)."""
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import socket
+import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
@@ -82,3 +88,42 @@ def start_server(env: dict[str, str], timeout: float = 60.0,
             server.stop()
             raise RuntimeError(f"the dashboard did not start on port {port}")
         time.sleep(0.2)
+
+
+def serve_in_process(env: dict[str, str], port: int, log: Path,
+                     timeout: float = 90.0) -> subprocess.Popen:
+    """``dsa110-dash serve`` on 127.0.0.1:``port`` with ``env`` over this environment,
+    in a process group of its own (``stop_process`` ends it with its children), its
+    output appended to ``log``; returned once /api/v1/health answers. RuntimeError
+    naming the log when it exits first or does not answer within ``timeout`` s."""
+    full = {**os.environ, **env, "DSA110_DASH_PORT": str(port),
+            "DSA110_DASH_ADDRESS": "127.0.0.1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dsa110_dashboard.cli.main", "serve"], env=full, cwd=ROOT,
+        stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health",
+                                        timeout=2) as response:
+                if response.status == 200:
+                    return process
+        except OSError:
+            pass
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited; see {log}: {log.read_text()[-2000:]}")
+        time.sleep(0.3)
+    stop_process(process)
+    raise RuntimeError(f"the server did not start within {timeout:g} s; see {log}")
+
+
+def stop_process(process: subprocess.Popen, timeout: float = 20.0) -> None:
+    """End a server from ``serve_in_process`` (its whole group): SIGTERM, then SIGKILL
+    after ``timeout`` seconds."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()

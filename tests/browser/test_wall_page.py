@@ -11,12 +11,8 @@ the test allows 60 s for a server process that also needs to start.
 from __future__ import annotations
 
 import hashlib
-import os
-import signal
 import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -27,7 +23,7 @@ from dsa110_dashboard.db import migrate
 from dsa110_dashboard.db.engine import Database
 from factories import insert
 from hashes import quick_hash
-from server import ROOT, free_port, start_server
+from server import free_port, serve_in_process, start_server, stop_process
 
 SHOWN_JS = "() => window.dsaWall && window.dsaWall.shown"
 NO_CONTROLS = "button, input, select, textarea, form, a[href*='rerun'], a[href='/logout']"
@@ -138,35 +134,7 @@ def test_stale_warning_on_an_old_database(old_database, tmp_path, page):
 
 # -------------------------------------------------------------------- restart
 def _serve(port: int, env: dict[str, str], log: Path) -> subprocess.Popen:
-    full = {**os.environ, **env, "DSA110_DASH_PORT": str(port),
-            "DSA110_DASH_ADDRESS": "127.0.0.1", "DSA110_DASH_WALL_REFRESH_SECONDS": "2"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "dsa110_dashboard.cli.main", "serve"], env=full, cwd=ROOT,
-        stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health",
-                                        timeout=2) as response:
-                if response.status == 200:
-                    return process
-        except OSError:
-            pass
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited; see {log}: {log.read_text()[-2000:]}")
-        time.sleep(0.3)
-    process.kill()
-    raise RuntimeError(f"the server did not start; see {log}")
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+    return serve_in_process({**env, "DSA110_DASH_WALL_REFRESH_SECONDS": "2"}, port, log)
 
 
 def test_recovers_by_itself_after_a_server_restart(demo_dataset, tmp_path, browser):
@@ -183,7 +151,7 @@ def test_recovers_by_itself_after_a_server_restart(demo_dataset, tmp_path, brows
         open_wall(page, f"http://127.0.0.1:{port}/wall?rotate=2")
         first = page.evaluate("() => window.dsaWall")
         page.evaluate("() => { window.dsaWallOld = true; }")  # gone after a reload
-        _stop(process)
+        stop_process(process)
         lost = page.locator("[data-lost]")
         page.wait_for_function("() => window.dsaWall && window.dsaWall.lost_since",
                                timeout=20_000)
@@ -201,7 +169,7 @@ def test_recovers_by_itself_after_a_server_restart(demo_dataset, tmp_path, brows
         assert not after, after
     finally:
         page.close()
-        _stop(process)
+        stop_process(process)
 
 
 # ------------------------------------------------------------- sign-in exemption
