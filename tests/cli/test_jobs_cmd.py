@@ -169,3 +169,15 @@ def test_batch_qa_over_images_never_assessed_then_by_id(env, capsys):
     assert code == 1 and "no image with id 99" in err
     code, out, err = run(capsys, "batch", "start", "qa", "--image-id", "2", "--images", "")
     assert code == 1 and "not both" in err
+
+
+@pytest.mark.parametrize("command", ["jobs", "batch"])
+def test_listings_are_one_shape_bounded_by_the_page_size_setting(env, capsys, monkeypatch,
+                                                                  command):
+    """jobs list and batch list share cli/listing.py: newest first, "N of TOTAL" on
+    standard error, and --limit bounded by DSA110_DASH_PAGE_SIZE_MAX like the API."""
+    monkeypatch.setenv("DSA110_DASH_PAGE_SIZE_MAX", "1")
+    code, out, err = run(capsys, command, "list", "--limit", "1")
+    assert code == 0 and out.split()[0] == "id" and " of " in err
+    code, out, err = run(capsys, command, "list", "--limit", "2")
+    assert code == 1 and "--limit must be between 1 and 1" in err

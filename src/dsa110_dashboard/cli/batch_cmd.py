@@ -12,9 +12,9 @@ import time
 
 from ..db.engine import Database
 from ..errors import ConflictError, InvalidInputError
-from ..repositories.paging import PageRequest
 from ..settings import Settings
-from .jobs_cmd import utc
+from .actions import action_group
+from .listing import print_page, utc
 from .progress import ProgressLine
 
 BATCH_STATUSES = ("pending", "running", "done", "failed")
@@ -23,14 +23,13 @@ BATCH_STATUSES = ("pending", "running", "done", "failed")
 def register(sub: argparse._SubParsersAction) -> None:
     from ..jobs.batch_kinds import KINDS
 
-    parser = sub.add_parser(
-        "batch", help="run one kind of work over many images, measurement sets or sources",
+    inner = action_group(
+        sub, "batch", help="run one kind of work over many images, measurement sets or sources",
         description="Batches: " + "; ".join(f"{k.name} ({k.doc}, over {k.selects})"
                                              for k in KINDS.values())
         + ". Tracked in batch_jobs/batch_job_items with per-item errors; resumable and "
           "cancellable. Items run on a local process pool (DSA110_DASH_BATCH_WORKERS) or "
           "on the Dask cluster of DSA110_DASH_DASK_SCHEDULER.")
-    inner = parser.add_subparsers(dest="batch_command", metavar="ACTION", required=True)
 
     start = inner.add_parser(
         "start", help="start a batch and run it here with a progress bar",
@@ -195,23 +194,18 @@ def _print_outcome(db: Database, batch_id: int, errors: int = 20) -> None:
 def _list(args: argparse.Namespace, settings: Settings) -> int:
     from ..repositories.jobs import BatchJobFilter, BatchJobRepository
 
-    if not 1 <= args.limit <= 500:
-        raise InvalidInputError("--limit must be between 1 and 500", parameter="limit")
-    db = Database(settings)
-    try:
-        page = BatchJobRepository(db).page(
-            BatchJobFilter(statuses=tuple(args.status) if args.status else None),
-            PageRequest(limit=args.limit, sort="created_at"))
-    finally:
-        db.dispose()
-    print(f"{'id':>5}  {'kind':<12} {'status':<9} {'created':<19}  progress")
-    for r in page.rows.itertuples():
+    flt = BatchJobFilter(statuses=tuple(args.status) if args.status else None)
+
+    def line(r) -> str:  # noqa: ANN001 - a row of the page
         settled = r.items_done + r.items_failed + r.items_cancelled
-        print(f"{r.id:>5}  {r.type:<12} {r.derived_status:<9} {utc(r.created_at):<19}  "
-              f"{settled}/{r.items_total} ({r.items_done} done, {r.items_failed} failed, "
-              f"{r.items_cancelled} cancelled)")
-    print(f"{len(page.rows)} of {page.total} batch(es)", file=sys.stderr)
-    return 0
+        return (f"{r.id:>5}  {r.type:<12} {r.derived_status:<9} {utc(r.created_at):<19}  "
+                f"{settled}/{r.items_total} ({r.items_done} done, {r.items_failed} failed, "
+                f"{r.items_cancelled} cancelled)")
+
+    return print_page(
+        settings, args.limit, lambda db, request: BatchJobRepository(db).page(flt, request),
+        f"{'id':>5}  {'kind':<12} {'status':<9} {'created':<19}  progress", line,
+        "batch(es)")
 
 
 def _show(args: argparse.Namespace, settings: Settings) -> int:

@@ -6,12 +6,12 @@ import argparse
 
 from ..db.target import resolve_target
 from ..settings import Settings
+from .actions import action_group
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("config", help="show the effective configuration",
-                            description="Inspect the effective configuration of the dashboard.")
-    inner = parser.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    inner = action_group(sub, "config", help="show the effective configuration",
+                         description="Inspect the effective configuration of the dashboard.")
     show = inner.add_parser(
         "show", help="print every setting, its value and where it came from",
         description="Print every setting with its environment variable, effective value "

@@ -8,14 +8,14 @@ import dataclasses
 from ..db import migrate
 from ..db.engine import Database
 from ..settings import Settings
+from .actions import action_group
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser(
-        "db", help="upgrade, inspect or check the database schema",
+    inner = action_group(
+        sub, "db", help="upgrade, inspect or check the database schema",
         description="Manage the dashboard's additions to a pipeline database. The "
                     "dashboard never migrates a database by itself.")
-    inner = parser.add_subparsers(dest="db_command", metavar="ACTION", required=True)
 
     up = inner.add_parser(
         "upgrade", help="create missing pipeline tables and add the dashboard's additions",

@@ -14,19 +14,19 @@ from pathlib import Path
 
 from ..db.engine import Database
 from ..errors import InvalidInputError, NotFoundError
-from ..repositories.paging import PageRequest
 from ..settings import Settings
+from .actions import action_group
+from .listing import print_page, utc
 
 STATUSES = ("pending", "running", "completed", "failed", "cancelled")
 FINISHED = ("completed", "failed", "cancelled")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser(
-        "jobs", help="list, inspect, rerun and cancel pipeline jobs",
+    inner = action_group(
+        sub, "jobs", help="list, inspect, rerun and cancel pipeline jobs",
         description="The pipeline's jobs as the jobs table records them. JOB is a job id "
                     "or a run id (job-YYYY-MM-DD-HHMMSS[-jN]).")
-    inner = parser.add_subparsers(dest="jobs_command", metavar="ACTION", required=True)
 
     ls = inner.add_parser("list", help="one line per job, newest first",
                           description="One line per job: id, run id, type, status, "
@@ -35,7 +35,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                     help="only jobs with this status (repeatable)")
     ls.add_argument("--type", action="append", metavar="T",
                     help="only jobs of this type (repeatable)")
-    ls.add_argument("--limit", type=int, default=50, help="at most N jobs (default 50)")
+    ls.add_argument("--limit", type=int, default=50, help="at most N jobs (default 50; at most "
+                                                        "DSA110_DASH_PAGE_SIZE_MAX)")
     ls.set_defaults(handler=_list)
 
     show = inner.add_parser("show", help="one job: parameters, run state, history, audit",
@@ -80,34 +81,19 @@ def _override_keys() -> list[str]:
     return [f"{k} ({v.describe()})" for k, v in DECLARED.items()]
 
 
-def utc(unix: float | None) -> str:
-    if unix is None or unix != unix:
-        return "-"
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(float(unix)))
-
-
 def _list(args: argparse.Namespace, settings: Settings) -> int:
     from ..repositories.jobs import JobFilter, JobRepository
 
-    if not 1 <= args.limit <= 500:
-        raise InvalidInputError("--limit must be between 1 and 500", parameter="limit")
-    db = Database(settings)
-    try:
-        page = JobRepository(db).page(
-            JobFilter(statuses=tuple(args.status) if args.status else None,
-                      types=tuple(args.type) if args.type else None),
-            PageRequest(limit=args.limit, sort="created_at"))
-    finally:
-        db.dispose()
-    rows = page.rows
-    print(f"{'id':>6}  {'run id':<30} {'type':<15} {'status':<10} {'created':<19}  "
-          f"{'started':<19}  {'finished':<19}  measurement set")
-    for r in rows.itertuples():
-        print(f"{r.id:>6}  {r.run_id or '-':<30} {r.type:<15} {r.status:<10} "
-              f"{utc(r.created_at):<19}  {utc(r.started_at):<19}  {utc(r.finished_at):<19}  "
-              f"{r.ms_path}")
-    print(f"{len(rows)} of {page.total} job(s)", file=sys.stderr)
-    return 0
+    flt = JobFilter(statuses=tuple(args.status) if args.status else None,
+                    types=tuple(args.type) if args.type else None)
+    return print_page(
+        settings, args.limit, lambda db, request: JobRepository(db).page(flt, request),
+        f"{'id':>6}  {'run id':<30} {'type':<15} {'status':<10} {'created':<19}  "
+        f"{'started':<19}  {'finished':<19}  measurement set",
+        lambda r: f"{r.id:>6}  {r.run_id or '-':<30} {r.type:<15} {r.status:<10} "
+                  f"{utc(r.created_at):<19}  {utc(r.started_at):<19}  "
+                  f"{utc(r.finished_at):<19}  {r.ms_path}",
+        "job(s)")
 
 
 def _show(args: argparse.Namespace, settings: Settings) -> int:

@@ -11,16 +11,16 @@ import argparse
 import sys
 
 from ..settings import ROLE_NAMES, Settings
-from .jobs_cmd import utc
+from .actions import action_group
+from .listing import utc
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser(
-        "tokens", help="API tokens for scripts (Authorization: Bearer)",
+    inner = action_group(
+        sub, "tokens", help="API tokens for scripts (Authorization: Bearer)",
         description="Tokens let scripts call the JSON API as NAME with a role. They live "
                     "in the sign-in store (DSA110_DASH_AUTH_DB); making and revoking one "
                     "is recorded in the audit table.")
-    inner = parser.add_subparsers(dest="tokens_command", metavar="ACTION", required=True)
     create = inner.add_parser("create", help="make a token and print it once",
                               description="Print a new token for NAME once; only its hash "
                                           "is stored, so keep it now.")

@@ -14,15 +14,15 @@ from pathlib import Path
 
 from ..errors import ConfigError, DashboardError, InvalidInputError
 from ..settings import Settings
+from .actions import action_group
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser(
-        "users", help="who may sign in: set or remove a user's password hash",
+    inner = action_group(
+        sub, "users", help="who may sign in: set or remove a user's password hash",
         description="Manage the users file of DSA110_DASH_BASIC_AUTH (a *.json file "
                     "mapping user names to Argon2 password hashes). Roles are "
                     "DSA110_DASH_ROLES.")
-    inner = parser.add_subparsers(dest="users_command", metavar="ACTION", required=True)
 
     set_ = inner.add_parser("set", help="add a user or change a password",
                             description="Write NAME's Argon2 hash into the users file "
