@@ -361,7 +361,7 @@ def test_monitors_start_in_a_forked_process_through_one_hook_and_are_not_kept():
         monitor.start_after_fork()
     stopped.stop()
     gone = weakref.ref(dropped)
-    del dropped
+    del dropped, monitor
     gc.collect()
     assert gone() is None, "the at-fork hook kept a monitor nobody holds"
     read, write = os.pipe()
