@@ -109,6 +109,26 @@ def test_the_document_and_the_docs_page_are_served_offline(server):
             assert asset.status == 200 and len(asset.body) > 500, ref
 
 
+def test_the_docs_page_follows_the_dashboards_theme(server):
+    """As the pages: ?theme= first (and remembered in their cookie), else the cookie."""
+    from dsa110_dashboard.api.docs import dark_css
+
+    def is_dark(reply):
+        assert reply.status == 200, reply.body[:300]
+        return dark_css() in reply.body.decode()
+
+    assert not is_dark(fetch(server.url, "/api/v1/docs"))
+    asked = fetch(server.url, "/api/v1/docs?theme=dark")
+    assert is_dark(asked)
+    cookie = asked.headers["Set-Cookie"]
+    assert cookie.startswith("dsa_theme=dark;") and "Path=/" in cookie, cookie
+    assert is_dark(fetch(server.url, "/api/v1/docs", {"Cookie": "dsa_theme=dark"}))
+    assert not is_dark(fetch(server.url, "/api/v1/docs?theme=default",
+                             {"Cookie": "dsa_theme=dark"}))
+    wrong = fetch(server.url, "/api/v1/docs?theme=purple")
+    assert wrong.status == 400 and wrong.json()["details"]["parameter"] == "theme"
+
+
 def test_an_unknown_api_path_is_a_json_404(server):
     for path in ("/api/v1/nothing", "/api/v2/images", "/api/v1/images/1/nothing"):
         reply = fetch(server.url, path)

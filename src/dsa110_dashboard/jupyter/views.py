@@ -25,16 +25,22 @@ from ..views.image_detail import ImageDetailView
 from ..views.jobs import JobsPageView
 from ..views.qa import QAPageView
 from ..views.source_detail import SourceDetailView
+from . import offline
 from .connection import Connection, current
+
+# Here, not only in ``extension()``: a notebook that calls ``pn.extension(inline=True)``
+# itself gets the views' stylesheets inline too (the hook does nothing on a server).
+offline.install()
 
 #: The Panel extensions the views need loaded in the notebook (``dd.extension()``).
 EXTENSIONS = ("tabulator",)
 
 
 def extension(**config) -> None:
-    """``pn.extension`` with what the views need, its scripts inline (Panel's default in
-    a notebook fetches them from a CDN, which a control-room network may not reach);
-    call it in a cell of its own, once."""
+    """``pn.extension`` with what the views need, its scripts and stylesheets inline
+    (Panel's default in a notebook fetches them from a CDN, which a control-room network
+    may not reach; decision 0078); call it in a cell of its own, once."""
+    offline.install()
     pn.extension(*EXTENSIONS, **{"inline": True, **config})
 
 
