@@ -60,8 +60,9 @@ STATE_JS = "() => {" + _FIGURE + """
   const [rows, cols] = d.image[0].shape;
   const b = f.frame.bbox;
   if (Math.abs(cols - b.width) > 2 || Math.abs(rows - b.height) > 2) return null;
-  const ring = f.model.renderers.filter(r => r.glyph && r.glyph.size === 14)
-                 .map(r => r.data_source.get_length() ?? 0)[0] ?? 0;
+  // The hover ring is the figure's last glyph renderer (views.eta_v._build_plot).
+  const glyphs = f.model.renderers.filter(r => r.data_source != null);
+  const ring = glyphs[glyphs.length - 1].data_source.get_length() ?? 0;
   return {x0: d.x[0], dw: d.dw[0], ring, idle: Bokeh.documents[0].is_idle};
 }"""
 

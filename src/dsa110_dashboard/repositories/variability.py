@@ -3,6 +3,7 @@ where we have them) and its ESE candidates."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -12,11 +13,12 @@ import sqlalchemy as sa
 from ..db.engine import Database
 from .paging import Page, PageRequest, fetch_page, frame_from, order_by
 from .source_columns import (
-    ese_columns,
+    ours_or_derived_v,
     none_for_missing,
     typed_null,
     v_expression,
     with_default_direction,
+    with_latest_ese,
 )
 
 
@@ -69,7 +71,7 @@ class VariabilityRepository:
         ours = self._ours()
         if ours is None:
             return derived
-        return sa.case((ours["source_id"].is_not(None), ours["v"]), else_=derived)
+        return ours_or_derived_v(ours, vs["std_flux_mjy"], vs["mean_flux_mjy"])
 
     def _from(self, base: sa.FromClause) -> sa.FromClause:
         """``base`` (which holds variability_stats) joined to our table when present."""
@@ -105,8 +107,7 @@ class VariabilityRepository:
         if not vs.exists:
             return Page(pd.DataFrame(columns=columns), 0, request.offset, request.limit)
         where = self._where(flt)
-        stmt = sa.select(*vs.columns(*self.PAGE_COLUMNS), self._v().label("v"),
-                         *ese_columns(self.db.catalog, vs["source_id"])) \
+        stmt = sa.select(*vs.columns(*self.PAGE_COLUMNS), self._v().label("v")) \
             .select_from(self._from(vs.table)).where(*where)
         allowed = {k: vs[k] for k in self.SORTS if k != "v"}
         allowed["v"] = self._v()
@@ -114,7 +115,9 @@ class VariabilityRepository:
                         "eta_metric", tiebreak=vs["source_id"])
         count = sa.select(sa.func.count()).select_from(vs.table).where(*where)
         with self.db.connect() as conn:
-            return fetch_page(conn, stmt, request, count)
+            page = fetch_page(conn, stmt, request, count)
+            return dataclasses.replace(page, rows=with_latest_ese(conn, self.db.catalog,
+                                                                  page.rows))
 
     def eta_points(self, min_n_obs: int = 2) -> pd.DataFrame:
         """Everything an eta-V plot needs, one row per source with n_obs >= min_n_obs.
