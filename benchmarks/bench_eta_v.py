@@ -156,10 +156,12 @@ def main(argv: list[str] | None = None) -> int:
 
     import logging
     logging.basicConfig(level=logging.WARNING)
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     points, n_plotted = sources_sample(args.db, 4 * args.hovers)
     results: dict[str, list[float]] = {"empty": [], "painted": [], "hover": [], "zoom": []}
+    lost = 0
     with tempfile.TemporaryDirectory(prefix="bench_eta_v_") as tmp:
         _, env = scale_dataset(args.db, Path(tmp))
         server, url, _app, ctx = start(env)
@@ -170,7 +172,15 @@ def main(argv: list[str] | None = None) -> int:
                 try:
                     for run in range(args.runs + 1):  # the first round is a warm-up
                         log(f"round {run}/{args.runs} ...")
-                        got = one_round(browser, url, points, args.hovers, args.zooms)
+                        try:
+                            got = one_round(browser, url, points, args.hovers, args.zooms)
+                        except PlaywrightTimeout as exc:
+                            # One lost round (listed) must not cost the others' figures.
+                            log(f"round {run}: lost ({str(exc).splitlines()[0]})")
+                            lost += 1
+                            continue
+                        log("  " + ", ".join(f"{k} {statistics.median(v):.0f}"
+                                             for k, v in got.items() if v))
                         if run:
                             for key, values in got.items():
                                 results[key] += values
@@ -183,7 +193,8 @@ def main(argv: list[str] | None = None) -> int:
 
     empty = statistics.median(results["empty"])
     print(f"\neta-V plot, {n_plotted:,} sources plotted, {args.runs} rounds "
-          f"(load average {os.getloadavg()[0]:.1f}); ms, median and range:")
+          f"(load average {os.getloadavg()[0]:.1f}; {lost} rounds lost past 60 s); "
+          "ms, median and range:")
     for key, label in (("empty", "empty page idle"), ("painted", "/sources eta-V painted"),
                        ("hover", "hover: pointer on a source until its ring"),
                        ("zoom", "zoom: wheel step until the new bulk painted")):
