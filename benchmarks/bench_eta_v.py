@@ -103,8 +103,25 @@ def sources_sample(db_target: str, n: int, seed: int = 1):
         db.dispose()
 
 
+class Lost(Exception):
+    """A step of a round that did not finish within 60 s."""
+
+
 def one_round(browser, url: str, points, hovers: int, zooms: int) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {"empty": [], "painted": [], "hover": [], "zoom": []}
+    try:
+        _steps(browser, url, points, hovers, zooms, out)
+    except Exception as exc:
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        if isinstance(exc, PlaywrightTimeout):
+            done = ", ".join(f"{k} {len(v)}" for k, v in out.items())
+            raise Lost(f"timed out after {done}") from exc
+        raise
+    return out
+
+
+def _steps(browser, url, points, hovers, zooms, out) -> None:
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
     try:
         t0 = time.perf_counter()
@@ -122,7 +139,7 @@ def one_round(browser, url: str, points, hovers: int, zooms: int) -> dict[str, l
         inside = [(x, y) for x, y in zip(places["x"], places["y"])
                   if left + 5 < x < right - 5 and top + 5 < y < bottom - 5]
         for x, y in inside[:hovers]:
-            page.mouse.move(left - 40, top - 40)  # off the plot: the ring goes
+            page.mouse.move(2, 2)  # off the figure (the page's corner): the ring goes
             wait_state(page, "s.ring === 0")
             t0 = time.perf_counter()
             page.mouse.move(x, y)
@@ -139,7 +156,6 @@ def one_round(browser, url: str, points, hovers: int, zooms: int) -> dict[str, l
             out["zoom"].append((time.perf_counter() - t0) * 1000)
     finally:
         page.close()
-    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -156,7 +172,6 @@ def main(argv: list[str] | None = None) -> int:
 
     import logging
     logging.basicConfig(level=logging.WARNING)
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     points, n_plotted = sources_sample(args.db, 4 * args.hovers)
@@ -174,9 +189,9 @@ def main(argv: list[str] | None = None) -> int:
                         log(f"round {run}/{args.runs} ...")
                         try:
                             got = one_round(browser, url, points, args.hovers, args.zooms)
-                        except PlaywrightTimeout as exc:
+                        except Lost as exc:
                             # One lost round (listed) must not cost the others' figures.
-                            log(f"round {run}: lost ({str(exc).splitlines()[0]})")
+                            log(f"round {run}: lost ({exc})")
                             lost += 1
                             continue
                         log("  " + ", ".join(f"{k} {statistics.median(v):.0f}"
