@@ -33,7 +33,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from bench_pages import CHROMIUM, IDLE_JS, LAUNCH_ARGS, log, scale_dataset, start  # noqa: E402
+from bench_pages import CHROMIUM, IDLE_JS, LAUNCH_ARGS, log, scale_dataset, served  # noqa: E402
 
 _FIGURE = """
   const figures = [];
@@ -179,8 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     lost = 0
     with tempfile.TemporaryDirectory(prefix="bench_eta_v_") as tmp:
         _, env = scale_dataset(args.db, Path(tmp))
-        server, url, _app, ctx = start(env)
-        try:
+        with served(env) as (url, _app, _ctx):
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=args.chromium,
                                              args=LAUNCH_ARGS)
@@ -201,10 +200,6 @@ def main(argv: list[str] | None = None) -> int:
                                 results[key] += values
                 finally:
                     browser.close()
-        finally:
-            server.stop()
-            ctx.health.stop()
-            ctx.db.dispose()
 
     empty = statistics.median(results["empty"])
     print(f"\neta-V plot, {n_plotted:,} sources plotted, {args.runs} rounds "
