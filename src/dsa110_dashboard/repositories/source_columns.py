@@ -12,7 +12,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from ..db.catalog import Catalog
-from .paging import PageRequest
+from .paging import PageRequest, frame_from
 
 
 def v_expression(std: sa.ColumnElement, mean: sa.ColumnElement) -> sa.ColumnElement:
@@ -70,9 +70,7 @@ def with_latest_ese(conn: sa.Connection, catalog: Catalog, rows: pd.DataFrame,
             sa.select(ese.col("source_id"), ese["status"].label("ese_status"),
                       ese["significance"].label("ese_significance"))
             .where(ese["source_id"].in_(ids)).order_by(ese["flagged_at"], ese["id"]))
-        flags = pd.DataFrame([tuple(r) for r in result.fetchall()],
-                             columns=["source_id", *ESE_COLUMNS]) \
-            .drop_duplicates("source_id", keep="last")
+        flags = frame_from(result).drop_duplicates("source_id", keep="last")
     latest = flags.set_index("source_id")
     at = list(out.columns).index(after) + 1 if after in out else len(out.columns)
     for offset, col in enumerate(ESE_COLUMNS):

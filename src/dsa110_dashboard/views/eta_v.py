@@ -214,6 +214,7 @@ class EtaVView(Viewer):
         _label_log_axis(fig.yaxis[0], log_ticks(*ylim))
 
         self._bulk_mapper = None
+        self._bulk_key = None  # new points: an id() of the old ones may be reused
         self._frame_px = FIRST_FRAME_PX
         self._redraw_pending = False
         self._bulk_source = ColumnDataSource(data={"image": [], "x": [], "y": [], "dw": [],
