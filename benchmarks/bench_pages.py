@@ -35,6 +35,7 @@ Options: --runs N (default 5), --no-demo, --pg-url, --data-dir, --chromium PATH,
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import socket
@@ -243,6 +244,18 @@ def start(env: dict[str, str]):
     return server, url, app, ctx
 
 
+@contextlib.contextmanager
+def served(env: dict[str, str]):
+    """``start``'s server while the block runs: (url, app, ctx); stopped after."""
+    server, url, app, ctx = start(env)
+    try:
+        yield url, app, ctx
+    finally:
+        server.stop()
+        ctx.health.stop()
+        ctx.db.dispose()
+
+
 def page_paths(app, ctx) -> list[tuple[str, str, Content]]:
     """Every page as (pattern, path, content spec), with path parameters replaced:
     ``{source_id}`` (or any ``{source...}``) by the source with the most epochs, any
@@ -376,9 +389,8 @@ def bench_dataset(name: str, env: dict[str, str], runs: int, chromium: str,
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
-    server, url, app, ctx = start(env)
     lines = []
-    try:
+    with served(env) as (url, app, ctx):
         pages = [("/empty", "/empty", Content()),
                  *(p for p in page_paths(app, ctx) if not only or p[0] in only)]
         idle: dict[str, list[float]] = {path: [] for _, path, _ in pages}
@@ -427,10 +439,6 @@ def bench_dataset(name: str, env: dict[str, str], runs: int, chromium: str,
                                      f" (click until the first row changes and idle)")
             finally:
                 browser.close()
-    finally:
-        server.stop()
-        ctx.health.stop()
-        ctx.db.dispose()
     return lines
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from dsa110_dashboard.db.dashboard_schema import dash_variability
 from dsa110_dashboard.errors import InvalidInputError, NotFoundError
 from dsa110_dashboard.repositories.paging import PageRequest
 from dsa110_dashboard.repositories.lightcurves import LightcurveRepository
@@ -339,3 +340,34 @@ def test_ese_candidates_by_status(variability_db):
     every = repo.ese_candidates(statuses=None)
     assert list(every["significance"]) == [6.5, 6.0, 5.1]
     assert every["mean_flux_mjy"][0] == 20.0
+
+
+def test_search_reads_our_v_and_the_latest_flag_whether_paged_first_or_joined(
+        variability_db):
+    """The default search pages the sources first and reads V (ours where we have a
+    row, a NULL there included) and the latest ESE flag for its rows only; a sort or a
+    bound on V joins our table before paging. Both give the same values."""
+    with variability_db.transaction() as conn:
+        conn.execute(dash_variability.insert(), [{"source_id": "C", "v": 0.9},
+                                                 {"source_id": "A", "v": None}])
+    repo = SourceRepository(variability_db)
+    paged_first = repo.search()
+    assert list(paged_first.rows["source_id"]) == ["A", "E", "C", "B", "D"]
+    assert paged_first.total == 5
+    by_id = paged_first.rows.set_index("source_id")
+    assert by_id.loc["C", "v"] == pytest.approx(0.9)  # ours
+    assert pd.isna(by_id.loc["A", "v"])  # ours is NULL: undefined, not std/mean
+    assert by_id.loc["B", "v"] == pytest.approx(0.02)  # std/mean
+    assert by_id.loc["A", "ese_status"] == "investigated"  # the latest of two flags
+    assert by_id.loc["A", "ese_significance"] == pytest.approx(6.5)
+    assert by_id.loc["C", "ese_status"] == "dismissed"
+    assert by_id.loc["B", "ese_status"] is None
+
+    joined = repo.search(request=PageRequest(sort="v", descending=True, limit=2))
+    assert list(joined.rows["source_id"]) == ["C", "B"]
+    assert joined.rows["v"][0] == pytest.approx(0.9)
+    assert joined.rows["ese_status"][0] == "dismissed"
+    bounded = repo.search(bounds={"v": (0.5, None)})
+    assert list(bounded.rows["source_id"]) == ["C"] and bounded.total == 1
+    page2 = repo.search(request=PageRequest(offset=2, limit=2))
+    assert list(page2.rows["source_id"]) == ["C", "B"] and page2.total == 5

@@ -120,3 +120,17 @@ def frame_from(result: sa.engine.Result, columns: Sequence[str] | None = None) -
     caught exception (0.2 s for 5,000 rows)."""
     names = list(columns or result.keys())
     return pd.DataFrame([tuple(row) for row in result.fetchall()], columns=names)
+
+
+def raw_frame(conn: sa.Connection, stmt: sa.Select) -> pd.DataFrame:
+    """A big read (100,000 rows) as a frame, through the driver's own cursor: the rows
+    skip SQLAlchemy's per-row processing and ``frame_from``'s tuple copies (about 1 s of
+    CPU for the eta-V plot's 100,000 sources). Only for plain columns whose driver
+    values are already what the caller wants (numbers and text)."""
+    compiled = stmt.compile(dialect=conn.dialect)
+    names = [c.name for c in stmt.selected_columns]
+    result = conn.exec_driver_sql(compiled.string, compiled.params
+                                  if conn.dialect.paramstyle in ("named", "pyformat")
+                                  else tuple(compiled.params[k] for k in compiled.positiontup))
+    return pd.DataFrame.from_records(result.cursor.fetchall(), columns=names) \
+        if result.returns_rows else pd.DataFrame(columns=names)

@@ -12,13 +12,22 @@ import pandas as pd
 import sqlalchemy as sa
 
 from ..db.catalog import Catalog
-from .paging import PageRequest
+from .paging import PageRequest, frame_from
 
 
 def v_expression(std: sa.ColumnElement, mean: sa.ColumnElement) -> sa.ColumnElement:
     """V = std/mean (coefficient of variation) from stored values; NULL when mean is 0
     or either is NULL. A later migration may add a V column; until then it is derived."""
     return sa.case((mean != 0, std / mean), else_=sa.null())
+
+
+def ours_or_derived_v(ours, std: sa.ColumnElement, mean: sa.ColumnElement
+                      ) -> sa.ColumnElement:
+    """V from our dash_variability (``ours``, joined) for a source it has a row for (a
+    NULL there means undefined and stays NULL), else ``v_expression`` of the stored
+    std and mean."""
+    return sa.case((ours["source_id"].is_not(None), ours["v"]),
+                   else_=v_expression(std, mean))
 
 
 def typed_null(type_: Any = sa.Float) -> sa.ColumnElement:
@@ -41,16 +50,32 @@ def with_default_direction(request: PageRequest, default: str,
     return request
 
 
-def ese_columns(catalog: Catalog, source_id: sa.ColumnElement) -> list[sa.ColumnElement]:
-    """Latest ESE flag of a source (correlated, evaluated for selected rows only)."""
+ESE_COLUMNS = ("ese_status", "ese_significance")
+
+
+def with_latest_ese(conn: sa.Connection, catalog: Catalog, rows: pd.DataFrame,
+                    after: str = "v") -> pd.DataFrame:
+    """``rows`` (with ``source_id``) plus each source's latest ESE flag, ``ese_status``
+    and ``ese_significance`` (None where it has none), placed after column ``after``.
+
+    Read for these rows only, once they are paged: as correlated subqueries in a page's
+    own query, SQLite computed them for every row it sorted before keeping 50 (185 of
+    the 200 ms of the /sources page's query at 100,000 sources)."""
+    out = rows.drop(columns=[c for c in ESE_COLUMNS if c in rows])
     ese = catalog["ese_candidates"]
-    if not ese.exists:
-        return [typed_null(sa.Text).label("ese_status"), typed_null().label("ese_significance")]
-
-    def latest(column: str) -> sa.ScalarSelect:
-        return (sa.select(ese[column]).where(ese["source_id"] == source_id)
-                .order_by(ese["flagged_at"].desc(), ese["id"].desc()).limit(1)
-                .scalar_subquery())
-
-    status, sig = latest("status"), latest("significance")
-    return [status.label("ese_status"), sig.label("ese_significance")]
+    ids = [s for s in pd.unique(out["source_id"]) if s is not None] if len(out) else []
+    flags = pd.DataFrame(columns=["source_id", *ESE_COLUMNS])
+    if ese.exists and ids:
+        result = conn.execute(
+            sa.select(ese.col("source_id"), ese["status"].label("ese_status"),
+                      ese["significance"].label("ese_significance"))
+            .where(ese["source_id"].in_(ids)).order_by(ese["flagged_at"], ese["id"]))
+        flags = frame_from(result).drop_duplicates("source_id", keep="last")
+    latest = flags.set_index("source_id")
+    at = list(out.columns).index(after) + 1 if after in out else len(out.columns)
+    for offset, col in enumerate(ESE_COLUMNS):
+        values = out["source_id"].map(latest[col]) if len(out) else pd.Series(dtype=object)
+        values = (values.astype(object).where(values.notna(), None) if col == "ese_status"
+                  else pd.to_numeric(values, errors="coerce").astype(float))
+        out.insert(at + offset, col, values)
+    return out

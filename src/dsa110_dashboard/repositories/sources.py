@@ -34,10 +34,11 @@ from ..errors import InvalidInputError, NotFoundError
 from .cone import box_clause, check_cone, separation_deg, sql_separation_deg
 from .paging import Page, PageRequest, fetch_page, frame_from, order_by
 from .source_columns import (
-    ese_columns,
+    ours_or_derived_v,
     typed_null,
     v_expression,
     with_default_direction,
+    with_latest_ese,
 )
 
 #: Columns of a source whatever table it comes from.
@@ -166,9 +167,15 @@ class SourceRepository:
         return None
 
     def _records_select(self, src: sa.Subquery, origin: str) -> sa.Select:
+        """The source columns, V and the origin; the ESE flag is added to a page's rows
+        once they are read (``_with_ese``)."""
         return sa.select(
             *src.c, v_expression(src.c.std_flux_mjy, src.c.mean_flux_mjy).label("v"),
-            *ese_columns(self.db.catalog, src.c.source_id), sa.literal(origin).label("origin"))
+            sa.literal(origin).label("origin"))
+
+    def _with_ese(self, conn: sa.Connection, page: Page) -> Page:
+        return dataclasses.replace(page, rows=with_latest_ese(conn, self.db.catalog,
+                                                              page.rows))
 
     def _empty_frame(self, extra: Iterable[str] = ()) -> pd.DataFrame:
         return pd.DataFrame(columns=[*SOURCE_COLUMNS, *STAT_COLUMNS, "v", "ese_status",
@@ -193,6 +200,11 @@ class SourceRepository:
             if row is None:
                 raise NotFoundError(f"source {source_id!r} not found")
             values = dict(row)
+            ese = with_latest_ese(conn, self.db.catalog, pd.DataFrame({"source_id": [source_id]}))
+            significance = ese["ese_significance"].iat[0]
+            values.update(ese_status=ese["ese_status"].iat[0],
+                          ese_significance=None if pd.isna(significance)
+                          else float(significance))
             if values.get("first_mjd") is None:
                 values.update(self._epoch_span(conn, source_id, values))
             values.update(self._two_epoch(conn, source_id))
@@ -243,7 +255,7 @@ class SourceRepository:
             stmt = order_by(stmt, with_default_direction(request, "name", False),
                             self._sorts(src), "name", tiebreak=src.c.source_id)
             count = sa.select(sa.func.count()).select_from(src).where(match)
-            return fetch_page(conn, stmt, request, count)
+            return self._with_ese(conn, fetch_page(conn, stmt, request, count))
 
     def cone(self, ra_deg: float, dec_deg: float, radius_deg: float,
              request: PageRequest = PageRequest()) -> Page:
@@ -264,10 +276,12 @@ class SourceRepository:
             box = box_clause(src.c.ra_deg, src.c.dec_deg, ra_deg, dec_deg, radius_deg)
             records = self._records_select(src, origin).where(box)
             if self.db.dialect == "postgresql":
-                return self._cone_sql(conn, src, records, box, ra_deg, dec_deg, radius_deg,
+                page = self._cone_sql(conn, src, records, box, ra_deg, dec_deg, radius_deg,
                                       request, descending)
-            return self._cone_numpy(conn, records, ra_deg, dec_deg, radius_deg, request,
-                                    descending)
+            else:
+                page = self._cone_numpy(conn, records, ra_deg, dec_deg, radius_deg, request,
+                                        descending)
+            return self._with_ese(conn, page)
 
     def _cone_sql(self, conn, src, records, box, ra, dec, radius, request, descending):
         sep = sql_separation_deg(src.c.ra_deg, src.c.dec_deg, ra, dec)
@@ -344,7 +358,7 @@ class SourceRepository:
             derived = v_expression(src.c.std_flux_mjy, src.c.mean_flux_mjy)
             if ours.exists:
                 from_ = src.outerjoin(ours.table, ours["source_id"] == src.c.source_id)
-                v = sa.case((ours["source_id"].is_not(None), ours["v"]), else_=derived)
+                v = ours_or_derived_v(ours, src.c.std_flux_mjy, src.c.mean_flux_mjy)
             else:
                 from_, v = src, derived
             where: list[sa.ColumnElement] = []
@@ -360,15 +374,19 @@ class SourceRepository:
                     where.append(column <= high)
             if cone is not None:
                 where.append(box_clause(src.c.ra_deg, src.c.dec_deg, *cone))
-            stmt = sa.select(*src.c, v.label("v"), *ese_columns(self.db.catalog, src.c.source_id),
-                             sa.literal(origin).label("origin")).select_from(from_)
+            stmt = sa.select(*src.c, v.label("v"), sa.literal(origin).label("origin")) \
+                .select_from(from_)
             stmt = stmt.where(*where)
             allowed = self._sorts(src)
             allowed["v"] = v
             default = "sep_arcsec" if cone else ("name" if patterns else "eta_metric")
             request = with_default_direction(request, default, default == "eta_metric")
             if cone is not None and self.db.dialect != "postgresql":
-                return self._search_cone_numpy(conn, stmt, cone, request, allowed)
+                return self._with_ese(conn, self._search_cone_numpy(conn, stmt, cone,
+                                                                    request, allowed))
+            if cone is None and ours.exists and request.sort != "v" and "v" not in bounds:
+                page = self._page_then_join(conn, src, where, request, default, origin)
+                return self._with_ese(conn, page)
             if cone is not None:
                 sep = sql_separation_deg(src.c.ra_deg, src.c.dec_deg, cone[0], cone[1])
                 stmt = stmt.add_columns((sep * 3600.0).label("sep_arcsec")) \
@@ -377,7 +395,25 @@ class SourceRepository:
                 allowed["sep_arcsec"] = sep
             stmt = order_by(stmt, request, allowed, default, tiebreak=src.c.source_id)
             count = sa.select(sa.func.count()).select_from(from_).where(*where)
-            return fetch_page(conn, stmt, request, count)
+            return self._with_ese(conn, fetch_page(conn, stmt, request, count))
+
+    def _page_then_join(self, conn, src, where, request, default, origin) -> Page:
+        """The search's page when neither its order nor its filters need V: the page
+        is chosen from ``src`` alone, and only its rows are joined to our
+        dash_variability for V. Joined before the sort, SQLite read every source
+        through the primary-key index for the join (175 ms at 100,000 sources, against
+        13 ms for the table scan and sort alone)."""
+        ours = self.db.catalog["dash_variability"]
+        inner = order_by(sa.select(*src.c).where(*where), request, self._sorts(src),
+                         default, tiebreak=src.c.source_id)
+        page = inner.limit(request.limit).offset(request.offset).subquery("page")
+        v = ours_or_derived_v(ours, page.c.std_flux_mjy, page.c.mean_flux_mjy)
+        stmt = sa.select(*page.c, v.label("v"), sa.literal(origin).label("origin")) \
+            .select_from(page.outerjoin(ours.table, ours["source_id"] == page.c.source_id))
+        stmt = order_by(stmt, request, self._sorts(page), default, tiebreak=page.c.source_id)
+        total = conn.execute(sa.select(sa.func.count()).select_from(src).where(*where))
+        return Page(frame_from(conn.execute(stmt)), int(total.scalar_one()), request.offset,
+                    request.limit)
 
     def _search_cone_numpy(self, conn, stmt, cone, request, allowed) -> Page:
         key = request.sort

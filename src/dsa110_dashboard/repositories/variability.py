@@ -3,6 +3,7 @@ where we have them) and its ESE candidates."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -10,13 +11,14 @@ import pandas as pd
 import sqlalchemy as sa
 
 from ..db.engine import Database
-from .paging import Page, PageRequest, fetch_page, frame_from, order_by
+from .paging import Page, PageRequest, fetch_page, frame_from, order_by, raw_frame
 from .source_columns import (
-    ese_columns,
+    ours_or_derived_v,
     none_for_missing,
     typed_null,
     v_expression,
     with_default_direction,
+    with_latest_ese,
 )
 
 
@@ -69,7 +71,7 @@ class VariabilityRepository:
         ours = self._ours()
         if ours is None:
             return derived
-        return sa.case((ours["source_id"].is_not(None), ours["v"]), else_=derived)
+        return ours_or_derived_v(ours, vs["std_flux_mjy"], vs["mean_flux_mjy"])
 
     def _from(self, base: sa.FromClause) -> sa.FromClause:
         """``base`` (which holds variability_stats) joined to our table when present."""
@@ -105,8 +107,7 @@ class VariabilityRepository:
         if not vs.exists:
             return Page(pd.DataFrame(columns=columns), 0, request.offset, request.limit)
         where = self._where(flt)
-        stmt = sa.select(*vs.columns(*self.PAGE_COLUMNS), self._v().label("v"),
-                         *ese_columns(self.db.catalog, vs["source_id"])) \
+        stmt = sa.select(*vs.columns(*self.PAGE_COLUMNS), self._v().label("v")) \
             .select_from(self._from(vs.table)).where(*where)
         allowed = {k: vs[k] for k in self.SORTS if k != "v"}
         allowed["v"] = self._v()
@@ -114,7 +115,9 @@ class VariabilityRepository:
                         "eta_metric", tiebreak=vs["source_id"])
         count = sa.select(sa.func.count()).select_from(vs.table).where(*where)
         with self.db.connect() as conn:
-            return fetch_page(conn, stmt, request, count)
+            page = fetch_page(conn, stmt, request, count)
+            return dataclasses.replace(page, rows=with_latest_ese(conn, self.db.catalog,
+                                                                  page.rows))
 
     def eta_points(self, min_n_obs: int = 2) -> pd.DataFrame:
         """Everything an eta-V plot needs, one row per source with n_obs >= min_n_obs.
@@ -132,33 +135,47 @@ class VariabilityRepository:
                    "ese_status", "vs_max", "m_at_vs_max", "is_two_epoch_variable"]
         if not vs.exists:
             return pd.DataFrame(columns=columns)
-        ese = self.db.catalog["ese_candidates"]
+        ese, ours = self.db.catalog["ese_candidates"], self._ours()
+        # Three plain reads merged here, not one join: joined to dash_variability,
+        # SQLite walked variability_stats through its primary-key index (a random read
+        # per source); at 100,000 sources the merge is a few ms.
         stmt = sa.select(vs.col("source_id"), vs.col("ra_deg"), vs.col("dec_deg"),
-                         vs["eta_metric"].label("eta"), self._v().label("v"),
-                         vs.col("mean_flux_mjy"), vs.col("std_flux_mjy"), vs.col("n_obs"),
-                         vs.col("chi2_nu"), vs.col("sigma_deviation"),
-                         vs.col("nvss_flux_mjy"), *self._two_epoch_columns())
-        stmt = stmt.select_from(self._from(vs.table)).where(
-            sa.or_(vs["n_obs"].is_(None), vs["n_obs"] >= min_n_obs))
+                         vs["eta_metric"].label("eta"), vs.col("mean_flux_mjy"),
+                         vs.col("std_flux_mjy"), vs.col("n_obs"), vs.col("chi2_nu"),
+                         vs.col("sigma_deviation"), vs.col("nvss_flux_mjy")) \
+            .where(sa.or_(vs["n_obs"].is_(None), vs["n_obs"] >= min_n_obs))
+        two_epoch = ["vs_max", "m_at_vs_max", "is_two_epoch_variable"]
         with self.db.connect() as conn:
-            result = conn.execute(stmt)
-            frame = frame_from(result)
+            frame = raw_frame(conn, stmt)
+            mine = pd.DataFrame(columns=["source_id", "our_v", *two_epoch])
+            if ours is not None:
+                mine = raw_frame(conn, sa.select(
+                    ours.col("source_id"), ours["v"].label("our_v"),
+                    *(ours.col(c) for c in two_epoch)))
             status = pd.DataFrame(columns=["source_id", "ese_status"])
             if ese.exists:
-                # One query for every flag, latest per source taken in pandas: cheaper
-                # than a correlated subquery per point for ~20,000 points.
-                res = conn.execute(sa.select(ese.col("source_id"),
-                                             ese["status"].label("ese_status"))
-                                   .order_by(ese["flagged_at"], ese["id"]))
-                status = frame_from(res) \
+                # Every flag, latest per source taken in pandas: cheaper than a
+                # correlated subquery per point.
+                status = raw_frame(conn, sa.select(ese.col("source_id"),
+                                                   ese["status"].label("ese_status"))
+                                   .order_by(ese["flagged_at"], ese["id"])) \
                     .drop_duplicates("source_id", keep="last")
-        frame = frame.merge(status, on="source_id", how="left")
-        for col in ("ra_deg", "dec_deg", "eta", "v", "mean_flux_mjy", "std_flux_mjy",
-                    "chi2_nu", "sigma_deviation", "nvss_flux_mjy", "vs_max", "m_at_vs_max"):
+        mine["has_ours"] = True
+        frame = frame.merge(mine, on="source_id", how="left") \
+            .merge(status, on="source_id", how="left")
+        for col in ("ra_deg", "dec_deg", "eta", "mean_flux_mjy", "std_flux_mjy",
+                    "chi2_nu", "sigma_deviation", "nvss_flux_mjy", "vs_max", "m_at_vs_max",
+                    "our_v"):
             frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(float)
+        # V as ``_v`` computes it in SQL: ours where we have a row (NULL stays NULL),
+        # else std/mean (NULL when the mean is 0).
+        mean, std = frame["mean_flux_mjy"], frame["std_flux_mjy"]
+        derived = (std / mean.where(mean != 0)).astype(float)
+        frame["v"] = frame["our_v"].where(frame["has_ours"].notna(), derived)
         # 1/0, None where undefined (fewer than two epochs) or not computed.
-        frame["is_two_epoch_variable"] = [
-            None if pd.isna(x) else bool(x) for x in frame["is_two_epoch_variable"]]
+        flag = pd.to_numeric(frame["is_two_epoch_variable"], errors="coerce")
+        frame["is_two_epoch_variable"] = flag.map({1.0: True, 0.0: False}) \
+            .astype(object).where(flag.notna(), None)
         none_for_missing(frame, ("ese_status",))
         return frame[columns]
 

@@ -159,6 +159,8 @@ class EtaVView(Viewer):
             pn.indicators.LoadingSpinner(value=True, size=40, label="Loading eta-V…"),
             sizing_mode="stretch_width", min_height=PLOT_HEIGHT)
         self._figure = None
+        self._bulk_key: tuple | None = None
+        self._bulk_cache: tuple[np.ndarray, np.ndarray] = (np.zeros(0), np.zeros(0))
         self._hovered: str | None = None
         self._pointer: tuple[float, float] | None = None
         m.param.watch(self._on_data, ["points", "error"])
@@ -211,6 +213,7 @@ class EtaVView(Viewer):
         _label_log_axis(fig.yaxis[0], log_ticks(*ylim))
 
         self._bulk_mapper = None
+        self._bulk_key = None  # new points: an id() of the old ones may be reused
         self._frame_px = FIRST_FRAME_PX
         self._redraw_pending = False
         self._bulk_source = ColumnDataSource(data={"image": [], "x": [], "y": [], "dw": [],
@@ -264,12 +267,24 @@ class EtaVView(Viewer):
 
     def _raster(self, x_range, y_range) -> None:
         """The bulk's image for the visible ranges at the frame's size."""
-        bulk = self.model.bulk
+        x, y = self._bulk_xy()
         width, height = self._frame_px
-        view = density(bulk["log_eta"].to_numpy(), bulk["log_v"].to_numpy(), x_range,
-                       y_range, width, height)
+        view = density(x, y, x_range, y_range, width, height)
         self._bulk_source.data = {"image": [log_levels(view.counts)], "x": [view.x0],
                                   "y": [view.y0], "dw": [view.dw], "dh": [view.dh]}
+
+    def _bulk_xy(self) -> tuple[np.ndarray, np.ndarray]:
+        """The bulk's log eta and log V, kept until the points or a threshold change:
+        every zoom and pan redraws the bulk, and taking it out of the points afresh
+        (a filtered copy of every column) cost each redraw more than the binning."""
+        m = self.model
+        key = (id(m.points), m.eta_threshold, m.v_threshold)
+        if self._bulk_key != key:
+            keep = ~m.candidate_mask()
+            self._bulk_cache = (m.points["log_eta"].to_numpy()[keep],
+                                m.points["log_v"].to_numpy()[keep])
+            self._bulk_key = key
+        return self._bulk_cache
 
     def _visible(self) -> tuple[tuple[float, float], tuple[float, float]]:
         fig = self._figure
