@@ -13,8 +13,9 @@ stack (identity, error envelope, JSON) with no work. The issue's target: the
 Then, in this process on the same database, the lightcurve's JSON body built two ways
 (median of ``--runs``): before, the frame path the endpoint used until 2026-12-07
 (``lightcurve()`` DataFrame, the export frame, ``json.dumps`` of the rows), and now,
-``lightcurve_columns`` and ``json_body``; with the ratio and whether the
-bodies are byte for byte the same.
+``lightcurve_columns`` (QA grades once per image) and ``json_body`` (orjson); with the
+ratio and whether the bodies hold the same content (parsed, floats bit for bit), and
+the CPU time of the query and of the JSON alone.
 
 It measures, it does not assert.
 
@@ -101,16 +102,18 @@ def main(argv: list[str] | None = None) -> int:
     lc = statistics.median(times[f"lightcurve, {args.epochs} points, JSON"])
     print(f"\nlightcurve of {args.epochs} points (JSON): {lc:.1f} ms median; target "
           f"< {TARGET_MS:.0f} ms: {'met' if lc < TARGET_MS else 'NOT met'}")
-    before, now, same = in_process
+    before, now, same, query_cpu, json_cpu = in_process
     print(f"\nin process, the JSON body of {args.epochs} points (query included), median ms: "
           f"before (frame path) {before:.1f}, now (columns) {now:.1f}, "
-          f"ratio {before / now:.1f}x; same bytes: {same}")
+          f"ratio {before / now:.1f}x; same content: {same}; CPU ms now: query "
+          f"{query_cpu:.1f}, JSON {json_cpu:.1f}")
     return 0
 
 
-def json_paths(db_path: Path, source_id: str, runs: int) -> tuple[float, float, bool]:
-    """Median ms of the frame path (before) and the column path (now), and whether their
-    bodies are the same bytes."""
+def json_paths(db_path: Path, source_id: str,
+               runs: int) -> tuple[float, float, bool, float, float]:
+    """Median ms of the frame path (before) and the column path (now), whether their
+    bodies hold the same content, and the median CPU ms of now's query and JSON."""
     import json
     import math
 
@@ -153,16 +156,21 @@ def json_paths(db_path: Path, source_id: str, runs: int) -> tuple[float, float, 
     def now() -> bytes:
         return json_body(repository.lightcurve_columns(record), meta)
 
-    out = []
-    for build in (before, now):
-        build()
+    def median_ms(build, clock=time.perf_counter):
+        result = build()
         spent = []
         for _ in range(runs):
-            start_s = time.perf_counter()
-            body = build()
-            spent.append((time.perf_counter() - start_s) * 1000.0)
-        out.append((statistics.median(spent), body))
-    return out[0][0], out[1][0], out[0][1] == out[1][1]
+            start_s = clock()
+            result = build()
+            spent.append((clock() - start_s) * 1000.0)
+        return statistics.median(spent), result
+
+    (before_ms, old), (now_ms, new) = median_ms(before), median_ms(now)
+    query_cpu, columns = median_ms(lambda: repository.lightcurve_columns(record),
+                                   time.process_time)
+    json_cpu, _ = median_ms(lambda: json_body(columns, meta), time.process_time)
+    same = repr(json.loads(old)) == repr(json.loads(new))
+    return before_ms, now_ms, same, query_cpu, json_cpu
 
 
 if __name__ == "__main__":

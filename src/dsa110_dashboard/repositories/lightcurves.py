@@ -103,17 +103,17 @@ class LightcurveRepository:
         more than the query). NotFoundError for an unknown source."""
         source_id = _id_of(source)
         stmt = self._statement(source_id, flux, with_flags_text=False)
-        rows: list = []
+        columns: dict[str, tuple] = {name: () for name in QUERY_COLUMNS}
         grades: dict = {}
         if stmt is not None:
             with self.db.connect() as conn:
                 rows = conn.execute(stmt).fetchall()
-                grades = self._grades(conn, (row.image_path for row in rows))
-        if not rows:
+                if rows:
+                    columns = dict(zip(QUERY_COLUMNS, zip(*rows)))
+                    grades = self._grades(conn, columns["image_path"])
+        if not columns["photometry_id"]:
             self._known(source)
-        columns = dict(zip(QUERY_COLUMNS, zip(*rows))) if rows else {
-            name: () for name in QUERY_COLUMNS}
-        columns["qa_grade"] = tuple(grades.get(p) for p in columns["image_path"])
+        columns["qa_grade"] = tuple(map(grades.get, columns["image_path"]))
         current = ImageFlags(self.db).current(
             [int(i) for i in set(columns["image_id"]) if i is not None])
         found = [current.get(i) if i is not None else None for i in columns["image_id"]]
