@@ -169,10 +169,8 @@ class LightcurveRepository:
         with self.db.connect() as conn:
             result = conn.execute(stmt)
             frame = frame_from(result)
-            grades = self._grades(conn, frame["image_path"] if len(frame) else ())
         if frame.empty:
             self._known(source)
-        frame["qa_grade"] = [grades.get(p) for p in frame["image_path"]]
         # A source measured twice in one image (a rerun) lists the image once.
         frame = frame.drop_duplicates("image_id").reset_index(drop=True)
         return ImageFlags(self.db).annotate(frame, "image_id")

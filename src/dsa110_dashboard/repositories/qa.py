@@ -76,13 +76,16 @@ def latest_grades(conn: sa.Connection, qa: TableView,
     paths = sorted({p for p in image_paths if p is not None})
     if not paths or not (qa.exists and qa.has("image_path")):
         return {}
+    # One statement, its IN list bound at execution (building a literal list of
+    # hundreds of paths per call cost more than the lookups).
+    wanted = sa.bindparam("paths", expanding=True)
+    assessed = (sa.select(qa["image_path"].label("path")).distinct()
+                .where(qa["image_path"].in_(wanted)).subquery("assessed"))
+    stmt = sa.select(assessed.c.path, latest_grade_sql(qa, assessed.c.path))
     out: dict[str, str | None] = {}
     for start in range(0, len(paths), _PATHS_PER_QUERY):
-        assessed = (sa.select(qa["image_path"].label("path")).distinct()
-                    .where(qa["image_path"].in_(paths[start:start + _PATHS_PER_QUERY]))
-                    .subquery("assessed"))
-        stmt = sa.select(assessed.c.path, latest_grade_sql(qa, assessed.c.path))
-        out.update((path, grade) for path, grade in conn.execute(stmt))
+        out.update(conn.execute(stmt, {"paths": paths[start:start + _PATHS_PER_QUERY]})
+                   .tuples().all())
     return out
 
 
