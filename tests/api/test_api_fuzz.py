@@ -4,15 +4,15 @@ content type and body are the ones the document declares (decision 0067).
 
 Each operation gets ``FUZZ_EXAMPLES`` generated cases, valid and invalid ones
 (schemathesis's positive and negative generation), derandomised so that a run is
-repeatable, generation phases only (no shrinking). TIMING (2026-12-07, the 2-core machine
-at load average ~12, decision 0067): the default of 50 per operation (2,000 cases) took
-5 min 42 s of wall time with the demo dataset's build, but only 81 s of CPU in all (the
-process got 22% of a core); a case costs 60-150 ms of wall time there (20-30 ms of CPU),
-most of it hypothesis generating the negative cases. The issue's 200 per operation is
-``DASH_TEST_FUZZ_EXAMPLES=200``: about 4 min of CPU, several times that on a busy machine,
-so it is the long run before a release (300 once found the lightcurve's long ``excluded``
-list closing the connection), not the default. The operations are read
-from the document the server serves, which must be the one built from the route table.
+repeatable, generation phases only (no shrinking), all over one keep-alive connection.
+TIMING (2026-12-07, the 2-core machine at load average 11-15, decision 0073): the default
+of 60 per operation (about 2,000 cases) took 112 s of test calls (the demo dataset and
+server are shared with test_api_v1.py); a case costs ~18 ms of CPU, most of it in this
+process generating and encoding it, not in the server. Several hundred per operation is
+``DASH_TEST_FUZZ_EXAMPLES=300``, the deeper run before a release (docs/api.md, "Fuzzing
+deeper"); 300 once found the lightcurve's long ``excluded`` list closing the connection.
+The operations are read from the document the server serves, which must be the one built
+from the route table.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import os
 import urllib.request
 
 import pytest
+import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -36,12 +37,20 @@ from schemathesis.checks import (
 from dsa110_dashboard import __version__
 from dsa110_dashboard.api.docs import openapi_document
 
-FUZZ_EXAMPLES = int(os.environ.get("DASH_TEST_FUZZ_EXAMPLES", "50"))
+FUZZ_EXAMPLES = int(os.environ.get("DASH_TEST_FUZZ_EXAMPLES", "60"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
 DOCUMENT = json.loads(openapi_document(__version__))
 SCHEMA = schemathesis.openapi.from_dict(DOCUMENT)
 OPERATIONS = {result.ok().label: result.ok() for result in SCHEMA.get_all_operations()}
+
+
+@pytest.fixture(scope="module")
+def session():
+    """One keep-alive connection for every case: a new TCP connection per case cost
+    the loaded machine as much as the server's answer (decision 0073)."""
+    with requests.Session() as kept:
+        yield kept
 
 
 def test_the_served_document_is_the_one_built_from_the_route_table(demo_api):
@@ -51,7 +60,7 @@ def test_the_served_document_is_the_one_built_from_the_route_table(demo_api):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("label", sorted(OPERATIONS))
-def test_every_operation_answers_as_declared(label, demo_api):
+def test_every_operation_answers_as_declared(label, demo_api, session):
     operation = OPERATIONS[label]
     cases = st.one_of(operation.as_strategy(GenerationMode.POSITIVE),
                       operation.as_strategy(GenerationMode.NEGATIVE))
@@ -63,6 +72,7 @@ def test_every_operation_answers_as_declared(label, demo_api):
               suppress_health_check=list(HealthCheck),
               phases=[Phase.explicit, Phase.generate])
     def answers_as_declared(case) -> None:
-        case.call_and_validate(base_url=demo_api.url, checks=CHECKS, timeout=30)
+        case.call_and_validate(base_url=demo_api.url, session=session, checks=CHECKS,
+                               timeout=30)
 
     answers_as_declared()

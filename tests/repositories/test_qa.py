@@ -16,6 +16,8 @@ from dsa110_dashboard.repositories.qa import (
     grade_calibration_flagged,
     grade_image_dynamic_range,
     image_warnings,
+    latest_grade_sql,
+    latest_grades,
 )
 
 DR_CASES = [(1000.1, "excellent"), (1000.0, "good"), (100.5, "good"), (100.0, "marginal"),
@@ -109,3 +111,23 @@ def test_calibration_qa_series(db):
     frame = QARepository(db).calibration_qa_series(UNIX0, UNIX0 + 10)
     assert list(frame["n_problematic_spws"]) == [2, 0]
     assert frame["flags_total"].isna().all()
+
+
+def test_latest_grades_at_once_agree_with_the_per_row_expression(db, sample):
+    """``latest_grades`` (one query per 500 distinct paths) gives what ``latest_grade_sql``
+    gives row by row: the newest row's grade, the greater id on a tie of timestamps, no
+    entry for a path never assessed; more paths than one IN list holds."""
+    with db.transaction() as conn:
+        tie = [insert(conn, "image_qa", image_path="/img/b.fits", overall_quality=q,
+                      timestamp=UNIX0 + 400)["id"] for q in ("marginal", "excellent")]
+    assert tie[1] > tie[0]
+    q = db.catalog["image_qa"]
+    paths = ["/img/a.fits", "/img/b.fits", "/img/c.fits", "/img/gone.fits", None,
+             *(f"/img/unseen-{i}.fits" for i in range(1200))]
+    with db.connect() as conn:
+        at_once = latest_grades(conn, q, paths + paths[:3])
+        one_by_one = {p: conn.execute(sa.select(latest_grade_sql(q, sa.literal(p)))).scalar()
+                      for p in paths[:4]}
+    assert at_once == {"/img/a.fits": "good", "/img/b.fits": "excellent",
+                       "/img/gone.fits": "strange"}
+    assert one_by_one == {**at_once, "/img/c.fits": None}

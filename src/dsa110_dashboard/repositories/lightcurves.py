@@ -15,16 +15,19 @@ from .flags import ImageFlags
 from .paging import frame_from
 from .source_columns import none_for_missing, typed_null
 from .sources import SourceRecord, SourceRepository
-from .qa import latest_grade_sql
+from .qa import latest_grades
 
 FluxChoice = Literal["best", "normalized", "raw", "peak"]
 
 LIGHTCURVE_COLUMNS = ("photometry_id", "mjd", "flux_jy", "flux_err_jy", "flux_column",
                       "snr", "image_path", "image_id", "qa_grade", "quality_flag", "flags",
                       "sep_from_center_deg", "flag_verdict", "flag_user", "flagged_bad")
-#: The lightcurve query's columns, in its order (``flags`` follows for the frame).
-COLUMN_READ = ("photometry_id", "mjd", "flux_jy", "flux_err_jy", "flux_column", "snr",
-               "image_path", "image_id", "qa_grade", "quality_flag", "sep_from_center_deg")
+#: The lightcurve query's columns, in its order (``flags`` follows for the frame);
+#: ``qa_grade`` is looked up after it, once per image (``qa.latest_grades``).
+QUERY_COLUMNS = ("photometry_id", "mjd", "flux_jy", "flux_err_jy", "flux_column", "snr",
+                 "image_path", "image_id", "quality_flag", "sep_from_center_deg")
+#: ``lightcurve_columns``'s names before the flags.
+COLUMN_READ = QUERY_COLUMNS + ("qa_grade",)
 
 
 class LightcurveRepository:
@@ -81,8 +84,10 @@ class LightcurveRepository:
         with self.db.connect() as conn:
             result = conn.execute(stmt)
             frame = frame_from(result)
+            grades = self._grades(conn, frame["image_path"] if len(frame) else ())
         if frame.empty:
             self._known(source)
+        frame["qa_grade"] = [grades.get(p) for p in frame["image_path"]]
         for col in ("mjd", "flux_jy", "flux_err_jy", "snr", "sep_from_center_deg"):
             frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(float)
         none_for_missing(frame, ("flux_column", "qa_grade", "quality_flag"))
@@ -98,14 +103,17 @@ class LightcurveRepository:
         more than the query). NotFoundError for an unknown source."""
         source_id = _id_of(source)
         stmt = self._statement(source_id, flux, with_flags_text=False)
-        rows: list = []
+        columns: dict[str, tuple] = {name: () for name in QUERY_COLUMNS}
+        grades: dict = {}
         if stmt is not None:
             with self.db.connect() as conn:
                 rows = conn.execute(stmt).fetchall()
-        if not rows:
+                if rows:
+                    columns = dict(zip(QUERY_COLUMNS, zip(*rows)))
+                    grades = self._grades(conn, columns["image_path"])
+        if not columns["photometry_id"]:
             self._known(source)
-        columns = dict(zip(COLUMN_READ, zip(*rows))) if rows else {
-            name: () for name in COLUMN_READ}
+        columns["qa_grade"] = tuple(map(grades.get, columns["image_path"]))
         current = ImageFlags(self.db).current(
             [int(i) for i in set(columns["image_id"]) if i is not None])
         found = [current.get(i) if i is not None else None for i in columns["image_id"]]
@@ -113,22 +121,26 @@ class LightcurveRepository:
         columns["flagged_bad"] = tuple(bool(f and f["verdict"] == FLAG_BAD) for f in found)
         return columns
 
+    def _grades(self, conn: sa.Connection, image_paths) -> dict[str, str | None]:
+        """The latest QA grade of each image of the lightcurve: one query for its
+        distinct images, not a correlated lookup per point."""
+        return latest_grades(conn, self.db.catalog["image_qa"], image_paths)
+
     def _statement(self, source_id: str, flux: FluxChoice,
                    with_flags_text: bool) -> sa.Select | None:
-        """The one lightcurve query (None without a photometry table): COLUMN_READ's
-        columns, and ``flags`` after them when ``with_flags_text``."""
+        """The one lightcurve query (None without a photometry table): QUERY_COLUMNS,
+        and ``flags`` after them when ``with_flags_text``."""
         catalog = self.db.catalog
-        p, img, qa = catalog["photometry"], catalog["images"], catalog["image_qa"]
+        p, img = catalog["photometry"], catalog["images"]
         if not p.exists:
             return None
         value, error, which = self._flux(flux)
         image_id = img["id"] if img.exists else typed_null(sa.Integer)
-        grade = latest_grade_sql(qa, p["image_path"])
         selected = [
             p["id"].label("photometry_id"), p.col("mjd"), value.label("flux_jy"),
             error.label("flux_err_jy"), which.label("flux_column"), p.col("snr"),
-            p.col("image_path"), image_id.label("image_id"), grade.label("qa_grade"),
-            p.col("quality_flag"), p.col("sep_from_center_deg"),
+            p.col("image_path"), image_id.label("image_id"), p.col("quality_flag"),
+            p.col("sep_from_center_deg"),
         ]
         if with_flags_text:
             selected.append(p.col("flags"))

@@ -125,14 +125,22 @@ def iso_ms_column(unix_seconds, *, zone: str = "Z") -> pd.Series:
     suffix) of a column of Unix seconds; "" where unknown (None, NaN, infinity, text that
     is no number, a time outside years 1 to 9999)."""
     values = pd.to_numeric(pd.Series(unix_seconds), errors="coerce").to_numpy(float)
+    index = unix_seconds.index if isinstance(unix_seconds, pd.Series) else None
+    return pd.Series(iso_ms_array(values, zone=zone, unknown=""), index=index, dtype=object)
+
+
+def iso_ms_array(unix_seconds: np.ndarray, *, zone: str = "Z",
+                 unknown: str | None = "") -> np.ndarray:
+    """``iso_ms_column`` of float64 Unix seconds as an object array, ``unknown`` where
+    unknown; no pandas (the lightcurve API's hot path)."""
+    values = np.asarray(unix_seconds, dtype=float)
     # Years 1 to 9999, as format_unix: a wild value is unknown, not an overflowed date.
     known = np.isfinite(values) & (values >= _FIRST_UNIX) & (values < _PAST_LAST_UNIX)
     stamps = np.where(known, np.round(np.where(known, values, 0.0) * 1000.0), 0.0)
     text = np.datetime_as_string(stamps.astype("int64").astype("datetime64[ms]"), unit="ms")
     out = np.char.add(text.astype(str), zone).astype(object)
-    out[~known] = ""
-    index = unix_seconds.index if isinstance(unix_seconds, pd.Series) else None
-    return pd.Series(out, index=index, dtype=object)
+    out[~known] = unknown
+    return out
 
 
 def mjd_to_timestamps(mjd) -> pd.DatetimeIndex:
