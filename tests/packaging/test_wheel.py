@@ -139,6 +139,10 @@ def test_the_wheel_serves_every_page_and_asset_from_another_directory(installed,
         for asset in ("dashboard.css", "logo.svg", "favicon.svg"):
             status, body = _get(f"{url}/assets/{asset}")
             assert status == 200 and body == (ROOT / "assets" / asset).read_bytes(), asset
+        # The API docs' dark stylesheet is package data, not an asset of the checkout.
+        status, body = _get(url + "/api/v1/docs?theme=dark")
+        dark = (ROOT / "src" / "dsa110_dashboard" / "api" / "swagger-dark.css").read_text()
+        assert status == 200 and dark.strip()[:200].encode() in body, status
     finally:
         server.terminate()
         server.wait(timeout=30)
