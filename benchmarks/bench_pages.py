@@ -85,8 +85,9 @@ CONTENT = {
     "/wall": Content(elements=(("", "[data-tile=throughput]"),)),
     "/calibration": Content(elements=(("dsa-cal-apply", "table.dsa-cal-apply td"),),
                             figures=1),
-    # The links are in the table pane's shadow root; the class is on its host.
-    "/ms": Content(elements=(("dsa-ms-table", "a.dsa-ms-link"),)),
+    # The table's links (in its pane's shadow root; the class is on the host) and the
+    # funnel-over-time plot.
+    "/ms": Content(elements=(("dsa-ms-table", "a.dsa-ms-link"),), figures=1),
     # The QA trends: the nights' table and the image-QA plots (six at the demo's and a
     # scale database's columns; a metric without a column has no plot).
     "/qa": Content(elements=(("dsa-qa-nights", "table.dsa-qa-nights td"),), figures=6),
