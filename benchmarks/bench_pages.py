@@ -6,9 +6,10 @@ found, given or asked for) the benchmark builds the real server from app.py's ow
 (``load_app(...).routes(ctx)``, ``server_options``, ``configure_panel``), adds an
 ``/empty`` route (one Markdown pane in a Column) to the same server, and drives headless
 Debian Chromium through Playwright. Every path in ``app.PAGES`` is measured (a path
-parameter such as ``{image_id}`` becomes the latest image's id). Loads go round robin
-(the empty page, then every page, ``--runs`` times after one warm-up round), so a
-change in the machine's load hits every page alike. Per page, the median of:
+parameter such as ``{image_id}`` becomes the latest image's id; /qa and /calibration,
+whose default time is now, are opened at the latest image: ``at_latest_image``). Loads
+go round robin (the empty page, then every page, ``--runs`` times after one warm-up
+round), so a change in the machine's load hits every page alike. Per page, the median of:
 
 - idle: from ``page.goto`` until ``Bokeh.documents[0].is_idle`` (the first render);
 - content: from ``page.goto`` until the page's data is on screen (``CONTENT``): its
