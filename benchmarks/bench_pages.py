@@ -6,9 +6,10 @@ found, given or asked for) the benchmark builds the real server from app.py's ow
 (``load_app(...).routes(ctx)``, ``server_options``, ``configure_panel``), adds an
 ``/empty`` route (one Markdown pane in a Column) to the same server, and drives headless
 Debian Chromium through Playwright. Every path in ``app.PAGES`` is measured (a path
-parameter such as ``{image_id}`` becomes the latest image's id). Loads go round robin
-(the empty page, then every page, ``--runs`` times after one warm-up round), so a
-change in the machine's load hits every page alike. Per page, the median of:
+parameter such as ``{image_id}`` becomes the latest image's id; /qa and /calibration,
+whose default time is now, are opened at the latest image: ``at_latest_image``). Loads
+go round robin (the empty page, then every page, ``--runs`` times after one warm-up
+round), so a change in the machine's load hits every page alike. Per page, the median of:
 
 - idle: from ``page.goto`` until ``Bokeh.documents[0].is_idle`` (the first render);
 - content: from ``page.goto`` until the page's data is on screen (``CONTENT``): its
@@ -78,9 +79,17 @@ CONTENT = {
     "/images/{image_id}": Content(elements=(("dsa-catalogue-note", ".dsa-note"),)),
     "/sources": Content(elements=(("dsa-search-table", ".tabulator-row"),), figures=1),
     "/sources/{source_id}": Content(figures=1),
+    "/jobs": Content(elements=(("dsa-jobs-table", "table.dsa-jobs a.dsa-job-link"),)),
+    "/jobs/{run_id}": Content(elements=(("dsa-job-summary", "table.dsa-kv td"),)),
+    "/ms/{path}": Content(elements=(("dsa-ms-detail", "table.dsa-kv td"),)),
+    "/health": Content(elements=(("dsa-health-checks", "tr[data-check]"),)),
+    # The wall's tiles are written once its first snapshot is read (views/wall/render).
+    "/wall": Content(elements=(("", "[data-tile=throughput]"),)),
     "/calibration": Content(elements=(("dsa-cal-apply", "table.dsa-cal-apply td"),),
                             figures=1),
-    "/ms": Content(elements=(("", ".dsa-ms-table a.dsa-ms-link"),)),
+    # The table's links (in its pane's shadow root; the class is on the host) and the
+    # funnel-over-time plot.
+    "/ms": Content(elements=(("dsa-ms-table", "a.dsa-ms-link"),), figures=1),
     # The QA trends: the nights' table and the image-QA plots (six at the demo's and a
     # scale database's columns; a metric without a column has no plot).
     "/qa": Content(elements=(("dsa-qa-nights", "table.dsa-qa-nights td"),), figures=6),
@@ -299,22 +308,26 @@ def page_paths(app, ctx) -> list[tuple[str, str, Content]]:
                 and Path(latest.path).is_file():
             content = replace(content, figures=1)  # the viewer, drawn with its image
         pages.append((page.path, re.sub(r"\{([^}]+)\}", substitute, page.path), content))
-    return [*(p for p in pages if p[0] != "/qa"), *qa_paths(latest, pages)]
+    anchored = at_latest_image(latest, pages)
+    return [p for p in pages if p[0] not in anchored] + [
+        entry for entries in anchored.values() for entry in entries]
 
 
-def qa_paths(latest, pages) -> list[tuple[str, str, Content]]:
-    """/qa's default range is the last 7 days to now: a scale database's images end
-    when it was made, so its /qa would draw nothing. Both of its ranges end at the
-    latest image instead: the default 7 days and 30 days."""
+def at_latest_image(latest, pages) -> dict[str, list[tuple[str, str, Content]]]:
+    """The pages whose default time is now, measured at the latest image instead: a
+    scale database's images end when it was made, so these would draw nothing.
+    /qa over the 7 and the 30 days ending there; /calibration's apply-list and
+    timeline at that time (by default now, when every table of a stopped database
+    has expired)."""
     from dsa110_dashboard.science.times import unix_to_mjd
 
-    found = [p for p in pages if p[0] == "/qa"]
-    if not found or latest is None:
-        return found
-    _, path, content = found[0]
+    if latest is None:
+        return {}
     end = unix_to_mjd(float(latest.created_at))
-    return [("/qa", f"{path}?to={end:.5f}", content),
-            ("/qa", f"{path}?from={end - 30:.5f}&to={end:.5f}", content)]
+    ranges = {"/qa": (f"?to={end:.5f}", f"?from={end - 30:.5f}&to={end:.5f}"),
+              "/calibration": (f"?at={end:.5f}",)}
+    return {pattern: [(pattern, path + query, content) for query in ranges[pattern]]
+            for pattern, path, content in pages if pattern in ranges}
 
 
 # -------------------------------------------------------------- measurements

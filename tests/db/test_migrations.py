@@ -132,3 +132,15 @@ def test_this_sessions_revisions_step_down_and_up(db):
     migrate.upgrade(db)
     assert {"dash_image_flags", "dash_image_qa_catalogue"} <= tables()
     assert migrate.current_revision(db) == migrate.head_revision()
+
+
+def test_0011_adds_the_funnel_index_and_its_downgrade_drops_only_it(db):
+    def indexes() -> set[str]:
+        return {ix["name"] for ix in sa.inspect(db.engine).get_indexes("ms_index")}
+
+    assert "dash_idx_ms_index_funnel" in indexes()
+    migrate.downgrade(db, "0010_image_qa_extra")
+    assert "dash_idx_ms_index_funnel" not in indexes()
+    assert {"idx_ms_index_stage", "idx_ms_index_mid_mjd"} <= indexes()
+    migrate.upgrade(db)
+    assert "dash_idx_ms_index_funnel" in indexes()

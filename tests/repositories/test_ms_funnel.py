@@ -3,13 +3,18 @@ PostgreSQL (decision 0051)."""
 
 from __future__ import annotations
 
+import shutil
+
+from dbsupport import settings_for
 from factories import MJD0, UNIX0, insert
 
+from dsa110_dashboard.db.engine import Database
 from dsa110_dashboard.repositories.measurement_sets import (
     MeasurementSetFilter,
     MeasurementSetRepository,
 )
 from dsa110_dashboard.repositories.ms_funnel import MeasurementSetFunnel, stage_order
+from dsa110_dashboard.repositories.paging import PageRequest
 from dsa110_dashboard.viewmodels.ms_history import funnel_history
 
 HOUR = 3600.0
@@ -116,6 +121,41 @@ def test_table_has_calibration_and_image_count_and_filters(db):
     assert sorted(stuck.rows["path"]) == [ms(2), ms(4), ms(5)]
     both = repo.page(MeasurementSetFilter(stages=("converted",), stuck_cutoff=CUTOFF))
     assert list(both.rows["path"]) == [ms(2)]
+
+
+def test_a_later_page_keeps_the_sort_and_its_rows_derived_columns(db):
+    """The page's paths are read first, then their rows: order, offset and total hold."""
+    seed(db)
+    repo = MeasurementSetRepository(db)
+    page = repo.page(MeasurementSetFilter(), PageRequest(offset=1, limit=2, sort="mid_mjd"),
+                     stuck_cutoff=CUTOFF)
+    assert list(page.rows["path"]) == [ms(5), ms(4)] and page.total == 6
+    assert list(page.rows["stuck"]) == [True, True]
+    assert list(page.rows["n_images"]) == [0, 0]
+    ascending = repo.page(MeasurementSetFilter(), PageRequest(offset=2, limit=2,
+                                                              sort="mid_mjd", descending=False))
+    assert list(ascending.rows["path"]) == [ms(3), ms(4)]
+    assert list(ascending.rows["calibration_applied"]) == [True, False]
+    last = repo.page(MeasurementSetFilter(), PageRequest(offset=4, limit=5, sort="mid_mjd",
+                                                         descending=False))
+    assert list(last.rows["path"]) == [ms(5), ms(6)]
+
+
+def test_the_funnel_counts_read_only_their_index_on_sqlite(tmp_path, sqlite_template):
+    """SQLite's plan (PostgreSQL chooses by its statistics): the covering index in group
+    order, no table row and no temporary B-tree."""
+    path = tmp_path / "pipeline.sqlite3"
+    shutil.copy(sqlite_template, path)
+    db = Database(settings_for(str(path)))
+    try:
+        stmt = MeasurementSetFunnel(db).counts_statement(CUTOFF).compile(
+            dialect=db.engine.dialect, compile_kwargs={"literal_binds": True})
+        with db.connect() as conn:
+            plan = " ".join(row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {stmt}"))
+    finally:
+        db.dispose()
+    assert "COVERING INDEX dash_idx_ms_index_funnel" in plan, plan
+    assert "TEMP B-TREE" not in plan, plan
 
 
 def test_without_calibration_applied_the_flag_decides(db):

@@ -11,7 +11,7 @@ from ..db.engine import Database
 from ..errors import NotFoundError
 from ..science.qa import coarse_stage_grade
 from .ms_funnel import stuck_condition
-from .paging import Page, PageRequest, fetch_page, order_by
+from .paging import Page, PageRequest, frame_from, order_by
 from .records import (
     as_bool,
     column_names,
@@ -158,15 +158,23 @@ class MeasurementSetRepository:
             if f.calibration_applied is not None else None,
             stuck_condition(t, f.stuck_cutoff) if f.stuck_cutoff is not None else None,
         ]
-        stmt = where_all(stmt.select_from(t.table), conditions)
-        stmt = order_by(stmt, request, allowed, self.DEFAULT_SORT, tiebreak=t["path"])
+        # The page's paths first, then its rows with their per-row subqueries: in one
+        # select PostgreSQL may work those out for every matching row before its sort
+        # (120,000 look-ups at one year, 0.5 s) when it costs them as cheap.
+        keys = where_all(sa.select(t["path"]).select_from(t.table), conditions)
+        keys = order_by(keys, request, allowed, self.DEFAULT_SORT, tiebreak=t["path"])
         # The total counts ms_index rows only: counting the page's select would work out
         # the per-row calibration and image subqueries of every matching row.
         count = where_all(sa.select(sa.func.count()).select_from(t.table), conditions)
         with self.db.connect() as conn:
-            page = fetch_page(conn, stmt, request, count_stmt=count)
-        add_derived_columns(page.rows)
-        return page
+            total = conn.execute(count).scalar_one()
+            paths = conn.execute(keys.limit(request.limit).offset(request.offset)
+                                 ).scalars().all()
+            stmt = order_by(stmt.select_from(t.table).where(t["path"].in_(paths)), request,
+                            allowed, self.DEFAULT_SORT, tiebreak=t["path"])
+            rows = frame_from(conn.execute(stmt))
+        add_derived_columns(rows)
+        return Page(rows=rows, total=int(total), offset=request.offset, limit=request.limit)
 
     def neighbours(self, path: str) -> tuple[str | None, str | None]:
         """The previous and next measurement set in observation time (mid_mjd, then

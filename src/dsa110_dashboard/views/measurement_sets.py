@@ -24,7 +24,7 @@ from ..viewmodels.measurement_sets import (
     ms_page_url,
 )
 from ..viewmodels.ms_history import WINDOWS
-from .background import is_served, load_in_background, run_in_background, update_together
+from .background import is_served, load_early, run_in_background, update_together
 from .job_format import DASH, JOBS_CSS, e, number, status_badge, table, utc
 from .ms_history import history_plot
 from .urlstate import notes_alert
@@ -276,14 +276,27 @@ class MeasurementSetsView(Viewer):
 
     def __panel__(self):
         if self._served:
-            load_in_background(self._first_load)
+            # Read while the page is being created (decision 0036): the first rows,
+            # funnel and history then travel with the page instead of after it.
+            load_early(self._read_first, self._show_first)
         else:
             self.model.refresh()  # the history too
             self._ready = True
         return self._layout
 
-    def _first_load(self) -> None:
+    def _read_first(self) -> tuple:
+        return self.model.fetch(), self.model.fetch_history()
+
+    def _show_first(self, results: tuple) -> None:
+        result, history = results
         self._ready = True
-        self.refresh()
-        self.refresh_history()
+        m = self.model
+        if getattr(history, "window", m.history) != m.history:  # changed meanwhile
+            run_in_background(self.refresh_history)
+        else:
+            m.apply_history(history)
+        if result.query != m.query:
+            run_in_background(self.refresh)
+        else:
+            m.apply(result)
 
