@@ -74,6 +74,23 @@ def test_states_and_flags(registry, cal_dir):
     assert rows["k1"]["quality_metrics"] == {"snr_mean": 40}
 
 
+def test_windows_that_only_touch_do_not_overlap(db, cal_dir):
+    c = str(cal_dir)
+    with db.transaction() as conn:
+        for week, name in enumerate(("k1", "bp1", "bp2")):  # weekly sets, end to start
+            insert(conn, "caltables", set_name=f"week{week}", path=f"{c}/{name}",
+                   table_type="BP", order_index=30, valid_start_mjd=MJD0 + 7 * week,
+                   valid_end_mjd=MJD0 + 7 * (week + 1))
+        insert(conn, "caltables", set_name="late", path=f"{c}/g2", table_type="BP",
+               order_index=30, valid_start_mjd=MJD0 + 20.5, valid_end_mjd=MJD0 + 30)
+    page = CalibrationRegistry(db, DataRoots.of([cal_dir])).page(
+        None, PageRequest(limit=50), MJD0)
+    rows = rows_by_path(page)
+    assert not rows["k1"]["overlaps_active"] and not rows["bp1"]["overlaps_active"]
+    # The third week shares [MJD0 + 20.5, MJD0 + 21] with the late set: both flagged.
+    assert rows["bp2"]["overlaps_active"] and rows["g2"]["overlaps_active"]
+
+
 @pytest.mark.parametrize("flt, expected", [
     (RegistryFilter(states=("expired",)), {"k1", "bp1"}),
     (RegistryFilter(states=("active",)), {"bp2", "g2", "gone"}),

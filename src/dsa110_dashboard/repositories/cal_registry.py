@@ -89,10 +89,12 @@ class CalibrationRegistry:
             else_=t["status"])
 
     def _overlaps_active(self) -> sa.ColumnElement:
-        """Another active set of the same type whose window meets this active one.
+        """Another active set of the same type whose window shares time with this one.
 
-        Windows open at an end reach to infinity there; an inverted window covers no
-        time, so it overlaps nothing (it is flagged on its own)."""
+        Windows that only touch (one ends where the next starts, as weekly sets are
+        registered) do not overlap: flagging every such pair would bury the real
+        overlaps. Windows open at an end reach to infinity there; an inverted window
+        covers no time, so it overlaps nothing (it is flagged on its own)."""
         t = self.db.catalog["caltables"]
         other = t.table.alias("other_cal")
 
@@ -106,9 +108,9 @@ class CalibrationRegistry:
             o("table_type") == t["table_type"], o("set_name") != t["set_name"],
             o("status") == "active",
             sa.or_(o("valid_start_mjd").is_(None), t["valid_end_mjd"].is_(None),
-                   o("valid_start_mjd") <= t["valid_end_mjd"]),
+                   o("valid_start_mjd") < t["valid_end_mjd"]),
             sa.or_(o("valid_end_mjd").is_(None), t["valid_start_mjd"].is_(None),
-                   o("valid_end_mjd") >= t["valid_start_mjd"]),
+                   o("valid_end_mjd") > t["valid_start_mjd"]),
             sa.not_(covers_nothing(o("valid_start_mjd"), o("valid_end_mjd"))))
         return sa.case(
             (sa.and_(t["status"] == "active",
