@@ -230,6 +230,31 @@ def test_neighbours_ties_broken_by_id(db):
     assert repo.neighbours(second) == (first, third)
 
 
+def test_neighbours_interleave_ms_and_creation_times(db):
+    """Each image's neighbours are those of one sort of every image by (observation
+    time, id), whichever clock times each: MS mid_mjd, or created_at (no MS row, or an
+    MS without mid_mjd), with ties on both clocks and across them."""
+    with db.transaction() as conn:
+        no_time = ms(conn, "no-time", None)
+        for i, (kind, t) in enumerate([("ms", 0.10), ("created", 0.05), ("ms", 0.20),
+                                       ("created", 0.20), ("ms", 0.20), ("missing", 0.30),
+                                       ("ms", 0.40), ("created", 0.35), ("created", 0.50),
+                                       ("ms", 0.10)]):
+            if kind == "ms":
+                image(conn, f"n{i}", ms(conn, f"n{i}", MJD0 + t)["path"],
+                      created_at=UNIX0 + 9999 - i)  # creation order unlike observation
+            else:
+                path = no_time["path"] if kind == "created" else "/data/ms/gone.ms"
+                image(conn, f"n{i}", path, created_at=mjd_to_unix(MJD0 + t))
+    repo = ImageRepository(db)
+    frame = repo.page(request=PageRequest(limit=100, sort="id")).rows
+    order = [int(i) for i in frame.sort_values(["mjd", "id"])["id"]]
+    assert len(order) == 10
+    for k, image_id in enumerate(order):
+        expected = (order[k - 1] if k else None, order[k + 1] if k + 1 < len(order) else None)
+        assert repo.neighbours(image_id) == expected, image_id
+
+
 def test_latest_centres_types(db, sample):
     repo = ImageRepository(db)
     assert repo.latest().id == sample["a"]  # newest created_at

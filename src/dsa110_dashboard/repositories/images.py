@@ -532,20 +532,67 @@ class ImageRepository:
             for part in result.partitions(chunk_size):
                 yield pd.DataFrame(part, columns=columns)
 
-    def neighbours(self, image_id: int) -> tuple[int | None, int | None]:
+    def neighbours(self, image_id: int, image: ImageRecord | None = None
+                   ) -> tuple[int | None, int | None]:
         """Ids of the images just before and after this one in observation time
-        (ties broken by id)."""
-        image = self.get(image_id)
-        q = _Query(self.db)
-        im = q.images
-        mjd, this_id = image.mjd, image.id
-        before = sa.or_(q.mjd < mjd, sa.and_(q.mjd == mjd, im["id"] < this_id))
-        after = sa.or_(q.mjd > mjd, sa.and_(q.mjd == mjd, im["id"] > this_id))
-        base = sa.select(im["id"]).select_from(q.source(True))
-        prev_stmt = base.where(before).order_by(q.mjd.desc(), im["id"].desc()).limit(1)
-        next_stmt = base.where(after).order_by(q.mjd.asc(), im["id"].asc()).limit(1)
+        (ties broken by id). ``image``: its record, when the caller has read it."""
+        image = image if image is not None else self.get(image_id)
+        if image.mjd is None:
+            return None, None
         with self.db.connect() as conn:
-            return conn.execute(prev_stmt).scalar(), conn.execute(next_stmt).scalar()
+            return (self._neighbour(conn, image, before=True),
+                    self._neighbour(conn, image, before=False))
+
+    def _neighbour(self, conn, image: ImageRecord, *, before: bool) -> int | None:
+        """The nearest image on one side in (observation time, id) order, from the two
+        index-driven branches of ``mjd_page_keys`` (decision 0075): the nearest image by
+        its MS's mid_mjd (mid_mjd index), then, only within the few seconds between that
+        one and this image, images without one by created_at (its index). One ORDER BY
+        over COALESCE(mid_mjd, created_at) reads and sorts every image instead."""
+        q = _Query(self.db)
+        im, ms = q.images, q.ms
+        mjd, this_id = image.mjd, image.id
+
+        def beyond(key: sa.ColumnElement) -> sa.ColumnElement:
+            # (key, id) strictly on this side of (mjd, this_id); the plain bound first so
+            # that the index on key is read as a range.
+            if before:
+                return sa.and_(key <= mjd, sa.or_(key < mjd, im["id"] < this_id))
+            return sa.and_(key >= mjd, sa.or_(key > mjd, im["id"] > this_id))
+
+        def nearest(key: sa.ColumnElement) -> list[sa.ColumnElement]:
+            return ([key.desc(), im["id"].desc()] if before else [key.asc(), im["id"].asc()])
+
+        found: tuple[int, float] | None = None
+        if q.joins_ms:
+            by_ms = (sa.select(im["id"], ms["mid_mjd"])
+                     .select_from(ms.table.join(im.table, im["ms_path"] == ms["path"]))
+                     .where(ms["mid_mjd"].is_not(None), beyond(ms["mid_mjd"]))
+                     .order_by(*nearest(ms["mid_mjd"])).limit(1))
+            row = conn.execute(by_ms).first()
+            found = (row[0], row[1]) if row else None
+        # Images timed by created_at: only those between this image and the one found
+        # can be nearer (one second of slack for the MJD <-> Unix conversion).
+        near, far = mjd_to_unix(mjd), (mjd_to_unix(found[1]) if found else None)
+        if before:
+            window = [im["created_at"] <= near + 1.0] + (
+                [im["created_at"] >= far - 1.0] if far is not None else [])
+        else:
+            window = [im["created_at"] >= near - 1.0] + (
+                [im["created_at"] <= far + 1.0] if far is not None else [])
+        by_created = sa.select(im["id"], q.created_mjd)
+        if q.joins_ms:
+            by_created = (by_created.select_from(
+                im.table.outerjoin(ms.table, ms["path"] == im["ms_path"]))
+                .where(ms["mid_mjd"].is_(None)))
+        by_created = (by_created.where(*window, beyond(q.created_mjd))
+                      .order_by(*nearest(im["created_at"])).limit(1))
+        row = conn.execute(by_created).first()
+        if row is not None and (found is None or (
+                (row[1], row[0]) > (found[1], found[0]) if before
+                else (row[1], row[0]) < (found[1], found[0]))):
+            found = (row[0], row[1])
+        return found[0] if found else None
 
     def centres(self, since_unix: float | None = None, limit: int = 10000) -> pd.DataFrame:
         """Image centres for a sky-coverage map, newest first: id, ra, dec, mjd.
@@ -575,8 +622,9 @@ class ImageRepository:
         with self.db.connect() as conn:
             return list(conn.execute(stmt).scalars())
 
-    def provenance(self, image_id: int) -> Provenance:
-        image = self.get(image_id)
+    def provenance(self, image_id: int, image: ImageRecord | None = None) -> Provenance:
+        """``image``: its record, when the caller has read it."""
+        image = image if image is not None else self.get(image_id)
         calibration = CalibrationRepository(self.db)
         return Provenance(
             image=image,
