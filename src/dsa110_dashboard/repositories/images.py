@@ -160,6 +160,16 @@ class _Query:
             "qa_grade": sa.case(GRADE_RANK, value=self.qa_grade, else_=None),
         }
 
+    def untimed_by_ms(self, ms_path: sa.ColumnElement) -> sa.ColumnElement:
+        """The image whose MS is ``ms_path`` takes its time from created_at: no MS row, or
+        one without mid_mjd. A scalar subquery (one primary-key lookup per image) rather
+        than an outer join: the created_at branches read a few images from their index,
+        and PostgreSQL, unable to size that range at planning time, hashed the whole MS
+        table for the join (~190 ms at one year; decision 0075)."""
+        timed = self.ms.table.alias("ms_time")
+        return (sa.select(timed.c.mid_mjd).where(timed.c.path == ms_path)
+                .correlate_except(timed).scalar_subquery().is_(None))
+
     def value(self, column: str) -> sa.ColumnElement:
         """An images column, completed by our measured value where the pipeline has
         none (needs ``source(with_summary=True)``)."""
@@ -250,8 +260,8 @@ class _Query:
         bound = (im["created_at"] >= sa.func.coalesce(last_unix - 1.0, -1e300) if desc
                  else im["created_at"] <= sa.func.coalesce(last_unix + 1.0, 1e300))
         by_created = (sa.select(im["id"].label("id"), self.created_mjd.label("sort_key"))
-                      .select_from(im.table.outerjoin(ms.table, ms["path"] == im["ms_path"]))
-                      .where(ms["mid_mjd"].is_(None), bound, *conditions)
+                      .select_from(im.table)
+                      .where(self.untimed_by_ms(im["ms_path"]), bound, *conditions)
                       .order_by(*ordered(im["created_at"])).limit(top))
         # Each branch as a subquery: SQLite takes no ORDER BY/LIMIT on a compound's parts.
         second = by_created.subquery("mjd_by_created")
@@ -366,10 +376,8 @@ class _Query:
         by_ms = (sa.select(inner_im.c.id)
                  .select_from(inner_im.join(inner_ms, inner_ms.c.path == inner_im.c.ms_path))
                  .where(*between(inner_ms.c.mid_mjd, lo, hi)))
-        by_created = (sa.select(inner_im.c.id)
-                      .select_from(inner_im.outerjoin(
-                          inner_ms, inner_ms.c.path == inner_im.c.ms_path))
-                      .where(inner_ms.c.mid_mjd.is_(None),
+        by_created = (sa.select(inner_im.c.id).select_from(inner_im)
+                      .where(self.untimed_by_ms(inner_im.c.ms_path),
                              *between(inner_im.c.created_at, lo_unix, hi_unix)))
         return im["id"].in_(sa.union_all(by_ms, by_created))
 
@@ -580,11 +588,9 @@ class ImageRepository:
         else:
             window = [im["created_at"] >= near - 1.0] + (
                 [im["created_at"] <= far + 1.0] if far is not None else [])
-        by_created = sa.select(im["id"], q.created_mjd)
+        by_created = sa.select(im["id"], q.created_mjd).select_from(im.table)
         if q.joins_ms:
-            by_created = (by_created.select_from(
-                im.table.outerjoin(ms.table, ms["path"] == im["ms_path"]))
-                .where(ms["mid_mjd"].is_(None)))
+            by_created = by_created.where(q.untimed_by_ms(im["ms_path"]))
         by_created = (by_created.where(*window, beyond(q.created_mjd))
                       .order_by(*nearest(im["created_at"])).limit(1))
         row = conn.execute(by_created).first()
