@@ -222,18 +222,10 @@ def test_neighbours_in_observation_order(db, sample):
     assert repo.neighbours(sample["d"]) == (sample["b"], None)
 
 
-def test_neighbours_ties_broken_by_id(db):
-    with db.transaction() as conn:
-        m = ms(conn, "same", MJD0)
-        first, second, third = (image(conn, f"t{i}", m["path"])["id"] for i in range(3))
-    repo = ImageRepository(db)
-    assert repo.neighbours(second) == (first, third)
-
-
 def test_neighbours_interleave_ms_and_creation_times(db):
     """Each image's neighbours are those of one sort of every image by (observation
     time, id), whichever clock times each: MS mid_mjd, or created_at (no MS row, or an
-    MS without mid_mjd), with ties on both clocks and across them."""
+    MS without mid_mjd), with ties (images of one MS, MS rows of one time) broken by id."""
     with db.transaction() as conn:
         no_time = ms(conn, "no-time", None)
         for i, (kind, t) in enumerate([("ms", 0.10), ("created", 0.05), ("ms", 0.20),
@@ -246,10 +238,12 @@ def test_neighbours_interleave_ms_and_creation_times(db):
             else:
                 path = no_time["path"] if kind == "created" else "/data/ms/gone.ms"
                 image(conn, f"n{i}", path, created_at=mjd_to_unix(MJD0 + t))
+        for i in (10, 11):  # more images of one MS: the same time, ordered by id
+            image(conn, f"n{i}", "/data/ms/n2.ms", created_at=UNIX0)
     repo = ImageRepository(db)
     frame = repo.page(request=PageRequest(limit=100, sort="id")).rows
     order = [int(i) for i in frame.sort_values(["mjd", "id"])["id"]]
-    assert len(order) == 10
+    assert len(order) == 12
     for k, image_id in enumerate(order):
         expected = (order[k - 1] if k else None, order[k + 1] if k + 1 < len(order) else None)
         assert repo.neighbours(image_id) == expected, image_id
