@@ -24,7 +24,7 @@ from ..viewmodels.image_detail import (
     catalogue_count_note,
 )
 from ..viewmodels.image_flags import FlagsState, ImageFlagsModel
-from .background import load_early, run_in_background
+from .background import load_early
 from .image_sections import (
     SECTION_CSS,
     header_html,
@@ -82,15 +82,6 @@ class ImageDetailView(Viewer):
         self.model.apply(result)
         if flags_state is not None:
             self.flags.apply(flags_state)
-        if isinstance(result, DetailData) and result.raster is not None:
-            # The viewer renders its first image when it joins the page (a HoloViews
-            # plot): on a worker thread, as before decision 0075, not on the event loop,
-            # which every session of the server shares.
-            run_in_background(lambda: self._attach(result))
-        else:
-            self._attach(result)
-
-    def _attach(self, result: DetailData | DetailFailure) -> None:
         self._layout[:] = self._content(result)
         self._layout.loading = False
         if self.model.data is not None:
@@ -222,10 +213,8 @@ class ImageDetailView(Viewer):
     def __panel__(self):
         # Started with the page (decision 0036): the id is in the path, so the result
         # usually travels in the first document instead of after the browser's onload.
-        load_early(self.fetch, self.show, self._after_failure)  # outside a server: now
+        load_early(self.fetch, self.show, self._stop_spinner)  # outside a server: now
         return self._layout
 
-    def _after_failure(self) -> None:
-        """A fetch that raised (Panel's handler tells the user) leaves no spinner."""
-        if self.model.data is None and self.model.failure is None:
-            self._layout.loading = False
+    def _stop_spinner(self) -> None:
+        self._layout.loading = False
