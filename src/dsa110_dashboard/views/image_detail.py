@@ -87,14 +87,6 @@ class ImageDetailView(Viewer):
         if self.model.data is not None:
             self._links.object = self._links_html(self.model.data)
 
-    def load(self) -> None:
-        """Blocking: fetch and show here (a notebook, a test)."""
-        self._layout.loading = True
-        try:
-            self.show(self.fetch())
-        finally:
-            self._layout.loading = False
-
     # ---------------------------------------------------------------- content
     def _content(self, result: DetailData | DetailFailure) -> list:
         if isinstance(result, DetailFailure):
