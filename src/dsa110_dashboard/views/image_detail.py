@@ -23,8 +23,8 @@ from ..viewmodels.image_detail import (
     ImageDetailModel,
     catalogue_count_note,
 )
-from ..viewmodels.image_flags import FlagsState, ImageFlagsModel
-from .background import load_early
+from ..viewmodels.image_flags import ImageFlagsModel
+from .background import load_in_background
 from .image_sections import (
     SECTION_CSS,
     header_html,
@@ -67,23 +67,23 @@ class ImageDetailView(Viewer):
                                    stylesheets=[LINK_CSS])
 
     # ---------------------------------------------------------------- loading
-    def fetch(self) -> tuple[DetailData | DetailFailure, FlagsState | None]:
-        """Blocking (a worker thread): the image's data and its people's flags."""
-        result = self.model.fetch(self.raw_id)
-        flags_state = None
-        if self.flags is not None and isinstance(result, DetailData):
-            self.flags.image_id = result.image.id
-            flags_state = self.flags.fetch()
-        return result, flags_state
+    def load(self) -> None:
+        """Blocking: Panel runs onload callbacks on a worker thread (``nthreads``), and
+        hands the resulting model changes to the event loop under the document lock."""
+        self._layout.loading = True
+        try:
+            result = self.model.fetch(self.raw_id)
+            flags_state = None
+            if self.flags is not None and isinstance(result, DetailData):
+                self.flags.image_id = result.image.id
+                flags_state = self.flags.fetch()
+            self.model.apply(result)
+            if flags_state is not None:
+                self.flags.apply(flags_state)
+            self._layout[:] = self._content(result)
+        finally:
+            self._layout.loading = False
 
-    def show(self, fetched: tuple[DetailData | DetailFailure, FlagsState | None]) -> None:
-        """On the page (the event loop, or the caller outside a server)."""
-        result, flags_state = fetched
-        self.model.apply(result)
-        if flags_state is not None:
-            self.flags.apply(flags_state)
-        self._layout[:] = self._content(result)
-        self._layout.loading = False
         if self.model.data is not None:
             self._links.object = self._links_html(self.model.data)
 
@@ -203,10 +203,5 @@ class ImageDetailView(Viewer):
                         "NVSS (mJy)": NumberFormatter(format="0.0")})
 
     def __panel__(self):
-        # Started with the page (decision 0036): the id is in the path, so the result
-        # usually travels in the first document instead of after the browser's onload.
-        load_early(self.fetch, self.show, self._stop_spinner)  # outside a server: now
+        load_in_background(self.load)  # outside a server: now
         return self._layout
-
-    def _stop_spinner(self) -> None:
-        self._layout.loading = False
