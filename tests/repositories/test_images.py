@@ -222,12 +222,31 @@ def test_neighbours_in_observation_order(db, sample):
     assert repo.neighbours(sample["d"]) == (sample["b"], None)
 
 
-def test_neighbours_ties_broken_by_id(db):
+def test_neighbours_interleave_ms_and_creation_times(db):
+    """Each image's neighbours are those of one sort of every image by (observation
+    time, id), whichever clock times each: MS mid_mjd, or created_at (no MS row, or an
+    MS without mid_mjd), with ties (images of one MS, MS rows of one time) broken by id."""
     with db.transaction() as conn:
-        m = ms(conn, "same", MJD0)
-        first, second, third = (image(conn, f"t{i}", m["path"])["id"] for i in range(3))
+        no_time = ms(conn, "no-time", None)
+        for i, (kind, t) in enumerate([("ms", 0.10), ("created", 0.05), ("ms", 0.20),
+                                       ("created", 0.20), ("ms", 0.20), ("missing", 0.30),
+                                       ("ms", 0.40), ("created", 0.35), ("created", 0.50),
+                                       ("ms", 0.10)]):
+            if kind == "ms":
+                image(conn, f"n{i}", ms(conn, f"n{i}", MJD0 + t)["path"],
+                      created_at=UNIX0 + 9999 - i)  # creation order unlike observation
+            else:
+                path = no_time["path"] if kind == "created" else "/data/ms/gone.ms"
+                image(conn, f"n{i}", path, created_at=mjd_to_unix(MJD0 + t))
+        for i in (10, 11):  # more images of one MS: the same time, ordered by id
+            image(conn, f"n{i}", "/data/ms/n2.ms", created_at=UNIX0)
     repo = ImageRepository(db)
-    assert repo.neighbours(second) == (first, third)
+    frame = repo.page(request=PageRequest(limit=100, sort="id")).rows
+    order = [int(i) for i in frame.sort_values(["mjd", "id"])["id"]]
+    assert len(order) == 12
+    for k, image_id in enumerate(order):
+        expected = (order[k - 1] if k else None, order[k + 1] if k + 1 < len(order) else None)
+        assert repo.neighbours(image_id) == expected, image_id
 
 
 def test_latest_centres_types(db, sample):
@@ -353,5 +372,6 @@ def test_page_reads_in_two_statements(db, sample):
         ImageRepository(db).page(ImageFilter(mjd_min=MJD0), PageRequest(sort="mjd"))
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", count)
-    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    # A page in time order begins with its common table expression (decision 0075).
+    selects = [s for s in statements if s.lstrip().upper().startswith(("SELECT", "WITH"))]
     assert len(selects) == 2

@@ -160,6 +160,16 @@ class _Query:
             "qa_grade": sa.case(GRADE_RANK, value=self.qa_grade, else_=None),
         }
 
+    def untimed_by_ms(self, ms_path: sa.ColumnElement) -> sa.ColumnElement:
+        """The image whose MS is ``ms_path`` takes its time from created_at: no MS row, or
+        one without mid_mjd. A scalar subquery (one primary-key lookup per image) rather
+        than an outer join: the created_at branches read a few images from their index,
+        and PostgreSQL, unable to size that range at planning time, hashed the whole MS
+        table for the join (~190 ms at one year; decision 0075)."""
+        timed = self.ms.table.alias("ms_time")
+        return (sa.select(timed.c.mid_mjd).where(timed.c.path == ms_path)
+                .correlate_except(timed).scalar_subquery().is_(None))
+
     def value(self, column: str) -> sa.ColumnElement:
         """An images column, completed by our measured value where the pipeline has
         none (needs ``source(with_summary=True)``)."""
@@ -239,7 +249,10 @@ class _Query:
                      .select_from(ms.table.join(im.table, pair))
                      .where(ms["mid_mjd"].is_not(None), *conditions))
         by_ms = by_ms.order_by(*ordered(ms["mid_mjd"])).limit(top)
-        first = by_ms.subquery("mjd_by_ms")
+        # Read twice (the page's rows, and the bound below): a common table expression,
+        # so that the walk runs once; as a subquery PostgreSQL ran it twice, which
+        # doubled the cost of a QA-grade filter's walk (decision 0075).
+        first = by_ms.cte("mjd_by_ms")
         # The first branch's last key once it has a full page's worth: an image without
         # mid_mjd observed beyond it cannot be on the page. One second of slack for the
         # MJD <-> Unix conversion; extra rows only cost their sort.
@@ -250,8 +263,8 @@ class _Query:
         bound = (im["created_at"] >= sa.func.coalesce(last_unix - 1.0, -1e300) if desc
                  else im["created_at"] <= sa.func.coalesce(last_unix + 1.0, 1e300))
         by_created = (sa.select(im["id"].label("id"), self.created_mjd.label("sort_key"))
-                      .select_from(im.table.outerjoin(ms.table, ms["path"] == im["ms_path"]))
-                      .where(ms["mid_mjd"].is_(None), bound, *conditions)
+                      .select_from(im.table)
+                      .where(self.untimed_by_ms(im["ms_path"]), bound, *conditions)
                       .order_by(*ordered(im["created_at"])).limit(top))
         # Each branch as a subquery: SQLite takes no ORDER BY/LIMIT on a compound's parts.
         second = by_created.subquery("mjd_by_created")
@@ -337,14 +350,19 @@ class _Query:
         other_grade = sa.func.coalesce(latest_grade_sql(qa, other.c.path), UNKNOWN_GRADE)
         summarised = (sa.select(s["image_id"].label("id"))
                       .where(s["qa_grade"].in_(grades), s["image_id"] <= marks.images_through))
-        behind = other.c.id > marks.images_through
+        # The images behind the marks, looked up: the new ones (a range of the primary
+        # key) and, apart, the older ones with new QA rows (by path). One OR of the two
+        # made PostgreSQL read every image (decision 0075).
+        parts = [summarised, sa.select(other.c.id).where(other.c.id > marks.images_through,
+                                                        other_grade.in_(grades))]
         if newer_qa is not None:
             regraded = sa.select(other.c.id).where(other.c.path.in_(newer_qa))
-            summarised = summarised.where(s["image_id"].not_in(regraded))
-            behind = sa.or_(behind, other.c.path.in_(newer_qa))
-        looked_up_ids = sa.select(other.c.id).where(behind, other_grade.in_(grades))
+            summarised = parts[0] = summarised.where(s["image_id"].not_in(regraded))
+            parts.append(sa.select(other.c.id).where(other.c.id <= marks.images_through,
+                                                     other.c.path.in_(newer_qa),
+                                                     other_grade.in_(grades)))
         # Disjoint: a summarised id is up to the marks and not regraded.
-        return sa.union_all(summarised, looked_up_ids)
+        return sa.union_all(*parts)
 
     def _mjd_range(self, lo: float | None, hi: float | None) -> sa.ColumnElement:
         """Observation time in [lo, hi], as ids from two index-driven branches: MS rows
@@ -366,10 +384,8 @@ class _Query:
         by_ms = (sa.select(inner_im.c.id)
                  .select_from(inner_im.join(inner_ms, inner_ms.c.path == inner_im.c.ms_path))
                  .where(*between(inner_ms.c.mid_mjd, lo, hi)))
-        by_created = (sa.select(inner_im.c.id)
-                      .select_from(inner_im.outerjoin(
-                          inner_ms, inner_ms.c.path == inner_im.c.ms_path))
-                      .where(inner_ms.c.mid_mjd.is_(None),
+        by_created = (sa.select(inner_im.c.id).select_from(inner_im)
+                      .where(self.untimed_by_ms(inner_im.c.ms_path),
                              *between(inner_im.c.created_at, lo_unix, hi_unix)))
         return im["id"].in_(sa.union_all(by_ms, by_created))
 
@@ -437,7 +453,7 @@ class ImageRepository:
         count = sa.select(sa.func.count()).select_from(im.table).where(*conditions)
         graded = q.graded_ids(tuple(filter.qa_grade)) if filter.qa_grade is not None else None
         if graded is not None:
-            # The two disjoint parts counted apart and added: each streams from its index
+            # The disjoint parts counted apart and added: each streams from its index
             # into the count, where their union would be collected into a temporary table.
             others = q.conditions(replace(filter, qa_grade=None))
             parts = []
@@ -446,7 +462,7 @@ class ImageRepository:
                 parts.append(sa.select(sa.func.count())
                              .select_from(im.table.join(ids, im["id"] == ids.c.id))
                              .where(*others).scalar_subquery())
-            count = sa.select(parts[0] + parts[1])
+            count = sa.select(sum(parts[1:], parts[0]))
         with self.db.connect() as conn:
             total = conn.execute(count).scalar_one()
         if key == "mjd" and q.joins_ms:
@@ -532,20 +548,65 @@ class ImageRepository:
             for part in result.partitions(chunk_size):
                 yield pd.DataFrame(part, columns=columns)
 
-    def neighbours(self, image_id: int) -> tuple[int | None, int | None]:
+    def neighbours(self, image_id: int, image: ImageRecord | None = None
+                   ) -> tuple[int | None, int | None]:
         """Ids of the images just before and after this one in observation time
-        (ties broken by id)."""
-        image = self.get(image_id)
-        q = _Query(self.db)
-        im = q.images
-        mjd, this_id = image.mjd, image.id
-        before = sa.or_(q.mjd < mjd, sa.and_(q.mjd == mjd, im["id"] < this_id))
-        after = sa.or_(q.mjd > mjd, sa.and_(q.mjd == mjd, im["id"] > this_id))
-        base = sa.select(im["id"]).select_from(q.source(True))
-        prev_stmt = base.where(before).order_by(q.mjd.desc(), im["id"].desc()).limit(1)
-        next_stmt = base.where(after).order_by(q.mjd.asc(), im["id"].asc()).limit(1)
+        (ties broken by id). ``image``: its record, when the caller has read it."""
+        image = image if image is not None else self.get(image_id)
+        if image.mjd is None:
+            return None, None
         with self.db.connect() as conn:
-            return conn.execute(prev_stmt).scalar(), conn.execute(next_stmt).scalar()
+            return (self._neighbour(conn, image, before=True),
+                    self._neighbour(conn, image, before=False))
+
+    def _neighbour(self, conn, image: ImageRecord, *, before: bool) -> int | None:
+        """The nearest image on one side in (observation time, id) order, from the two
+        index-driven branches of ``mjd_page_keys`` (decision 0075): the nearest image by
+        its MS's mid_mjd (mid_mjd index), then, only within the few seconds between that
+        one and this image, images without one by created_at (its index). One ORDER BY
+        over COALESCE(mid_mjd, created_at) reads and sorts every image instead."""
+        q = _Query(self.db)
+        im, ms = q.images, q.ms
+        mjd, this_id = image.mjd, image.id
+
+        def beyond(key: sa.ColumnElement) -> sa.ColumnElement:
+            # (key, id) strictly on this side of (mjd, this_id); the plain bound first so
+            # that the index on key is read as a range.
+            if before:
+                return sa.and_(key <= mjd, sa.or_(key < mjd, im["id"] < this_id))
+            return sa.and_(key >= mjd, sa.or_(key > mjd, im["id"] > this_id))
+
+        def nearest(key: sa.ColumnElement) -> list[sa.ColumnElement]:
+            return ([key.desc(), im["id"].desc()] if before else [key.asc(), im["id"].asc()])
+
+        found: tuple[int, float] | None = None
+        if q.joins_ms:
+            by_ms = (sa.select(im["id"], ms["mid_mjd"])
+                     .select_from(ms.table.join(im.table, im["ms_path"] == ms["path"]))
+                     .where(ms["mid_mjd"].is_not(None), beyond(ms["mid_mjd"]))
+                     .order_by(*nearest(ms["mid_mjd"])).limit(1))
+            row = conn.execute(by_ms).first()
+            found = (row[0], row[1]) if row else None
+        # Images timed by created_at: only those between this image and the one found
+        # can be nearer (one second of slack for the MJD <-> Unix conversion).
+        near, far = mjd_to_unix(mjd), (mjd_to_unix(found[1]) if found else None)
+        if before:
+            window = [im["created_at"] <= near + 1.0] + (
+                [im["created_at"] >= far - 1.0] if far is not None else [])
+        else:
+            window = [im["created_at"] >= near - 1.0] + (
+                [im["created_at"] <= far + 1.0] if far is not None else [])
+        by_created = sa.select(im["id"], q.created_mjd).select_from(im.table)
+        if q.joins_ms:
+            by_created = by_created.where(q.untimed_by_ms(im["ms_path"]))
+        by_created = (by_created.where(*window, beyond(q.created_mjd))
+                      .order_by(*nearest(im["created_at"])).limit(1))
+        row = conn.execute(by_created).first()
+        if row is not None and (found is None or (
+                (row[1], row[0]) > (found[1], found[0]) if before
+                else (row[1], row[0]) < (found[1], found[0]))):
+            found = (row[0], row[1])
+        return found[0] if found else None
 
     def centres(self, since_unix: float | None = None, limit: int = 10000) -> pd.DataFrame:
         """Image centres for a sky-coverage map, newest first: id, ra, dec, mjd.
@@ -575,8 +636,9 @@ class ImageRepository:
         with self.db.connect() as conn:
             return list(conn.execute(stmt).scalars())
 
-    def provenance(self, image_id: int) -> Provenance:
-        image = self.get(image_id)
+    def provenance(self, image_id: int, image: ImageRecord | None = None) -> Provenance:
+        """``image``: its record, when the caller has read it."""
+        image = image if image is not None else self.get(image_id)
         calibration = CalibrationRepository(self.db)
         return Provenance(
             image=image,

@@ -242,8 +242,8 @@ class ImageDetailModel(param.Parameterized):
 
     def _load(self, image_id: int) -> DetailData:
         image = self.images.get(image_id)  # NotFoundError for an unknown id
-        provenance = self.images.provenance(image_id)
-        previous_id, next_id = self.images.neighbours(image_id)
+        provenance = self.images.provenance(image_id, image)
+        previous_id, next_id = self.images.neighbours(image_id, image)
         qa_rows = QARepository(self.db).image_qa_for(image.path)
         sources = ImageSourceRepository(self.db).for_image(image.path)
 
