@@ -77,6 +77,12 @@ QA_CSS = """
 """
 
 
+#: Panel's dark theme leaves the open tab's label dark on dark.
+TABS_DARK_CSS = """
+.bk-tab.bk-active { color: #e8e8e8; background-color: #2f3136; border-color: #666; }
+"""
+
+
 def ms_url(path: str) -> str:
     return "/ms/" + urllib.parse.quote(str(path), safe="")
 
@@ -216,7 +222,8 @@ class QAPageView(Viewer):
         self._render_generation = 0
         self.tabs = pn.Tabs(*((SECTIONS[n], c) for n, c in self._sections.items()),
                             active=list(SECTIONS).index(m.section), dynamic=False,
-                            sizing_mode="stretch_width", css_classes=["dsa-qa-tabs"])
+                            sizing_mode="stretch_width", css_classes=["dsa-qa-tabs"],
+                            stylesheets=[TABS_DARK_CSS] if pn.config.theme == "dark" else [])
         self.tabs.param.watch(self._on_tab, ["active"])
         m.param.watch(self._on_section, ["section"])
         self._layout = pn.Column(
