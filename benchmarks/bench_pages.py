@@ -80,9 +80,11 @@ CONTENT = {
     "/calibration": Content(elements=(("dsa-cal-apply", "table.dsa-cal-apply td"),),
                             figures=1),
     "/ms": Content(elements=(("", ".dsa-ms-table a.dsa-ms-link"),)),
-    # The QA trends: the nights' table and the image-QA plots (six at the demo's and a
-    # scale database's columns; a metric without a column has no plot).
-    "/qa": Content(elements=(("dsa-qa-nights", "table.dsa-qa-nights td"),), figures=6),
+    # The QA trends: the nights' table and the plots of the section open by default,
+    # image quality (noise and dynamic range, and the flux scale and astrometry where
+    # the qa batch measured them, as on the demo); the beam's and the calibration's
+    # sections are built when opened (decision 0072).
+    "/qa": Content(elements=(("dsa-qa-nights", "table.dsa-qa-nights td"),), figures=2),
 }
 
 #: True once the document is idle, every element of the spec is in the page and at
