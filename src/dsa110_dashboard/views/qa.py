@@ -212,19 +212,15 @@ class QAPageView(Viewer):
         heading = "<h3 style='margin:12px 0 4px 0'>{}</h3>".format
         self._plots: list[TrendPlot] = []
         self._x_range = None
-        # One tab per section; a section's plots are built when it is first shown after
-        # each load (``_render_generation`` tells a build for an older load to stop).
-        self._sections = {name: pn.Column(sizing_mode="stretch_width", margin=0,
-                                          min_height=PLOT_HEIGHT,
-                                          css_classes=[f"dsa-qa-section-{name}"])
-                          for name in SECTIONS}
+        # One tab per section, made anew with each load's plots (as the plots were
+        # before them: a Tabs made with the page and shown only by the first load's
+        # result sometimes never reached the browser); a section's plots are built when
+        # it is first shown after each load (``_render_generation`` tells a build for an
+        # older load to stop).
+        self._sections: dict[str, pn.Column] = {}
+        self.tabs: pn.Tabs | None = None
         self._built: set[str] = set()
         self._render_generation = 0
-        self.tabs = pn.Tabs(*((SECTIONS[n], c) for n, c in self._sections.items()),
-                            active=list(SECTIONS).index(m.section), dynamic=False,
-                            sizing_mode="stretch_width", css_classes=["dsa-qa-tabs"],
-                            stylesheets=[TABS_DARK_CSS] if pn.config.theme == "dark" else [])
-        self.tabs.param.watch(self._on_tab, ["active"])
         m.param.watch(self._on_section, ["section"])
         self._layout = pn.Column(
             pn.FlexBox(self.start, self.end, self.dec_min, self.dec_max, *quick,
@@ -290,8 +286,7 @@ class QAPageView(Viewer):
         self._x_range = Range1d(x0, x1, reset_start=x0, reset_end=x1)
         self._plots = []
         self._built = set()
-        for column in self._sections.values():
-            column[:] = []
+        self._new_tabs()
         notes = "".join(f"<li><b>{e(label)}</b>: not measured; {e(why)}.</li>"
                         for label, why in self._unmeasured())
         self.plots[:] = [self.tabs,
@@ -365,15 +360,28 @@ class QAPageView(Viewer):
         self._built.add(section)
 
     # ---------------------------------------------------------------- sections
+    def _new_tabs(self) -> None:
+        self._sections = {name: pn.Column(sizing_mode="stretch_width", margin=0,
+                                          min_height=PLOT_HEIGHT,
+                                          css_classes=[f"dsa-qa-section-{name}"])
+                          for name in SECTIONS}
+        self.tabs = pn.Tabs(*((SECTIONS[n], c) for n, c in self._sections.items()),
+                            active=list(SECTIONS).index(self.model.section), dynamic=False,
+                            sizing_mode="stretch_width", css_classes=["dsa-qa-tabs"],
+                            stylesheets=[TABS_DARK_CSS] if pn.config.theme == "dark" else [])
+        self.tabs.param.watch(self._on_tab, ["active"])
+
     def _on_tab(self, event) -> None:
         self.model.section = list(SECTIONS)[event.new]
 
     def _on_section(self, event) -> None:
         """Show the section; build its plots on a worker thread if this load has not."""
+        if self.tabs is None or self.model.loaded is None:
+            return  # the first load's tabs open it
         index = list(SECTIONS).index(event.new)
         if self.tabs.active != index:
             self.tabs.active = index
-        if self.model.loaded is None or event.new in self._built:
+        if event.new in self._built:
             return
         generation = self._render_generation
 
