@@ -35,10 +35,15 @@ def qa_model(demo_db) -> QAModel:
 
 
 def open_qa(page, server, query: str = "") -> None:
-    # Eight figures on a loaded two-core machine: allow the page its time.
+    # Four figures on a loaded two-core machine: allow the page its time.
     page.goto(server.url + "/qa" + query, wait_until="domcontentloaded", timeout=90_000)
     page.locator(".dsa-qa-summary >> text=/\\d+ images/").wait_for(timeout=90_000)
     wait_idle(page, 60_000)
+
+
+#: Figures of the beam section in the page (its three trend plots, by their tags).
+BEAM_FIGURES = """() => [...Bokeh.documents[0].all_models].filter((m) => m.type === 'Figure'
+  && m.tags.some((t) => String(t).startsWith('dsa-qa-plot-beam'))).length"""
 
 
 def summary_count(page) -> int:
@@ -54,6 +59,11 @@ def test_changing_the_range(demo_server, page, qa_model):
     assert page.locator(".dsa-qa-flag button").is_disabled()
     assert page.locator(".dsa-qa-nights tr").count() >= 3  # a header and the nights
     assert page.locator(".dsa-qa-worst a").count() > 0
+    # The beam's plots are built when their tab is opened, and the address keeps it.
+    assert page.evaluate(BEAM_FIGURES) == 0
+    page.locator(".bk-tab", has_text="Beam and sources").click()
+    page.wait_for_function("() => window.location.search.includes('plots=beam')")
+    page.wait_for_function(f"() => ({BEAM_FIGURES})() === 3", timeout=60_000)
     # The last day only: typed, then Enter; the address keeps it.
     last = float(qa_model.points["mjd"].max())
     start = f"{last - 1:.4f}"
@@ -63,6 +73,7 @@ def test_changing_the_range(demo_server, page, qa_model):
     page.wait_for_function(f"() => window.location.search.includes('from={start}')")
     expected = int((qa_model.points["mjd"] >= last - 1).sum())
     page.locator(f".dsa-qa-summary >> text='{expected:,} images'").wait_for(timeout=60_000)
+    assert "plots=beam" in page.url
     # A link with the range opens the same view; a time that cannot be read is named.
     open_qa(page, demo_server, f"?from={start}")
     assert summary_count(page) == expected

@@ -150,3 +150,20 @@ def test_a_metric_no_image_of_the_range_has_is_named_not_drawn(model):
     notes = view.plots[1].object
     assert "Flux-scale ratio" in notes and "none of the 8 images of this range" in notes
     assert "batch start qa" in notes
+
+
+def test_a_section_is_built_when_first_opened_after_each_load(model):
+    view = QAPageView(model=model)
+    view.__panel__()
+    assert model.section == "image" and view.tabs.active == 0
+    assert {p.metric for p in view._plots} == {"noise", "dynamic_range"}
+    assert not len(view._sections["beam"])  # not built: no figure in the first document
+    model.section = "beam"  # as the URL's plots=beam or a click on the tab sets it
+    assert view.tabs.active == 1
+    assert {p.metric for p in view._plots} >= {"beam_major", "beam_minor", "beam_pa"}
+    view.tabs.active = 2  # a click on the third tab
+    assert model.section == "calibration"
+    # A new load builds only the open section again.
+    view._render_all()
+    assert view._built == {"calibration"} and not view._plots
+    assert not len(view._sections["image"])

@@ -102,7 +102,8 @@ def jobs_view(connection: Connection | None = None, **filters) -> JobsPageView:
 
 def qa_view(connection: Connection | None = None, **query) -> QAPageView:
     """The /qa page's view: image and calibration QA over a time range and declination
-    strip (``start``, ``end``: MJD or ISO UTC; ``dec_min``, ``dec_max``), the grade
+    strip (``start``, ``end``: MJD or ISO UTC; ``dec_min``, ``dec_max``; ``section``:
+    the tab of plots open, ``image``, ``beam`` or ``calibration``), the grade
     distribution, the nights' summary and the worst images. Flagging a box of points
     needs a signed-in operator on a server and stays off here."""
     model = QAModel(_conn(connection).db)

@@ -36,6 +36,12 @@ from ..science.times import mjd_to_unix, unix_to_mjd
 
 DEFAULT_DAYS = 7.0
 QUERY_PARAMS = {"start": "from", "end": "to", "dec_min": "dec_min", "dec_max": "dec_max"}
+#: The plots' sections (tabs), the first shown by default; their plots are built only
+#: once a section is opened (decision 0072).
+SECTIONS = {"image": "Image quality", "beam": "Beam and sources",
+            "calibration": "Calibration"}
+#: Every parameter in the URL: the query, and which section of plots is open.
+URL_PARAMS = {**QUERY_PARAMS, "section": "plots"}
 #: Worst images shown as thumbnails.
 WORST_N = 12
 #: Severity of a grade for "the worst images" (science/qa.py lists grades best first);
@@ -66,6 +72,8 @@ class QAModel(param.Parameterized):
     end = param.String(default="", doc="To: MJD or ISO UTC; empty: now.")
     dec_min = param.Number(default=None, allow_None=True, bounds=(-90, 90))
     dec_max = param.Number(default=None, allow_None=True, bounds=(-90, 90))
+    section = param.Selector(default="image", objects=list(SECTIONS),
+                             doc="The section of plots shown (not part of the query).")
 
     loaded = param.ClassSelector(class_=Loaded, default=None, allow_None=True)
     error = param.String(default=None, allow_None=True)

@@ -8,6 +8,11 @@ the range, so they work the same on a thousand points and on a year.
 
 Loading: one fetch per query (``NewestOnly``), started with the page (``early``) so
 that the first result usually travels with it; a spinner holds the plots' place.
+
+The plots are in sections (tabs, ``SECTIONS``; the open one in the URL as ``plots``):
+only the open section's figures are built with the page, another's when it is first
+opened after each load, on a worker thread (decision 0072): every figure costs the first
+render ~0.2-0.3 s of Bokeh model building, and most visits look at the image quality.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from ..repositories.qa_trends import METRICS
 from ..science.numbers import format_number
 from ..science.qa import DERIVED_FROM_DR, GRADES, MEASURED
 from ..science.times import format_mjd, mjd_to_unix_ms, unix_to_mjd
-from ..viewmodels.qa import FLAG_VERDICTS, QAModel, image_url
+from ..viewmodels.qa import FLAG_VERDICTS, SECTIONS, QAModel, image_url
 from .background import (
     NewestOnly,
     in_document,
@@ -52,6 +57,12 @@ from .urlstate import notes_alert
 PICK_TOLERANCE = 0.02
 _NAVIGATE_JS = "if (cb_obj.value) { window.location.assign(cb_obj.value); }"
 QUICK_RANGES = {"24 h": 1.0, "7 days": 7.0, "30 days": 30.0, "1 year": 365.0}
+#: The section (tab) each image metric's plot is in; the calibration plots are in
+#: "calibration".
+METRIC_SECTIONS = {"noise": "image", "dynamic_range": "image",
+                   "flux_scale_ratio": "image", "astrometry_offset": "image",
+                   "beam_major": "beam", "beam_minor": "beam", "beam_pa": "beam",
+                   "num_sources": "beam"}
 NIGHT_COLUMNS = [("Night (UTC)", "dsa-nowrap"), ("Images", "dsa-num"),
                  ("Median noise (mJy/beam)", "dsa-num"), ("Worst DR", "dsa-num"),
                  ("Grades", ""), ("Flags", "")]
@@ -63,6 +74,12 @@ QA_CSS = """
   background: rgba(127,127,127,0.15); }
 .dsa-grade-bar { display: inline-block; height: 12px; vertical-align: middle;
   border-radius: 2px; margin-right: 6px; }
+"""
+
+
+#: Panel's dark theme leaves the open tab's label dark on dark.
+TABS_DARK_CSS = """
+.bk-tab.bk-active { color: #e8e8e8; background-color: #2f3136; border-color: #666; }
 """
 
 
@@ -195,6 +212,16 @@ class QAPageView(Viewer):
         heading = "<h3 style='margin:12px 0 4px 0'>{}</h3>".format
         self._plots: list[TrendPlot] = []
         self._x_range = None
+        # One tab per section, made anew with each load's plots (as the plots were
+        # before them: a Tabs made with the page and shown only by the first load's
+        # result sometimes never reached the browser); a section's plots are built when
+        # it is first shown after each load (``_render_generation`` tells a build for an
+        # older load to stop).
+        self._sections: dict[str, pn.Column] = {}
+        self.tabs: pn.Tabs | None = None
+        self._built: set[str] = set()
+        self._render_generation = 0
+        m.param.watch(self._on_section, ["section"])
         self._layout = pn.Column(
             pn.FlexBox(self.start, self.end, self.dec_min, self.dec_max, *quick,
                        flex_wrap="wrap", align_items="flex-end", sizing_mode="stretch_width",
@@ -249,7 +276,7 @@ class QAPageView(Viewer):
     def _render_all(self) -> None:
         m = self.model
         loaded = m.loaded
-        pts = m.points
+        self._render_generation += 1
         self.summary.object = self._summary_text()
         self.grades.object = grades_html(m.grade_counts())
         self.nights.object = nights_html(m)
@@ -258,21 +285,51 @@ class QAPageView(Viewer):
         x1 = mjd_to_unix_ms(np.array([loaded.end_mjd]))[0]
         self._x_range = Range1d(x0, x1, reset_start=x0, reset_end=x1)
         self._plots = []
-        panes, unmeasured = [], []
-        shared = SharedSources(pts)
+        self._built = set()
+        self._new_tabs()
+        notes = "".join(f"<li><b>{e(label)}</b>: not measured; {e(why)}.</li>"
+                        for label, why in self._unmeasured())
+        self.plots[:] = [self.tabs,
+                         pn.pane.HTML(f"<ul class='dsa-note dsa-qa-unmeasured' "
+                                      f"style='margin:4px 0'>{notes}</ul>" if notes else "",
+                                      sizing_mode="stretch_width")]
+        self._attach(m.section, self._build(m.section))
+        self._render_selection()
+
+    def _unmeasured(self) -> list[tuple[str, str]]:
+        """(label, why) of every plot not drawn, whichever section it belongs to."""
+        m = self.model
+        out = []
         for name, metric in METRICS.items():
-            if name in loaded.unmeasured:
-                unmeasured.append((metric.label, "this database has no column for it "
-                                   f"(image_qa.{metric.qa_column})"))
+            if name in m.loaded.unmeasured:
+                out.append((metric.label, "this database has no column for it "
+                            f"(image_qa.{metric.qa_column})"))
                 continue
             measured, missing = m.series(name)
             if measured.empty and len(missing):
                 # Named, not drawn: a plot of nothing but "no value" ticks costs the
                 # first render a figure and says less (decision 0071).
-                unmeasured.append((metric.label, f"none of the {len(missing):,} images of "
-                                   "this range has a value"
-                                   + (" (the qa batch measures it: dsa110-dash batch "
-                                      "start qa)" if metric.image_column is None else "")))
+                out.append((metric.label, f"none of the {len(missing):,} images of "
+                            "this range has a value"
+                            + (" (the qa batch measures it: dsa110-dash batch "
+                               "start qa)" if metric.image_column is None else "")))
+        for why in (self._calibrator_missing(), self._cal_heatmap_missing()):
+            if why is not None:
+                out.append(why)
+        return out
+
+    def _build(self, section: str) -> tuple[list, list[TrendPlot]]:
+        """(panes, trend plots) of ``section`` (no model already on the page is touched:
+        a worker thread may run it)."""
+        m = self.model
+        pts = m.points
+        panes, plots = [], []
+        shared = SharedSources(pts)
+        for name, metric in METRICS.items():
+            if METRIC_SECTIONS[name] != section or name in m.loaded.unmeasured:
+                continue
+            measured, missing = m.series(name)
+            if measured.empty and len(missing):
                 continue
             expected = None
             if name == "noise":
@@ -280,24 +337,69 @@ class QAPageView(Viewer):
             plot = TrendPlot(name, metric.label, metric.unit, metric.log, self._x_range,
                              measured, missing, value_column=name, shared=shared,
                              expected=expected)
-            self._wire(plot)
+            plots.append(plot)
             panes.append(pn.pane.Bokeh(plot.figure, sizing_mode="stretch_width",
                                        height=PLOT_HEIGHT, min_width=420))
         shared.finish()
-        for pane in (self._calibrator_plot(), self._cal_heatmap()):
-            if isinstance(pane, tuple):
-                unmeasured.append(pane)
-            else:
-                panes.append(pane)
-        notes = "".join(f"<li><b>{e(label)}</b>: not measured; {e(why)}.</li>"
-                        for label, why in unmeasured)
-        self.plots[:] = [pn.GridBox(*panes, ncols=2, sizing_mode="stretch_width"),
-                         pn.pane.HTML(f"<ul class='dsa-note dsa-qa-unmeasured' "
-                                      f"style='margin:4px 0'>{notes}</ul>" if notes else "",
-                                      sizing_mode="stretch_width")]
-        for plot in self._plots:
+        if section == "calibration":
+            panes += [p for p in (self._calibrator_plot(), self._cal_heatmap())
+                      if p is not None]
+        for plot in plots:
             plot.raster()
-        self._render_selection()
+        if not panes:
+            return [pn.pane.HTML("<div class='dsa-note'>No plot in this section for this "
+                                 "range: see the list below.</div>",
+                                 sizing_mode="stretch_width")], plots
+        return [pn.GridBox(*panes, ncols=2, sizing_mode="stretch_width")], plots
+
+    def _attach(self, section: str, built) -> None:
+        objects, plots = built
+        for plot in plots:
+            self._wire(plot)
+        self._sections[section][:] = objects
+        self._built.add(section)
+
+    # ---------------------------------------------------------------- sections
+    def _new_tabs(self) -> None:
+        self._sections = {name: pn.Column(sizing_mode="stretch_width", margin=0,
+                                          min_height=PLOT_HEIGHT,
+                                          css_classes=[f"dsa-qa-section-{name}"])
+                          for name in SECTIONS}
+        self.tabs = pn.Tabs(*((SECTIONS[n], c) for n, c in self._sections.items()),
+                            active=list(SECTIONS).index(self.model.section), dynamic=False,
+                            sizing_mode="stretch_width", css_classes=["dsa-qa-tabs"],
+                            stylesheets=[TABS_DARK_CSS] if pn.config.theme == "dark" else [])
+        self.tabs.param.watch(self._on_tab, ["active"])
+
+    def _on_tab(self, event) -> None:
+        self.model.section = list(SECTIONS)[event.new]
+
+    def _on_section(self, event) -> None:
+        """Show the section; build its plots on a worker thread if this load has not."""
+        if self.tabs is None or self.model.loaded is None:
+            return  # the first load's tabs open it
+        index = list(SECTIONS).index(event.new)
+        if self.tabs.active != index:
+            self.tabs.active = index
+        if event.new in self._built:
+            return
+        generation = self._render_generation
+
+        def work() -> None:
+            built = self._build(event.new)
+
+            def attach() -> None:
+                if generation == self._render_generation and event.new not in self._built:
+                    self._attach(event.new, built)
+
+            update_together(attach)
+
+        self._sections[event.new][:] = [pn.indicators.LoadingSpinner(
+            value=True, size=40, label="Drawing…")]
+        if is_served():
+            run_in_background(work)
+        else:
+            work()
 
     def _summary_text(self) -> str:
         m = self.model
@@ -314,20 +416,37 @@ class QAPageView(Viewer):
                 "ticks at the bottom: images without that value. Click a point to open "
                 "its image; drag a box (box select) to choose images to flag.")
 
-    @staticmethod
-    def _not_measured(label: str, why: str) -> tuple[str, str]:
-        """A plot that cannot be drawn: named in the list under the plots."""
-        return (label, why)
+    _CALIBRATOR_LABEL = "Calibrator flux ratio (observed / catalogue)"
+    _HEATMAP_LABEL = "Calibration flagged fraction per spectral window"
+
+    def _calibrators(self):
+        cal = self.model.loaded.calibrators
+        return None if cal is None else cal[np.isfinite(cal["ratio"].to_numpy(float))]
+
+    def _calibrator_missing(self) -> tuple[str, str] | None:
+        """(label, why) when the calibrator plot cannot be drawn, else None."""
+        cal = self._calibrators()
+        if cal is None:
+            return (self._CALIBRATOR_LABEL, "this database has no photometry table")
+        if cal.empty:
+            return (self._CALIBRATOR_LABEL, "no photometry of a flux calibrator "
+                    "(0834+555, 3C286, 3C48, 3C147) in this range")
+        return None
+
+    def _cal_heatmap_missing(self) -> tuple[str, str] | None:
+        cells = self.model.loaded.cal_cells
+        if cells is None:
+            return (self._HEATMAP_LABEL, "this database has no calibration_qa table")
+        if cells.empty:
+            return (self._HEATMAP_LABEL, "no calibration QA with per-SPW statistics "
+                    "in this range")
+        return None
 
     def _calibrator_plot(self):
-        cal = self.model.loaded.calibrators
-        label = "Calibrator flux ratio (observed / catalogue)"
-        if cal is None:
-            return self._not_measured(label, "this database has no photometry table")
-        cal = cal[np.isfinite(cal["ratio"].to_numpy(float))]
-        if cal.empty:
-            return self._not_measured(label, "no photometry of a flux calibrator "
-                                      "(0834+555, 3C286, 3C48, 3C147) in this range")
+        if self._calibrator_missing() is not None:
+            return None
+        cal = self._calibrators()
+        label = self._CALIBRATOR_LABEL
         fig = figure(title=label, x_range=self._x_range, x_axis_type="datetime",
                      height=PLOT_HEIGHT, sizing_mode="stretch_width", min_width=420,
                      tools="xpan,xwheel_zoom,reset", toolbar_location="right")
@@ -348,13 +467,10 @@ class QAPageView(Viewer):
                              min_width=420)
 
     def _cal_heatmap(self):
+        if self._cal_heatmap_missing() is not None:
+            return None
         cells = self.model.loaded.cal_cells
-        label = "Calibration flagged fraction per spectral window"
-        if cells is None:
-            return self._not_measured(label, "this database has no calibration_qa table")
-        if cells.empty:
-            return self._not_measured(label, "no calibration QA with per-SPW statistics "
-                                      "in this range")
+        label = self._HEATMAP_LABEL
         fig = qa_heatmap_figure(cells)
         fig.title.text = label
         fig.x_range = self._x_range
