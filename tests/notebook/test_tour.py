@@ -15,6 +15,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from browser.conftest import browser_type_launch_args  # noqa: F401 - Debian's Chromium
 from external_urls import external_loads, is_external
 
 TOUR = Path(__file__).resolve().parents[2] / "docs" / "notebooks" / "tour.ipynb"
@@ -100,32 +101,30 @@ def test_nothing_the_views_send_to_the_notebook_names_another_host(executed_tour
     assert [url for m in updates for url in external_loads(m)] == []
 
 
-def test_chromium_renders_the_executed_tour_with_other_hosts_blocked(executed_tour):
-    from playwright.sync_api import sync_playwright
-
+def test_chromium_renders_the_executed_tour_with_other_hosts_blocked(executed_tour,
+                                                                       browser):
+    # pytest-playwright's browser: a second sync_playwright() in the same process fails
+    # once another test has started the plugin's ("Sync API inside the asyncio loop").
     notebook, _, tmp = executed_tour
     export = tmp / "tour.html"
     export.write_text("<!doctype html><html><head><meta charset='utf-8'></head><body>"
                       + "\n".join(_shown(notebook)) + "</body></html>", encoding="utf-8")
     asked, errors = [], []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium",
-                                     args=["--no-sandbox", "--disable-gpu"])
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 800})
-            page.route("**/*", lambda route: (asked.append(route.request.url), route.abort())
-                       if is_external(route.request.url) else route.continue_())
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.goto(export.as_uri())
-            # Every view renders a Bokeh document of its own (never idle here: no kernel
-            # answers); the image browser's and the jobs view's tables show they drew.
-            page.wait_for_function("window.Bokeh && Bokeh.documents.length >= 6",
-                                   timeout=60_000)
-            page.locator(".bk-panel-models-tabulator-DataTabulator").nth(1).wait_for(
-                state="attached", timeout=60_000)
-            page.wait_for_timeout(2000)  # for anything a view loads once drawn
-        finally:
-            browser.close()
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    try:
+        page.route("**/*", lambda route: (asked.append(route.request.url), route.abort())
+                   if is_external(route.request.url) else route.continue_())
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(export.as_uri())
+        # Every view renders a Bokeh document of its own (never idle here: no kernel
+        # answers); the image browser's and the jobs view's tables show they drew.
+        page.wait_for_function("window.Bokeh && Bokeh.documents.length >= 6",
+                               timeout=60_000)
+        page.locator(".bk-panel-models-tabulator-DataTabulator").nth(1).wait_for(
+            state="attached", timeout=60_000)
+        page.wait_for_timeout(2000)  # for anything a view loads once drawn
+    finally:
+        page.close()
     assert asked == [], f"the notebook asked other hosts for: {asked}"
     assert errors == []
 
