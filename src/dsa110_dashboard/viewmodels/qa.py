@@ -161,17 +161,25 @@ class QAModel(param.Parameterized):
     def refresh(self) -> None:
         self.apply(self.fetch())
 
+    def who(self) -> tuple[str | None, str | None]:
+        """Blocking, no model change: (who is signed in, why flagging is blocked)."""
+        user = self._identify() if self._identify is not None else self.user
+        return user, self.flag_block_reason(user)
+
     def identify_user(self) -> None:
         """Blocking: who is signed in, and so whether flagging is allowed."""
-        if self._identify is not None:
-            self.user = self._identify()
-        self.flag_block = self.flag_block_reason()
+        self.show_user(self.who())
 
-    def flag_block_reason(self) -> str | None:
-        if self.user is None:
+    def show_user(self, who: tuple[str | None, str | None]) -> None:
+        """Model changes only: ``who()``'s answer."""
+        self.user, self.flag_block = who
+
+    def flag_block_reason(self, user: str | None | object = ...) -> str | None:
+        user = self.user if user is ... else user
+        if user is None:
             return ("Sign-in is off: flags record who set them, so flagging needs a "
                     "signed-in user (DSA110_DASH_BASIC_AUTH).")
-        if self.user == "":
+        if user == "":
             return "Sign in to flag images."
         return ImageFlags(self.db).writable_reason()
 

@@ -254,7 +254,10 @@ class QAPageView(Viewer):
     def __panel__(self):
         m = self.model
         if is_served():
-            run_in_background(lambda: _identify(m))
+            # Looked up on a worker, shown on the loop in one batch: its watchers change
+            # widgets, and changes from a worker while the page's first load was shown
+            # left that load's plots out of the browser (one /qa load in three).
+            run_in_background(lambda: _show_user(m, m.who()))
             self._loads.early()
         else:
             _identify(m)
@@ -580,3 +583,7 @@ class QAPageView(Viewer):
 
 def _identify(model: QAModel) -> None:
     model.identify_user()
+
+
+def _show_user(model: QAModel, who: tuple[str | None, str | None]) -> None:
+    update_together(lambda: model.show_user(who))
