@@ -5,12 +5,13 @@ content type and body are the ones the document declares (decision 0067).
 Each operation gets ``FUZZ_EXAMPLES`` generated cases, valid and invalid ones
 (schemathesis's positive and negative generation), derandomised so that a run is
 repeatable, generation phases only (no shrinking), all over one keep-alive connection.
-TIMING (2026-12-07, the 2-core machine at load average 11-15, decision 0073): the default
-of 60 per operation (about 2,000 cases) took 112 s of test calls (the demo dataset and
-server are shared with test_api_v1.py); a case costs ~18 ms of CPU, most of it in this
-process generating and encoding it, not in the server. Several hundred per operation is
-``DASH_TEST_FUZZ_EXAMPLES=300``, the deeper run before a release (docs/api.md, "Fuzzing
-deeper"); 300 once found the lightcurve's long ``excluded`` list closing the connection.
+TIMING (decision 0073): on the quiet 2-core CI machine the default of 300 per operation
+(about 12,000 cases) takes ~108 s for the whole file (200: 83 s); once the suite ran
+without coverage (decision 0079) that fits CI's 25 minutes with room. A case costs ~9 ms
+of CPU there, most of it in this process generating and encoding it, not in the server;
+on a machine at load average ~20 the same run takes many times longer. Deeper runs:
+``DASH_TEST_FUZZ_EXAMPLES=1000`` (docs/api.md, "Fuzzing deeper"); 300 once found the
+lightcurve's long ``excluded`` list closing the connection.
 The operations are read from the document the server serves, which must be the one built
 from the route table.
 """
@@ -37,7 +38,7 @@ from schemathesis.checks import (
 from dsa110_dashboard import __version__
 from dsa110_dashboard.api.docs import openapi_document
 
-FUZZ_EXAMPLES = int(os.environ.get("DASH_TEST_FUZZ_EXAMPLES", "60"))
+FUZZ_EXAMPLES = int(os.environ.get("DASH_TEST_FUZZ_EXAMPLES", "300"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
 DOCUMENT = json.loads(openapi_document(__version__))
