@@ -254,11 +254,15 @@ class QAPageView(Viewer):
     def __panel__(self):
         m = self.model
         if is_served():
-            # Looked up on a worker, shown on the loop in one batch: its watchers change
-            # widgets, and changes from a worker while the page's first load was shown
-            # left that load's plots out of the browser (one /qa load in three).
+            # Looked up on a worker, shown on the loop in one batch (its watchers change
+            # widgets).
             run_in_background(lambda: _show_user(m, m.who()))
-            self._loads.early()
+            # Not ``early()``: a first result shown before the browser reported the page
+            # rendered now and then left the new plots out of the browser (the plot area
+            # kept "Loading QA…" while the tables beside it updated, about one 30-day
+            # load in three at one year on PostgreSQL). After the page is shown, the
+            # change goes out as every later load's does.
+            self._loads.first()
         else:
             _identify(m)
             self._loads.run()
