@@ -92,6 +92,7 @@ class QAModel(param.Parameterized):
         self.db = db
         self.trends = QATrends(db)
         self._identify = identify
+        self._series_cache: dict = {}  # see series()
         self._now = now
         self.user: str | None = None
 
@@ -247,11 +248,20 @@ class QAModel(param.Parameterized):
 
     def series(self, metric: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         """(measured, missing): the images with a value of ``metric``, and those without
-        (drawn as a "no value" row, never as zero)."""
-        pts = self.points
-        have = np.isfinite(pts[metric].to_numpy(float)) if not pts.empty else \
-            np.zeros(0, bool)
-        return pts[have], pts[~have]
+        (drawn as a "no value" row, never as zero). Kept per loaded result: the page's
+        notes, its plots and every click and box-select ask again, and each split
+        copies up to a year of rows."""
+        loaded = self.loaded
+        cache = self._series_cache
+        if cache.get("loaded") is not loaded:
+            cache.clear()
+            cache["loaded"] = loaded
+        if metric not in cache:
+            pts = self.points
+            have = np.isfinite(pts[metric].to_numpy(float)) if not pts.empty else \
+                np.zeros(0, bool)
+            cache[metric] = (pts[have], pts[~have])
+        return cache[metric]
 
     # ---------------------------------------------------------------- picking
     def nearest(self, metric: str, x_mjd: float, y: float | None, x_span: float,

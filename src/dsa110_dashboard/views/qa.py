@@ -264,7 +264,7 @@ class QAPageView(Viewer):
             # change goes out as every later load's does.
             self._loads.first()
         else:
-            _identify(m)
+            m.identify_user()
             self._loads.run()
         return self._layout
 
@@ -583,10 +583,6 @@ class QAPageView(Viewer):
 
     def _render_all_later(self) -> None:
         update_together(self._render_all)
-
-
-def _identify(model: QAModel) -> None:
-    model.identify_user()
 
 
 def _show_user(model: QAModel, who: tuple[str | None, str | None]) -> None:
