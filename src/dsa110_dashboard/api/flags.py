@@ -38,8 +38,7 @@ def flags_body(ctx, image_id: int, reason: str | None,  # noqa: ANN001 - the App
     is unknown."""
     ImageRepository(ctx.db).get(image_id)
     flags = ImageFlags(ctx.db)
-    page = flags.history_page(image_id, request)
-    current = flags.newest(image_id)
+    current, page = flags.current_and_history(image_id, request)
     writable = flags.writable_reason()
     return plain({"image_id": image_id, "current": current,
                   **page_json(page, request, "history", rows(page.rows)),

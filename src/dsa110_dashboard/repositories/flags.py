@@ -197,8 +197,14 @@ class ImageFlags:
         """One page of the image's flags (newest first unless ``request`` says
         ascending) with their total; ``current`` marks the current flag wherever the
         page holds it."""
+        return self.current_and_history(image_id, request)[1]
+
+    def current_and_history(self, image_id: int, request: PageRequest
+                            ) -> tuple[dict | None, Page[pd.DataFrame]]:
+        """(``newest``, ``history_page``) read on one connection: the current flag is
+        needed to mark it on the page anyway."""
         if not self.available:
-            return empty_page(HISTORY_COLUMNS, request)
+            return None, empty_page(HISTORY_COLUMNS, request)
         f = self.db.catalog["dash_image_flags"].table
         stmt = order_by(self._history_sql(image_id), request,
                         {"created_at": f.c.created_at}, "created_at", tiebreak=f.c.id)
@@ -208,7 +214,7 @@ class ImageFlags:
         frame = page.rows
         frame["note"] = frame["note"].fillna("")
         frame["current"] = (frame["id"] == (newest or {}).get("id")).astype(bool)
-        return page
+        return newest, page
 
     def newest(self, image_id: int) -> dict | None:
         """The image's current flag as a history row (id, image_id, verdict, note, user,
