@@ -152,9 +152,12 @@ class HealthMonitor:
             # Each scheduler thread has its own stop signal: a thread that a ``stop()``
             # just before this start has not yet seen ends all the same (a shared event,
             # cleared here, would leave two schedulers running).
-            self._stop = threading.Event()
-            self._thread = threading.Thread(target=self._loop, args=(self._stop,),
-                                            daemon=True, name="health-scheduler")
+            # Its own wake signal too: a new scheduler clearing a shared one could take
+            # the old one's wake-up, leaving it asleep for an interval beside the new.
+            self._stop, self._wake = threading.Event(), threading.Event()
+            self._thread = threading.Thread(
+                target=self._loop, args=(self._stop, self._wake), daemon=True,
+                name="health-scheduler")
             self._thread.start()
 
     def start_after_fork(self) -> None:
@@ -180,12 +183,12 @@ class HealthMonitor:
         self._wake.set()
 
     # ------------------------------------------------------------ internals
-    def _loop(self, stop: threading.Event) -> None:
+    def _loop(self, stop: threading.Event, wake: threading.Event) -> None:
         while not stop.is_set():
             began = time.monotonic()
             self.run_once()
-            self._wake.wait(max(0.0, self.interval_s - (time.monotonic() - began)))
-            self._wake.clear()
+            wake.wait(max(0.0, self.interval_s - (time.monotonic() - began)))
+            wake.clear()
 
     def _execute(self, check: Check, future: Future) -> None:
         checked_at = self.clock()
