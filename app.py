@@ -220,7 +220,12 @@ def server_options(settings: Settings, ctx: AppContext) -> dict:
 
 def configure_panel(settings: Settings) -> None:
     pn.extension("tabulator", notifications=True, css_files=["/assets/dashboard.css"])
-    pn.config.nthreads = settings.num_threads  # page work; the API has its own pools
+    # Page work; the API has its own pools. A second server in the same process (tests,
+    # a notebook) with another count: Panel refuses to start a pool beside a running
+    # one, so the old pool is shut down first (setting None does that).
+    if pn.config.nthreads != settings.num_threads:
+        pn.config.nthreads = None
+    pn.config.nthreads = settings.num_threads
     background.configure(settings.timeouts)
     view_errors.install()
     page_head.install()
