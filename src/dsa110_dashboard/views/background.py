@@ -25,7 +25,7 @@ Worker threads run concurrently: an older result must never overwrite a newer on
 ``NewestOnly`` sees to it. The Panel internals this module needs are listed in
 ``INTERNALS`` and nowhere else (decision 0044); so are those of the pages' HTTP handlers
 (``views/page_head.py``, ``views/panel_script.py``, app.py), which take them from here
-(decision 0077).
+(decision 0077), and those ``jupyter/offline.py`` imports to keep notebooks offline.
 """
 
 from __future__ import annotations
@@ -354,6 +354,11 @@ INTERNALS = (
      "the assets' routes under `panel serve app.py --plugins app`"),
     ("bokeh.server.urls", "", "per_app_patterns",
      "the page routes serve_pages_with replaces the page handler in"),
+    # jupyter/offline.py (decision 0078): listed here so that one check names them too.
+    ("panel.io.notebook", "", "send", "jupyter.offline wraps it to inline Panel's CSS"),
+    ("panel.io.resources", "", "CDN_DIST", "jupyter.offline: Panel's CSS by CDN address"),
+    ("panel.io.resources", "", "LOCAL_DIST", "jupyter.offline: Panel's CSS by server path"),
+    ("panel.io.resources", "", "DIST_DIR", "jupyter.offline: Panel's CSS in its wheel"),
 )
 
 #: Re-exported for the pages' HTTP handlers: they take these internals from here only.
