@@ -26,6 +26,7 @@ from .image_filters import ImageFiltersView
 from .image_grid import GRID_CSS, grid_html
 from .image_table import (
     COLUMNS,
+    CONFIGURATION,
     HTML_COLUMNS,
     LINK_COLOUR,
     TABLE_CSS,
@@ -89,7 +90,7 @@ class ImageBrowserView(Viewer):
             sizing_mode="stretch_width", layout="fit_columns", widths=WIDTHS,
             titles=sort_titles(m.sort, m.order), stylesheets=[TABLE_CSS],
             header_align="left", min_height=200, theme=table_theme(),
-            css_classes=["dsa-images-table"])
+            css_classes=["dsa-images-table"], configuration=CONFIGURATION)
         self.table.param.watch(self._on_sorters, "sorters")
         self.grid = pn.pane.HTML("", sizing_mode="stretch_width", visible=False,
                                  stylesheets=[GRID_CSS], min_height=200)
