@@ -315,7 +315,10 @@ def test_hostile_overrides_are_refused_naming_the_key(world, key, value):
 def test_bad_bodies_are_refused_naming_what_is_wrong(world):
     token = world.token("bodies", Role.OPERATOR)
     cases = [({"overrides": {}, "extra": 1}, "extra"), ({"overrides": [1]}, "overrides"),
-             ("{not json", "body"), ("[1, 2]", "body")]
+             ("{not json", "body"), ("[1, 2]", "body"),
+             # Deeper than Python's JSON decoder recurses, yet under the size limit.
+             ("[" * 30_000 + "]" * 30_000, "body"),
+             ('{"overrides": ' + "[" * 30_000 + "]" * 30_000 + "}", "body")]
     for body, parameter in cases:
         answer = call(world.signed.url, "POST", rerun_path(world.original), body=body,
                       headers={**bearer(token), "Content-Type": "application/json"})

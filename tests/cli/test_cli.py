@@ -1,5 +1,6 @@
 """The command line as a user runs it: help, config, db commands, clear errors."""
 
+import os
 import sqlite3
 import subprocess
 import sys
@@ -111,3 +112,20 @@ def test_serve_refuses_a_database_that_is_not_a_pipeline_database(capsys, tmp_pa
     sqlite3.connect(empty).execute("CREATE TABLE t (x)").connection.close()
     code, _, err = run(capsys, "--db", str(empty), "serve", "--port", "0")
     assert code == 1 and "not a pipeline database" in err and "db upgrade" in err
+
+
+def test_a_reader_that_leaves_early_ends_the_output_quietly(tmp_path):
+    # `dsa110-dash jobs list | head` once ended in a BrokenPipeError traceback. The pipe's
+    # read end is closed before the command starts, so its first write finds no reader.
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        result = subprocess.run([sys.executable, "-m", "dsa110_dashboard.cli.main",
+                                 "config", "show"], stdout=write, stderr=subprocess.PIPE,
+                                text=True, timeout=60,
+                                env={**os.environ, "DSA110_DASH_DATA_DIR": str(tmp_path)})
+    finally:
+        os.close(write)
+    assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr, \
+        result.stderr
+    assert result.returncode == 141

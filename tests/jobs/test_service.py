@@ -17,7 +17,7 @@ from dsa110_dashboard.errors import (
 )
 from dsa110_dashboard.jobs.service import JobService, operator_actions_unavailable
 from dsa110_dashboard.repositories.audit import AuditRepository
-from dsa110_dashboard.repositories.jobs import JobRepository
+from dsa110_dashboard.repositories.jobs import JobFilter, JobRepository
 from factories import insert
 
 from .conftest import CAL, MS, seed_original
@@ -112,7 +112,9 @@ def test_a_read_only_database_refuses_operator_actions(db_url, make_service, scr
     ro_settings = dataclasses.replace(settings, read_only=True)
     ro = Database(ro_settings)
     try:
-        assert "read-only" in operator_actions_unavailable(ro)
+        # The reason reads as a sentence on the disabled buttons ("... needs write access").
+        assert operator_actions_unavailable(ro).startswith(
+            "rerunning or cancelling a job needs write access")
         with pytest.raises(ReadOnlyError, match="read-only"):
             JobService(ro, ro_settings).rerun(ACTOR, original)
         with pytest.raises(ReadOnlyError):
@@ -146,8 +148,15 @@ def test_run_ids_resolve(db_url, make_service, script):
     queued = service.rerun(ACTOR, original)
     assert repo.resolve(queued.run_id) == queued.job_id
     assert repo.resolve(str(queued.job_id)) == queued.job_id
-    # The MS run id now names two jobs: the message says which.
-    with pytest.raises(InvalidInputError, match=f"ids {original}, {queued.job_id}"):
+    # A rerun goes by its own run id; the MS run id still names the original (it once
+    # named both, so an original's run id stopped working after its first rerun).
+    assert repo.resolve("job-2025-10-17-144009") == original
+    assert repo.page(JobFilter(run_id="job-2025-10-17-144009")).rows["id"].tolist() == \
+        [original]
+    # Two of the pipeline's own jobs of one MS share its run id: the message says which.
+    with db.transaction() as conn:
+        second = insert(conn, "jobs", type="calibration", status="failed", ms_path=MS)["id"]
+    with pytest.raises(InvalidInputError, match=f"ids {original}, {second}"):
         repo.resolve("job-2025-10-17-144009")
     with pytest.raises(InvalidInputError, match="neither a job id nor a run id"):
         repo.resolve("'; drop table jobs; --")

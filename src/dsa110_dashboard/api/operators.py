@@ -88,6 +88,11 @@ class OperatorApiHandler(ApiHandler):
         except (ValueError, UnicodeDecodeError) as exc:
             raise InvalidInputError(f"the body is not JSON ({exc})", parameter="body") \
                 from None
+        except RecursionError:
+            # A few kilobytes of '[' nest deeper than Python's decoder recurses: a hostile
+            # or broken body, not a server fault (it was a 500).
+            raise InvalidInputError("the body's JSON is nested too deeply",
+                                    parameter="body") from None
         if not isinstance(body, dict):
             raise InvalidInputError("the body must be a JSON object", parameter="body")
         unknown = sorted(set(body) - set(allowed))

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -69,7 +71,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         settings = settings_from(args)
-        return int(args.handler(args, settings) or 0)
+        code = int(args.handler(args, settings) or 0)
+        # Flushed here so a reader that left shows as the BrokenPipeError below, not as
+        # an error while the interpreter exits.
+        sys.stdout.flush()
+        return code
     except ConfigError as exc:
         print(f"dsa110-dash: configuration error: {exc}", file=sys.stderr)
         return 2
@@ -79,6 +85,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("dsa110-dash: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader closed the pipe (`dsa110-dash jobs list | head`): stop quietly, as
+        # command-line tools do; what is still buffered goes nowhere.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
 
 
 if __name__ == "__main__":

@@ -42,7 +42,7 @@ class RerunResult:
 def operator_actions_unavailable(db: Database) -> str | None:
     """Why operator actions cannot run on this database (for disabled buttons), or None."""
     try:
-        require_writable(db, "operator actions")
+        require_writable(db, "rerunning or cancelling a job")
     except DashboardError as exc:
         return exc.user_message
     return None

@@ -233,10 +233,18 @@ class JobRepository:
             raise InvalidInputError(f"{text[:80]!r} is neither a job id nor a run id "
                                     "(job-YYYY-MM-DD-HHMMSS)", parameter="job")
         ms = t["ms_path"]
-        stmt = (sa.select(t["id"], ms).select_from(t.table)
+        source, queued_elsewhere = t.table, None
+        if s.exists:
+            # A queued job (a rerun) goes by its own run id (``...-jN``), as the table
+            # shows it; counting it here made the original's run id name several jobs.
+            source = t.table.outerjoin(s.table, s["job_id"] == t["id"])
+            queued_elsewhere = s["run_id"].is_(None)
+        stmt = (sa.select(t["id"], ms).select_from(source)
                 .where(sa.or_(ms.like("%/" + _like_escape(stem) + ".ms", escape="\\"),
                               ms == stem + ".ms"))
                 .order_by(t["id"]))
+        if queued_elsewhere is not None:
+            stmt = stmt.where(queued_elsewhere)
         with self.db.connect() as conn:
             ids = [int(i) for i, path in conn.execute(stmt) if run_id_for(path) == text]
         if not ids:
