@@ -265,8 +265,11 @@ class EtaVView(Viewer):
         cand = fig.scatter("log_eta", "log_v", source=self._cand_source,
                            color=CANDIDATE_COLOR, size=7, line_color="white")
         self._ring_source = ColumnDataSource(_glyph_frame(pts.iloc[:0]))
+        # On the overlay layer: the browser repaints only it when the ring moves (the
+        # cursor's source changes), not the bulk and thousands of candidates under it.
         ring = fig.scatter("log_eta", "log_v", source=self._ring_source, size=14,
-                           fill_color=None, line_color=SELECTED_COLOR, line_width=2.5)
+                           fill_color=None, line_color=SELECTED_COLOR, line_width=2.5,
+                           level="overlay")
         fig.add_tools(HoverTool(renderers=[cand, ring], tooltips=HOVER))
 
         fig.on_event(events.Tap, self._tap)
@@ -397,10 +400,8 @@ class EtaVView(Viewer):
 
     def _update_ring(self) -> None:
         """Rings around the selected source and the one under the cursor."""
-        pts = self.model.points
         wanted = [s for s in (self.model.selected, self._hovered) if s]
-        frame = pts[pts["source_id"].isin(wanted)] if wanted else pts.iloc[:0]
-        self._ring_source.data = _glyph_frame(frame)
+        self._ring_source.data = _glyph_frame(self.model.rows_of(wanted))
 
     def _tap(self, event) -> None:
         # Bokeh's own callbacks run without Panel's current document.
