@@ -95,9 +95,9 @@ def test_the_ese_table_is_made_when_its_list_arrives(db):
 def test_the_first_eta_v_image_is_kept_unless_far_from_the_frame_size():
     from dsa110_dashboard.views.eta_v import FIRST_FRAME_PX, needs_resample
 
-    # The frames of 1280- and 1920-pixel windows (measured) show the first image as it is.
-    assert not needs_resample(FIRST_FRAME_PX, (1160, 410))
-    assert not needs_resample(FIRST_FRAME_PX, (1800, 410))
+    # The frames of 1280- and 1920-pixel windows (1132-1787 measured) keep the first image.
+    assert not needs_resample(FIRST_FRAME_PX, (1132, 401))
+    assert not needs_resample(FIRST_FRAME_PX, (1787, 410))
     assert needs_resample(FIRST_FRAME_PX, (2500, 410))  # too coarse
     assert needs_resample(FIRST_FRAME_PX, (900, 410))  # too fine
     assert needs_resample(FIRST_FRAME_PX, (1440, 200))
