@@ -80,7 +80,7 @@ BULK_CMAP = {"default": ["#8c8c8c", "#000000"], "dark": ["#8c8c8c", "#ffffff"]}
 PICK_TOLERANCE = 0.015
 #: The bulk's first image, before the browser has reported the frame's size: the frame's
 #: height at ``PLOT_HEIGHT``, and a width between the frames of 1280- and 1920-pixel wide
-#: windows (1132-1147 and 1772-1787 measured), so that both show it within ``RESAMPLE_FACTOR``.
+#: windows (1132-1147 and 1772-1787 measured): both show it within ``RESAMPLE_FACTOR``.
 FIRST_FRAME_PX = (1440, 410)
 #: The browser stretches the bulk's image over the frame (it is placed in data units);
 #: the frame's reported size redraws it only when one image pixel would be more than
