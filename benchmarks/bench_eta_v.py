@@ -6,8 +6,9 @@ plus an empty page) and drives headless Debian Chromium at 1920x1080. Per round,
 one warm-up round:
 
 - empty: navigation until the empty page is idle (the baseline);
-- painted: navigation until the eta-V figure has painted its bulk image at the size of
-  its own frame (the final image, not the first guessed-size one) and its candidates;
+- painted: navigation until the eta-V figure has painted the bulk image it keeps for
+  its frame's size (the final image: a first guessed-size one too far from the frame's
+  size is redrawn, decision 0080) and its candidates;
 - hover: the pointer moved onto a source (a different one each time, inside the
   frame) until its ring is drawn (the server picks the nearest source, decision 0035);
 - zoom: one wheel step over the plot until the bulk image for the new view has been
@@ -35,6 +36,8 @@ sys.path.insert(0, str(HERE))
 
 from bench_pages import CHROMIUM, IDLE_JS, LAUNCH_ARGS, log, scale_dataset, served  # noqa: E402
 
+from dsa110_dashboard.views.eta_v import RESAMPLE_FACTOR  # noqa: E402
+
 _FIGURE = """
   const figures = [];
   const walk = (v, d) => {
@@ -51,15 +54,21 @@ _FIGURE = """
                   && f.has_finished();
 """
 
-#: The figure has painted its bulk at its frame's own size: the image's place (x0, dw)
-#: and whether the hover ring holds a point.
-STATE_JS = "() => {" + _FIGURE + """
+#: The figure has painted the bulk image it keeps for its frame's size (the server
+#: redraws the first, guessed-size image when the frame's reported size is beyond
+#: ``RESAMPLE_FACTOR`` of it; before decision 0080 it always did, and this waited for
+#: the image of exactly the frame's size): the image's place (x0, dw) and whether the
+#: hover ring holds a point.
+STATE_JS = "() => {" + _FIGURE + f"""
+  const factor = {RESAMPLE_FACTOR};
+""" + """
   if (!image || !painted) return null;
   const d = image.data_source.data;
   if (!d.image.length) return null;
   const [rows, cols] = d.image[0].shape;
   const b = f.frame.bbox;
-  if (Math.abs(cols - b.width) > 2 || Math.abs(rows - b.height) > 2) return null;
+  const fits = (px, frame) => frame / px >= 1 / factor && frame / px <= factor;
+  if (!fits(cols, b.width) || !fits(rows, b.height)) return null;
   // The hover ring is the figure's last glyph renderer (views.eta_v._build_plot).
   const glyphs = f.model.renderers.filter(r => r.data_source != null);
   const ring = glyphs[glyphs.length - 1].data_source.get_length() ?? 0;

@@ -16,24 +16,28 @@ from PIL import Image
 from browser.helpers import FIGURES_JS, wait_idle
 from browser.test_sources_page import click_data, open_sources
 from dsa110_dashboard.viewmodels.eta_v import EtaVModel
-from dsa110_dashboard.views.eta_v import PICK_TOLERANCE
+from dsa110_dashboard.views.eta_v import PICK_TOLERANCE, RESAMPLE_FACTOR
 
 pytestmark = pytest.mark.browser
 
 _FIGURE_JS = FIGURES_JS + "const f = figures[0];\n"
 
-#: The figure once its rasterised bulk has been drawn for the figure's own size (the
-#: first image is computed before the browser reports the plot's size): the figure's
-#: box on the page, its frame, and each (x, y) in figure pixels.
+#: The figure once its rasterised bulk is the image it keeps for the frame's size (the
+#: first image is computed before the browser reports the plot's size, and redrawn if
+#: it is too coarse or too fine for it: ``RESAMPLE_FACTOR``): the figure's box on the
+#: page, its frame, and each (x, y) in figure pixels.
 GEOMETRY = """
 ([xs, ys]) => {
-""" + _FIGURE_JS + """
+""" + _FIGURE_JS + f"""
+  const factor = {RESAMPLE_FACTOR};
+""" + """
   if (!f) return null;
   const image = f.model.renderers.find(r => r.glyph && r.glyph.type === 'Image');
   if (!image) return null;
   const [rows, cols] = image.data_source.data.image[0].shape;
   const b = f.frame.bbox;
-  if (Math.abs(cols - b.width) > 2 || Math.abs(rows - b.height) > 2) return null;
+  const fits = (px, frame) => frame / px >= 1 / factor && frame / px <= factor;
+  if (!fits(cols, b.width) || !fits(rows, b.height)) return null;
   f.el.scrollIntoView({block: 'center'});
   const r = f.el.getBoundingClientRect();
   return {box: [r.left, r.top, r.width, r.height], frame: [b.left, b.top, b.right, b.bottom],

@@ -241,6 +241,20 @@ def test_eta_v_nearest_click_selects_or_not(seeded):
     assert (m.eta_threshold, m.v_threshold) == (2.0, 0.05)
 
 
+def test_eta_v_rows_of_source_ids(seeded):
+    m = EtaVModel(seeded)
+    m.refresh()
+    ids = ["NVSS J123512.0+420312", "nobody", "NVSS J123456.7+420312"]
+    got = m.rows_of(ids)
+    want = m.points[m.points["source_id"].isin(ids)]
+    assert list(got["source_id"]) == list(want["source_id"])  # in the points' order
+    assert m.rows_of([]).empty and list(m.rows_of([]).columns) == list(m.points.columns)
+    m.refresh()  # new points: the positions are made again for them
+    assert list(m.rows_of(ids)["source_id"]) == list(want["source_id"])
+    m.selected = "NVSS J123456.7+420312"
+    assert m.selected_row()["source_id"] == m.selected
+
+
 def test_log_points_counts_what_log_axes_cannot_show():
     frame = pd.DataFrame({"source_id": list("abcd"), "eta": [1.0, 0.0, np.nan, 2.0],
                           "v": [0.1, 0.1, 0.1, -0.2], "n_obs": [5] * 4,

@@ -68,3 +68,36 @@ def test_filter_inputs_are_made_when_the_card_opens_or_a_filter_is_set(db):
 
     filtered = SourceSearchView(model=SourceSearchModel(db, eta_min=1.5))
     assert not filtered._filters.collapsed and len(filtered._filters[0]) == len(FILTERS)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_the_ese_table_is_made_when_its_list_arrives(db):
+    """Below the fold (decision 0080): a spinner holds the table's place until the list
+    is read; the first result makes the table, later ones update it."""
+    import panel as pn
+
+    from dsa110_dashboard.viewmodels.sources import EseCandidatesModel
+    from dsa110_dashboard.views.sources import EseCandidatesView
+
+    with db.transaction() as conn:
+        insert(conn, "ese_candidates", source_id="NVSS J000001.0+540000")
+    view = EseCandidatesView(model=EseCandidatesModel(db))
+    assert view._table is None
+    assert isinstance(view._holder[0], pn.indicators.LoadingSpinner)
+    view.refresh()
+    table = view._table
+    assert list(view._holder) == [table] and len(table.value) == 1
+    view.model.status = "all"
+    view.refresh()
+    assert view._table is table and list(view._holder) == [table]
+
+
+def test_the_first_eta_v_image_is_kept_unless_far_from_the_frame_size():
+    from dsa110_dashboard.views.eta_v import FIRST_FRAME_PX, needs_resample
+
+    # The frames of 1280- and 1920-pixel windows (1132-1787 measured) keep the first image.
+    assert not needs_resample(FIRST_FRAME_PX, (1132, 401))
+    assert not needs_resample(FIRST_FRAME_PX, (1787, 410))
+    assert needs_resample(FIRST_FRAME_PX, (2500, 410))  # too coarse
+    assert needs_resample(FIRST_FRAME_PX, (900, 410))  # too fine
+    assert needs_resample(FIRST_FRAME_PX, (1440, 200))

@@ -9,8 +9,9 @@ image of counts cannot be drawn on Bokeh's own log axes).
 
 Every source is drawn. Above ``RASTER_ABOVE`` sources the bulk is one image of counts
 per screen pixel (``viewmodels.density``), computed for the visible region at the
-frame's size in pixels (again after every zoom, pan or resize), each source spread to a
-3 x 3 pixel dot, and sent as 8-bit log colour levels (``density.log_levels``: half
+frame's size in pixels (again after every zoom or pan; the first one at a guessed size,
+which the browser stretches over the frame, and redrawn at the reported size only when
+that size is far from it), each source spread to a 3 x 3 pixel dot, and sent as 8-bit log colour levels (``density.log_levels``: half
 the bytes of the counts, all the colours the palette has); its colormap starts at a mid
 grey that stands out on the background of either theme and darkens (light theme) or brightens (dark theme) with the count; empty
 pixels are transparent. (A colormap that starts at white drew every sparse source white
@@ -77,8 +78,15 @@ BULK_CMAP = {"default": ["#8c8c8c", "#000000"], "dark": ["#8c8c8c", "#ffffff"]}
 #: A click or the cursor picks the nearest source within this fraction of the visible
 #: axis spans (about 18 x 7 pixels on a 1,200 x 460 plot); farther is empty space.
 PICK_TOLERANCE = 0.015
-#: The bulk's first image, before the browser has reported the frame's size.
-FIRST_FRAME_PX = (1100, 400)
+#: The bulk's first image, before the browser has reported the frame's size: the frame's
+#: height at ``PLOT_HEIGHT``, and a width between the frames of 1280- and 1920-pixel wide
+#: windows (1132-1147 and 1772-1787 measured): both show it within ``RESAMPLE_FACTOR``.
+FIRST_FRAME_PX = (1440, 410)
+#: The browser stretches the bulk's image over the frame (it is placed in data units);
+#: the frame's reported size redraws it only when one image pixel would be more than
+#: this many screen pixels, or fewer than its inverse (decision 0080). Redrawing it at
+#: the first render cost a second image and a round trip: seconds on a loaded machine.
+RESAMPLE_FACTOR = 1.3
 TRANSPARENT = "rgba(0, 0, 0, 0)"
 HOVER = [("source", "@source_id"), ("η", "@eta{0.000}"), ("V", "@v{0.000}"),
          ("epochs", "@n_obs")]
@@ -121,6 +129,14 @@ if (!span.__dsa_commit) {
   });
 }
 """
+
+
+def needs_resample(image_px: tuple[int, int], frame_px: tuple[int, int]) -> bool:
+    """Whether an image of ``image_px`` stretched over a frame of ``frame_px`` is too
+    coarse or too fine (a side's screen pixels per image pixel beyond
+    ``RESAMPLE_FACTOR`` or its inverse)."""
+    return any(not (1 / RESAMPLE_FACTOR <= f / i <= RESAMPLE_FACTOR)
+               for i, f in zip(image_px, frame_px) if i > 0 and f > 0)
 
 
 def _glyph_frame(frame: pd.DataFrame) -> dict:
@@ -214,7 +230,7 @@ class EtaVView(Viewer):
 
         self._bulk_mapper = None
         self._bulk_key = None  # new points: an id() of the old ones may be reused
-        self._frame_px = FIRST_FRAME_PX
+        self._frame_px = self._image_px = FIRST_FRAME_PX
         self._redraw_pending = False
         self._bulk_source = ColumnDataSource(data={"image": [], "x": [], "y": [], "dw": [],
                                                    "dh": []})
@@ -249,8 +265,11 @@ class EtaVView(Viewer):
         cand = fig.scatter("log_eta", "log_v", source=self._cand_source,
                            color=CANDIDATE_COLOR, size=7, line_color="white")
         self._ring_source = ColumnDataSource(_glyph_frame(pts.iloc[:0]))
+        # On the overlay layer: the browser repaints only it when the ring moves (the
+        # cursor's source changes), not the bulk and thousands of candidates under it.
         ring = fig.scatter("log_eta", "log_v", source=self._ring_source, size=14,
-                           fill_color=None, line_color=SELECTED_COLOR, line_width=2.5)
+                           fill_color=None, line_color=SELECTED_COLOR, line_width=2.5,
+                           level="overlay")
         fig.add_tools(HoverTool(renderers=[cand, ring], tooltips=HOVER))
 
         fig.on_event(events.Tap, self._tap)
@@ -270,6 +289,7 @@ class EtaVView(Viewer):
         x, y = self._bulk_xy()
         width, height = self._frame_px
         view = density(x, y, x_range, y_range, width, height)
+        self._image_px = (width, height)
         self._bulk_source.data = {"image": [log_levels(view.counts)], "x": [view.x0],
                                   "y": [view.y0], "dw": [view.dw], "dh": [view.dh]}
 
@@ -307,7 +327,9 @@ class EtaVView(Viewer):
 
     def _resized(self, attr, _old, new) -> None:
         """The browser reports the frame's width and height one at a time (in one
-        message, at the first render): the bulk is redrawn once, on the next tick."""
+        message, at the first render). Later images (zoom, pan) are drawn at that size;
+        the one shown is redrawn (once, on the next tick) only if it is too coarse or
+        too fine for it (``needs_resample``)."""
         width, height = self._frame_px
         size = (int(new), height) if attr == "inner_width" else (width, int(new))
         if not new or size == self._frame_px:
@@ -319,7 +341,8 @@ class EtaVView(Viewer):
 
     def _redraw_resized(self) -> None:
         self._redraw_pending = False
-        self._redraw_bulk()
+        if needs_resample(self._image_px, self._frame_px):
+            self._redraw_bulk()
 
     def _apply(self, update) -> None:
         update_figure(self._figure, update)
@@ -377,10 +400,8 @@ class EtaVView(Viewer):
 
     def _update_ring(self) -> None:
         """Rings around the selected source and the one under the cursor."""
-        pts = self.model.points
         wanted = [s for s in (self.model.selected, self._hovered) if s]
-        frame = pts[pts["source_id"].isin(wanted)] if wanted else pts.iloc[:0]
-        self._ring_source.data = _glyph_frame(frame)
+        self._ring_source.data = _glyph_frame(self.model.rows_of(wanted))
 
     def _tap(self, event) -> None:
         # Bokeh's own callbacks run without Panel's current document.

@@ -259,6 +259,7 @@ class SourceSearchView(Viewer):
 
 #: ESE flags per table page (the table's height shows about this many).
 ESE_PAGE_SIZE = 10
+ESE_TABLE_HEIGHT = 220
 
 
 class EseCandidatesView(Viewer):
@@ -271,28 +272,41 @@ class EseCandidatesView(Viewer):
         self._alert = pn.pane.Alert("", alert_type="warning", visible=False,
                                     sizing_mode="stretch_width")
         self._notes = notes_alert(m, "dsa-ese-notes")
-        self._table = pn.widgets.Tabulator(
-            self._frame(), disabled=True, show_index=False, sizing_mode="stretch_width",
-            theme=table_theme(),
-            formatters={"source": {"type": "html"}, **number_formatters(
-                dict.fromkeys(("significance", "eta_metric", "v", "sigma_deviation"),
-                              "0.000"))},
-            selectable=False, sortable=False, layout="fit_data_fill", height=220,
-            # A year has thousands of flags: the browser gets one page at a time, not
-            # every row in the page's first document.
-            pagination="remote", page_size=ESE_PAGE_SIZE,
-            css_classes=["dsa-ese-table"], stylesheets=table_link_css(),
-            titles={"source": "Source", "status": "Status", "significance": "Significance",
-                    "flag_type": "Flag", "flagged_at": "Flagged (UTC)", "eta_metric": "η",
-                    "v": "V", "sigma_deviation": "σ dev", "notes": "Notes"})
+        # Below the fold: the list is read, and its table made, once the page is shown
+        # (decision 0080); until then a spinner holds the table's place.
+        self._table: pn.widgets.Tabulator | None = None
+        # The session's theme, read here (its page is being made): the table is made
+        # later, on the event loop.
+        self._table_theme, self._link_css = table_theme(), table_link_css()
+        self._holder = pn.Column(
+            pn.indicators.LoadingSpinner(value=True, size=30,
+                                         label="Loading ESE candidates…"),
+            sizing_mode="stretch_width", min_height=ESE_TABLE_HEIGHT)
         # Quick status clicks overlap: only the newest one's list is shown.
-        self._loads = NewestOnly(m.fetch, m.apply, busy=[self._table])
+        self._loads = NewestOnly(m.fetch, m.apply, busy=[self._holder])
         m.param.watch(self._render, ["rows", "error"])
         m.param.watch(lambda _e: self._schedule(), ["status"])
         self._layout = pn.Column(pn.Row(pn.pane.Markdown("Status:", margin=(8, 5)),
                                         self._status),
-                                 self._notes, self._alert, self._table,
+                                 self._notes, self._alert, self._holder,
                                  sizing_mode="stretch_width")
+
+    def _make_table(self) -> pn.widgets.Tabulator:
+        return pn.widgets.Tabulator(
+            self._frame(), disabled=True, show_index=False, sizing_mode="stretch_width",
+            theme=self._table_theme,
+            formatters={"source": {"type": "html"}, **number_formatters(
+                dict.fromkeys(("significance", "eta_metric", "v", "sigma_deviation"),
+                              "0.000"))},
+            selectable=False, sortable=False, layout="fit_data_fill",
+            height=ESE_TABLE_HEIGHT,
+            # A year has thousands of flags: the browser gets one page at a time, not
+            # every row in the page's first document.
+            pagination="remote", page_size=ESE_PAGE_SIZE,
+            css_classes=["dsa-ese-table"], stylesheets=self._link_css,
+            titles={"source": "Source", "status": "Status", "significance": "Significance",
+                    "flag_type": "Flag", "flagged_at": "Flagged (UTC)", "eta_metric": "η",
+                    "v": "V", "sigma_deviation": "σ dev", "notes": "Notes"})
 
     def _frame(self) -> pd.DataFrame:
         return linked_frame(self.model.rows, [
@@ -310,11 +324,15 @@ class EseCandidatesView(Viewer):
         m = self.model
         self._alert.object = f"**ESE candidates unavailable.** {m.error}" if m.error else ""
         self._alert.visible = bool(m.error)
-        self._table.value = self._frame()
+        if self._table is None:
+            self._table = self._make_table()
+            self._holder[:] = [self._table]
+        else:
+            self._table.value = self._frame()
 
     def __panel__(self):
         if is_served():
-            self._loads.early()  # with the page (decision 0036)
+            self._loads.first()  # once the page is shown (decision 0080)
         else:
             self.model.refresh()
             self._render()
