@@ -6,8 +6,11 @@ point, a rastered pixel or a "no value" tick opens that image; on the calibratio
 map, that observation's MS page. The server answers clicks and boxes from every image of
 the range, so they work the same on a thousand points and on a year.
 
-Loading: one fetch per query (``NewestOnly``), started with the page (``early``) so
-that the first result usually travels with it; a spinner holds the plots' place.
+Loading: one fetch per query (``NewestOnly``), which also builds the open section's
+figures on its worker (``_fetch``, decision 0081). The first starts with the page and is
+shown once the browser has reported the page rendered (``first(prefetch=True)``: a
+result shown before that was now and then lost, decision 0072); a spinner holds the
+plots' place.
 
 The plots are in sections (tabs, ``SECTIONS``; the open one in the URL as ``plots``):
 only the open section's figures are built with the page, another's when it is first
