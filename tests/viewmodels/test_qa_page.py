@@ -14,7 +14,12 @@ from factories import MJD0, UNIX0, defaults, insert
 from dsa110_dashboard.science.times import unix_to_mjd
 from dsa110_dashboard.viewmodels.qa import QAModel
 from dsa110_dashboard.views.qa import QAPageView, grades_html, nights_html, worst_html
-from dsa110_dashboard.views.qa_plots import GRADE_ORDER, grade_raster, overlay_rows
+from dsa110_dashboard.views.qa_plots import (
+    GRADE_ORDER,
+    PLOT_COLOURS,
+    grade_raster,
+    overlay_rows,
+)
 
 
 def put(conn, table: str, n: int, **values):
@@ -167,3 +172,37 @@ def test_a_section_is_built_when_first_opened_after_each_load(model):
     view._render_all()
     assert view._built == {"calibration"} and not view._plots
     assert not len(view._sections["image"])
+
+
+def test_the_fetch_builds_the_open_sections_figures_and_the_show_attaches_them(model):
+    view = QAPageView(model=model)
+    before = model.loaded
+    result, prebuilt = view._fetch()
+    assert prebuilt.section == "image" and prebuilt.loaded is result
+    assert model.loaded is before  # nothing on the page changed on the worker
+    built_plots = prebuilt.built[1]
+    view._show((result, prebuilt))
+    assert view._plots == built_plots and view._x_range is prebuilt.x_range
+    assert {p.metric for p in view._plots} == {"noise", "dynamic_range"}
+    # A section opened while the fetch ran: its figures are built at the show.
+    result, prebuilt = view._fetch()
+    model.section = "beam"
+    view._show((result, prebuilt))
+    assert view._built == {"beam"} and not set(prebuilt.built[1]) & set(view._plots)
+
+
+def test_trend_colours_and_hover_time_are_made_in_the_browser(model):
+    view = QAPageView(model=model)
+    view.__panel__()
+    fig = view._plots[0].figure
+    points = next(r for r in fig.renderers if "y_noise" in str(r.glyph.y))
+    data = points.data_source.data
+    assert not {"colour", "line", "when"} & set(data)  # no per-row strings for them
+    assert data["image_id"].dtype == np.int32
+    fill = points.glyph.fill_color.transform
+    assert dict(zip(fill.factors, fill.palette))["poor"] == PLOT_COLOURS["poor"]
+    ring = points.glyph.line_color.transform
+    assert list(ring.factors) == ["bad"] and ring.nan_color == "rgba(0, 0, 0, 0)"
+    hovers = [t for t in fig.tools if getattr(t, "tooltips", None)]
+    assert all(dict(t.tooltips)["observed"] == "@x{%Y-%m-%d %H:%M}"
+               and t.formatters == {"@x": "datetime"} for t in hovers)

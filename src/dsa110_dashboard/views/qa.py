@@ -6,8 +6,11 @@ point, a rastered pixel or a "no value" tick opens that image; on the calibratio
 map, that observation's MS page. The server answers clicks and boxes from every image of
 the range, so they work the same on a thousand points and on a year.
 
-Loading: one fetch per query (``NewestOnly``), started with the page (``early``) so
-that the first result usually travels with it; a spinner holds the plots' place.
+Loading: one fetch per query (``NewestOnly``), which also builds the open section's
+figures on its worker (``_fetch``, decision 0081). The first starts with the page and is
+shown once the browser has reported the page rendered (``first(prefetch=True)``: a
+result shown before that was now and then lost, decision 0072); a spinner holds the
+plots' place.
 
 The plots are in sections (tabs, ``SECTIONS``; the open one in the URL as ``plots``):
 only the open section's figures are built with the page, another's when it is first
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import html
 import urllib.parse
+from dataclasses import dataclass
 
 import numpy as np
 import panel as pn
@@ -28,11 +32,12 @@ from bokeh.models import BoxAnnotation, HoverTool, Range1d
 from bokeh.plotting import figure
 from panel.viewable import Viewer
 
+from ..errors import DashboardError
 from ..repositories.qa_trends import METRICS
 from ..science.numbers import format_number
 from ..science.qa import DERIVED_FROM_DR, GRADES, MEASURED
 from ..science.times import format_mjd, mjd_to_unix_ms, unix_to_mjd
-from ..viewmodels.qa import FLAG_VERDICTS, SECTIONS, QAModel, image_url
+from ..viewmodels.qa import FLAG_VERDICTS, SECTIONS, Loaded, QAModel, image_url
 from .background import (
     NewestOnly,
     in_document,
@@ -158,6 +163,22 @@ def _mjd_from_ms(x_ms: float) -> float:
     return unix_to_mjd(x_ms / 1000.0)
 
 
+def _time_range(loaded: Loaded) -> Range1d:
+    """The time axis every plot of a load shares."""
+    x0, x1 = mjd_to_unix_ms(np.array([loaded.start_mjd, loaded.end_mjd]))
+    return Range1d(x0, x1, reset_start=x0, reset_end=x1)
+
+
+@dataclass(frozen=True)
+class Prebuilt:
+    """A load's open section, built on the worker that fetched it (``_fetch``)."""
+
+    loaded: Loaded
+    section: str
+    x_range: Range1d
+    built: tuple[list, list[TrendPlot]]
+
+
 class QAPageView(Viewer):
     model = param.ClassSelector(class_=QAModel)
 
@@ -236,7 +257,8 @@ class QAPageView(Viewer):
             pn.pane.HTML(heading("Worst images of the range"), margin=0), self.worst,
             self.navigator,
             sizing_mode="stretch_width", margin=0)
-        self._loads = NewestOnly(m.fetch, self._show, busy=[self.plots], busy_delay=0.2)
+        self._loads = NewestOnly(self._fetch, self._show, busy=[self.plots],
+                                 busy_delay=0.2)
         m.param.watch(self._on_query, ["start", "end", "dec_min", "dec_max"])
         m.param.watch(self._render_selection, ["selection", "flag_block", "action_message"])
 
@@ -262,13 +284,31 @@ class QAPageView(Viewer):
             # kept "Loading QA…" while the tables beside it updated, about one 30-day
             # load in three at one year on PostgreSQL). After the page is shown, the
             # change goes out as every later load's does.
-            self._loads.first()
+            # The fetch and the open section's figures start now, on a worker, while the
+            # browser loads the page's scripts; shown once the page is (decision 0081).
+            self._loads.first(prefetch=True)
         else:
             m.identify_user()
             self._loads.run()
         return self._layout
 
-    def _show(self, result) -> None:
+    def _fetch(self) -> tuple[Loaded | DashboardError, Prebuilt | None]:
+        """Blocking, on a worker: the load and the open section's figures for it (no
+        model already on the page is touched). Building them here takes most of the
+        first render's CPU off the event loop, and for the first load it overlaps the
+        browser's loading of the page (decision 0081)."""
+        m = self.model
+        result = m.fetch()
+        if isinstance(result, DashboardError):
+            return result, None
+        scratch = QAModel(m.db, section=m.section)
+        scratch.loaded = result
+        x_range = _time_range(result)
+        return result, Prebuilt(result, m.section, x_range,
+                                self._build(m.section, scratch, x_range))
+
+    def _show(self, fetched) -> None:
+        result, prebuilt = fetched
         m = self.model
         m.apply(result)
         if m.error:
@@ -277,20 +317,21 @@ class QAPageView(Viewer):
             self.plots[:] = []
             return
         self.alert.visible = False
-        self._render_all()
+        self._render_all(prebuilt)
 
     # ---------------------------------------------------------------- render
-    def _render_all(self) -> None:
+    def _render_all(self, prebuilt: Prebuilt | None = None) -> None:
         m = self.model
         loaded = m.loaded
+        if prebuilt is not None and (prebuilt.loaded is not loaded
+                                     or prebuilt.section != m.section):
+            prebuilt = None  # another section opened meanwhile: built here
         self._render_generation += 1
         self.summary.object = self._summary_text()
         self.grades.object = grades_html(m.grade_counts())
         self.nights.object = nights_html(m)
         self.worst.object = worst_html(m)
-        x0 = mjd_to_unix_ms(np.array([loaded.start_mjd]))[0]
-        x1 = mjd_to_unix_ms(np.array([loaded.end_mjd]))[0]
-        self._x_range = Range1d(x0, x1, reset_start=x0, reset_end=x1)
+        self._x_range = prebuilt.x_range if prebuilt is not None else _time_range(loaded)
         self._plots = []
         self._built = set()
         self._new_tabs()
@@ -300,7 +341,8 @@ class QAPageView(Viewer):
                          pn.pane.HTML(f"<ul class='dsa-note dsa-qa-unmeasured' "
                                       f"style='margin:4px 0'>{notes}</ul>" if notes else "",
                                       sizing_mode="stretch_width")]
-        self._attach(m.section, self._build(m.section))
+        self._attach(m.section, prebuilt.built if prebuilt is not None
+                     else self._build(m.section))
         self._render_selection()
 
     def _unmeasured(self) -> list[tuple[str, str]]:
@@ -325,10 +367,13 @@ class QAPageView(Viewer):
                 out.append(why)
         return out
 
-    def _build(self, section: str) -> tuple[list, list[TrendPlot]]:
-        """(panes, trend plots) of ``section`` (no model already on the page is touched:
-        a worker thread may run it)."""
-        m = self.model
+    def _build(self, section: str, model: QAModel | None = None,
+                x_range: Range1d | None = None) -> tuple[list, list[TrendPlot]]:
+        """(panes, trend plots) of ``section`` from ``model``'s load (the page's by
+        default) on ``x_range`` (the page's); no model already on the page is touched:
+        a worker thread may run it."""
+        m = self.model if model is None else model
+        x_range = self._x_range if x_range is None else x_range
         pts = m.points
         panes, plots = [], []
         shared = SharedSources(pts)
@@ -341,7 +386,7 @@ class QAPageView(Viewer):
             expected = None
             if name == "noise":
                 expected = pts[np.isfinite(pts["expected_noise"].to_numpy(float))]
-            plot = TrendPlot(name, metric.label, metric.unit, metric.log, self._x_range,
+            plot = TrendPlot(name, metric.label, metric.unit, metric.log, x_range,
                              measured, missing, value_column=name, shared=shared,
                              expected=expected)
             plots.append(plot)
@@ -349,8 +394,8 @@ class QAPageView(Viewer):
                                        height=PLOT_HEIGHT, min_width=420))
         shared.finish()
         if section == "calibration":
-            panes += [p for p in (self._calibrator_plot(), self._cal_heatmap())
-                      if p is not None]
+            panes += [p for p in (self._calibrator_plot(m.loaded, x_range),
+                                  self._cal_heatmap(m.loaded, x_range)) if p is not None]
         for plot in plots:
             plot.raster()
         if not panes:
@@ -426,13 +471,13 @@ class QAPageView(Viewer):
     _CALIBRATOR_LABEL = "Calibrator flux ratio (observed / catalogue)"
     _HEATMAP_LABEL = "Calibration flagged fraction per spectral window"
 
-    def _calibrators(self):
-        cal = self.model.loaded.calibrators
+    def _calibrators(self, loaded: Loaded | None = None):
+        cal = (loaded or self.model.loaded).calibrators
         return None if cal is None else cal[np.isfinite(cal["ratio"].to_numpy(float))]
 
-    def _calibrator_missing(self) -> tuple[str, str] | None:
+    def _calibrator_missing(self, loaded: Loaded | None = None) -> tuple[str, str] | None:
         """(label, why) when the calibrator plot cannot be drawn, else None."""
-        cal = self._calibrators()
+        cal = self._calibrators(loaded)
         if cal is None:
             return (self._CALIBRATOR_LABEL, "this database has no photometry table")
         if cal.empty:
@@ -440,8 +485,8 @@ class QAPageView(Viewer):
                     "(0834+555, 3C286, 3C48, 3C147) in this range")
         return None
 
-    def _cal_heatmap_missing(self) -> tuple[str, str] | None:
-        cells = self.model.loaded.cal_cells
+    def _cal_heatmap_missing(self, loaded: Loaded | None = None) -> tuple[str, str] | None:
+        cells = (loaded or self.model.loaded).cal_cells
         if cells is None:
             return (self._HEATMAP_LABEL, "this database has no calibration_qa table")
         if cells.empty:
@@ -449,12 +494,12 @@ class QAPageView(Viewer):
                     "in this range")
         return None
 
-    def _calibrator_plot(self):
-        if self._calibrator_missing() is not None:
+    def _calibrator_plot(self, loaded: Loaded, x_range: Range1d):
+        if self._calibrator_missing(loaded) is not None:
             return None
-        cal = self._calibrators()
+        cal = self._calibrators(loaded)
         label = self._CALIBRATOR_LABEL
-        fig = figure(title=label, x_range=self._x_range, x_axis_type="datetime",
+        fig = figure(title=label, x_range=x_range, x_axis_type="datetime",
                      height=PLOT_HEIGHT, sizing_mode="stretch_width", min_width=420,
                      tools="xpan,xwheel_zoom,reset", toolbar_location="right")
         fig.toolbar.logo = None
@@ -473,14 +518,14 @@ class QAPageView(Viewer):
         return pn.pane.Bokeh(fig, sizing_mode="stretch_width", height=PLOT_HEIGHT,
                              min_width=420)
 
-    def _cal_heatmap(self):
-        if self._cal_heatmap_missing() is not None:
+    def _cal_heatmap(self, loaded: Loaded, x_range: Range1d):
+        if self._cal_heatmap_missing(loaded) is not None:
             return None
-        cells = self.model.loaded.cal_cells
+        cells = loaded.cal_cells
         label = self._HEATMAP_LABEL
         fig = qa_heatmap_figure(cells)
         fig.title.text = label
-        fig.x_range = self._x_range
+        fig.x_range = x_range
         fig.on_event(events.Tap, lambda ev: self._tap_cal(fig, cells, ev))
         return pn.pane.Bokeh(fig, sizing_mode="stretch_width", min_width=420)
 

@@ -30,6 +30,7 @@ from bokeh.models import (
     Range1d,
 )
 from bokeh.plotting import figure
+from bokeh.transform import factor_cmap
 
 from ..science.qa import (
     ASTROMETRY_RMS_ISSUE_ARCSEC,
@@ -85,7 +86,7 @@ BANDS = {
 
 
 def hover(metric: str) -> list[tuple[str, str]]:
-    return [("image", "#@image_id"), ("observed", "@when"), ("value", f"@v_{metric}{{0.000}}"),
+    return [("image", "#@image_id"), ("observed", WHEN), ("value", f"@v_{metric}{{0.000}}"),
             ("grade", "@grade (@grade_kind)"), ("flag", "@flag")]
 
 
@@ -124,30 +125,36 @@ def overlay_rows(frame: pd.DataFrame, limit: int = OVERLAY_MAX) -> pd.DataFrame:
     return pd.concat([bad, sample]).sort_values("mjd", kind="stable")
 
 
-def minutes_utc(mjd: np.ndarray) -> list[str]:
-    """``YYYY-MM-DD HH:MM`` UTC of each MJD, truncated (``format_mjd(seconds=False)``
-    at once for a column: per value it cost a tenth of the page's first render)."""
-    mjd = np.asarray(mjd, float)
-    ok = np.isfinite(mjd)
-    ms = np.where(ok, mjd_to_unix_ms(np.where(ok, mjd, 0.0)), 0.0)
-    text = np.datetime_as_string(np.floor(ms).astype(np.int64).astype("datetime64[ms]"),
-                                 unit="m")
-    return [t.replace("T", " ") if k else "" for t, k in zip(text.tolist(), ok.tolist())]
+#: The hover's time: ``YYYY-MM-DD HH:MM`` UTC, truncated (``format_mjd(seconds=False)``),
+#: formatted in the browser from ``x``.
+WHEN = "@x{%Y-%m-%d %H:%M}"
+WHEN_FORMATTERS = {"@x": "datetime"}
+
+
+def grade_fill() -> dict:
+    """A point's fill by its grade, mapped in the browser from the grade column: no
+    colour column per row travels with the data (decision 0081). A new mapper per
+    figure (a Bokeh model belongs to one document)."""
+    return factor_cmap("grade", palette=list(PLOT_COLOURS.values()),
+                       factors=list(PLOT_COLOURS), nan_color=PLOT_COLOURS["unknown"])
+
+
+def flag_ring() -> dict:
+    """A ring round an image people flagged bad, whatever its measured grade."""
+    return factor_cmap("flag", palette=[FLAGGED_BAD], factors=[FLAG_BAD],
+                       nan_color=TRANSPARENT)
 
 
 def glyph_data(frame: pd.DataFrame) -> dict:
-    """The columns every plot's glyphs share: time, image, grade, flag, colours."""
+    """The columns every plot's glyphs share: time, image, grade, flag. Per-row strings
+    are few: the serializer visits each in Python and the browser parses each (the
+    colours and the hover's time are made in the browser)."""
     flags = frame["flag"] if "flag" in frame else pd.Series([None] * len(frame))
     return {"x": mjd_to_unix_ms(frame["mjd"].to_numpy(float)),
-            "image_id": frame["image_id"].astype(int).tolist(),
-            "when": minutes_utc(frame["mjd"].to_numpy(float)),
+            "image_id": frame["image_id"].to_numpy(np.int32),
             "grade": frame["grade"].astype(str).tolist(),
             "grade_kind": frame["grade_kind"].astype(str).tolist(),
-            "flag": [f if isinstance(f, str) else "none" for f in flags],
-            "colour": [PLOT_COLOURS.get(g, PLOT_COLOURS["unknown"])
-                       for g in frame["grade"]],
-            # An image people flagged bad is ringed, whatever its measured grade.
-            "line": [FLAGGED_BAD if f == FLAG_BAD else TRANSPARENT for f in flags]}
+            "flag": [f if isinstance(f, str) else "none" for f in flags]}
 
 
 class SharedSources:
@@ -262,7 +269,7 @@ class TrendPlot:
         shown = overlay_rows(measured) if self.rastered else measured
         shared.add(metric, shown, value_column, log, self._ticks(missing), self.rug_y)
         points = fig.scatter("x", f"y_{metric}", source=shared.glyphs, size=5,
-                             fill_color="colour", line_color="line", line_width=1.2,
+                             fill_color=grade_fill(), line_color=flag_ring(), line_width=1.2,
                              alpha=0.9, legend_field="grade")
         if expected is not None and len(expected):
             fig.line(mjd_to_unix_ms(expected["mjd"].to_numpy(float)),
@@ -279,10 +286,12 @@ class TrendPlot:
         fig.add_layout(legend, "above")
         rug = fig.scatter("x", f"rug_{metric}", source=shared.ticks, marker="dash", size=9,
                           line_color=MISSING_COLOUR, angle=math.pi / 2)
-        fig.add_tools(HoverTool(renderers=[points], tooltips=hover(metric)))
+        fig.add_tools(HoverTool(renderers=[points], tooltips=hover(metric),
+                                formatters=WHEN_FORMATTERS))
         fig.add_tools(HoverTool(renderers=[rug], tooltips=[("image", "#@image_id"),
-                                                           ("observed", "@when"),
-                                                           ("value", "not measured")]))
+                                                           ("observed", WHEN),
+                                                           ("value", "not measured")],
+                                formatters=WHEN_FORMATTERS))
         select = BoxSelectTool(dimensions="both", persistent=True)
         fig.add_tools(select)
         fig.toolbar.active_drag = select
