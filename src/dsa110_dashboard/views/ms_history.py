@@ -85,12 +85,13 @@ def history_plot(h: FunnelHistory):
     first_row = {s: int(i) for i, s in zip(frame.index[::-1], frame["stage"][::-1])}
     fig.add_layout(Legend(items=[LegendItem(label=s, renderers=[bars], index=first_row[s])
                                  for s in stages],
-                          location="top_left", label_text_font_size="9pt"), "right")
+                          location=(0, 0)), "right")
     axis = fig.xaxis[0]
     axis.ticker = FixedTicker(ticks=list(range(len(bins))))
     axis.major_label_overrides = {i: b for i, b in enumerate(bins)}
     axis.major_label_orientation = math.radians(60 if hourly else 45)
     fig.xgrid.visible = False
+    fig.ygrid.visible = False
     fig.title.text_font_size = "11pt"
     for axis in (*fig.xaxis, *fig.yaxis):
         axis.axis_label_text_font_size = "10pt"
