@@ -110,7 +110,17 @@ def test_funnel_over_time_fills_every_bin_in_stage_order(db):
     assert len(set(frame["bin"])) == 7  # empty nights too
     assert list(dict.fromkeys(frame["stage"])) == ["converted", "calibrated"]
     assert frame["count"].sum() == 3  # the seeded observations lie in the newest night
-    history_plot(h)  # builds
+    fig = history_plot(h)
+    # One stacked-bar renderer: each (night, stage) a segment from bottom to top, earliest
+    # stage at the bottom; the legend names the stages in pipeline order.
+    (bars,) = fig.renderers
+    data = bars.data_source.data
+    newest = [i for i, x in enumerate(data["x"]) if x == 6]
+    assert [data["stage"][i] for i in newest] == ["converted", "calibrated"]
+    assert [(data["bottom"][i], data["top"][i]) for i in newest] == [(0, 1), (1, 3)]
+    assert sum(data["count"]) == 3
+    assert [item.label.value for item in fig.legend[0].items] == ["converted", "calibrated"]
+    assert fig.xaxis[0].major_label_overrides[6] == frame["bin"].iloc[-1]
     m.history = "24h"
     m.apply_history(m.fetch_history())
     assert m.history_result.window == "24h" and len(set(history_frame(m.history_result)["bin"])) == 24
