@@ -79,6 +79,21 @@ def test_counts_and_for_ms(db, jobs):
     assert repo.for_ms("/none.ms") == []
 
 
+def test_counts_created_between_agree_with_the_pages_totals(db, jobs):
+    """The Overview's one query gives what two filtered pages' totals gave: bounds
+    included, only 'failed' counted as failed."""
+    repo = JobRepository(db)
+    windows = ((UNIX0, UNIX0 + 20), (UNIX0 + 5, UNIX0 + 20), (UNIX0 + 30, UNIX0 + 40))
+    for after, before in windows:
+        window = JobFilter(created_after=after, created_before=before)
+        failed = JobFilter(created_after=after, created_before=before, statuses=("failed",))
+        expected = (repo.page(window, PageRequest(limit=1)).total,
+                    repo.page(failed, PageRequest(limit=1)).total)
+        assert repo.counts_created_between(after, before) == expected
+    assert repo.counts_created_between(UNIX0, UNIX0 + 20) == (3, 1)
+    assert repo.counts_created_between(UNIX0 + 30, UNIX0 + 40) == (0, 0)
+
+
 @pytest.mark.parametrize("statuses, expected", [
     ([], "done"),
     (["done", "done"], "done"),

@@ -101,6 +101,18 @@ def test_grade_counts(db, sample):
         MEASURED: {}, DERIVED_FROM_DR: {"unknown": 1}}
 
 
+def test_grade_counts_an_image_whose_latest_grade_is_null_as_measured_unknown(db, sample):
+    """Assessed (it has image_qa rows) with no grade in the latest one: measured
+    'unknown', not its dynamic range's grade; an older row's grade does not count."""
+    with db.transaction() as conn:
+        insert(conn, "image_qa", image_path="/img/b.fits", overall_quality="good",
+               timestamp=UNIX0 + 210)
+        insert(conn, "image_qa", image_path="/img/b.fits", overall_quality=None,
+               timestamp=UNIX0 + 220)
+    assert QARepository(db).grade_counts(since_unix=UNIX0) == {
+        MEASURED: {"good": 1, "unknown": 1}, DERIVED_FROM_DR: {"unknown": 1}}
+
+
 def test_calibration_qa_series(db):
     with db.transaction() as conn:
         insert(conn, "calibration_qa", timestamp=UNIX0 + 1, per_spw_stats=(

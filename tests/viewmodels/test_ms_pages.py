@@ -110,7 +110,41 @@ def test_funnel_over_time_fills_every_bin_in_stage_order(db):
     assert len(set(frame["bin"])) == 7  # empty nights too
     assert list(dict.fromkeys(frame["stage"])) == ["converted", "calibrated"]
     assert frame["count"].sum() == 3  # the seeded observations lie in the newest night
-    history_plot(h)  # builds
+    fig = history_plot(h)
+    # One stacked-bar renderer: each (night, stage) a segment from bottom to top, earliest
+    # stage at the bottom; the legend names the stages in pipeline order.
+    (bars,) = fig.renderers
+    data = bars.data_source.data
+    newest = [i for i, x in enumerate(data["x"]) if x == 6]
+    assert [data["stage"][i] for i in newest] == ["converted", "calibrated"]
+    assert [(data["bottom"][i], data["top"][i]) for i in newest] == [(0, 1), (1, 3)]
+    assert sum(data["count"]) == 3
+    assert [item.label.value for item in fig.legend[0].items] == ["converted", "calibrated"]
+    assert fig.xaxis[0].major_label_overrides[6] == frame["bin"].iloc[-1]
     m.history = "24h"
     m.apply_history(m.fetch_history())
     assert m.history_result.window == "24h" and len(set(history_frame(m.history_result)["bin"])) == 24
+
+
+def test_funnel_over_time_keeps_every_observation_and_labels_whole_hours():
+    """Bins are matched by index: start MJDs computed per row and per window differ in
+    their last bits, and matching them as floats dropped whole hours (and an hour's
+    start printed as hh:59)."""
+    import numpy as np
+    import pandas as pd
+
+    from dsa110_dashboard.viewmodels.ms_history import WINDOWS, FunnelHistory
+
+    for window, (_label, days, step) in WINDOWS.items():
+        for end in (61381.4761, 61381.9999, 61382.0417, MJD0 + 0.3):
+            mids = end - np.arange(0, days, step / 2) - 1e-4
+            first = np.floor(end / step) - round(days / step) + 1  # the window's first bin
+            mids = mids[np.floor(mids / step) >= first]
+            bins = np.floor(mids / step) * step
+            counts = (pd.DataFrame({"bin_mjd": bins, "stage": "imaged"})
+                      .groupby(["bin_mjd", "stage"]).size().reset_index(name="count"))
+            frame = history_frame(FunnelHistory(window, end, counts))
+            assert frame["count"].sum() == len(mids), (window, end)
+            assert len(frame) == round(days / step)
+            if step < 1:
+                assert all(label.endswith(":00") for label in frame["bin"])

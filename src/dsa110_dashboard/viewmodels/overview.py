@@ -33,8 +33,7 @@ from ..db.engine import Database
 from ..errors import DatabaseUnavailableError
 from ..repositories.flags import ImageFlags
 from ..repositories.images import ImageRecord, ImageRepository
-from ..repositories.jobs import JobFilter, JobRepository
-from ..repositories.paging import PageRequest
+from ..repositories.jobs import JobRepository
 from ..repositories.qa import DERIVED_FROM_DR, GRADES, MEASURED, QARepository
 from ..repositories.qa import grade_image_dynamic_range
 from ..repositories.stats import Freshness, OverviewCounts, StatsRepository
@@ -197,12 +196,8 @@ class OverviewModel(param.Parameterized):
             since = end - WINDOW_HOURS * 3600
             per_hour = timed("per_hour", lambda: self.stats.images_per_hour(WINDOW_HOURS, end))
             grades = timed("grades", lambda: self.qa.grade_counts(since))
-            window = PageRequest(limit=1)
-            jobs_total = timed("jobs", lambda: self.jobs.page(
-                JobFilter(created_after=since, created_before=end), window).total)
-            jobs_failed = timed("jobs_failed", lambda: self.jobs.page(
-                JobFilter(created_after=since, created_before=end, statuses=("failed",)),
-                window).total)
+            jobs_total, jobs_failed = timed(
+                "jobs", lambda: self.jobs.counts_created_between(since, end))
             centres = timed("centres", lambda: self.images.centres(None, self.sky_points))
         except DatabaseUnavailableError as exc:
             return exc

@@ -208,8 +208,8 @@ class MeasurementSetsView(Viewer):
         self.history = pn.widgets.Select.from_param(
             m.param.history, options={label: key for key, (label, _d, _s) in WINDOWS.items()},
             label="Funnel over time", width=220, css_classes=["dsa-ms-history"])
-        self.history_plot = pn.pane.HoloViews(None, sizing_mode="stretch_width", height=270,
-                                              css_classes=["dsa-ms-history-plot"])
+        self.history_plot = pn.pane.Bokeh(None, sizing_mode="stretch_width", height=270,
+                                           css_classes=["dsa-ms-history-plot"])
         filters = pn.FlexBox(self.stage, self.status, self.cal, self.stuck, self.q, self.clear,
                              self.sort, self.order, flex_wrap="wrap",
                              align_items="flex-start", sizing_mode="stretch_width", margin=0)
