@@ -152,8 +152,29 @@ def load_early(fetch: Callable[[], T], show: Callable[[T], None],
         show_result(fetch)
         return
     future = pn.state._thread_pool.submit(fetch)
-    schedule = _as_session_callback(lambda: show_result(future.result))
+    doc = pn.state.curdoc
+
+    def now_or_once_rendered() -> None:  # on the loop, under the document lock
+        if _pulled_not_rendered(doc):
+            # The browser has the document and is still building its views: a result
+            # shown now that replaced a child (the eta-V plot at 100,000 sources, whose
+            # points arrive about then) was now and then never drawn (bench_eta_v: 1-3
+            # of 4 loads). Once the page is rendered it goes out as a later load's does.
+            pn.state.onload(_as_session_callback(lambda: show_result(future.result)))
+        else:
+            show_result(future.result)
+
+    schedule = _as_session_callback(now_or_once_rendered)
     future.add_done_callback(lambda _done: schedule())
+
+
+def _pulled_not_rendered(doc) -> bool:
+    """The browser has connected to ``doc``'s session (it pulls the document at once) but
+    has not yet reported it rendered (Panel's onload)."""
+    context = doc.session_context
+    session = getattr(context, "session", None)
+    return (session is not None and session.connection_count > 0
+            and not pn.state._connected.get(doc))
 
 
 def run_in_background(callback: Callable[[], None]) -> None:
@@ -348,7 +369,7 @@ INTERNALS = (
     ("panel.io.state", "state", "_thread_id", "the event loop's thread, for _on_event_loop"),
     ("panel.io.state", "state", "_current_thread", "the calling thread, for _on_event_loop"),
     ("panel.io.state", "state", "_connected",
-     "which documents Panel counts connected, for held (decision 0020)"),
+     "which documents Panel counts connected (the browser reported them rendered), for held (decision 0020) and load_early"),
     ("panel.io.state", "state", "_handle_exception",
      "Panel's exception handler, for failures in session callbacks"),
     ("panel.io.state", "", "set_curdoc", "making a document current on the event loop"),
