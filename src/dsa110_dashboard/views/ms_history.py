@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 from bokeh.models import (
     ColumnDataSource,
-    FixedTicker,
     HoverTool,
     Legend,
     LegendItem,
@@ -21,6 +20,7 @@ from bokeh.plotting import figure
 from ..repositories.ms_funnel import STAGES, stage_order
 from ..science.times import format_mjd
 from ..viewmodels.ms_history import WINDOWS, FunnelHistory
+from .bar_axis import font_sizes, label_bins
 
 #: Stage -> colour, from early (greys, blues) to done (greens); unknown stages grey.
 STAGE_COLOURS = dict(zip(STAGES, ("#9e9e9e", "#78909c", "#42a5f5", "#1565c0", "#f2a541",
@@ -95,14 +95,7 @@ def history_plot(h: FunnelHistory):
     fig.add_layout(Legend(items=[LegendItem(label=s, renderers=[bars], index=first_row[s])
                                  for s in stages],
                           location=(0, 0)), "right")
-    axis = fig.xaxis[0]
-    axis.ticker = FixedTicker(ticks=list(range(len(bins))))
-    axis.major_label_overrides = {i: b for i, b in enumerate(bins)}
-    axis.major_label_orientation = math.radians(60 if hourly else 45)
-    fig.xgrid.visible = False
+    label_bins(fig, range(len(bins)), bins, 60 if hourly else 45)
     fig.ygrid.visible = False
-    fig.title.text_font_size = "11pt"
-    for axis in (*fig.xaxis, *fig.yaxis):
-        axis.axis_label_text_font_size = "10pt"
-        axis.major_label_text_font_size = "9pt"
+    font_sizes(fig, "11pt", "10pt", "9pt")
     return fig

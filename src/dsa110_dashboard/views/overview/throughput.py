@@ -3,13 +3,12 @@ database), with the expected cadence as a reference line."""
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
-from bokeh.models import ColumnDataSource, FixedTicker, HoverTool, Range1d, Span
+from bokeh.models import ColumnDataSource, HoverTool, Range1d, Span
 from bokeh.plotting import figure
 
 from ...viewmodels.overview import utc_text
+from ..bar_axis import font_sizes, label_bins
 from .base import PlotCard
 
 #: One ~5-minute observation every ~4.3 minutes: ~14 images an hour.
@@ -36,15 +35,8 @@ def throughput_plot(per_hour: pd.DataFrame, title: str):
                                                         ("images", "@images")]))
     fig.renderers.append(Span(location=EXPECTED_PER_HOUR, dimension="width",
                               line_color="#6b7785", line_dash="dashed", line_width=2))
-    axis = fig.xaxis[0]
-    axis.ticker = FixedTicker(ticks=list(frame["i"]))
-    axis.major_label_overrides = dict(zip(frame["i"], frame["hour"]))
-    axis.major_label_orientation = math.radians(60)
-    fig.xgrid.visible = False
-    fig.title.text_font_size = "12pt"
-    for axis in (*fig.xaxis, *fig.yaxis):
-        axis.axis_label_text_font_size = "11pt"
-        axis.major_label_text_font_size = "10pt"
+    label_bins(fig, list(frame["i"]), list(frame["hour"]), 60)
+    font_sizes(fig, "12pt", "11pt", "10pt")
     return fig
 
 
