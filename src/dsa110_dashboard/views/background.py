@@ -369,7 +369,8 @@ INTERNALS = (
     ("panel.io.state", "state", "_thread_id", "the event loop's thread, for _on_event_loop"),
     ("panel.io.state", "state", "_current_thread", "the calling thread, for _on_event_loop"),
     ("panel.io.state", "state", "_connected",
-     "which documents Panel counts connected (the browser reported them rendered), for held (decision 0020) and load_early"),
+     "which documents Panel counts connected (the browser reported them rendered), "
+     "for held (decision 0020) and load_early (decision 0084)"),
     ("panel.io.state", "state", "_handle_exception",
      "Panel's exception handler, for failures in session callbacks"),
     ("panel.io.state", "", "set_curdoc", "making a document current on the event loop"),
