@@ -11,9 +11,10 @@ Every source is drawn. Above ``RASTER_ABOVE`` sources the bulk is one image of c
 per screen pixel (``viewmodels.density``), computed for the visible region at the
 frame's size in pixels (again after every zoom or pan; the first one at a guessed size,
 which the browser stretches over the frame, and redrawn at the reported size only when
-that size is far from it), each source spread to a 3 x 3 pixel dot, and sent as 8-bit log colour levels (``density.log_levels``: half
-the bytes of the counts, all the colours the palette has); its colormap starts at a mid
-grey that stands out on the background of either theme and darkens (light theme) or brightens (dark theme) with the count; empty
+that size is far from it), each source spread to a 3 x 3 pixel dot, and sent as 8-bit
+log colour levels (``density.log_levels``: half the bytes of the counts, all the colours
+the palette has); its colormap starts at a mid grey that stands out on the background of
+either theme and darkens (light theme) or brightens (dark theme) with the count; empty
 pixels are transparent. (A colormap that starts at white drew every sparse source white
 on the light theme's white.) The candidates (at or above both thresholds), the point
 under the cursor and the selected point are real glyphs with hover, so the plot stays
