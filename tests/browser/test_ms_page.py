@@ -37,7 +37,10 @@ def test_click_a_stage_then_open_an_observation_and_its_image(demo_server, demo_
     repo = MeasurementSetRepository(demo_db)
     calibrated = repo.page(MeasurementSetFilter(stages=("calibrated",))).total
     failed = repo.page(MeasurementSetFilter(stages=("calibrated",), statuses=("failed",)))
-    assert calibrated > 1 and failed.total == 1, "the demo has a failed calibration"
+    # Its other calibrated sets are the calibrator's own observations, which the demo
+    # has only when the calibrator transits outside the day's window: that depends on
+    # the time the demo was built, so the stage may hold the failed one alone.
+    assert calibrated >= 1 and failed.total == 1, "the demo has a failed calibration"
     failed_name = failed.rows["path"].iloc[0].rsplit("/", 1)[-1]
 
     page.goto(demo_server.url + "/ms")
