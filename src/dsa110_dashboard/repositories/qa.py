@@ -43,15 +43,20 @@ def dynamic_range_grade_sql(dynamic_range: sa.ColumnElement) -> sa.ColumnElement
         else_="poor")
 
 
-def latest_grade_sql(qa: TableView, image_path: sa.ColumnElement) -> sa.ColumnElement:
+def latest_grade_sql(qa: TableView, image_path: sa.ColumnElement, *,
+                     null_grade: str | None = None) -> sa.ColumnElement:
     """The latest measured grade of the image whose path is ``image_path`` (a column of
     the outer query, correlated): ``overall_quality`` of its image_qa row with the
     greatest (timestamp, id), NULL when never assessed or when ``image_qa`` is missing.
     The one definition of "the image's QA grade"; the dash_idx_image_qa_latest index
-    answers it from the index alone."""
+    answers it from the index alone. ``null_grade``: what a latest row without a grade
+    reads as, so that NULL still means "no row" (the grade counts tell them apart)."""
     if not (qa.exists and qa.has("image_path")):
         return sa.cast(sa.null(), sa.Text)
-    stmt = (sa.select(qa["overall_quality"]).select_from(qa.table)
+    grade = qa["overall_quality"]
+    if null_grade is not None:
+        grade = sa.func.coalesce(grade, null_grade)
+    stmt = (sa.select(grade).select_from(qa.table)
             .where(qa["image_path"] == image_path)
             .order_by(qa["timestamp"].desc(), qa["id"].desc()).limit(1))
     outer = getattr(image_path, "table", None)
@@ -193,17 +198,11 @@ class QARepository:
         if not images.exists:
             return counts
         derived = dynamic_range_grade_sql(images["dynamic_range"])
-        if q.exists and q.has("image_path"):
-            # The latest row's grade, 'unknown' for a NULL one, NULL only when the image
-            # has no row: one correlated probe of dash_idx_image_qa_latest per image. An
-            # EXISTS beside it let PostgreSQL hash all of image_qa (twice, ~200 ms at one
-            # year) when it guessed the window held many images.
-            measured = (sa.select(sa.func.coalesce(q["overall_quality"], "unknown"))
-                        .select_from(q.table).where(q["image_path"] == images["path"])
-                        .order_by(q["timestamp"].desc(), q["id"].desc()).limit(1)
-                        .correlate(images.table).scalar_subquery())
-        else:
-            measured = sa.cast(sa.null(), sa.Text)
+        # The latest row's grade, 'unknown' for a NULL one, NULL only when the image has
+        # no row: one correlated probe of dash_idx_image_qa_latest per image. An EXISTS
+        # beside it let PostgreSQL hash all of image_qa (twice, ~200 ms at one year)
+        # when it guessed the window held many images.
+        measured = latest_grade_sql(q, images["path"], null_grade="unknown")
         inner = sa.select(measured.label("measured"), derived.label("derived")
                           ).select_from(images.table)
         if since_unix is not None:
