@@ -92,6 +92,12 @@ def test_counts_created_between_agree_with_the_pages_totals(db, jobs):
         assert repo.counts_created_between(after, before) == expected
     assert repo.counts_created_between(UNIX0, UNIX0 + 20) == (3, 1)
     assert repo.counts_created_between(UNIX0 + 30, UNIX0 + 40) == (0, 0)
+    # No upper bound (the wall's): as the page with created_after alone.
+    for after in (UNIX0, UNIX0 + 5, UNIX0 + 30):
+        expected = (repo.page(JobFilter(created_after=after), PageRequest(limit=1)).total,
+                    repo.page(JobFilter(created_after=after, statuses=("failed",)),
+                              PageRequest(limit=1)).total)
+        assert repo.counts_created_between(after) == expected
 
 
 @pytest.mark.parametrize("statuses, expected", [

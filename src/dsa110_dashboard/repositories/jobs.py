@@ -322,16 +322,20 @@ class JobRepository:
         return sa.or_(state["run_id"] == run_id,
                       sa.and_(state["run_id"].is_(None), derived))
 
-    def counts_created_between(self, after: float, before: float) -> tuple[int, int]:
-        """Jobs created in [after, before] and how many of them failed, in one query
-        (the Overview's health light; two ``page`` calls took four)."""
+    def counts_created_between(self, after: float,
+                               before: float | None = None) -> tuple[int, int]:
+        """Jobs created in [after, before] (no upper bound without ``before``) and how
+        many of them failed, in one query (the Overview's health light and the wall;
+        two ``page`` calls took four)."""
         t = self.db.catalog["jobs"]
         if not t.exists:
             return 0, 0
         failed = sa.func.coalesce(sa.func.sum(sa.case((t["status"] == "failed", 1),
                                                       else_=0)), 0)
-        stmt = (sa.select(sa.func.count(), failed).select_from(t.table)
-                .where(t["created_at"] >= after, t["created_at"] <= before))
+        window = [t["created_at"] >= after]
+        if before is not None:
+            window.append(t["created_at"] <= before)
+        stmt = sa.select(sa.func.count(), failed).select_from(t.table).where(*window)
         with self.db.connect() as conn:
             total, n_failed = conn.execute(stmt).one()
         return int(total), int(n_failed)
