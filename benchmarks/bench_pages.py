@@ -30,7 +30,8 @@ Run:
   python benchmarks/bench_pages.py --db FILE_OR_URL     # any scale database (read-only)
   python benchmarks/bench_pages.py --small              # build a small scale DB instead
 Options: --runs N (default 5), --no-demo, --pg-url, --data-dir, --chromium PATH,
---pages /qa,/sources (only those pages, beside the empty one).
+--pages /qa,/sources (only those pages, beside the empty one), --profile (a JavaScript
+CPU profile of each measured load, top functions per page: js_profile.py).
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+
+import js_profile
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -333,10 +336,13 @@ def at_latest_image(latest, pages) -> dict[str, list[tuple[str, str, Content]]]:
 
 
 # -------------------------------------------------------------- measurements
-def load_time(browser, url: str, content: Content) -> tuple[float, float]:
-    """One load: (ms until Bokeh idle, ms until the page's data is on screen)."""
+def load_time(browser, url: str, content: Content,
+              profiles: list[dict] | None = None) -> tuple[float, float]:
+    """One load: (ms until Bokeh idle, ms until the page's data is on screen). With
+    ``profiles``, the load's JavaScript CPU profile is appended to it."""
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
     try:
+        cdp = js_profile.start(page) if profiles is not None else None
         start = time.perf_counter()
         page.goto(url)
         page.wait_for_function(IDLE_JS, timeout=60_000, polling=10)
@@ -345,6 +351,8 @@ def load_time(browser, url: str, content: Content) -> tuple[float, float]:
                                                 content.figures],
                                timeout=60_000, polling=10)
         t_content = time.perf_counter() - start
+        if cdp is not None:
+            profiles.append(js_profile.stop(cdp))
     finally:
         page.close()
     return t_idle * 1000, t_content * 1000
@@ -400,7 +408,7 @@ def fmt(values: list[float]) -> str:
 
 
 def bench_dataset(name: str, env: dict[str, str], runs: int, chromium: str,
-                  only: tuple[str, ...] = ()) -> list[str]:
+                  only: tuple[str, ...] = (), profile: bool = False) -> list[str]:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
@@ -411,6 +419,7 @@ def bench_dataset(name: str, env: dict[str, str], runs: int, chromium: str,
         idle: dict[str, list[float]] = {path: [] for _, path, _ in pages}
         shown: dict[str, list[float]] = {path: [] for _, path, _ in pages}
         lost: dict[str, int] = {}
+        profiles: dict[str, list[dict]] = {path: [] for _, path, _ in pages}
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=chromium, args=LAUNCH_ARGS)
             try:
@@ -418,7 +427,9 @@ def bench_dataset(name: str, env: dict[str, str], runs: int, chromium: str,
                     log(f"[{name}] round {run}/{runs} ...")
                     for _, path, content in pages:
                         try:
-                            t_idle, t_content = load_time(browser, url + path, content)
+                            t_idle, t_content = load_time(
+                                browser, url + path, content,
+                                profiles[path] if profile and run else None)
                         except PlaywrightTimeout:
                             # Counted as lost (listed), not timed: one slow load must not
                             # cost the figures of every other page.
@@ -441,6 +452,8 @@ def bench_dataset(name: str, env: dict[str, str], runs: int, chromium: str,
                     spread = f"{min(shown[path]):.0f}-{max(shown[path]):.0f}"
                     lines.append(f"{name:<24} {path:<36} {fmt(idle[path])} {idle_ratio:6.2f}x "
                                  f"{fmt(shown[path])} {shown_ratio:6.2f}x {spread:>11}{flag}")
+                    if profile:
+                        lines += js_profile.report(profiles[path])
                 if "/images" in idle:
                     log(f"[{name}] /images page change ...")
                     try:
@@ -475,6 +488,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="build a small scale database instead of using a big one")
     parser.add_argument("--no-demo", action="store_true", help="skip the demo dataset")
     parser.add_argument("--chromium", default=CHROMIUM)
+    parser.add_argument("--profile", action="store_true",
+                        help="profile the browser's JavaScript during each measured load "
+                             "and print the top functions per page (js_profile.py); the "
+                             "scripts are served unminified and the profiler costs time, "
+                             "so the times are longer than without")
     parser.add_argument("--pages", default="",
                         help="only these paths of app.PAGES, comma-separated (as written "
                              "there, e.g. /qa,/images/{image_id}); the empty page always")
@@ -488,6 +506,8 @@ def main(argv: list[str] | None = None) -> int:
         if "://" not in target and not Path(target).exists():
             parser.error(f"--db {target} does not exist")
 
+    if args.profile:  # readable function names in the profile (Bokeh's and Panel's)
+        os.environ["BOKEH_MINIFIED"] = "false"
     import logging
     logging.basicConfig(level=logging.WARNING)
     sys.path.insert(0, str(HERE))  # bench_queries builds the one-year databases
@@ -510,7 +530,7 @@ def main(argv: list[str] | None = None) -> int:
         lines = []
         for make in datasets:
             name, env = make()
-            lines += bench_dataset(name, env, args.runs, args.chromium, only)
+            lines += bench_dataset(name, env, args.runs, args.chromium, only, args.profile)
 
     print(f"\nMedian of {args.runs} round-robin loads (ms) from navigation until Bokeh is "
           "idle and until the page's data is on screen, with their ratios to the empty "
