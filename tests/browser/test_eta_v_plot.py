@@ -16,7 +16,8 @@ from PIL import Image
 from browser.helpers import FIGURES_JS, wait_idle
 from browser.test_sources_page import click_data, open_sources
 from dsa110_dashboard.viewmodels.eta_v import EtaVModel
-from dsa110_dashboard.views.eta_v import PICK_TOLERANCE, RESAMPLE_FACTOR
+from dsa110_dashboard.views.eta_v import PICK_TOLERANCE
+from dsa110_dashboard.views.raster_size import RESAMPLE_FACTOR
 
 pytestmark = pytest.mark.browser
 

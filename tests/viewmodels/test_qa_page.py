@@ -206,3 +206,23 @@ def test_trend_colours_and_hover_time_are_made_in_the_browser(model):
     hovers = [t for t in fig.tools if getattr(t, "tooltips", None)]
     assert all(dict(t.tooltips)["observed"] == "@x{%Y-%m-%d %H:%M}"
                and t.formatters == {"@x": "datetime"} for t in hovers)
+
+
+def test_the_first_raster_is_kept_unless_far_from_the_frame_size(model, monkeypatch):
+    from dsa110_dashboard.views import qa_plots
+
+    monkeypatch.setattr(qa_plots, "RASTER_ABOVE", 2)  # rastered with this model's points
+    view = QAPageView(model=model)
+    view.__panel__()
+    plot = next(p for p in view._plots if p.rastered)
+    first = plot.bulk_source.data["image"][0]
+    assert plot.image_px == qa_plots.FIRST_FRAME_PX
+    # The frames of 1280- and 1920-pixel windows (549-885 measured) keep the first image.
+    for width in (549, 885):
+        view._resized(plot, "inner_width", width)
+        view._resized(plot, "inner_height", 184)
+        assert plot.bulk_source.data["image"][0] is first
+        assert plot.frame_px == (width, 184)
+    view._resized(plot, "inner_width", 1400)  # too coarse: drawn at the frame's size
+    assert plot.image_px == (1400, 184)
+    assert plot.bulk_source.data["image"][0].shape == (184, 1400)

@@ -93,7 +93,8 @@ def test_the_ese_table_is_made_when_its_list_arrives(db):
 
 
 def test_the_first_eta_v_image_is_kept_unless_far_from_the_frame_size():
-    from dsa110_dashboard.views.eta_v import FIRST_FRAME_PX, needs_resample
+    from dsa110_dashboard.views.eta_v import FIRST_FRAME_PX
+    from dsa110_dashboard.views.raster_size import needs_resample
 
     # The frames of 1280- and 1920-pixel windows (1132-1787 measured) keep the first image.
     assert not needs_resample(FIRST_FRAME_PX, (1132, 401))

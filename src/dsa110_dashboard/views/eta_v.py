@@ -65,6 +65,7 @@ from ..viewmodels.density import LEVELS, density, log_levels
 from ..viewmodels.eta_v import EtaVModel
 from ..viewmodels.sources import source_url
 from .background import in_document, is_served, load_early, update_figure
+from .raster_size import needs_resample
 from .shell import session_theme
 from .urlstate import notes_alert
 
@@ -83,11 +84,6 @@ PICK_TOLERANCE = 0.015
 #: height at ``PLOT_HEIGHT``, and a width between the frames of 1280- and 1920-pixel wide
 #: windows (1132-1147 and 1772-1787 measured): both show it within ``RESAMPLE_FACTOR``.
 FIRST_FRAME_PX = (1440, 410)
-#: The browser stretches the bulk's image over the frame (it is placed in data units);
-#: the frame's reported size redraws it only when one image pixel would be more than
-#: this many screen pixels, or fewer than its inverse (decision 0080). Redrawing it at
-#: the first render cost a second image and a round trip: seconds on a loaded machine.
-RESAMPLE_FACTOR = 1.3
 TRANSPARENT = "rgba(0, 0, 0, 0)"
 HOVER = [("source", "@source_id"), ("η", "@eta{0.000}"), ("V", "@v{0.000}"),
          ("epochs", "@n_obs")]
@@ -130,14 +126,6 @@ if (!span.__dsa_commit) {
   });
 }
 """
-
-
-def needs_resample(image_px: tuple[int, int], frame_px: tuple[int, int]) -> bool:
-    """Whether an image of ``image_px`` stretched over a frame of ``frame_px`` is too
-    coarse or too fine (a side's screen pixels per image pixel beyond
-    ``RESAMPLE_FACTOR`` or its inverse)."""
-    return any(not (1 / RESAMPLE_FACTOR <= f / i <= RESAMPLE_FACTOR)
-               for i, f in zip(image_px, frame_px) if i > 0 and f > 0)
 
 
 def _glyph_frame(frame: pd.DataFrame) -> dict:

@@ -7,10 +7,9 @@ map, that observation's MS page. The server answers clicks and boxes from every 
 the range, so they work the same on a thousand points and on a year.
 
 Loading: one fetch per query (``NewestOnly``), which also builds the open section's
-figures on its worker (``_fetch``, decision 0081). The first starts with the page and is
-shown once the browser has reported the page rendered (``first(prefetch=True)``: a
-result shown before that was now and then lost, decision 0072); a spinner holds the
-plots' place.
+figures on its worker (``_fetch``, decision 0081). The first starts with the page
+(``early()``, decision 0086) and is shown as soon as both it and the page are ready; a
+spinner holds the plots' place.
 
 The plots are in sections (tabs, ``SECTIONS``; the open one in the URL as ``plots``):
 only the open section's figures are built with the page, another's when it is first
@@ -56,6 +55,7 @@ from .qa_plots import (
     SharedSources,
     TrendPlot,
 )
+from .raster_size import needs_resample
 from .urlstate import notes_alert
 
 #: A click picks the nearest image within this fraction of the visible spans.
@@ -279,14 +279,12 @@ class QAPageView(Viewer):
             # Looked up on a worker, shown on the loop in one batch (its watchers change
             # widgets).
             run_in_background(lambda: _show_user(m, m.who()))
-            # Not ``early()``: a first result shown before the browser reported the page
-            # rendered now and then left the new plots out of the browser (the plot area
-            # kept "Loading QA…" while the tables beside it updated, about one 30-day
-            # load in three at one year on PostgreSQL). After the page is shown, the
-            # change goes out as every later load's does.
             # The fetch and the open section's figures start now, on a worker, while the
-            # browser loads the page's scripts; shown once the page is (decision 0081).
-            self._loads.first(prefetch=True)
+            # browser loads the page's scripts (decision 0081); a result ready before the
+            # browser asks for the page travels in it, one ready while the browser builds
+            # its views waits for the render (decision 0084), later ones go out as
+            # updates (decision 0086).
+            self._loads.early()
         else:
             m.identify_user()
             self._loads.run()
@@ -587,11 +585,14 @@ class QAPageView(Viewer):
             update_figure(p.figure, p.raster)
 
     def _resized(self, plot: TrendPlot, attr: str, new) -> None:
+        """Later images (zoom, pan) are drawn at the frame's reported size; the one
+        shown is drawn again only if it is too coarse or too fine for it."""
         if not new:
             return
         width, height = plot.frame_px
         plot.frame_px = (int(new), height) if attr == "inner_width" else (width, int(new))
-        update_figure(plot.figure, plot.raster)
+        if needs_resample(plot.image_px, plot.frame_px):
+            update_figure(plot.figure, plot.raster)
 
     # ---------------------------------------------------------------- flagging
     def _render_selection(self, *_events) -> None:

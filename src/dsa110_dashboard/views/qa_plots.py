@@ -54,6 +54,11 @@ RASTER_ABOVE = 2000
 #: Glyphs kept over the raster (hover and the eye's guide); every bad one first.
 OVERLAY_MAX = 1500
 PLOT_HEIGHT = 250
+#: The bulk's first image, before the browser has reported the frame's size: the
+#: frame's height, and a width between the frames of 1280- and 1920-pixel wide windows
+#: (549-565 and 869-885 measured, two plots a row): both show it within
+#: ``raster_size.RESAMPLE_FACTOR``, so neither draws it again at the first render.
+FIRST_FRAME_PX = (700, 184)
 RUG_HEIGHT = 0.12  # of the plot's height, under the data
 TRANSPARENT = "rgba(0, 0, 0, 0)"
 #: The raster's colour levels, least bad first: a pixel shows its worst grade.
@@ -231,7 +236,8 @@ class TrendPlot:
                  shared: SharedSources, expected: pd.DataFrame | None = None):
         self.metric, self.log, self.value_column = metric, log, value_column
         self.measured = measured
-        self.frame_px = (560, PLOT_HEIGHT - 60)
+        self.frame_px = FIRST_FRAME_PX
+        self.image_px = (0, 0)  # the shown bulk's size (none yet)
         ylo, yhi = y_limits(measured[value_column].to_numpy(float) if len(measured)
                             else np.array([]), log)
         self.rug_y = ylo + (yhi - ylo) * RUG_HEIGHT * 0.45
@@ -321,6 +327,7 @@ class TrendPlot:
         x = mjd_to_unix_ms(m["mjd"].to_numpy(float))
         y = _y(m[self.value_column].to_numpy(float), self.log)
         image = grade_raster(x, y, m["grade"], (x0, x1), (y0, y1), width, height)
+        self.image_px = (image.shape[1], image.shape[0])
         self.bulk_source.data = {"image": [image], "x": [x0], "y": [y0], "dw": [x1 - x0],
                                  "dh": [y1 - y0]}
 
