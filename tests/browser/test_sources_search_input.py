@@ -159,9 +159,14 @@ CONTRASTS = """
 """
 
 
+#: Each table's source links: the search table's (a Tabulator) and the ESE list's (HTML).
+SOURCE_LINKS = {".dsa-search-table": ".tabulator-cell[tabulator-field='source'] a",
+                ".dsa-ese-table": "table.dsa-ese a.dsa-source-link"}
+
+
 def link_contrasts(page, table: str) -> list[dict]:
     """CONTRASTS of the first rows' source links in ``table`` (both row colours)."""
-    links = page.locator(f"{table} .tabulator-cell[tabulator-field='source'] a")
+    links = page.locator(f"{table} {SOURCE_LINKS[table]}")
     links.first.wait_for()
     for _attempt in range(20):
         seen = links.evaluate_all(CONTRASTS)[:4]

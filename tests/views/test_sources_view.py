@@ -37,20 +37,33 @@ def test_stored_eta_and_chi2_that_differ_keep_two_columns(db):
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-def test_the_ese_table_sends_the_browser_one_page_of_many_flags(db):
+def test_the_ese_table_shows_one_page_of_many_flags_and_pages(db):
     from dsa110_dashboard.viewmodels.sources import EseCandidatesModel
-    from dsa110_dashboard.views.sources import ESE_PAGE_SIZE, EseCandidatesView
+    from dsa110_dashboard.views.sources import EseCandidatesView
 
-    flags = 3 * ESE_PAGE_SIZE + 1
+    size = EseCandidatesModel.PAGE_SIZE
+    flags = 3 * size + 1
     with db.transaction() as conn:
         for i in range(flags):
             insert(conn, "ese_candidates", source_id=f"NVSS J0000{i:02d}.0+540000")
     view = EseCandidatesView(model=EseCandidatesModel(db))
     view.__panel__()  # outside a server: fetches now
-    assert len(view._table.value) == flags  # every flag, a page at a time
-    root = view._table.get_root()
-    sent = root.select_one({"type": ColumnDataSource}).data
-    assert len(next(iter(sent.values()))) == ESE_PAGE_SIZE
+    m = view.model
+    assert m.total == flags and m.page_count == 4
+    shown = view._table.object
+    assert shown.count("<tr>") == size + 1  # the header and one page of rows
+    assert "/sources/NVSS%20J000000.0%2B540000" in shown
+    assert view._pager.range.object == f"ESE flags 1–{size} of {flags}"
+    assert view._pager.prev.disabled and not view._pager.next.disabled
+    view._pager.next.clicks += 1  # Next
+    assert m.page == 2 and "J000010.0" in view._table.object
+    assert "J000000.0" not in view._table.object
+    m.go_to_page(4)
+    assert view._table.object.count("<tr>") == 2 and view._pager.next.disabled
+    assert view._pager.range.object == f"ESE flags {flags}–{flags} of {flags}"
+    m.status = "all"  # a new list starts on its first page
+    view.refresh()
+    assert m.page == 1
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
@@ -71,25 +84,22 @@ def test_filter_inputs_are_made_when_the_card_opens_or_a_filter_is_set(db):
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
-def test_the_ese_table_is_made_when_its_list_arrives(db):
-    """Below the fold (decision 0080): a spinner holds the table's place until the list
-    is read; the first result makes the table, later ones update it."""
-    import panel as pn
-
+def test_the_ese_panes_are_made_once_and_each_list_replaces_their_text(db):
+    """Decision 0087: the pager and table exist from the start ("Loading…"); a list,
+    the first or a later one, changes their text only (no new views to lay out)."""
     from dsa110_dashboard.viewmodels.sources import EseCandidatesModel
     from dsa110_dashboard.views.sources import EseCandidatesView
 
     with db.transaction() as conn:
         insert(conn, "ese_candidates", source_id="NVSS J000001.0+540000")
     view = EseCandidatesView(model=EseCandidatesModel(db))
-    assert view._table is None
-    assert isinstance(view._holder[0], pn.indicators.LoadingSpinner)
+    table, pager = view._table, view._pager.layout
+    assert list(view._holder) == [pager, table] and "Loading" in table.object
     view.refresh()
-    table = view._table
-    assert list(view._holder) == [table] and len(table.value) == 1
+    assert table.object.count("<tr>") == 2 and "J000001.0" in table.object
     view.model.status = "all"
     view.refresh()
-    assert view._table is table and list(view._holder) == [table]
+    assert view._table is table and list(view._holder) == [pager, table]
 
 
 def test_the_first_eta_v_image_is_kept_unless_far_from_the_frame_size():

@@ -22,6 +22,7 @@ from ..repositories.sources import SourceRepository
 from ..repositories.variability import VariabilityRepository
 from ..science.coordinates import format_radius, parse_position, parse_radius
 from ..science.numbers import parse_number
+from .paged_table import PagedTable, range_text
 
 PAGE_SIZE = 50
 
@@ -281,12 +282,17 @@ class SourceSearchModel(param.Parameterized):
         self.apply(self.fetch())
 
 
-class EseCandidatesModel(param.Parameterized):
-    """The ESE candidate flags with their status; small (one row per flag)."""
+class EseCandidatesModel(PagedTable, param.Parameterized):
+    """The ESE candidate flags with their status (one row per flag: thousands in a year,
+    read at once), shown a page at a time."""
+
+    PAGE_SIZE = 10
 
     status = param.Selector(default="active", objects=["all", *ESE_STATUSES])
     rows = param.DataFrame(default=pd.DataFrame(
         columns=["source_id", "status", "significance", "flag_type", "flagged_at", "notes"]))
+    total = param.Integer(default=None, allow_None=True, doc="Flags of the status.")
+    page = param.Integer(default=1, bounds=(1, None))
     error = param.String(default=None, allow_None=True)
     input_notes = param.List(default=[], item_type=str,
                              doc="Inputs that were ignored (a bad URL value); cleared when "
@@ -312,7 +318,16 @@ class EseCandidatesModel(param.Parameterized):
         frame["flagged_at"] = pd.to_datetime(pd.to_numeric(frame["flagged_at"],
                                                            errors="coerce"), unit="s",
                                              utc=True).dt.strftime("%Y-%m-%d %H:%M")
-        self.param.update(rows=frame, error=None)
+        self.param.update(rows=frame, total=len(frame), page=1, error=None)
 
     def refresh(self) -> None:
         self.apply(self.fetch())
+
+    def page_rows(self) -> pd.DataFrame:
+        first = (self.page - 1) * self.PAGE_SIZE
+        return self.rows.iloc[first:first + self.PAGE_SIZE]
+
+    @property
+    def range_text(self) -> str:
+        return range_text(self.total, self.page, self.PAGE_SIZE, len(self.page_rows()),
+                          "ESE flags")

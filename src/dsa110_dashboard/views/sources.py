@@ -10,6 +10,7 @@ import panel as pn
 import param
 from panel.viewable import Viewer
 
+from ..science.numbers import format_number
 from ..viewmodels.sources import (
     FILTERS,
     SORTS,
@@ -20,7 +21,8 @@ from ..viewmodels.sources import (
 )
 from .background import NewestOnly, is_served
 from .shell import table_theme
-from .source_detail import LINK_CSS
+from .source_detail import LINK_CSS, TABLE_CSS
+from .table_pager import TablePager
 from .urlstate import notes_alert, plain
 
 SORT_LABELS = {"relevance": "Default (nearest / name / η)", "eta": "η", "v": "V",
@@ -263,9 +265,40 @@ class SourceSearchView(Viewer):
         return self._layout
 
 
-#: ESE flags per table page (the table's height shows about this many).
-ESE_PAGE_SIZE = 10
-ESE_TABLE_HEIGHT = 220
+#: The ESE list's place before its first page is shown (a page of rows takes about this).
+ESE_MIN_HEIGHT = 220
+#: The ESE table's columns: (title, row field, CSS class), numbers to 3 decimals.
+ESE_COLUMNS = (("Source", "source_id", ""), ("Status", "status", ""),
+               ("Significance", "significance", "num"), ("Flag", "flag_type", ""),
+               ("Flagged (UTC)", "flagged_at", "dsa-nowrap"), ("η", "eta_metric", "num"),
+               ("V", "v", "num"), ("σ dev", "sigma_deviation", "num"), ("Notes", "notes", ""))
+ESE_TABLE_CSS = ["table.dsa-ese { width: 100%; font-size: 13px; }"
+                 " .dsa-ese th.num { text-align: right; }"
+                 " .dsa-ese .dsa-nowrap { white-space: nowrap; }"]
+
+
+def ese_cell(row, field: str) -> str:
+    value = row.get(field)
+    if field == "source_id":
+        return link(str(value))
+    if field in ("significance", "eta_metric", "v", "sigma_deviation"):
+        return format_number(value, ".3f", missing="")
+    return "" if value is None or (isinstance(value, float) and np.isnan(value)) \
+        else html.escape(str(value))
+
+
+def ese_table_html(rows: pd.DataFrame) -> str:
+    """One page of ESE flags as a plain HTML table (a browser draws it far faster than
+    a Tabulator, decision 0087), the source linked to its page."""
+    if rows.empty:
+        return "<div class='dsa-note'>No ESE flags of this status.</div>"
+    head = "".join(f"<th class='{c}'>{html.escape(t)}</th>" for t, _f, c in ESE_COLUMNS)
+    body = "".join(
+        "<tr>" + "".join(f"<td class='{c}'>{ese_cell(row, f)}</td>"
+                         for _t, f, c in ESE_COLUMNS) + "</tr>"
+        for row in rows.to_dict("records"))
+    return (f"<table class='dsa-ese dsa-table'><thead><tr>{head}</tr></thead>"
+            f"<tbody>{body}</tbody></table>")
 
 
 class EseCandidatesView(Viewer):
@@ -278,46 +311,24 @@ class EseCandidatesView(Viewer):
         self._alert = pn.pane.Alert("", alert_type="warning", visible=False,
                                     sizing_mode="stretch_width")
         self._notes = notes_alert(m, "dsa-ese-notes")
-        # Below the fold: the list is read, and its table made, once the page is shown
-        # (decision 0080); until then a spinner holds the table's place.
-        self._table: pn.widgets.Tabulator | None = None
-        # The session's theme, read here (its page is being made): the table is made
-        # later, on the event loop.
-        self._table_theme, self._link_css = table_theme(), table_link_css()
-        self._holder = pn.Column(
-            pn.indicators.LoadingSpinner(value=True, size=30,
-                                         label="Loading ESE candidates…"),
-            sizing_mode="stretch_width", min_height=ESE_TABLE_HEIGHT)
+        # The list is read with the page and usually travels in it (decision 0087); a
+        # later list only changes these panes' text, which the browser redraws without
+        # laying out the page's other views again.
+        self._pager = TablePager(m, "dsa-ese-range")
+        self._table = pn.pane.HTML(
+            "<div class='dsa-note'>Loading ESE candidates…</div>",
+            sizing_mode="stretch_width", margin=(0, 5), css_classes=["dsa-ese-table"],
+            stylesheets=TABLE_CSS + LINK_CSS + ESE_TABLE_CSS)
+        self._holder = pn.Column(self._pager.layout, self._table,
+                                 sizing_mode="stretch_width", min_height=ESE_MIN_HEIGHT)
         # Quick status clicks overlap: only the newest one's list is shown.
         self._loads = NewestOnly(m.fetch, m.apply, busy=[self._holder])
-        m.param.watch(self._render, ["rows", "error"])
+        m.param.watch(self._render, ["rows", "error", "page"])
         m.param.watch(lambda _e: self._schedule(), ["status"])
         self._layout = pn.Column(pn.Row(pn.pane.Markdown("Status:", margin=(8, 5)),
                                         self._status),
                                  self._notes, self._alert, self._holder,
                                  sizing_mode="stretch_width")
-
-    def _make_table(self) -> pn.widgets.Tabulator:
-        return pn.widgets.Tabulator(
-            self._frame(), disabled=True, show_index=False, sizing_mode="stretch_width",
-            theme=self._table_theme,
-            formatters={"source": {"type": "html"}, **number_formatters(
-                dict.fromkeys(("significance", "eta_metric", "v", "sigma_deviation"),
-                              "0.000"))},
-            selectable=False, sortable=False, layout="fit_data_fill",
-            height=ESE_TABLE_HEIGHT,
-            # A year has thousands of flags: the browser gets one page at a time, not
-            # every row in the page's first document.
-            pagination="remote", page_size=ESE_PAGE_SIZE,
-            css_classes=["dsa-ese-table"], stylesheets=self._link_css,
-            titles={"source": "Source", "status": "Status", "significance": "Significance",
-                    "flag_type": "Flag", "flagged_at": "Flagged (UTC)", "eta_metric": "η",
-                    "v": "V", "sigma_deviation": "σ dev", "notes": "Notes"})
-
-    def _frame(self) -> pd.DataFrame:
-        return linked_frame(self.model.rows, [
-            "source", "status", "significance", "flag_type", "flagged_at", "eta_metric",
-            "v", "sigma_deviation", "notes"])
 
     def refresh(self) -> None:
         """Blocking: fetch now and show the result (see ``NewestOnly``)."""
@@ -330,15 +341,12 @@ class EseCandidatesView(Viewer):
         m = self.model
         self._alert.object = f"**ESE candidates unavailable.** {m.error}" if m.error else ""
         self._alert.visible = bool(m.error)
-        if self._table is None:
-            self._table = self._make_table()
-            self._holder[:] = [self._table]
-        else:
-            self._table.value = self._frame()
+        self._table.object = ese_table_html(m.page_rows())
+        self._pager.render()
 
     def __panel__(self):
         if is_served():
-            self._loads.first()  # once the page is shown (decision 0080)
+            self._loads.early()  # with the page (decision 0087)
         else:
             self.model.refresh()
             self._render()
