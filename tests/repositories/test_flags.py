@@ -51,6 +51,23 @@ def test_same_second_flags_are_ordered_by_id(db, images):
     assert flags.bad_image_ids() == set()
 
 
+def test_current_of_many_ids_reads_their_range_and_keeps_only_them(db):
+    """More ids than one IN list (a QA range) are read as one id range: a flagged image
+    inside the range that was not asked for stays out, as with a few ids."""
+    from dsa110_dashboard.repositories.flags import _CHUNK
+
+    with db.transaction() as conn:
+        ids = [insert(conn, "images", path=f"/img/many{n}.fits", created_at=UNIX0 + n)["id"]
+               for n in range(_CHUNK + 20)]
+    flags = ImageFlags(db)
+    skipped = ids[7]
+    flags.flag([ids[0], ids[5], skipped, ids[-1]], "bad", "", "alice", at=UNIX0)
+    asked = [i for i in ids if i != skipped]
+    assert len(asked) > _CHUNK
+    assert set(flags.current(asked)) == {ids[0], ids[5], ids[-1]}
+    assert set(flags.current(asked[:10])) == {ids[0], ids[5]}  # the IN-list path
+
+
 def test_history_comes_a_page_at_a_time_with_its_total_and_the_current_marked(db, images):
     flags = ImageFlags(db)
     for n, verdict in enumerate(("bad", "unsure", "good")):

@@ -150,15 +150,25 @@ class ImageFlags:
         ids = sorted({int(i) for i in image_ids})
         if current is None or not ids:
             return {}
+        if len(ids) > _CHUNK:
+            # Thousands of ids (a QA range: nearly consecutive): one range of the index,
+            # kept to the ids here. IN lists of them cost more to build, send and plan
+            # than the flags they find (~100 ms for 10,000 ids on PostgreSQL).
+            wanted = set(ids)
+            parts = [current.c.image_id.between(ids[0], ids[-1])]
+        else:
+            wanted = None
+            parts = [current.c.image_id.in_(part) for part in _chunks(ids)]
         out: dict[int, dict] = {}
         with self.db.connect() as conn:
-            for part in _chunks(ids):
-                stmt = (sa.select(*(current.c[c] for c in FLAG_COLUMNS))
-                        .where(current.c.image_id.in_(part)))
+            for where in parts:
+                stmt = sa.select(*(current.c[c] for c in FLAG_COLUMNS)).where(where)
                 for row in conn.execute(stmt).mappings():
-                    out[int(row["image_id"])] = {
-                        "verdict": row["verdict"], "note": row["note"] or "",
-                        "user": row["user"], "created_at": float(row["created_at"])}
+                    image_id = int(row["image_id"])
+                    if wanted is None or image_id in wanted:
+                        out[image_id] = {
+                            "verdict": row["verdict"], "note": row["note"] or "",
+                            "user": row["user"], "created_at": float(row["created_at"])}
         return out
 
     def annotate(self, frame: pd.DataFrame, id_column: str = "id") -> pd.DataFrame:

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from ..db.engine import Database
 from ..errors import InvalidInputError
 from ..science.times import mjd_to_unix, unix_to_mjd
-from .paging import frame_from
+from .paging import frame_from, raw_frame
 from .qa_catalogue import TABLE as CATALOGUE_TABLE
 from .qa_catalogue import VALUE_COLUMNS as CATALOGUE_COLUMNS
 from .qa_catalogue import join_catalogue
@@ -124,7 +124,9 @@ class QATrends:
                 .where(images["created_at"] >= lo_unix - 86400.0,
                        images["created_at"] <= hi_unix))
         with self.db.connect() as conn:
-            frame = frame_from(conn.execute(stmt))
+            # Through the driver's cursor (a month is ~10,000 rows of each): every value
+            # below goes through _finite or is text, as the driver gives it.
+            frame = raw_frame(conn, stmt)
             assessed = self._latest_qa(conn, qa, images, lo_unix - 86400.0, hi_unix)
         if frame.empty:
             return pd.DataFrame(columns=POINT_COLUMNS)
@@ -178,7 +180,7 @@ class QATrends:
                 .select_from(source)
                 .where(images["created_at"] >= lo_unix, images["created_at"] <= hi_unix)
                 .order_by(qa["image_path"], qa["timestamp"], qa["id"]))
-        found = frame_from(conn.execute(stmt), columns)
+        found = raw_frame(conn, stmt).set_axis(columns, axis=1)
         return found.drop_duplicates("qa_image_path", keep="last")
 
     def binned(self, metric: str, start_mjd: float, end_mjd: float, bins: int,
