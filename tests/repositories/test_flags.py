@@ -68,6 +68,15 @@ def test_current_of_many_ids_reads_their_range_and_keeps_only_them(db):
     assert set(flags.current(asked[:10])) == {ids[0], ids[5]}  # the IN-list path
 
 
+
+def test_only_many_dense_ids_are_read_as_a_range():
+    from dsa110_dashboard.repositories.flags import _CHUNK, _dense
+
+    assert _dense(list(range(10_000)))  # a QA month
+    assert not _dense(list(range(0, 10 * _CHUNK, 5)))  # a lightcurve's spread images
+    assert not _dense(list(range(_CHUNK)))  # one IN list
+
+
 def test_history_comes_a_page_at_a_time_with_its_total_and_the_current_marked(db, images):
     flags = ImageFlags(db)
     for n, verdict in enumerate(("bad", "unsure", "good")):

@@ -33,6 +33,13 @@ MAX_NOTE_CHARS = 2000
 #: Images flagged in one call (a selection on the QA page); more is refused, named.
 MAX_FLAG_IMAGES = 20_000
 _CHUNK = 500
+#: Ids this dense (their range at most this many times their number) are read as a range.
+_DENSE = 4
+
+
+def _dense(ids: Sequence[int]) -> bool:
+    """More sorted ids than one IN list, their range at most ``_DENSE`` times their number."""
+    return len(ids) > _CHUNK and ids[-1] - ids[0] < _DENSE * len(ids)
 
 
 def _chunks(values: Sequence[int]):
@@ -150,10 +157,12 @@ class ImageFlags:
         ids = sorted({int(i) for i in image_ids})
         if current is None or not ids:
             return {}
-        if len(ids) > _CHUNK:
-            # Thousands of ids (a QA range: nearly consecutive): one range of the index,
+        if _dense(ids):
+            # Thousands of nearly consecutive ids (a QA range): one range of the index,
             # kept to the ids here. IN lists of them cost more to build, send and plan
-            # than the flags they find (~100 ms for 10,000 ids on PostgreSQL).
+            # than the flags they find (~100 ms for 10,000 ids on PostgreSQL). Sparse
+            # ids (a lightcurve's images) keep the IN lists: their range could hold
+            # every flag of the table.
             wanted = set(ids)
             parts = [current.c.image_id.between(ids[0], ids[-1])]
         else:
