@@ -40,6 +40,17 @@
     proto.watch_stylesheets = function () {
       this._dsa110_styled = false;  // new stylesheets: the next styled redraw counts
       watch_stylesheets.call(this);
+      // Panel waits for each stylesheet's `load` only: one that fails would hold the
+      // resize flush (and so the one redraw kept here) forever. A failed one counts as
+      // settled, as Panel's newer views do.
+      for (const stylesheet of this._applied_stylesheets ?? []) {
+        const link = stylesheet.el;
+        if (link instanceof HTMLLinkElement) {
+          link.addEventListener("error", () => {
+            this._initialized_stylesheets?.set(link.href, true);
+          }, {once: true});
+        }
+      }
     };
     proto.style_redraw = function () {
       if (this.tabulator != null && (this._resize_pending || this._dsa110_styled)) {

@@ -30,8 +30,9 @@ document.addEventListener('DOMContentLoaded', () => {
 });
 """
 
-#: For a table (by host class): the left edges of its header cells and of its first row's
-#: cells, the table's and its first row's widths, and its first row's height.
+#: For a table (by host class): whether it is shown, the left edges of its header cells
+#: and of its first row's cells, the table's and its first row's widths, and its first
+#: row's height.
 GEOMETRY = """
 (host) => {
   const views = [];
@@ -43,6 +44,7 @@ GEOMETRY = """
   const left = (els) => [...els].map((e) => Math.round(e.getBoundingClientRect().left));
   const row = root.querySelector('.tabulator-row');
   return {
+    visible: getComputedStyle(root.querySelector('.tabulator')).visibility === 'visible',
     header: left(root.querySelectorAll('.tabulator-col')),
     cells: left(row.querySelectorAll('.tabulator-cell')),
     table: Math.round(root.querySelector('.tabulator').getBoundingClientRect().width),
@@ -89,3 +91,21 @@ def test_one_redraw_and_columns_in_line(demo_server, page, path, table):
     assert geometry["header"] == geometry["cells"], geometry  # header over its column
     assert abs(geometry["row"] - geometry["table"]) <= 20, geometry  # rows fill the table
     assert geometry["height"] >= 20, geometry  # styled rows, not collapsed ones
+    assert geometry["visible"], geometry
+
+
+def test_a_table_rebuilt_by_a_new_search_is_shown_and_in_line(demo_server, demo_sky, page):
+    """A cone search adds the separation column: the table's columns change after its
+    first build, and it must still be shown with each header over its column."""
+    load(page, demo_server.url + "/sources", "dsa-search-table")
+    page.get_by_placeholder('30 arcsec, 2 arcmin, 0.5 deg, 30"').fill("30 arcmin")
+    centre = page.get_by_placeholder("12:34:56.7 +42:03:12 or 188.736 42.053")
+    centre.fill(f"{demo_sky['ra']} {demo_sky['dec']}")
+    centre.press("Enter")
+    page.locator(".dsa-search-table .tabulator-col[tabulator-field='sep_arcsec']").wait_for()
+    page.locator(".dsa-search-table .tabulator-row").first.wait_for()
+    page.wait_for_timeout(1_000)
+    wait_idle(page)
+    geometry = page.evaluate(GEOMETRY, "dsa-search-table")
+    assert geometry["visible"] and geometry["header"] == geometry["cells"], geometry
+    assert abs(geometry["row"] - geometry["table"]) <= 20, geometry

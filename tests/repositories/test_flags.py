@@ -68,7 +68,6 @@ def test_current_of_many_ids_reads_their_range_and_keeps_only_them(db):
     assert set(flags.current(asked[:10])) == {ids[0], ids[5]}  # the IN-list path
 
 
-
 def test_only_many_dense_ids_are_read_as_a_range():
     from dsa110_dashboard.repositories.flags import _CHUNK, _dense
 

@@ -4,7 +4,6 @@ number, so the table shows one column for them unless the stored values differ."
 from __future__ import annotations
 
 import pytest
-from bokeh.models import ColumnDataSource
 
 from dsa110_dashboard.viewmodels.sources import SourceSearchModel
 from dsa110_dashboard.views.sources import ETA_CHI2_TITLE, SourceSearchView
@@ -112,3 +111,43 @@ def test_the_first_eta_v_image_is_kept_unless_far_from_the_frame_size():
     assert needs_resample(FIRST_FRAME_PX, (2500, 410))  # too coarse
     assert needs_resample(FIRST_FRAME_PX, (900, 410))  # too fine
     assert needs_resample(FIRST_FRAME_PX, (1440, 200))
+
+
+def test_the_ese_table_escapes_text_and_leaves_missing_numbers_blank():
+    import pandas as pd
+
+    from dsa110_dashboard.views.sources import ese_table_html
+
+    rows = pd.DataFrame([{"source_id": 'NVSS J0<b>"', "status": "active",
+                          "significance": float("nan"), "flag_type": "variability",
+                          "flagged_at": None, "eta_metric": 2.5, "v": None,
+                          "sigma_deviation": float("inf"),
+                          "notes": "<script>alert(1)</script> & 'x'"}])
+    out = ese_table_html(rows)
+    assert "<script>" not in out and "&lt;script&gt;alert(1)&lt;/script&gt; &amp;" in out
+    assert "<b>" not in out and "NVSS J0&lt;b&gt;&quot;" in out
+    assert "2.500" in out and "nan" not in out.lower() and "inf" not in out.lower()
+    assert "None" not in out
+    assert ese_table_html(rows.iloc[:0]) == ""
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_an_ese_list_that_cannot_be_read_leaves_no_other_list_and_no_pager(db):
+    from dsa110_dashboard.errors import DashboardError
+    from dsa110_dashboard.viewmodels.sources import EseCandidatesModel
+    from dsa110_dashboard.views.sources import EseCandidatesView
+
+    with db.transaction() as conn:
+        insert(conn, "ese_candidates", source_id="NVSS J000001.0+540000")
+    view = EseCandidatesView(model=EseCandidatesModel(db))
+    view.refresh()
+    assert view._table.visible and view._pager.layout.visible
+    view.model.status = "dismissed"
+    view.model.apply(DashboardError("the database is locked"))
+    assert view.model.rows.empty and view.model.total is None
+    assert not view._table.visible and not view._pager.layout.visible
+    assert view._alert.visible and "locked" in view._alert.object
+    view.refresh()  # no dismissed flags: said once, by the pager
+    assert view._pager.layout.visible and not view._table.visible
+    assert view._pager.range.object == "No ESE flags match."
+

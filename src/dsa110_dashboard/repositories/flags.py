@@ -33,12 +33,12 @@ MAX_NOTE_CHARS = 2000
 #: Images flagged in one call (a selection on the QA page); more is refused, named.
 MAX_FLAG_IMAGES = 20_000
 _CHUNK = 500
-#: Ids this dense (their range at most this many times their number) are read as a range.
+#: Ids this dense (spanning less than this many times their number) are read as a range.
 _DENSE = 4
 
 
 def _dense(ids: Sequence[int]) -> bool:
-    """More sorted ids than one IN list, their range at most ``_DENSE`` times their number."""
+    """More sorted ids than one IN list, spanning less than ``_DENSE`` times their number."""
     return len(ids) > _CHUNK and ids[-1] - ids[0] < _DENSE * len(ids)
 
 

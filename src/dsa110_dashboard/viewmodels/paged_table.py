@@ -1,6 +1,7 @@
-"""What a page's table of one page of rows does with its sort and its pager, shared by
-the view-models that page in SQL (a mixin for a ``param.Parameterized`` that declares
-``sort``, ``order``, ``page`` and ``total``). No Panel here."""
+"""What a page's table of one page of rows does with its pager and, when it has one, its
+sort: a mixin for a ``param.Parameterized`` that declares ``page`` and ``total`` (and
+``sort`` and ``order`` to be sorted), whether it pages in SQL (jobs, measurement sets,
+calibration tables) or in memory (the ESE list). No Panel here."""
 
 from __future__ import annotations
 

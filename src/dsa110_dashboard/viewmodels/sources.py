@@ -312,7 +312,9 @@ class EseCandidatesModel(PagedTable, param.Parameterized):
 
     def apply(self, result: pd.DataFrame | DashboardError) -> None:
         if isinstance(result, DashboardError):
-            self.error = result.user_message
+            # No list of another status left under the one now chosen.
+            self.param.update(rows=self.param.rows.default, total=None, page=1,
+                              error=result.user_message)
             return
         frame = result.copy()
         frame["flagged_at"] = pd.to_datetime(pd.to_numeric(frame["flagged_at"],

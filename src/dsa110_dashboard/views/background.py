@@ -285,7 +285,7 @@ class NewestOnly:
         """Blocking: fetch, then show the result unless a newer load started meanwhile."""
         self._run(self._begin())
 
-    def _run(self, mine: int, fetch: Callable[[], T] | None = None) -> None:
+    def _run(self, mine: int) -> None:
         with self._lock:
             if not self._newest(mine):  # superseded before a worker picked it up
                 self._running.discard(mine)
@@ -298,7 +298,7 @@ class NewestOnly:
         elif self.busy:
             self._spin_if_still_running(mine)
         try:
-            result = (self.fetch if fetch is None else fetch)()
+            result = self.fetch()
             with self._show_lock:
                 with self._lock:
                     newest = self._newest(mine)
@@ -318,17 +318,10 @@ class NewestOnly:
         mine = self._begin()
         run_in_background(lambda: self._run(mine))
 
-    def first(self, *, every_ms: int | None = None, prefetch: bool = False) -> None:
-        """The first load once the page is shown (now, outside a server). ``prefetch``:
-        its fetch starts now, on a worker, while the browser loads the page; the result
-        is still shown only once the page is (unlike ``early``, whose result shown
-        before the browser reported the page rendered was now and then lost)."""
-        if not (prefetch and is_served() and _threads_available()) or every_ms:
-            load_in_background(self.run, every_ms=every_ms)
-            return
-        mine = self._begin()
-        future = pn.state._thread_pool.submit(self.fetch)
-        load_in_background(lambda: self._run(mine, future.result))
+    def first(self, *, every_ms: int | None = None) -> None:
+        """The first load once the page is shown (now, outside a server); with
+        ``every_ms``, again every ``every_ms`` milliseconds."""
+        load_in_background(self.run, every_ms=every_ms)
 
     def early(self, after: Callable[[], None] | None = None) -> None:
         """The first load through ``load_early``: started while the page is created, so

@@ -65,7 +65,7 @@ from ..viewmodels.density import LEVELS, density, log_levels
 from ..viewmodels.eta_v import EtaVModel
 from ..viewmodels.sources import source_url
 from .background import in_document, is_served, load_early, update_figure
-from .raster_size import needs_resample
+from .raster_size import needs_resample, reported
 from .shell import session_theme
 from .urlstate import notes_alert
 
@@ -82,7 +82,8 @@ BULK_CMAP = {"default": ["#8c8c8c", "#000000"], "dark": ["#8c8c8c", "#ffffff"]}
 PICK_TOLERANCE = 0.015
 #: The bulk's first image, before the browser has reported the frame's size: the frame's
 #: height at ``PLOT_HEIGHT``, and a width between the frames of 1280- and 1920-pixel wide
-#: windows (1132-1147 and 1772-1787 measured): both show it within ``RESAMPLE_FACTOR``.
+#: windows (1132-1147 and 1772-1787 measured): both show it within
+#: ``raster_size.RESAMPLE_FACTOR``.
 FIRST_FRAME_PX = (1440, 410)
 TRANSPARENT = "rgba(0, 0, 0, 0)"
 HOVER = [("source", "@source_id"), ("η", "@eta{0.000}"), ("V", "@v{0.000}"),
@@ -319,9 +320,10 @@ class EtaVView(Viewer):
         message, at the first render). Later images (zoom, pan) are drawn at that size;
         the one shown is redrawn (once, on the next tick) only if it is too coarse or
         too fine for it (``needs_resample``)."""
-        width, height = self._frame_px
-        size = (int(new), height) if attr == "inner_width" else (width, int(new))
-        if not new or size == self._frame_px:
+        if not new:
+            return
+        size = reported(self._frame_px, attr, new)
+        if size == self._frame_px:
             return
         self._frame_px = size
         if not self._redraw_pending:

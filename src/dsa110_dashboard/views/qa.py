@@ -55,7 +55,7 @@ from .qa_plots import (
     SharedSources,
     TrendPlot,
 )
-from .raster_size import needs_resample
+from .raster_size import needs_resample, reported
 from .urlstate import notes_alert
 
 #: A click picks the nearest image within this fraction of the visible spans.
@@ -589,8 +589,10 @@ class QAPageView(Viewer):
         shown is drawn again only if it is too coarse or too fine for it."""
         if not new:
             return
-        width, height = plot.frame_px
-        plot.frame_px = (int(new), height) if attr == "inner_width" else (width, int(new))
+        size = reported(plot.frame_px, attr, new)
+        if size == plot.frame_px:
+            return
+        plot.frame_px = size
         if needs_resample(plot.image_px, plot.frame_px):
             update_figure(plot.figure, plot.raster)
 

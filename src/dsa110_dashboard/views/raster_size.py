@@ -18,3 +18,10 @@ def needs_resample(image_px: tuple[int, int], frame_px: tuple[int, int]) -> bool
     ``RESAMPLE_FACTOR`` or its inverse)."""
     return any(not (1 / RESAMPLE_FACTOR <= f / i <= RESAMPLE_FACTOR)
                for i, f in zip(image_px, frame_px) if i > 0 and f > 0)
+
+
+def reported(frame_px: tuple[int, int], attr: str, new) -> tuple[int, int]:
+    """The frame's size once the browser has reported one side of it (``inner_width`` or
+    ``inner_height``: one at a time, both in one message at the first render)."""
+    width, height = frame_px
+    return (int(new), height) if attr == "inner_width" else (width, int(new))

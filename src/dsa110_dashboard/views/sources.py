@@ -289,12 +289,16 @@ def ese_cell(row, field: str) -> str:
 
 def ese_table_html(rows: pd.DataFrame) -> str:
     """One page of ESE flags as a plain HTML table (a browser draws it far faster than
-    a Tabulator, decision 0087), the source linked to its page."""
+    a Tabulator, decision 0087), the source linked to its page; empty without rows."""
     if rows.empty:
-        return "<div class='dsa-note'>No ESE flags of this status.</div>"
-    head = "".join(f"<th class='{c}'>{html.escape(t)}</th>" for t, _f, c in ESE_COLUMNS)
+        return ""
+
+    def cls(c: str) -> str:
+        return f" class='{c}'" if c else ""
+
+    head = "".join(f"<th{cls(c)}>{html.escape(t)}</th>" for t, _f, c in ESE_COLUMNS)
     body = "".join(
-        "<tr>" + "".join(f"<td class='{c}'>{ese_cell(row, f)}</td>"
+        "<tr>" + "".join(f"<td{cls(c)}>{ese_cell(row, f)}</td>"
                          for _t, f, c in ESE_COLUMNS) + "</tr>"
         for row in rows.to_dict("records"))
     return (f"<table class='dsa-ese dsa-table'><thead><tr>{head}</tr></thead>"
@@ -343,6 +347,9 @@ class EseCandidatesView(Viewer):
         self._alert.visible = bool(m.error)
         self._table.object = ese_table_html(m.page_rows())
         self._pager.render()
+        # An error is the alert's to say; no rows say so once, in the pager's line.
+        self._pager.layout.visible = not m.error
+        self._table.visible = not m.error and bool(m.total)
 
     def __panel__(self):
         if is_served():
