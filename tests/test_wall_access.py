@@ -59,6 +59,19 @@ def test_address_ranges():
     assert wall.allows(by_address) and set_cookie(by_address) is None, "no cookie needed"
 
 
+def test_the_wall_includes_the_dashboards_static_files_and_nothing_else():
+    """The wall page loads /assets/ (its stylesheet and the tables' script); Panel serves
+    them to a session only, so they belong to the wall like its websocket."""
+    assert WallAccess.is_wall_request(handler("/assets/tabulator_redraw_once.js"))
+    assert WallAccess.is_wall_request(handler("/assets/dashboard.css"))
+    assert WallAccess.is_wall_request(handler("/wall/ws"))
+    for other in ("/", "/jobs", "/api/v1/jobs", "/wallpaper", "/assetsx/a.js",
+                  "/api/v1/images/1/fits"):
+        assert not WallAccess.is_wall_request(handler(other)), other
+    wall = WallAccess(settings(DSA110_DASH_WALL_NETWORKS="10.1.2.0/24"))
+    assert wall.allows(handler("/assets/dashboard.css", "10.1.2.77"))
+
+
 def test_token_once_then_the_cookie():
     digest = hashlib.sha256(TOKEN.encode()).hexdigest()
     wall = WallAccess(settings(DSA110_DASH_WALL_TOKEN_SHA256=digest))

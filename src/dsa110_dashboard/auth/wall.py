@@ -11,9 +11,11 @@ settings open the wall, and only the wall, to it:
   ``SameSite=Lax``, renewed at every visit), which then opens the wall without the token:
   the token leaves the address bar and the browser's history at once.
 
-"The wall" is the page ``/wall``, its websocket ``/wall/ws`` and the thumbnails it shows;
-static assets and ``/api/v1/health`` need no sign-in anyway. Nothing else: every other
-page and endpoint still asks for a session, and the wall holds no operator control.
+"The wall" is the page ``/wall``, its websocket ``/wall/ws``, the thumbnails it shows and
+the dashboard's own static files under ``/assets/`` (its stylesheet and script: Panel
+serves them to a signed-in session only); Bokeh's and Panel's scripts and
+``/api/v1/health`` need no sign-in anyway. Nothing else: every other page and endpoint
+still asks for a session, and the wall holds no operator control.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ log = logging.getLogger(__name__)
 COOKIE = "dsa_wall"
 #: The paths of the wall page and of its websocket (Bokeh's ``<page>/ws``).
 WALL_PATHS = ("/wall", "/wall/ws")
+#: The static files every page loads (app.py's ``static_dirs``: CSS, logo, one script).
+WALL_ASSETS = "/assets/"
 #: The name a wall-only visitor has on the wall's session (never a user's name: it
 #: holds a character that user names from the users file cannot).
 WALL_VISITOR = "(wall display)"
@@ -113,4 +117,5 @@ class WallAccess:
 
     @staticmethod
     def is_wall_request(handler: RequestHandler) -> bool:
-        return handler.request.path in WALL_PATHS
+        path = handler.request.path
+        return path in WALL_PATHS or path.startswith(WALL_ASSETS)
