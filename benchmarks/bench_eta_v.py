@@ -36,7 +36,7 @@ sys.path.insert(0, str(HERE))
 
 from bench_pages import CHROMIUM, IDLE_JS, LAUNCH_ARGS, log, scale_dataset, served  # noqa: E402
 
-from dsa110_dashboard.views.eta_v import RESAMPLE_FACTOR  # noqa: E402
+from dsa110_dashboard.views.raster_size import RESAMPLE_FACTOR  # noqa: E402
 
 _FIGURE = """
   const figures = [];
