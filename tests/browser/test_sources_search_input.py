@@ -146,14 +146,26 @@ CONTRASTS = """
       v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
     return 0.2126 * r + 0.7152 * g + 0.0722 * b;
   };
-  let el = a, bg = null;
+  // The backgrounds behind the link, nearest first, down to the first opaque one; a
+  // translucent one (a table's row stripe) is blended over what lies under it.
+  const layers = [];
+  let el = a;
   while (el) {
     const c = getComputedStyle(el).backgroundColor;
-    if (c && !/rgba\\(0, 0, 0, 0\\)|transparent/.test(c)) { bg = c; break; }
+    if (c && !/rgba\\(0, 0, 0, 0\\)|transparent/.test(c)) {
+      const alpha = /rgba/.test(c) ? Number(c.match(/[\\d.]+(?=\\))/)[0]) : 1;
+      layers.push([rgb(c), alpha]);
+      if (alpha >= 1) break;
+    }
     el = el.parentElement || (el.getRootNode() && el.getRootNode().host);
   }
+  let under = [255, 255, 255];
+  for (const [colour, alpha] of layers.reverse()) {
+    under = under.map((u, i) => colour[i] * alpha + u * (1 - alpha));
+  }
+  const bg = `rgb(${under.map(Math.round).join(', ')})`;
   const fg = getComputedStyle(a).color;
-  const [l1, l2] = [lum(rgb(fg)), lum(rgb(bg || 'rgb(255, 255, 255)'))].sort((x, y) => y - x);
+  const [l1, l2] = [lum(rgb(fg)), lum(rgb(bg))].sort((x, y) => y - x);
   return {fg, bg, ratio: (l1 + 0.05) / (l2 + 0.05)};
 })
 """
@@ -161,7 +173,7 @@ CONTRASTS = """
 
 #: Each table's source links: the search table's (a Tabulator) and the ESE list's (HTML).
 SOURCE_LINKS = {".dsa-search-table": ".tabulator-cell[tabulator-field='source'] a",
-                ".dsa-ese-table": "table.dsa-ese a.dsa-source-link"}
+                ".dsa-ese-table": "table.dsa-jobs a.dsa-source-link"}
 
 
 def link_contrasts(page, table: str) -> list[dict]:

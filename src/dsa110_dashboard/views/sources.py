@@ -21,7 +21,8 @@ from ..viewmodels.sources import (
 )
 from .background import NewestOnly, is_served
 from .shell import table_theme
-from .source_detail import LINK_CSS, TABLE_CSS
+from .job_format import JOBS_CSS, e, table
+from .source_detail import LINK_CSS
 from .table_pager import TablePager
 from .urlstate import notes_alert, plain
 
@@ -267,42 +268,32 @@ class SourceSearchView(Viewer):
 
 #: The ESE list's place before its first page is shown (a page of rows takes about this).
 ESE_MIN_HEIGHT = 220
-#: The ESE table's columns: (title, row field, CSS class), numbers to 3 decimals.
+#: The ESE table's columns: (title, row field, CSS class); "dsa-num" ones are numbers,
+#: shown to 3 decimals.
 ESE_COLUMNS = (("Source", "source_id", ""), ("Status", "status", ""),
-               ("Significance", "significance", "num"), ("Flag", "flag_type", ""),
-               ("Flagged (UTC)", "flagged_at", "dsa-nowrap"), ("η", "eta_metric", "num"),
-               ("V", "v", "num"), ("σ dev", "sigma_deviation", "num"), ("Notes", "notes", ""))
-ESE_TABLE_CSS = ["table.dsa-ese { width: 100%; font-size: 13px; }"
-                 " .dsa-ese th.num { text-align: right; }"
-                 " .dsa-ese .dsa-nowrap { white-space: nowrap; }"]
+               ("Significance", "significance", "dsa-num"), ("Flag", "flag_type", ""),
+               ("Flagged (UTC)", "flagged_at", "dsa-nowrap"), ("η", "eta_metric", "dsa-num"),
+               ("V", "v", "dsa-num"), ("σ dev", "sigma_deviation", "dsa-num"),
+               ("Notes", "notes", ""))
 
 
-def ese_cell(row, field: str) -> str:
-    value = row.get(field)
+def ese_cell(value, field: str, cls: str) -> str:
     if field == "source_id":
         return link(str(value))
-    if field in ("significance", "eta_metric", "v", "sigma_deviation"):
+    if cls == "dsa-num":
         return format_number(value, ".3f", missing="")
-    return "" if value is None or (isinstance(value, float) and np.isnan(value)) \
-        else html.escape(str(value))
+    return "" if pd.isna(value) else e(value)
 
 
 def ese_table_html(rows: pd.DataFrame) -> str:
-    """One page of ESE flags as a plain HTML table (a browser draws it far faster than
-    a Tabulator, decision 0087), the source linked to its page; empty without rows."""
+    """One page of ESE flags as a plain HTML table (the pages' ``job_format.table``: a
+    browser draws it far faster than a Tabulator, decision 0087), the source linked to
+    its page; empty without rows (the pager's line says so)."""
     if rows.empty:
         return ""
-
-    def cls(c: str) -> str:
-        return f" class='{c}'" if c else ""
-
-    head = "".join(f"<th{cls(c)}>{html.escape(t)}</th>" for t, _f, c in ESE_COLUMNS)
-    body = "".join(
-        "<tr>" + "".join(f"<td{cls(c)}>{ese_cell(row, f)}</td>"
-                         for _t, f, c in ESE_COLUMNS) + "</tr>"
-        for row in rows.to_dict("records"))
-    return (f"<table class='dsa-ese dsa-table'><thead><tr>{head}</tr></thead>"
-            f"<tbody>{body}</tbody></table>")
+    return table([(title, cls) for title, _f, cls in ESE_COLUMNS],
+                 [[ese_cell(row.get(f), f, c) for _t, f, c in ESE_COLUMNS]
+                  for row in rows.to_dict("records")], "")
 
 
 class EseCandidatesView(Viewer):
@@ -322,7 +313,7 @@ class EseCandidatesView(Viewer):
         self._table = pn.pane.HTML(
             "<div class='dsa-note'>Loading ESE candidates…</div>",
             sizing_mode="stretch_width", margin=(0, 5), css_classes=["dsa-ese-table"],
-            stylesheets=TABLE_CSS + LINK_CSS + ESE_TABLE_CSS)
+            stylesheets=[JOBS_CSS, *LINK_CSS])  # the source page's link colour
         self._holder = pn.Column(self._pager.layout, self._table,
                                  sizing_mode="stretch_width", min_height=ESE_MIN_HEIGHT)
         # Quick status clicks overlap: only the newest one's list is shown.
