@@ -216,6 +216,18 @@ def test_catalogue_table_links_sources_shows_every_title_and_explains_its_count(
     note = page.locator(".dsa-catalogue-note div").first.inner_text()
     assert re.search(r"Forced photometry at every catalogue position in the field: "
                      r"[\d,]+ rows, [\d,]+ of them at SNR ≥ 5\. The QA step", note), note
+    # A click while Panel redraws the table's rows lands on a row being replaced (seen
+    # once in a loaded CI run): click once its one redraw after the build is done
+    # (assets/tabulator_redraw_once.js marks it).
+    page.wait_for_function("""() => {
+      const views = [];
+      const walk = (v, d) => { if (d > 80 || !v) return; views.push(v);
+        for (const c of (v.child_views ?? [])) walk(c, d + 1); };
+      for (const v of Object.values(Bokeh.index)) walk(v, 0);
+      const view = views.find((v) => v.el && v.el.classList.contains('dsa-catalogue-table')
+                                      && v.tabulator);
+      return view != null && view._dsa110_styled === true && !view._resize_pending;
+    }""")
     first.click()
     page.wait_for_url(re.compile(r"/sources/NVSS"))
 
