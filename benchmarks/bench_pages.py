@@ -80,7 +80,7 @@ CONTENT = {
     "/": Content(elements=(("", ".ov-stat"),), figures=2),
     "/images": Content(elements=(("dsa-images-table", ".tabulator-row"),)),
     "/images/{image_id}": Content(elements=(("dsa-catalogue-note", ".dsa-note"),)),
-    "/sources": Content(elements=(("dsa-search-table", ".tabulator-row"),), figures=1),
+    "/sources": Content(elements=(("dsa-search-table", "table.dsa-jobs td"),), figures=1),
     "/sources/{source_id}": Content(figures=1),
     "/jobs": Content(elements=(("dsa-jobs-table", "table.dsa-jobs a.dsa-job-link"),)),
     "/jobs/{run_id}": Content(elements=(("dsa-job-summary", "table.dsa-kv td"),)),

@@ -39,7 +39,7 @@ def click_data(page, x: float, y: float, figure: int = 0) -> None:
 
 
 def visible_source_ids(page) -> list[str]:
-    cells = page.locator(".dsa-search-table .tabulator-cell[tabulator-field='source'] a")
+    cells = page.locator(".dsa-search-table table.dsa-jobs a.dsa-source-link")
     return [c.inner_text().strip() for c in cells.all()]
 
 
@@ -159,8 +159,7 @@ def test_the_descending_box_shows_and_sets_the_order_of_the_default_sort(demo_se
         name=prefix, request=PageRequest(sort="name", descending=True)).rows["source_id"]
     box.check()
     page.wait_for_function("() => window.location.search.includes('desc=true')")
-    first = page.locator(".dsa-search-table .tabulator-row").first.locator(
-        ".tabulator-cell[tabulator-field='source'] a")
+    first = page.locator(".dsa-search-table table.dsa-jobs a.dsa-source-link").first
     first.filter(has_text=last_first.iloc[0]).wait_for()
     shown = visible_source_ids(page)
     assert shown == list(last_first[:len(shown)]) and shown == sorted(shown, reverse=True)

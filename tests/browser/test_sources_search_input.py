@@ -16,6 +16,7 @@ from dsa110_dashboard.viewmodels.sources import PAGE_SIZE
 pytestmark = pytest.mark.browser
 
 NAME_BOX = "e.g. J0925 or NVSS J09"
+ROWS = ".dsa-search-table table.dsa-jobs tr:has(td)"
 CENTRE_BOX = "12:34:56.7 +42:03:12 or 188.736 42.053"
 RADIUS_BOX = '30 arcsec, 2 arcmin, 0.5 deg, 30"'
 
@@ -44,7 +45,7 @@ def test_a_page_past_the_end_shows_the_last_page(demo_server, demo_db, page):
     first = (last - 1) * PAGE_SIZE + 1
     assert f"Sources {first:,}–{total:,} of {total:,}" in text
     page.wait_for_function(f"() => window.location.search === '?page={last}'")
-    assert page.locator(".dsa-search-table .tabulator-row").count() == total - first + 1
+    assert page.locator(ROWS).count() == total - first + 1
     page.locator(".dsa-search-notes", has_text="Page 999 is past the end").wait_for()
 
     # A shared filtered link whose page no longer exists.
@@ -113,6 +114,8 @@ def test_a_failed_cone_leaves_no_stale_status(demo_server, demo_sky, page):
     centre.fill(f"{ra} {dec}")
     centre.press("Enter")
     wait_status(page, f"within 30 arcmin of RA {ra:.5f}°, Dec \\+{dec:.5f}°")
+    # A cone adds the separation column.
+    page.locator(".dsa-search-table th", has_text="Sep (arcsec)").wait_for()
     centre.fill("garbage text")
     centre.press("Enter")
     alert = page.locator(".dsa-search-error")
@@ -123,15 +126,16 @@ def test_a_failed_cone_leaves_no_stale_status(demo_server, demo_sky, page):
     assert "could not convert" not in message
     text = wait_status(page, "Search not run")
     assert "within" not in text and "arcsec" not in text
-    assert page.locator(".dsa-search-table .tabulator-row").count() == 0
+    assert page.locator(ROWS).count() == 0
 
 
 def test_mjds_have_no_thousands_separator(demo_server, page):
     open_sources(page, demo_server)
-    cells = page.locator(".dsa-search-table .tabulator-cell[tabulator-field='last_mjd']")
-    cells.first.wait_for()
+    page.locator(ROWS).first.wait_for()
     wait_idle(page)
-    values = [c.inner_text().strip() for c in cells.all()]
+    values = page.locator(".dsa-search-table table.dsa-jobs").evaluate("""(t) => {
+      const at = [...t.rows[0].cells].findIndex((th) => th.textContent === 'Last MJD');
+      return [...t.rows].slice(1).map((r) => r.cells[at].textContent); }""")
     assert values and all(re.fullmatch(r"\d{5}\.\d{3}", v) for v in values), values[:5]
 
 
@@ -171,8 +175,8 @@ CONTRASTS = """
 """
 
 
-#: Each table's source links: the search table's (a Tabulator) and the ESE list's (HTML).
-SOURCE_LINKS = {".dsa-search-table": ".tabulator-cell[tabulator-field='source'] a",
+#: Each table's source links (both plain HTML tables).
+SOURCE_LINKS = {".dsa-search-table": "table.dsa-jobs a.dsa-source-link",
                 ".dsa-ese-table": "table.dsa-jobs a.dsa-source-link"}
 
 

@@ -3,10 +3,13 @@ number, so the table shows one column for them unless the stored values differ."
 
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 
 from dsa110_dashboard.viewmodels.sources import SourceSearchModel
-from dsa110_dashboard.views.sources import ETA_CHI2_TITLE, SourceSearchView
+from dsa110_dashboard.views.sources import ETA_CHI2_TITLE, ETA_TIP, SourceSearchView
 from factories import insert
 
 
@@ -20,19 +23,44 @@ def search_view(db, rows) -> SourceSearchView:
     return view
 
 
+def headers(view) -> list[str]:
+    return re.findall(r"<th[^>]*>([^<]*)</th>", view._table.object)
+
+
 def test_eta_equal_to_chi2_is_one_column(db):
     view = search_view(db, [(2.5, 2.5), (0.8, 0.8), (None, None)])
-    columns = list(view._table.value.columns)
-    assert "eta_metric" in columns and "chi2_nu" not in columns
-    assert view._table.titles["eta_metric"] == ETA_CHI2_TITLE
+    assert ETA_CHI2_TITLE in headers(view) and "χ²ν" not in headers(view)
+    assert f"title='{html.escape(ETA_TIP)}'>{ETA_CHI2_TITLE}</th>" in view._table.object
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 def test_stored_eta_and_chi2_that_differ_keep_two_columns(db):
     view = search_view(db, [(2.5, 2.5), (0.8, 1.9)])
-    columns = list(view._table.value.columns)
-    assert "eta_metric" in columns and "chi2_nu" in columns
-    assert view._table.titles["eta_metric"] == "η"
+    assert "η" in headers(view) and "χ²ν" in headers(view)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_the_search_table_links_formats_and_leaves_missing_blank(db):
+    with db.transaction() as conn:
+        insert(conn, "variability_stats", source_id="NVSS J000001.0+54<b>", ra_deg=1.23456,
+               dec_deg=54.0, eta_metric=None, chi2_nu=None, n_obs=12345,
+               nvss_flux_mjy=1234.56, last_mjd=60967.58349)
+    view = search_view(db, [])
+    out = view._table.object
+    assert view._table.visible and out.count("<tr>") == 2
+    assert "href=\"/sources/NVSS%20J000001.0%2B54%3Cb%3E\"" in out
+    assert "54&lt;b&gt;</a>" in out and "<b>" not in out
+    cells = re.findall(r"<td class='([^']*)'>([^<]*)</td>", out)
+    assert ("dsa-num", "1.2346") in cells  # RA
+    assert ("dsa-num", "1,234.6") in cells and ("dsa-num", "12,345") in cells
+    assert ("dsa-num", "60967.583") in cells  # an MJD has no thousands separator
+    assert ("dsa-num", "") in cells  # no eta: blank, not NaN
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_no_results_hide_the_table(db):
+    view = search_view(db, [])
+    assert view._table.object == "" and not view._table.visible
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)

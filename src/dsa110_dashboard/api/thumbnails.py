@@ -68,7 +68,7 @@ class ThumbnailHandler(ImageFileHandler):
         try:
             _, path = await self.image_file(raw_id, must_exist=False)
         except (ImageReadError, ForbiddenPathError) as exc:
-            self.placeholder(f"{exc.title}: {exc.user_message}", size)
+            await self.placeholder(f"{exc.title}: {exc.user_message}", size)
             return
         cache = cache_for(self.ctx.settings)
 
@@ -81,7 +81,7 @@ class ThumbnailHandler(ImageFileHandler):
         result: CachedPNG = await self.render(f"thumbnail of image {raw_id}",
                                               cache.get_or_render, path, **params)
         if not result.ok:
-            self.placeholder(result.reason or "unreadable", size, result.data)
+            await self.placeholder(result.reason or "unreadable", size, result.data)
             return
         self.ctx.metrics.thumbnail("off" if not result.in_cache
                                    else "hit" if result.from_cache else "miss")
@@ -97,11 +97,14 @@ class ThumbnailHandler(ImageFileHandler):
         self.send_bytes(result.data, "image/png", X_Thumbnail_Status="ok",
                         X_Thumbnail_Cache="hit" if result.from_cache else "miss", **extra)
 
-    def placeholder(self, reason: str, size: int, drawn: bytes | None = None) -> None:
-        """The placeholder PNG saying ``reason`` (as this user may read it), never kept."""
+    async def placeholder(self, reason: str, size: int, drawn: bytes | None = None) -> None:
+        """The placeholder PNG saying ``reason`` (as this user may read it), never kept.
+        Drawn on the pool: 4-8 ms each, and /qa asks for 12 at once while its session's
+        messages wait on the event loop."""
         self.ctx.metrics.thumbnail("placeholder")
         shown = self.shown_text(reason)
-        data = drawn if drawn is not None and shown == reason else placeholder_png(shown, size)
+        data = (drawn if drawn is not None and shown == reason
+                else await self.blocking(placeholder_png, shown, size))
         self.set_header("Cache-Control", "no-store")
         self.send_bytes(data, "image/png", X_Thumbnail_Status="placeholder",
                         X_Thumbnail_Reason=header_safe(shown))

@@ -4,6 +4,7 @@ where we have them) and its ESE candidates."""
 from __future__ import annotations
 
 import dataclasses
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -41,6 +42,12 @@ class VariabilityFilter:
     COLUMNS = {"eta": "eta_metric", "chi2_nu": "chi2_nu",
                "sigma_deviation": "sigma_deviation", "n_obs": "n_obs",
                "mean_flux_mjy": "mean_flux_mjy"}
+
+
+#: Per process: Database -> {min_n_obs: (fingerprint, statistics frame)}. Weak keys, so a
+#: test's databases go with their Database objects. Two sessions missing at once both
+#: read and the last write wins, which is harmless.
+_STATS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 class VariabilityRepository:
@@ -128,6 +135,9 @@ class VariabilityRepository:
         (whether the pipeline's std is the sample one is not recorded). ``vs_max``,
         ``m_at_vs_max`` and ``is_two_epoch_variable`` (Mooley et al. 2016) come from
         dash_variability only: NaN/None without it. NULL metrics stay NaN, never 0.
+
+        The statistics are read once per process while the tables' fingerprint stays
+        the same (``_STATS``); the ESE status, a small table, is read every time.
         """
         vs = self.db.catalog["variability_stats"]
         columns = ["source_id", "ra_deg", "dec_deg", "eta", "v", "mean_flux_mjy",
@@ -135,23 +145,9 @@ class VariabilityRepository:
                    "ese_status", "vs_max", "m_at_vs_max", "is_two_epoch_variable"]
         if not vs.exists:
             return pd.DataFrame(columns=columns)
-        ese, ours = self.db.catalog["ese_candidates"], self._ours()
-        # Three plain reads merged here, not one join: joined to dash_variability,
-        # SQLite walked variability_stats through its primary-key index (a random read
-        # per source); at 100,000 sources the merge is a few ms.
-        stmt = sa.select(vs.col("source_id"), vs.col("ra_deg"), vs.col("dec_deg"),
-                         vs["eta_metric"].label("eta"), vs.col("mean_flux_mjy"),
-                         vs.col("std_flux_mjy"), vs.col("n_obs"), vs.col("chi2_nu"),
-                         vs.col("sigma_deviation"), vs.col("nvss_flux_mjy")) \
-            .where(sa.or_(vs["n_obs"].is_(None), vs["n_obs"] >= min_n_obs))
-        two_epoch = ["vs_max", "m_at_vs_max", "is_two_epoch_variable"]
+        ese = self.db.catalog["ese_candidates"]
         with self.db.connect() as conn:
-            frame = raw_frame(conn, stmt)
-            mine = pd.DataFrame(columns=["source_id", "our_v", *two_epoch])
-            if ours is not None:
-                mine = raw_frame(conn, sa.select(
-                    ours.col("source_id"), ours["v"].label("our_v"),
-                    *(ours.col(c) for c in two_epoch)))
+            frame = self._cached_stats(conn, min_n_obs)
             status = pd.DataFrame(columns=["source_id", "ese_status"])
             if ese.exists:
                 # Every flag, latest per source taken in pandas: cheaper than a
@@ -160,9 +156,62 @@ class VariabilityRepository:
                                                    ese["status"].label("ese_status"))
                                    .order_by(ese["flagged_at"], ese["id"])) \
                     .drop_duplicates("source_id", keep="last")
+        # A new frame: the cached one is shared by every session and never changed.
+        frame = frame.merge(status, on="source_id", how="left")
+        none_for_missing(frame, ("ese_status",))
+        return frame[columns]
+
+    def _cached_stats(self, conn: sa.Connection, min_n_obs: int) -> pd.DataFrame:
+        """``_stats_points``, from this process's cache while ``_fingerprint`` is
+        unchanged. Every /sources load read all sources' statistics (60-100 ms of the
+        server's CPU at 20,000 sources, on the threads building the page); they change
+        when the pipeline or ``dsa110-dash variability`` writes, hours apart."""
+        fingerprint = self._fingerprint(conn)
+        if fingerprint is None:
+            return self._stats_points(conn, min_n_obs)
+        entries = _STATS.setdefault(self.db, {})
+        hit = entries.get(min_n_obs)
+        if hit is not None and hit[0] == fingerprint:
+            return hit[1]
+        frame = self._stats_points(conn, min_n_obs)
+        entries[min_n_obs] = (fingerprint, frame)
+        return frame
+
+    def _fingerprint(self, conn: sa.Connection) -> tuple | None:
+        """Row counts and newest write times of variability_stats and dash_variability:
+        any insert, delete or rewrite by the pipeline (``updated_at`` is NOT NULL there)
+        or by our batch (``computed_at``) changes it. None (do not cache) when this
+        database lacks a time column to tell."""
+        vs, ours = self.db.catalog["variability_stats"], self._ours()
+        if not vs.has("updated_at") or (ours is not None and not ours.has("computed_at")):
+            return None
+        parts = [sa.select(sa.func.count()).select_from(vs.table).scalar_subquery(),
+                 sa.select(sa.func.max(vs["updated_at"])).scalar_subquery()]
+        if ours is not None:
+            parts += [sa.select(sa.func.count()).select_from(ours.table).scalar_subquery(),
+                      sa.select(sa.func.max(ours["computed_at"])).scalar_subquery()]
+        return (ours is not None, *conn.execute(sa.select(*parts)).one())
+
+    def _stats_points(self, conn: sa.Connection, min_n_obs: int) -> pd.DataFrame:
+        """variability_stats with our V and two-epoch columns, typed: NaN for NULL."""
+        vs, ours = self.db.catalog["variability_stats"], self._ours()
+        # Two plain reads merged here, not one join: joined to dash_variability,
+        # SQLite walked variability_stats through its primary-key index (a random read
+        # per source); at 100,000 sources the merge is a few ms.
+        stmt = sa.select(vs.col("source_id"), vs.col("ra_deg"), vs.col("dec_deg"),
+                         vs["eta_metric"].label("eta"), vs.col("mean_flux_mjy"),
+                         vs.col("std_flux_mjy"), vs.col("n_obs"), vs.col("chi2_nu"),
+                         vs.col("sigma_deviation"), vs.col("nvss_flux_mjy")) \
+            .where(sa.or_(vs["n_obs"].is_(None), vs["n_obs"] >= min_n_obs))
+        two_epoch = ["vs_max", "m_at_vs_max", "is_two_epoch_variable"]
+        frame = raw_frame(conn, stmt)
+        mine = pd.DataFrame(columns=["source_id", "our_v", *two_epoch])
+        if ours is not None:
+            mine = raw_frame(conn, sa.select(
+                ours.col("source_id"), ours["v"].label("our_v"),
+                *(ours.col(c) for c in two_epoch)))
         mine["has_ours"] = True
-        frame = frame.merge(mine, on="source_id", how="left") \
-            .merge(status, on="source_id", how="left")
+        frame = frame.merge(mine, on="source_id", how="left")
         for col in ("ra_deg", "dec_deg", "eta", "mean_flux_mjy", "std_flux_mjy",
                     "chi2_nu", "sigma_deviation", "nvss_flux_mjy", "vs_max", "m_at_vs_max",
                     "our_v"):
@@ -176,8 +225,7 @@ class VariabilityRepository:
         flag = pd.to_numeric(frame["is_two_epoch_variable"], errors="coerce")
         frame["is_two_epoch_variable"] = flag.map({1.0: True, 0.0: False}) \
             .astype(object).where(flag.notna(), None)
-        none_for_missing(frame, ("ese_status",))
-        return frame[columns]
+        return frame.drop(columns=["our_v", "has_ours"])
 
     def ese_candidates(self, statuses: Iterable[str] | None = ("active",)) -> pd.DataFrame:
         """ESE flags (``statuses`` None = all), most significant first, with the

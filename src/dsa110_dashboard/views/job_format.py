@@ -94,12 +94,20 @@ def age(unix, now: float | None = None) -> str:
     return span(max(0.0, (time.time() if now is None else now) - at)) + " ago"
 
 
-def table(columns: list[tuple[str, str]], rows: list[list[str]], empty: str) -> str:
-    """An HTML table; ``columns`` are (title, css class), cells are HTML already."""
+def table(columns: list[tuple[str, str] | tuple[str, str, str | None]],
+          rows: list[list[str]], empty: str) -> str:
+    """An HTML table; ``columns`` are (title, css class) or (title, css class, the
+    header's tooltip), cells are HTML already."""
     if not rows:
         return f"<div class='dsa-note'>{e(empty)}</div>"
-    head = "".join(f"<th class='{c}'>{e(title)}</th>" for title, c in columns)
+    head = "".join(_header(c) for c in columns)
     body = "".join(
-        "<tr>" + "".join(f"<td class='{c}'>{cell}</td>"
-                         for (_t, c), cell in zip(columns, row)) + "</tr>" for row in rows)
+        "<tr>" + "".join(f"<td class='{c[1]}'>{cell}</td>"
+                         for c, cell in zip(columns, row)) + "</tr>" for row in rows)
     return f"<table class='dsa-jobs'><tr>{head}</tr>{body}</table>"
+
+
+def _header(column: tuple) -> str:
+    title, cls, *tip = column
+    hint = f" title='{e(tip[0])}'" if tip and tip[0] else ""
+    return f"<th class='{cls}'{hint}>{e(title)}</th>"

@@ -35,16 +35,22 @@ TABLE_TITLES = {"source": "Source", "ra_deg": "RA (deg)", "dec_deg": "Dec (deg)"
                 "n_epochs": "Epochs", "mean_flux_mjy": "Mean (mJy)", "eta_metric": "η",
                 "v": "V", "chi2_nu": "χ²ν", "sigma_deviation": "σ dev",
                 "last_mjd": "Last MJD", "ese_status": "ESE"}
-NUMBER_FORMATS = {"ra_deg": "0.0000", "dec_deg": "0.0000", "sep_arcsec": "0.0",
-                  "nvss_flux_mjy": "0.0", "mean_flux_mjy": "0.00", "eta_metric": "0.000",
-                  "v": "0.000", "chi2_nu": "0.000", "sigma_deviation": "0.00",
-                  "last_mjd": "0.000"}
-#: Each column's width, so that Tabulator lays the table out without measuring every
-#: cell ("fit_data" layouts do, twice per load: ~0.3 s of the browser's time at one year);
-#: the source name takes what is left.
-WIDTHS = {"ra_deg": 92, "dec_deg": 92, "sep_arcsec": 96, "nvss_flux_mjy": 96,
-          "n_epochs": 72, "mean_flux_mjy": 96, "eta_metric": 80, "v": 72, "chi2_nu": 80,
-          "sigma_deviation": 72, "last_mjd": 100, "ese_status": 96}
+#: Each number column's format (``format``'s spec). MJDs are written without a thousands
+#: separator (60967.583, never 60,967.583); other numbers keep it.
+NUMBER_FORMATS = {"ra_deg": ".4f", "dec_deg": ".4f", "sep_arcsec": ",.1f",
+                  "nvss_flux_mjy": ",.1f", "n_epochs": ",.0f", "mean_flux_mjy": ",.2f",
+                  "eta_metric": ",.3f", "v": ",.3f", "chi2_nu": ",.3f",
+                  "sigma_deviation": ",.2f", "last_mjd": ".3f"}
+ETA_TIP = ("η and χ²ν about the weighted mean are the same number; χ²ν gets its own "
+           "column only where stored values differ")
+#: The results' box: as tall as the Tabulator it replaced, its header kept in view
+#: over the page's own background (Panel's variable, so both themes).
+SEARCH_TABLE_CSS = """
+.dsa-search-scroll { max-height: 520px; overflow-y: auto; }
+.dsa-search-scroll table.dsa-jobs th { position: sticky; top: 0; z-index: 1;
+  background: var(--panel-background-color, #fff); }
+.dsa-search-scroll td.dsa-num { font-variant-numeric: tabular-nums; }
+"""
 #: Links in a dark-theme table: the source page's blue (LINK_CSS) is made for the page
 #: background, and on the midnight theme's #666 rows it is 1.5:1 (unreadable); these
 #: are 5.8:1 on its #444 rows and 3.4:1 on #666 (the rows' own white text is 5.7:1).
@@ -54,14 +60,6 @@ DARK_TABLE_LINK_CSS = ["a { color: #9ecbff; } a:visited { color: #d0b3ff; }"]
 def table_link_css() -> list[str]:
     """Stylesheets for source links in a table of this session's theme."""
     return LINK_CSS + (DARK_TABLE_LINK_CSS if table_theme() == "midnight" else [])
-
-
-def number_formatters(formats: dict[str, str]) -> dict[str, dict]:
-    """Tabulator formatters with ``formats``' decimals. MJDs are written without a
-    thousands separator (60967.583, never 60,967.583); other numbers keep it."""
-    return {col: {"type": "money", "precision": fmt.count("0") - 1,
-                  **({"thousand": False} if "mjd" in col else {})}
-            for col, fmt in formats.items()}
 
 
 def link(source_id: str) -> str:
@@ -106,6 +104,23 @@ def table_frame(rows: pd.DataFrame, cone: bool) -> pd.DataFrame:
 
 def table_titles(rows: pd.DataFrame) -> dict[str, str]:
     return {**TABLE_TITLES, "eta_metric": ETA_CHI2_TITLE if eta_is_chi2(rows) else "η"}
+
+
+def search_table_html(rows: pd.DataFrame, cone: bool) -> str:
+    """One page of results as a plain HTML table (the pages' ``job_format.table``: a
+    browser draws it far faster than a Tabulator, decision 0088), the source linked to
+    its page, missing statistics blank; empty without rows (the status line says so)."""
+    if rows.empty:
+        return ""
+    frame = table_frame(rows, cone)
+    titles = table_titles(rows)
+    columns = [(titles[c], "dsa-num" if c in NUMBER_FORMATS else "",
+                ETA_TIP if c == "eta_metric" else None) for c in frame.columns]
+    body = [[cell if c == "source" else
+             format_number(cell, NUMBER_FORMATS[c], missing="") if c in NUMBER_FORMATS
+             else e(cell) for c, cell in zip(frame.columns, row)]
+            for row in frame.itertuples(index=False)]
+    return f"<div class='dsa-search-scroll'>{table(columns, body, '')}</div>"
 
 
 def _blank_missing(frame: pd.DataFrame) -> pd.DataFrame:
@@ -158,17 +173,10 @@ class SourceSearchView(Viewer):
                                     sizing_mode="stretch_width", disable_math=True,
                                     css_classes=["dsa-search-error"])
         self._notes = notes_alert(m, "dsa-search-notes")
-        self._table = pn.widgets.Tabulator(
-            table_frame(m.rows, False), disabled=True, show_index=False, theme=table_theme(),
-            sizing_mode="stretch_width", titles=table_titles(m.rows), selectable=False,
-            formatters={"source": {"type": "html"}, **number_formatters(NUMBER_FORMATS)},
-            layout="fit_columns", widths=WIDTHS, header_align="center", height=520,
-            header_tooltips={"eta_metric": "η and χ²ν about the weighted mean are the same "
-                                           "number; χ²ν gets its own column only where "
-                                           "stored values differ"},
-            sortable=False,  # sorting is server-side: a header sort would order one page
+        self._table = pn.pane.HTML(
+            "", sizing_mode="stretch_width", margin=(0, 5), visible=False,
             css_classes=["dsa-search-table"],
-            stylesheets=table_link_css())  # the default #0000ee is unreadable on dark rows
+            stylesheets=[JOBS_CSS, SEARCH_TABLE_CSS, *LINK_CSS])
         self._prev = pn.widgets.Button(label="← Previous", width=110)
         self._next = pn.widgets.Button(label="Next →", width=110)
         self._prev.on_click(lambda _e: self._turn(-1))
@@ -238,8 +246,8 @@ class SourceSearchView(Viewer):
         # The message names the input by its label once (the model words it).
         self._alert.object = plain(m.error) if m.error else ""
         self._alert.visible = bool(m.error)
-        self._table.param.update(value=table_frame(m.rows, m.cone is not None),
-                                 titles=table_titles(m.rows))
+        self._table.object = search_table_html(m.rows, m.cone is not None)
+        self._table.visible = not m.error and not m.rows.empty
         if m.error:
             # Nothing of an earlier search: its cone is not what the inputs now say.
             status = "Search not run: correct the input named above."
@@ -281,7 +289,7 @@ def ese_cell(value, field: str, cls: str) -> str:
     if field == "source_id":
         return link(str(value))
     if cls == "dsa-num":
-        return format_number(value, ".3f", missing="")
+        return format_number(value, ",.3f", missing="")
     return "" if pd.isna(value) else e(value)
 
 
