@@ -83,6 +83,13 @@ def test_get_missing_raises_not_found(db, sample):
         repo.get(999_999)
     with pytest.raises(NotFoundError):
         repo.get_by_path("/nowhere.fits")
+    with pytest.raises(NotFoundError):
+        repo.path_of(999_999)
+
+
+def test_path_of_is_the_records_path(db, sample):
+    repo = ImageRepository(db)
+    assert repo.path_of(sample["d"]) == repo.get(sample["d"]).path == "/data/images/d.fits"
 
 
 @pytest.mark.parametrize("flt, expected", [

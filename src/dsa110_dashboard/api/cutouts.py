@@ -72,7 +72,7 @@ class CutoutHandler(ImageFileHandler):
                                     or DEFAULT_STRETCH,
                                     cmap=self.get_query_argument("cmap", None) or "inferno")
             render = {"size": checked.size, "stretch": checked.stretch, "cmap": checked.cmap}
-        _, path = await self.image_file(raw_id, must_exist=True)
+        path = await self.image_path(raw_id, must_exist=True)
 
         identity = await self.blocking(file_identity, path)
         if self.not_modified(_etag(identity, kind, ra, dec, size, render), CACHE_CONTROL):

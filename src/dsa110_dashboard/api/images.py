@@ -90,6 +90,18 @@ class ImageFileHandler(ApiHandler):
 
         return await self.blocking(lookup)
 
+    async def image_path(self, raw_id: str, *, must_exist: bool) -> Path:
+        """The image's real path, confined to the data roots (403/404): its path alone
+        read, for the endpoints that need no more of the record (thumbnails, cutouts;
+        /qa asks for a dozen thumbnails at once)."""
+        image_id = parse_image_id(raw_id)
+
+        def lookup() -> Path:
+            path = ImageRepository(self.ctx.db).path_of(image_id)
+            return self.ctx.roots.confine(path, must_exist=must_exist)
+
+        return await self.blocking(lookup)
+
     async def render(self, what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run file reading / rendering in a worker thread under the render timeout.
 

@@ -66,7 +66,7 @@ class ThumbnailHandler(ImageFileHandler):
         cmap = self.get_query_argument("cmap", None) or DEFAULTS.cmap
         params = render_params(size=size, stretch=stretch, cmap=cmap).as_dict()
         try:
-            _, path = await self.image_file(raw_id, must_exist=False)
+            path = await self.image_path(raw_id, must_exist=False)
         except (ImageReadError, ForbiddenPathError) as exc:
             await self.placeholder(f"{exc.title}: {exc.user_message}", size)
             return

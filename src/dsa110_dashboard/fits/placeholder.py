@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import os
@@ -20,8 +21,11 @@ _BORDER = (110, 110, 118, 255)
 _TEXT = (235, 235, 235, 255)
 
 
+@functools.lru_cache(maxsize=128)
 def placeholder_png(reason: str, size: int = 512) -> bytes:
-    """A ``size`` x ``size`` PNG with ``reason`` written on it (Pillow's built-in font)."""
+    """A ``size`` x ``size`` PNG with ``reason`` written on it (Pillow's built-in font).
+    Kept per (reason, size): pages that refresh (the wall, /qa's worst images) ask for
+    the same images' placeholders again, and each costs 4-8 ms of CPU."""
     size = render_params(size=size).size
     image = Image.new("RGBA", (size, size), _BACKGROUND)
     draw = ImageDraw.Draw(image)

@@ -408,6 +408,18 @@ class ImageRepository:
             raise NotFoundError(f"no image with id {image_id}")
         return record
 
+    def path_of(self, image_id: int) -> str:
+        """The image's file path alone (NotFoundError when there is no such image)."""
+        images = self.db.catalog["images"]
+        path = None
+        if images.exists:
+            with self.db.connect() as conn:
+                path = conn.execute(sa.select(images["path"])
+                                    .where(images["id"] == image_id)).scalar()
+        if path is None:
+            raise NotFoundError(f"no image with id {image_id}")
+        return path
+
     def get_by_path(self, path: str) -> ImageRecord:
         record = self._first(lambda q: q.images["path"] == path)
         if record is None:

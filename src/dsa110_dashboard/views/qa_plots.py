@@ -21,11 +21,15 @@ import math
 import numpy as np
 import pandas as pd
 from bokeh.models import (
-    BoxAnnotation,
     BoxSelectTool,
     ColumnDataSource,
+    DatetimeAxis,
+    DatetimeTicker,
     DatetimeTickFormatter,
+    GlyphRenderer,
+    Grid,
     HoverTool,
+    HStrip,
     LinearColorMapper,
     Range1d,
 )
@@ -164,7 +168,7 @@ def glyph_data(frame: pd.DataFrame) -> dict:
 
 class SharedSources:
     """The two data sources every trend plot draws from (decision 0071): the glyphs
-    over the bulk and the "no value" ticks. Each plot adds the rows it shows and its
+    over the bulk and the "no value" ticks; and the time axis's ticker and labels. Each plot adds the rows it shows and its
     own y column (``y_<metric>``, NaN where that plot shows no glyph: not drawn), so
     the time, image, grade and flag columns travel to the browser once, not per plot.
     ``finish`` fills both sources once every plot has been added."""
@@ -173,6 +177,11 @@ class SharedSources:
         self.points = points
         self.glyphs = ColumnDataSource({})
         self.ticks = ColumnDataSource({})
+        # The time axis's ticker and labels, one for every plot of a load (their time
+        # range is one too): a datetime ticker is 13 models (a sub-ticker per scale).
+        self.time_ticker = DatetimeTicker()
+        self.time_labels = DatetimeTickFormatter(days="%m-%d", months="%Y-%m",
+                                                 hours="%m-%d %H:%M")
         self._glyph_rows: dict[str, tuple[pd.Index, np.ndarray, np.ndarray]] = {}
         self._tick_rows: dict[str, tuple[pd.Index, float]] = {}
 
@@ -228,6 +237,31 @@ def grade_raster(x: np.ndarray, y: np.ndarray, grade: pd.Series, x_range, y_rang
     return out
 
 
+#: Fill opacity of the threshold bands and of the "no value" row.
+BAND_ALPHA = {MISSING_COLOUR: 0.10}
+
+
+def band_strips(bands: list[tuple[float | None, float | None, str]], log: bool,
+                y_limits: tuple[float, float]) -> GlyphRenderer:
+    """Horizontal bands across the plot, (low, high, colour) in shown units (None is
+    open), as one strip glyph under everything. An open side reaches far past the
+    plot's y range (a box zoom only narrows it)."""
+    lo, hi = y_limits
+    far = 100 * (hi - lo)
+
+    def y(value: float | None, default: float) -> float:
+        return default if value is None else float(_y(np.array([value]), log)[0])
+
+    source = ColumnDataSource({
+        "y0": [y(low, lo - far) for low, _h, _c in bands],
+        "y1": [y(high, hi + far) for _l, high, _c in bands],
+        "colour": [colour for _l, _h, colour in bands],
+        "alpha": [BAND_ALPHA.get(colour, 0.13) for _l, _h, colour in bands]})
+    return GlyphRenderer(data_source=source, level="underlay",
+                         glyph=HStrip(y0="y0", y1="y1", fill_color="colour",
+                                      fill_alpha="alpha", line_alpha=0))
+
+
 class TrendPlot:
     """One metric's figure and what redraws it; the page owns the events."""
 
@@ -244,25 +278,23 @@ class TrendPlot:
         fig = figure(title=f"{title} ({unit})" + (", log scale" if log else ""),
                      x_range=x_range, y_range=Range1d(ylo, yhi, reset_start=ylo,
                                                       reset_end=yhi),
-                     x_axis_type="datetime", height=PLOT_HEIGHT, sizing_mode="stretch_width",
+                     x_axis_type=None, height=PLOT_HEIGHT, sizing_mode="stretch_width",
                      min_width=420, tools="xpan,xwheel_zoom,box_zoom,reset",
                      active_scroll="xwheel_zoom", toolbar_location="right",
                      output_backend="canvas", tags=[f"dsa-qa-plot-{metric}"])
+        fig.add_layout(DatetimeAxis(ticker=shared.time_ticker,
+                                    formatter=shared.time_labels), "below")
+        fig.add_layout(Grid(dimension=0, ticker=shared.time_ticker))
         fig.toolbar.logo = None
         fig.title.text_font_size = "12px"
-        fig.xaxis.formatter = DatetimeTickFormatter(days="%m-%d", months="%Y-%m",
-                                                    hours="%m-%d %H:%M")
         if log:  # drawn in log10, labelled in linear values (as the eta-V plot)
             _label_log_axis(fig.yaxis[0], log_ticks(ylo, yhi))
-        for low, high, colour, _label in BANDS.get(metric, []):
-            fig.add_layout(BoxAnnotation(
-                bottom=_y(np.array([low]), log)[0] if low is not None else None,
-                top=_y(np.array([high]), log)[0] if high is not None else None,
-                fill_color=colour, fill_alpha=0.13, line_alpha=0, level="underlay"))
-        # The "no value" row: under the data, the first thing a reader of gaps sees.
-        fig.add_layout(BoxAnnotation(top=ylo + (yhi - ylo) * RUG_HEIGHT * 0.9,
-                                     fill_color=MISSING_COLOUR, fill_alpha=0.10,
-                                     line_alpha=0, level="underlay"))
+        # The threshold bands and, under the data, the "no value" row (the first thing
+        # a reader of gaps sees): one strip glyph, not an annotation each.
+        fig.renderers.append(band_strips(
+            [(low, high, colour) for low, high, colour, _label in BANDS.get(metric, [])]
+            + [(None, ylo + (yhi - ylo) * RUG_HEIGHT * 0.9, MISSING_COLOUR)],
+            log, (ylo, yhi)))
         self.bulk_source = ColumnDataSource({"image": [], "x": [], "y": [], "dw": [],
                                              "dh": []})
         self.rastered = len(measured) > RASTER_ABOVE
@@ -298,7 +330,9 @@ class TrendPlot:
                                                            ("observed", WHEN),
                                                            ("value", "not measured")],
                                 formatters=WHEN_FORMATTERS))
-        select = BoxSelectTool(dimensions="both", persistent=True)
+        # The points only: a box is applied to every image by the server (_boxed); the
+        # strips and the raster are not things to select.
+        select = BoxSelectTool(dimensions="both", persistent=True, renderers=[points])
         fig.add_tools(select)
         fig.toolbar.active_drag = select
         self.figure = fig
