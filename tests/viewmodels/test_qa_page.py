@@ -195,7 +195,7 @@ def test_trend_colours_and_hover_time_are_made_in_the_browser(model):
     view = QAPageView(model=model)
     view.__panel__()
     fig = view._plots[0].figure
-    points = next(r for r in fig.renderers if "y_noise" in str(r.glyph.y))
+    points = next(r for r in fig.renderers if "y_noise" in str(getattr(r.glyph, "y", "")))
     data = points.data_source.data
     assert not {"colour", "line", "when"} & set(data)  # no per-row strings for them
     assert data["image_id"].dtype == np.int32
@@ -206,6 +206,31 @@ def test_trend_colours_and_hover_time_are_made_in_the_browser(model):
     hovers = [t for t in fig.tools if getattr(t, "tooltips", None)]
     assert all(dict(t.tooltips)["observed"] == "@x{%Y-%m-%d %H:%M}"
                and t.formatters == {"@x": "datetime"} for t in hovers)
+
+
+def test_bands_are_one_strip_glyph_and_the_time_axis_is_shared(model):
+    from bokeh.models import DatetimeAxis, HStrip
+
+    from dsa110_dashboard.views.qa_plots import BANDS, MISSING_COLOUR
+
+    view = QAPageView(model=model)
+    view.__panel__()
+    dr = next(p for p in view._plots if p.metric == "dynamic_range")
+    strips = [r for r in dr.figure.renderers if isinstance(r.glyph, HStrip)]
+    assert len(strips) == 1 and strips[0].level == "underlay"
+    data = strips[0].data_source.data
+    # DR <= 10 poor, 10-100 marginal (drawn in log10), then the "no value" row.
+    assert data["colour"] == [*(c for _l, _h, c, _t in BANDS["dynamic_range"]), MISSING_COLOUR]
+    assert data["y1"][0] == pytest.approx(1.0) and data["y0"][1] == pytest.approx(1.0)
+    assert data["y1"][1] == pytest.approx(2.0)
+    y0, y1 = dr.figure.y_range.start, dr.figure.y_range.end
+    assert data["y0"][0] < y0 - 10 * (y1 - y0), "an open band reaches past any zoom"
+    # Box select acts on the points, not the bands.
+    select = next(t for t in dr.figure.tools if type(t).__name__ == "BoxSelectTool")
+    assert [type(r.glyph).__name__ for r in select.renderers] == ["Scatter"]
+    axes = [p.figure.below[0] for p in view._plots]
+    assert all(isinstance(a, DatetimeAxis) for a in axes)
+    assert len({id(a.ticker) for a in axes}) == 1 and len(axes) > 1
 
 
 def test_the_first_raster_is_kept_unless_far_from_the_frame_size(model, monkeypatch):

@@ -177,6 +177,7 @@ class Prebuilt:
     section: str
     x_range: Range1d
     built: tuple[list, list[TrendPlot]]
+    texts: dict[str, str]
 
 
 class QAPageView(Viewer):
@@ -303,7 +304,8 @@ class QAPageView(Viewer):
         scratch.loaded = result
         x_range = _time_range(result)
         return result, Prebuilt(result, m.section, x_range,
-                                self._build(m.section, scratch, x_range))
+                                self._build(m.section, scratch, x_range),
+                                self._texts(scratch, m.dec_min, m.dec_max))
 
     def _show(self, fetched) -> None:
         result, prebuilt = fetched
@@ -325,27 +327,37 @@ class QAPageView(Viewer):
                                      or prebuilt.section != m.section):
             prebuilt = None  # another section opened meanwhile: built here
         self._render_generation += 1
-        self.summary.object = self._summary_text()
-        self.grades.object = grades_html(m.grade_counts())
-        self.nights.object = nights_html(m)
-        self.worst.object = worst_html(m)
+        texts = (prebuilt.texts if prebuilt is not None
+                 else self._texts(m, m.dec_min, m.dec_max))
+        self.summary.object = texts["summary"]
+        self.grades.object = texts["grades"]
+        self.nights.object = texts["nights"]
+        self.worst.object = texts["worst"]
         self._x_range = prebuilt.x_range if prebuilt is not None else _time_range(loaded)
         self._plots = []
         self._built = set()
         self._new_tabs()
-        notes = "".join(f"<li><b>{e(label)}</b>: not measured; {e(why)}.</li>"
-                        for label, why in self._unmeasured())
-        self.plots[:] = [self.tabs,
-                         pn.pane.HTML(f"<ul class='dsa-note dsa-qa-unmeasured' "
-                                      f"style='margin:4px 0'>{notes}</ul>" if notes else "",
-                                      sizing_mode="stretch_width")]
+        self.plots[:] = [self.tabs, pn.pane.HTML(texts["unmeasured"],
+                                                 sizing_mode="stretch_width")]
         self._attach(m.section, prebuilt.built if prebuilt is not None
                      else self._build(m.section))
         self._render_selection()
 
-    def _unmeasured(self) -> list[tuple[str, str]]:
+    def _texts(self, m: QAModel, dec_min: float | None, dec_max: float | None
+               ) -> dict[str, str]:
+        """The HTML of a load's summary, grades, nights, worst images and unmeasured
+        plots, from ``m``'s load: made on the worker with the figures (``_fetch``), as
+        their pandas work would otherwise hold the page's document lock."""
+        notes = "".join(f"<li><b>{e(label)}</b>: not measured; {e(why)}.</li>"
+                        for label, why in self._unmeasured(m))
+        return {"summary": self._summary_text(m, dec_min, dec_max),
+                "grades": grades_html(m.grade_counts()), "nights": nights_html(m),
+                "worst": worst_html(m),
+                "unmeasured": (f"<ul class='dsa-note dsa-qa-unmeasured' "
+                               f"style='margin:4px 0'>{notes}</ul>" if notes else "")}
+
+    def _unmeasured(self, m: QAModel) -> list[tuple[str, str]]:
         """(label, why) of every plot not drawn, whichever section it belongs to."""
-        m = self.model
         out = []
         for name, metric in METRICS.items():
             if name in m.loaded.unmeasured:
@@ -360,7 +372,7 @@ class QAPageView(Viewer):
                             "this range has a value"
                             + (" (the qa batch measures it: dsa110-dash batch "
                                "start qa)" if metric.image_column is None else "")))
-        for why in (self._calibrator_missing(), self._cal_heatmap_missing()):
+        for why in (self._calibrator_missing(m.loaded), self._cal_heatmap_missing(m.loaded)):
             if why is not None:
                 out.append(why)
         return out
@@ -451,16 +463,16 @@ class QAPageView(Viewer):
         else:
             work()
 
-    def _summary_text(self) -> str:
-        m = self.model
+    @staticmethod
+    def _summary_text(m: QAModel, dec_min: float | None, dec_max: float | None) -> str:
         loaded = m.loaded
         counts = m.summary()
         return (f"<b>{counts['images']:,} images</b> observed from "
                 f"{e(format_mjd(loaded.start_mjd, seconds=False))} to "
                 f"{e(format_mjd(loaded.end_mjd, seconds=False))} UTC"
-                + (f", Dec {e(m.dec_min if m.dec_min is not None else '−90')}° to "
-                   f"{e(m.dec_max if m.dec_max is not None else '90')}°"
-                   if m.dec_min is not None or m.dec_max is not None else "")
+                + (f", Dec {e(dec_min if dec_min is not None else '−90')}° to "
+                   f"{e(dec_max if dec_max is not None else '90')}°"
+                   if dec_min is not None or dec_max is not None else "")
                 + f"; {counts['measured']:,} with measured QA (image_qa), the rest graded "
                 "from their dynamic range. Shaded bands: the pipeline's thresholds; grey "
                 "ticks at the bottom: images without that value. Click a point to open "
