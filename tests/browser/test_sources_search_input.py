@@ -140,7 +140,7 @@ def test_mjds_have_no_thousands_separator(demo_server, page):
 
 
 #: For each link: its colour, the background its row paints and their WCAG contrast
-#: ratio; null while a link is not in the page (Tabulator redraws rows as data arrives).
+#: ratio; null while a link is not in the page (its table was replaced by a newer one).
 CONTRASTS = """
 (links) => links.map((a) => {
   if (!a.isConnected) return null;
@@ -189,7 +189,7 @@ def link_contrasts(page, table: str) -> list[dict]:
         if seen and None not in seen:
             return seen
         page.wait_for_timeout(250)
-    raise AssertionError(f"{table}: its links kept being redrawn")
+    raise AssertionError(f"{table}: its links kept being replaced")
 
 
 @pytest.mark.parametrize("theme", ["default", "dark"])

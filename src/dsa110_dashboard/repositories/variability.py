@@ -178,19 +178,26 @@ class VariabilityRepository:
         return frame
 
     def _fingerprint(self, conn: sa.Connection) -> tuple | None:
-        """Row counts and newest write times of variability_stats and dash_variability:
-        any insert, delete or rewrite by the pipeline (``updated_at`` is NOT NULL there)
-        or by our batch (``computed_at``) changes it. None (do not cache) when this
-        database lacks a time column to tell."""
+        """The columns present and, per table, the row count, newest write time and sum
+        of write times of variability_stats (``updated_at``, NOT NULL there) and
+        dash_variability (``computed_at``): an insert, a delete or a rewrite by the
+        pipeline or our batch changes it, also one stamped older than the newest row
+        (our batches commit chunks and items as they finish, under one or earlier
+        stamps). None (do not cache) when this database lacks a time column to tell."""
         vs, ours = self.db.catalog["variability_stats"], self._ours()
         if not vs.has("updated_at") or (ours is not None and not ours.has("computed_at")):
             return None
-        parts = [sa.select(sa.func.count()).select_from(vs.table).scalar_subquery(),
-                 sa.select(sa.func.max(vs["updated_at"])).scalar_subquery()]
-        if ours is not None:
-            parts += [sa.select(sa.func.count()).select_from(ours.table).scalar_subquery(),
-                      sa.select(sa.func.max(ours["computed_at"])).scalar_subquery()]
-        return (ours is not None, *conn.execute(sa.select(*parts)).one())
+        tables = [(vs, "updated_at")] + ([(ours, "computed_at")] if ours is not None else [])
+        found = []
+        for table, column in tables:
+            stamp = table[column]
+            # Summed in whole milliseconds: a float sum on PostgreSQL may differ in its
+            # last digits from one (parallel) read to the next.
+            found.append((sorted(table.present), *conn.execute(sa.select(
+                sa.func.count(), sa.func.max(stamp),
+                sa.func.sum(sa.cast(stamp * 1000, sa.BigInteger)))
+                .select_from(table.table)).one()))
+        return tuple(found)
 
     def _stats_points(self, conn: sa.Connection, min_n_obs: int) -> pd.DataFrame:
         """variability_stats with our V and two-epoch columns, typed: NaN for NULL."""

@@ -323,12 +323,13 @@ class QAPageView(Viewer):
     def _render_all(self, prebuilt: Prebuilt | None = None) -> None:
         m = self.model
         loaded = m.loaded
+        # The texts are the load's whatever section is open.
+        texts = (prebuilt.texts if prebuilt is not None and prebuilt.loaded is loaded
+                 else self._texts(m, m.dec_min, m.dec_max))
         if prebuilt is not None and (prebuilt.loaded is not loaded
                                      or prebuilt.section != m.section):
             prebuilt = None  # another section opened meanwhile: built here
         self._render_generation += 1
-        texts = (prebuilt.texts if prebuilt is not None
-                 else self._texts(m, m.dec_min, m.dec_max))
         self.summary.object = texts["summary"]
         self.grades.object = texts["grades"]
         self.nights.object = texts["nights"]

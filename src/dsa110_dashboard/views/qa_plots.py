@@ -238,25 +238,24 @@ def grade_raster(x: np.ndarray, y: np.ndarray, grade: pd.Series, x_range, y_rang
 
 
 #: Fill opacity of the threshold bands and of the "no value" row.
-BAND_ALPHA = {MISSING_COLOUR: 0.10}
+BAND_ALPHA, MISSING_ALPHA = 0.13, 0.10
 
 
-def band_strips(bands: list[tuple[float | None, float | None, str]], log: bool,
+def band_strips(bands: list[tuple[float | None, float | None, str, float]], log: bool,
                 y_limits: tuple[float, float]) -> GlyphRenderer:
-    """Horizontal bands across the plot, (low, high, colour) in shown units (None is
-    open), as one strip glyph under everything. An open side reaches far past the
-    plot's y range (a box zoom only narrows it)."""
+    """Horizontal bands across the plot, (low, high, colour, opacity) in shown units
+    (None is open), as one strip glyph under everything. An open side reaches far past
+    the plot's y range (a box zoom only narrows it)."""
     lo, hi = y_limits
     far = 100 * (hi - lo)
 
     def y(value: float | None, default: float) -> float:
         return default if value is None else float(_y(np.array([value]), log)[0])
 
-    source = ColumnDataSource({
-        "y0": [y(low, lo - far) for low, _h, _c in bands],
-        "y1": [y(high, hi + far) for _l, high, _c in bands],
-        "colour": [colour for _l, _h, colour in bands],
-        "alpha": [BAND_ALPHA.get(colour, 0.13) for _l, _h, colour in bands]})
+    source = ColumnDataSource({"y0": [y(b[0], lo - far) for b in bands],
+                               "y1": [y(b[1], hi + far) for b in bands],
+                               "colour": [b[2] for b in bands],
+                               "alpha": [b[3] for b in bands]})
     return GlyphRenderer(data_source=source, level="underlay",
                          glyph=HStrip(y0="y0", y1="y1", fill_color="colour",
                                       fill_alpha="alpha", line_alpha=0))
@@ -292,8 +291,10 @@ class TrendPlot:
         # The threshold bands and, under the data, the "no value" row (the first thing
         # a reader of gaps sees): one strip glyph, not an annotation each.
         fig.renderers.append(band_strips(
-            [(low, high, colour) for low, high, colour, _label in BANDS.get(metric, [])]
-            + [(None, ylo + (yhi - ylo) * RUG_HEIGHT * 0.9, MISSING_COLOUR)],
+            [(low, high, colour, BAND_ALPHA)
+             for low, high, colour, _label in BANDS.get(metric, [])]
+            + [(None, ylo + (yhi - ylo) * RUG_HEIGHT * 0.9, MISSING_COLOUR,
+                MISSING_ALPHA)],
             log, (ylo, yhi)))
         self.bulk_source = ColumnDataSource({"image": [], "x": [], "y": [], "dw": [],
                                              "dh": []})

@@ -20,7 +20,6 @@ from ..viewmodels.sources import (
     source_url,
 )
 from .background import NewestOnly, is_served
-from .shell import table_theme
 from .job_format import JOBS_CSS, e, table
 from .source_detail import LINK_CSS
 from .table_pager import TablePager
@@ -45,23 +44,13 @@ ETA_TIP = ("η and χ²ν about the weighted mean are the same number; χ²ν ge
            "column only where stored values differ")
 #: The results' box: as tall as the Tabulator it replaced, its header kept in view
 #: over the page's own background (Panel's variable, so both themes).
-SEARCH_TABLE_CSS = """
-.dsa-search-scroll { max-height: 520px; overflow-y: auto; }
-.dsa-search-scroll table.dsa-jobs th { position: sticky; top: 0; z-index: 1;
-  background: var(--panel-background-color, #fff); }
-.dsa-search-scroll td.dsa-num { font-variant-numeric: tabular-nums; }
+SEARCH_TABLE_HEIGHT = 520
+SEARCH_TABLE_CSS = f"""
+.dsa-search-scroll {{ max-height: {SEARCH_TABLE_HEIGHT}px; overflow-y: auto; }}
+.dsa-search-scroll table.dsa-jobs th {{ position: sticky; top: 0; z-index: 1;
+  background: var(--panel-background-color, #fff); }}
+.dsa-search-scroll td.dsa-num {{ font-variant-numeric: tabular-nums; }}
 """
-#: Links in a dark-theme table: the source page's blue (LINK_CSS) is made for the page
-#: background, and on the midnight theme's #666 rows it is 1.5:1 (unreadable); these
-#: are 5.8:1 on its #444 rows and 3.4:1 on #666 (the rows' own white text is 5.7:1).
-DARK_TABLE_LINK_CSS = ["a { color: #9ecbff; } a:visited { color: #d0b3ff; }"]
-
-
-def table_link_css() -> list[str]:
-    """Stylesheets for source links in a table of this session's theme."""
-    return LINK_CSS + (DARK_TABLE_LINK_CSS if table_theme() == "midnight" else [])
-
-
 def link(source_id: str) -> str:
     return (f'<a class="dsa-source-link" href="{html.escape(source_url(source_id))}">'
             f"{html.escape(source_id)}</a>")
@@ -177,6 +166,10 @@ class SourceSearchView(Viewer):
             "", sizing_mode="stretch_width", margin=(0, 5), visible=False,
             css_classes=["dsa-search-table"],
             stylesheets=[JOBS_CSS, SEARCH_TABLE_CSS, *LINK_CSS])
+        # Always there and as tall as a page of rows: the spinner of a new search has a
+        # place to show, and the plot below does not jump as results come and go.
+        self._holder = pn.Column(self._table, sizing_mode="stretch_width",
+                                 min_height=SEARCH_TABLE_HEIGHT)
         self._prev = pn.widgets.Button(label="← Previous", width=110)
         self._next = pn.widgets.Button(label="Next →", width=110)
         self._prev.on_click(lambda _e: self._turn(-1))
@@ -187,11 +180,11 @@ class SourceSearchView(Viewer):
             pn.Row(self._name, self._position, self._radius, self._sort, self._desc,
                    self._clear, sizing_mode="stretch_width"),
             self._filters, self._notes, self._alert,
-            pn.Row(self._prev, self._next, self._status), self._table,
+            pn.Row(self._prev, self._next, self._status), self._holder,
             sizing_mode="stretch_width")
         # Searches overlap (typing, paging): only the newest one's result is shown, in
         # one message (the status line must not announce rows the table lacks yet).
-        self._loads = NewestOnly(m.fetch, m.apply, busy=[self._table])
+        self._loads = NewestOnly(m.fetch, m.apply, busy=[self._holder])
         m.param.watch(self._on_query, [q for q in m.QUERY if q != "page"])
         m.param.watch(self._on_page, ["page"])
         m.param.watch(self._render, ["rows", "total", "error"])
