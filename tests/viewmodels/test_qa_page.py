@@ -98,6 +98,18 @@ def test_view_renders_plots_outside_a_server(model):
     view.__panel__()
     assert view._plots and all(p.figure is not None for p in view._plots)
     assert "8 images" in view.summary.object
+    assert "Dec" not in view.summary.object
+
+
+def test_the_summary_names_the_strip_its_load_was_read_for(model):
+    """Made on the worker from the load's own query (a scratch model there has no
+    strip of its own)."""
+    model.dec_min = -10.0
+    view = QAPageView(model=model)
+    view.__panel__()
+    assert "Dec -10.0° to 90°" in view.summary.object
+    model.dec_max = 80.0  # outside a server: read again at once
+    assert "Dec -10.0° to 80.0°" in view.summary.object
 
 
 def test_raster_keeps_the_worst_grade():

@@ -36,7 +36,7 @@ from ..repositories.qa_trends import METRICS
 from ..science.numbers import format_number
 from ..science.qa import DERIVED_FROM_DR, GRADES, MEASURED
 from ..science.times import format_mjd, mjd_to_unix_ms, unix_to_mjd
-from ..viewmodels.qa import FLAG_VERDICTS, SECTIONS, Loaded, QAModel, image_url
+from ..viewmodels.qa import FLAG_VERDICTS, QUERY_PARAMS, SECTIONS, Loaded, QAModel, image_url
 from .background import (
     NewestOnly,
     in_document,
@@ -48,6 +48,7 @@ from .background import (
 from .cal_plots import qa_heatmap_figure
 from .job_format import DASH, JOBS_CSS, e, table
 from .qa_plots import (
+    BAND_ALPHA,
     BANDS,
     PLOT_COLOURS,
     PLOT_HEIGHT,
@@ -305,7 +306,7 @@ class QAPageView(Viewer):
         x_range = _time_range(result)
         return result, Prebuilt(result, m.section, x_range,
                                 self._build(m.section, scratch, x_range),
-                                self._texts(scratch, m.dec_min, m.dec_max))
+                                self._texts(scratch))
 
     def _show(self, fetched) -> None:
         result, prebuilt = fetched
@@ -325,7 +326,7 @@ class QAPageView(Viewer):
         loaded = m.loaded
         # The texts are the load's whatever section is open.
         texts = (prebuilt.texts if prebuilt is not None and prebuilt.loaded is loaded
-                 else self._texts(m, m.dec_min, m.dec_max))
+                 else self._texts(m))
         if prebuilt is not None and (prebuilt.loaded is not loaded
                                      or prebuilt.section != m.section):
             prebuilt = None  # another section opened meanwhile: built here
@@ -344,14 +345,13 @@ class QAPageView(Viewer):
                      else self._build(m.section))
         self._render_selection()
 
-    def _texts(self, m: QAModel, dec_min: float | None, dec_max: float | None
-               ) -> dict[str, str]:
+    def _texts(self, m: QAModel) -> dict[str, str]:
         """The HTML of a load's summary, grades, nights, worst images and unmeasured
         plots, from ``m``'s load: made on the worker with the figures (``_fetch``), as
         their pandas work would otherwise hold the page's document lock."""
         notes = "".join(f"<li><b>{e(label)}</b>: not measured; {e(why)}.</li>"
                         for label, why in self._unmeasured(m))
-        return {"summary": self._summary_text(m, dec_min, dec_max),
+        return {"summary": self._summary_text(m),
                 "grades": grades_html(m.grade_counts()), "nights": nights_html(m),
                 "worst": worst_html(m),
                 "unmeasured": (f"<ul class='dsa-note dsa-qa-unmeasured' "
@@ -373,7 +373,8 @@ class QAPageView(Viewer):
                             "this range has a value"
                             + (" (the qa batch measures it: dsa110-dash batch "
                                "start qa)" if metric.image_column is None else "")))
-        for why in (self._calibrator_missing(m.loaded), self._cal_heatmap_missing(m.loaded)):
+        for why in (self._calibrator_missing(m.loaded),
+                    self._cal_heatmap_missing(m.loaded)):
             if why is not None:
                 out.append(why)
         return out
@@ -465,8 +466,11 @@ class QAPageView(Viewer):
             work()
 
     @staticmethod
-    def _summary_text(m: QAModel, dec_min: float | None, dec_max: float | None) -> str:
+    def _summary_text(m: QAModel) -> str:
         loaded = m.loaded
+        # The strip of the query fetched, not of the inputs now (a scratch model has none).
+        asked = dict(zip(QUERY_PARAMS, loaded.query))
+        dec_min, dec_max = asked["dec_min"], asked["dec_max"]
         counts = m.summary()
         return (f"<b>{counts['images']:,} images</b> observed from "
                 f"{e(format_mjd(loaded.start_mjd, seconds=False))} to "
@@ -515,9 +519,11 @@ class QAPageView(Viewer):
                      tools="xpan,xwheel_zoom,reset", toolbar_location="right")
         fig.toolbar.logo = None
         fig.title.text_font_size = "12px"
+        # Annotations, not qa_plots.band_strips: this plot's y range follows its data,
+        # and strips reaching past any zoom would widen it to theirs.
         for low, high, colour, _ in BANDS["calibrator"]:
             fig.add_layout(BoxAnnotation(bottom=low, top=high, fill_color=colour,
-                                         fill_alpha=0.13, line_alpha=0))
+                                         fill_alpha=BAND_ALPHA, line_alpha=0))
         palette = ["#1f77b4", "#9467bd", "#17becf", "#8c564b"]
         for i, (name, group) in enumerate(cal.groupby("calibrator")):
             r = fig.scatter(mjd_to_unix_ms(group["mjd"].to_numpy(float)),

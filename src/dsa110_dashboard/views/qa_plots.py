@@ -167,11 +167,12 @@ def glyph_data(frame: pd.DataFrame) -> dict:
 
 
 class SharedSources:
-    """The two data sources every trend plot draws from (decision 0071): the glyphs
-    over the bulk and the "no value" ticks; and the time axis's ticker and labels. Each plot adds the rows it shows and its
-    own y column (``y_<metric>``, NaN where that plot shows no glyph: not drawn), so
-    the time, image, grade and flag columns travel to the browser once, not per plot.
-    ``finish`` fills both sources once every plot has been added."""
+    """The two data sources every trend plot draws from (decision 0071), the glyphs
+    over the bulk and the "no value" ticks, and the time axis's ticker and labels
+    (decision 0090). Each plot adds the rows it shows and its own y column
+    (``y_<metric>``, NaN where that plot shows no glyph: not drawn), so the time, image,
+    grade and flag columns travel to the browser once, not per plot. ``finish`` fills
+    both sources once every plot has been added."""
 
     def __init__(self, points: pd.DataFrame):
         self.points = points

@@ -51,6 +51,8 @@ SEARCH_TABLE_CSS = f"""
   background: var(--panel-background-color, #fff); }}
 .dsa-search-scroll td.dsa-num {{ font-variant-numeric: tabular-nums; }}
 """
+
+
 def link(source_id: str) -> str:
     return (f'<a class="dsa-source-link" href="{html.escape(source_url(source_id))}">'
             f"{html.escape(source_id)}</a>")
