@@ -97,7 +97,7 @@ CONTENT = {
     # image quality (noise and dynamic range, and the flux scale and astrometry where
     # the qa batch measured them, as on the demo); the beam's and the calibration's
     # sections are built when opened (decision 0072).
-    "/qa": Content(elements=(("dsa-qa-nights", "table.dsa-qa-nights td"),), figures=2),
+    "/qa": Content(elements=(("dsa-qa-lists", "table.dsa-qa-nights td"),), figures=2),
 }
 
 #: True once the document is idle, every element of the spec is in the page and at

@@ -164,7 +164,8 @@ def test_a_metric_no_image_of_the_range_has_is_named_not_drawn(model):
     assert {"noise", "dynamic_range"} <= drawn
     # No image_qa rows and no catalogue comparison here: named under the plots.
     assert not {"num_sources", "flux_scale_ratio", "astrometry_offset"} & drawn
-    notes = view.plots[1].object
+    notes = view.lists.object  # under the plots: the first thing in the lists pane
+    assert notes.startswith("<ul class='dsa-note dsa-qa-unmeasured'")
     assert "Flux-scale ratio" in notes and "none of the 8 images of this range" in notes
     assert "batch start qa" in notes
 

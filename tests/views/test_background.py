@@ -167,3 +167,25 @@ def test_no_module_but_this_one_takes_panel_internals():
                 found += [f"{path.name}:{node.lineno} import {a.name}" for a in node.names
                           if a.name in internal_modules]
     assert not found, found
+
+
+def test_a_result_waiting_for_the_render_report_runs_when_it_comes():
+    """``RenderReport`` sees Bokeh's DocumentReady on the loop, where load_early checks
+    and registers: nothing can slip between the two (decision 0084)."""
+    from bokeh.document import Document
+    from bokeh.events import DocumentReady
+
+    from dsa110_dashboard.views.background import RenderReport
+
+    doc = Document()
+    report = RenderReport(doc)
+    assert not report.pulled_not_rendered()  # no session, no browser: shown at once
+    ran = []
+    report.then(lambda: ran.append("first"))
+    assert ran == []
+    doc.callbacks.trigger_event(DocumentReady())
+    assert ran == ["first"] and report.rendered
+    report.then(lambda: ran.append("later"))  # already rendered: now
+    assert ran == ["first", "later"]
+    doc.callbacks.trigger_event(DocumentReady())  # a second report runs nothing again
+    assert ran == ["first", "later"]

@@ -217,8 +217,14 @@ class QAModel(param.Parameterized):
         grades = pts.groupby([night, pts["grade"]]).size()
         is_flag = pts["flag"].map(lambda f: isinstance(f, str))
         flags = pts[is_flag].groupby([night[is_flag], pts["flag"][is_flag]]).size()
-        grades_by = {k: dict(v.droplevel(0).items()) for k, v in grades.groupby(level=0)}
-        flags_by = {k: dict(v.droplevel(0).items()) for k, v in flags.groupby(level=0)}
+        # A few counts per night: a dict by plain iteration (a groupby per night and a
+        # droplevel each copied the whole index every time).
+        grades_by: dict = {}
+        for (day, grade), n in grades.items():
+            grades_by.setdefault(day, {})[grade] = n
+        flags_by: dict = {}
+        for (day, flag), n in flags.items():
+            flags_by.setdefault(day, {})[flag] = n
         rows = []
         for mjd_day, n in images.items():
             day = pd.Timestamp(mjd_to_unix(float(mjd_day)), unit="s").date()

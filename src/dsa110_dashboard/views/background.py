@@ -38,6 +38,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
 import panel as pn
+from bokeh.events import DocumentReady
 from bokeh.server import urls as _bokeh_urls
 from panel.io.server import DocHandler, WSHandler, get_static_routes
 from panel.io.state import set_curdoc
@@ -153,14 +154,15 @@ def load_early(fetch: Callable[[], T], show: Callable[[T], None],
         return
     future = pn.state._thread_pool.submit(fetch)
     doc = pn.state.curdoc
+    rendered = RenderReport(doc)
 
     def now_or_once_rendered() -> None:  # on the loop, under the document lock
-        if _pulled_not_rendered(doc):
+        if rendered.pulled_not_rendered():
             # The browser has the document and is still building its views: a result
             # shown now that replaced a child (the eta-V plot at 100,000 sources, whose
             # points arrive about then) was now and then never drawn (bench_eta_v: 1-3
             # of 4 loads). Once the page is rendered it goes out as a later load's does.
-            pn.state.onload(_as_session_callback(lambda: show_result(future.result)))
+            rendered.then(_as_session_callback(lambda: show_result(future.result)))
         else:
             show_result(future.result)
 
@@ -168,13 +170,41 @@ def load_early(fetch: Callable[[], T], show: Callable[[T], None],
     future.add_done_callback(lambda _done: schedule())
 
 
-def _pulled_not_rendered(doc) -> bool:
-    """The browser has connected to ``doc``'s session (it pulls the document at once) but
-    has not yet reported it rendered (Panel's onload)."""
-    context = doc.session_context
-    session = getattr(context, "session", None)
-    return (session is not None and session.connection_count > 0
-            and not pn.state._connected.get(doc))
+class RenderReport:
+    """Whether the browser has reported ``doc`` rendered (Bokeh's ``DocumentReady``, the
+    event Panel's onload follows), as seen on the event loop, and what to run then.
+
+    Made while the page is created, on the loop: the event is handled there too, so a
+    check and a registration here can never straddle it (decision 0084). Panel's own
+    record of it (``state._connected``, then its onload list) is kept by a worker thread
+    after the event: a callback given to ``pn.state.onload`` between the two was never
+    run, and the page kept its spinner (a /ms table, once in a full test run)."""
+
+    def __init__(self, doc) -> None:
+        self.doc = doc
+        self.rendered = False
+        self._then: list[Callable[[], None]] = []
+        doc.on_event(DocumentReady, self._on_rendered)
+
+    def _on_rendered(self, _event) -> None:
+        self.rendered = True
+        then, self._then = self._then, []
+        for callback in then:
+            callback()
+
+    def pulled_not_rendered(self) -> bool:
+        """The browser has connected to the session (it pulls the document at once)
+        and has not yet reported it rendered."""
+        session = getattr(self.doc.session_context, "session", None)
+        return (session is not None and session.connection_count > 0
+                and not self.rendered)
+
+    def then(self, callback: Callable[[], None]) -> None:
+        """``callback`` once the page is reported rendered (now if it is)."""
+        if self.rendered:
+            callback()
+        else:
+            self._then.append(callback)
 
 
 def run_in_background(callback: Callable[[], None]) -> None:
@@ -363,7 +393,7 @@ INTERNALS = (
     ("panel.io.state", "state", "_current_thread", "the calling thread, for _on_event_loop"),
     ("panel.io.state", "state", "_connected",
      "which documents Panel counts connected (the browser reported them rendered), "
-     "for held (decision 0020) and load_early (decision 0084)"),
+     "for held (decision 0020)"),
     ("panel.io.state", "state", "_handle_exception",
      "Panel's exception handler, for failures in session callbacks"),
     ("panel.io.state", "", "set_curdoc", "making a document current on the event loop"),

@@ -160,6 +160,16 @@ def worst_html(model: QAModel) -> str:
     return "<div class='dsa-qa-worst'>" + "".join(tiles) + "</div>"
 
 
+def lists_html(model: QAModel) -> str:
+    """The grade distribution, the nights and the worst images, each under its heading."""
+    heading = "<h3 style='margin:12px 0 4px 0'>{}</h3>".format
+    return (heading("Grade distribution")
+            + f"<div class='dsa-qa-grades'>{grades_html(model.grade_counts())}</div>"
+            + heading("Per night") + nights_html(model)
+            + heading("Worst images of the range")
+            + f"<div class='dsa-qa-worst-images'>{worst_html(model)}</div>")
+
+
 def _mjd_from_ms(x_ms: float) -> float:
     return unix_to_mjd(x_ms / 1000.0)
 
@@ -210,13 +220,12 @@ class QAPageView(Viewer):
         self.plots = pn.Column(
             pn.indicators.LoadingSpinner(value=True, size=40, label="Loading QA…"),
             sizing_mode="stretch_width", min_height=PLOT_HEIGHT, css_classes=["dsa-qa-plots"])
-        self.grades = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[JOBS_CSS,
-                                   QA_CSS], css_classes=["dsa-qa-grades"])
-        self.nights = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[JOBS_CSS],
-                                   css_classes=["dsa-qa-nights"])
-        self.worst = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[QA_CSS],
-                                  css_classes=["dsa-qa-worst-images"])
-        # -- flagging a box of points
+        # The grade distribution, the nights and the worst images: one pane (``lists_html``),
+        # as every view costs the browser's first render its build and layout.
+        self.lists = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[JOBS_CSS,
+                                  QA_CSS], css_classes=["dsa-qa-lists"])
+        # -- flagging a box of points; the selection and the last flag's outcome share
+        # a pane (``_render_selection``)
         self.selection_text = pn.pane.HTML("", css_classes=["dsa-qa-selection"],
                                            sizing_mode="stretch_width")
         self.verdict = pn.widgets.Select(label="Verdict", options=list(FLAG_VERDICTS),
@@ -227,12 +236,9 @@ class QAPageView(Viewer):
                                              width=140, align="end", disabled=True,
                                              css_classes=["dsa-qa-flag"])
         self.flag_button.on_click(self._flag)
-        self.flag_message = pn.pane.HTML("", css_classes=["dsa-qa-flag-message"],
-                                         sizing_mode="stretch_width")
         # Carries a clicked image's address to the browser, which goes there; hidden.
         self.navigator = pn.widgets.TextInput(value="", visible=False, margin=0)
         self.navigator.jscallback(value=_NAVIGATE_JS)
-        heading = "<h3 style='margin:12px 0 4px 0'>{}</h3>".format
         self._plots: list[TrendPlot] = []
         self._x_range = None
         # One tab per section, made anew with each load's plots (as the plots were
@@ -252,12 +258,7 @@ class QAPageView(Viewer):
             notes_alert(m, "dsa-qa-notes"), self.alert, self.summary,
             pn.Row(self.verdict, self.note, self.flag_button, sizing_mode="stretch_width",
                    margin=0, css_classes=["dsa-qa-flagging"]),
-            self.selection_text, self.flag_message,
-            self.plots,
-            pn.pane.HTML(heading("Grade distribution"), margin=0), self.grades,
-            pn.pane.HTML(heading("Per night"), margin=0), self.nights,
-            pn.pane.HTML(heading("Worst images of the range"), margin=0), self.worst,
-            self.navigator,
+            self.selection_text, self.plots, self.lists, self.navigator,
             sizing_mode="stretch_width", margin=0)
         self._loads = NewestOnly(self._fetch, self._show, busy=[self.plots],
                                  busy_delay=0.2)
@@ -316,6 +317,7 @@ class QAPageView(Viewer):
             self.alert.param.update(object=f"**QA unavailable**: {html.escape(m.error)}",
                                     visible=True)
             self.plots[:] = []
+            self.lists.object = ""
             return
         self.alert.visible = False
         self._render_all(prebuilt)
@@ -332,15 +334,12 @@ class QAPageView(Viewer):
             prebuilt = None  # another section opened meanwhile: built here
         self._render_generation += 1
         self.summary.object = texts["summary"]
-        self.grades.object = texts["grades"]
-        self.nights.object = texts["nights"]
-        self.worst.object = texts["worst"]
+        self.lists.object = texts["lists"]
         self._x_range = prebuilt.x_range if prebuilt is not None else _time_range(loaded)
         self._plots = []
         self._built = set()
         self._new_tabs()
-        self.plots[:] = [self.tabs, pn.pane.HTML(texts["unmeasured"],
-                                                 sizing_mode="stretch_width")]
+        self.plots[:] = [self.tabs]
         self._attach(m.section, prebuilt.built if prebuilt is not None
                      else self._build(m.section))
         self._render_selection()
@@ -352,10 +351,9 @@ class QAPageView(Viewer):
         notes = "".join(f"<li><b>{e(label)}</b>: not measured; {e(why)}.</li>"
                         for label, why in self._unmeasured(m))
         return {"summary": self._summary_text(m),
-                "grades": grades_html(m.grade_counts()), "nights": nights_html(m),
-                "worst": worst_html(m),
-                "unmeasured": (f"<ul class='dsa-note dsa-qa-unmeasured' "
-                               f"style='margin:4px 0'>{notes}</ul>" if notes else "")}
+                # The plots not drawn are named right under the plots.
+                "lists": ((f"<ul class='dsa-note dsa-qa-unmeasured' style='margin:4px 0'>"
+                           f"{notes}</ul>" if notes else "") + lists_html(m))}
 
     def _unmeasured(self, m: QAModel) -> list[tuple[str, str]]:
         """(label, why) of every plot not drawn, whichever section it belongs to."""
@@ -621,19 +619,17 @@ class QAPageView(Viewer):
         n = len(m.selection)
         if m.flag_block:
             self.flag_button.disabled = True
-            self.selection_text.object = (f"<span class='dsa-note dsa-qa-flag-blocked'>"
-                                          f"Flagging is off: {e(m.flag_block)}</span>")
+            text = (f"<span class='dsa-note dsa-qa-flag-blocked'>"
+                    f"Flagging is off: {e(m.flag_block)}</span>")
         else:
             self.flag_button.disabled = n == 0
-            self.selection_text.object = (
-                f"<span class='dsa-note'>{n:,} image(s) selected.</span>" if n else
-                "<span class='dsa-note'>Drag a box on any plot to select images.</span>")
+            text = (f"<span class='dsa-note'>{n:,} image(s) selected.</span>" if n else
+                    "<span class='dsa-note'>Drag a box on any plot to select images.</span>")
         if m.action_message:
             colour = "#2e7d32" if m.action_ok else "#c62828"
-            self.flag_message.object = (f"<span style='color:{colour}'>"
-                                        f"{e(m.action_message)}</span>")
-        else:
-            self.flag_message.object = ""
+            text += (f"<div class='dsa-qa-flag-message' style='color:{colour}'>"
+                     f"{e(m.action_message)}</div>")
+        self.selection_text.object = text
 
     def _flag(self, _event) -> None:
         m = self.model
