@@ -339,9 +339,11 @@ class QAPageView(Viewer):
         self._plots = []
         self._built = set()
         self._new_tabs()
-        self.plots[:] = [self.tabs]
+        # The open section is filled before the tabs join the page: one change of the
+        # page's layout, not two (each makes Panel walk every model of the document).
         self._attach(m.section, prebuilt.built if prebuilt is not None
                      else self._build(m.section))
+        self.plots[:] = [self.tabs]
         self._render_selection()
 
     def _texts(self, m: QAModel) -> dict[str, str]:
