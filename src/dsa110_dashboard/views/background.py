@@ -176,9 +176,14 @@ class RenderReport:
 
     Made while the page is created, on the loop: the event is handled there too, so a
     check and a registration here can never straddle it (decision 0084). Panel's own
-    record of it (``state._connected``, then its onload list) is kept by a worker thread
-    after the event: a callback given to ``pn.state.onload`` between the two was never
-    run, and the page kept its spinner (a /ms table, once in a full test run)."""
+    onload list is read by a worker thread after the event: a callback given to
+    ``pn.state.onload`` while that thread ran was never run, and the page kept its
+    spinner (a /ms table, once in a full test run). What waits here runs once Panel also
+    counts the page connected (``state._connected``, set by that thread at once): before
+    it, Panel's hold drops changes, expecting a pull still to come (decision 0020)."""
+
+    #: How often, and how many times, to look for Panel's count after the report.
+    POLL_MS, POLLS = 10, 500
 
     def __init__(self, doc) -> None:
         self.doc = doc
@@ -188,23 +193,32 @@ class RenderReport:
 
     def _on_rendered(self, _event) -> None:
         self.rendered = True
+        self._run_once_connected(0)
+
+    def _run_once_connected(self, polls: int) -> None:
+        if not self._then:
+            return
+        if not pn.state._connected.get(self.doc) and polls < self.POLLS:
+            self.doc.add_timeout_callback(lambda: self._run_once_connected(polls + 1),
+                                          self.POLL_MS)
+            return
         then, self._then = self._then, []
         for callback in then:
             callback()
 
     def pulled_not_rendered(self) -> bool:
         """The browser has connected to the session (it pulls the document at once)
-        and has not yet reported it rendered."""
+        and the page is not yet rendered and counted connected."""
         session = getattr(self.doc.session_context, "session", None)
         return (session is not None and session.connection_count > 0
-                and not self.rendered)
+                and not (self.rendered and pn.state._connected.get(self.doc)))
 
     def then(self, callback: Callable[[], None]) -> None:
-        """``callback`` once the page is reported rendered (now if it is)."""
+        """``callback`` once the page is reported rendered and Panel counts it
+        connected (now if both are so)."""
+        self._then.append(callback)
         if self.rendered:
-            callback()
-        else:
-            self._then.append(callback)
+            self._run_once_connected(0)
 
 
 def run_in_background(callback: Callable[[], None]) -> None:
@@ -393,7 +407,7 @@ INTERNALS = (
     ("panel.io.state", "state", "_current_thread", "the calling thread, for _on_event_loop"),
     ("panel.io.state", "state", "_connected",
      "which documents Panel counts connected (the browser reported them rendered), "
-     "for held (decision 0020)"),
+     "for held (decision 0020) and RenderReport (decision 0084)"),
     ("panel.io.state", "state", "_handle_exception",
      "Panel's exception handler, for failures in session callbacks"),
     ("panel.io.state", "", "set_curdoc", "making a document current on the event loop"),
