@@ -264,3 +264,23 @@ def test_the_first_raster_is_kept_unless_far_from_the_frame_size(model, monkeypa
     view._resized(plot, "inner_width", 1400)  # too coarse: drawn at the frame's size
     assert plot.image_px == (1400, 184)
     assert plot.bulk_source.data["image"][0].shape == (184, 1400)
+
+
+def test_a_range_that_cannot_be_read_leaves_nothing_of_the_last_one(model):
+    view = QAPageView(model=model)
+    view.__panel__()
+    assert "8 images" in view.summary.object and "Per night" in view.lists.object
+    model.start = "not a time"  # outside a server: read again at once
+    assert view.alert.visible and "QA unavailable" in view.alert.object
+    assert view.summary.object == "" and view.lists.object == ""
+    assert not len(view.plots)
+
+
+def test_a_range_without_images_says_so_instead_of_drawing_empty_plots(model):
+    model.param.update(start="2001-01-01", end="2001-01-08")
+    view = QAPageView(model=model)
+    view.__panel__()
+    assert model.error is None and "<b>0 images</b>" in view.summary.object
+    assert not view._plots
+    section = view._sections["image"]
+    assert "No image was observed in this range." in section[0].object

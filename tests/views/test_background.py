@@ -197,3 +197,13 @@ def test_a_result_waiting_for_the_render_report_runs_when_it_comes():
         assert ran == ["first", "later"]
     finally:
         pn.state._connected.pop(doc, None)
+
+
+def test_a_page_has_one_render_report_however_many_early_loads():
+    from bokeh.document import Document
+
+    from dsa110_dashboard.views.background import RenderReport
+
+    doc, other = Document(), Document()
+    assert RenderReport.of(doc) is RenderReport.of(doc)
+    assert RenderReport.of(other) is not RenderReport.of(doc)

@@ -34,6 +34,7 @@ import concurrent.futures
 import contextlib
 import logging
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
@@ -154,7 +155,7 @@ def load_early(fetch: Callable[[], T], show: Callable[[T], None],
         return
     future = pn.state._thread_pool.submit(fetch)
     doc = pn.state.curdoc
-    rendered = RenderReport(doc)
+    rendered = RenderReport.of(doc)
 
     def now_or_once_rendered() -> None:  # on the loop, under the document lock
         if rendered.pulled_not_rendered():
@@ -184,6 +185,16 @@ class RenderReport:
 
     #: How often, and how many times, to look for Panel's count after the report.
     POLL_MS, POLLS = 10, 500
+    #: One per document, however many early loads its page starts.
+    _of: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    @classmethod
+    def of(cls, doc) -> RenderReport:
+        """``doc``'s report (made on the loop, with the page)."""
+        report = cls._of.get(doc)
+        if report is None:
+            report = cls._of[doc] = cls(doc)
+        return report
 
     def __init__(self, doc) -> None:
         self.doc = doc

@@ -75,7 +75,9 @@ NIGHT_COLUMNS = [("Night (UTC)", "dsa-nowrap"), ("Images", "dsa-num"),
 QA_CSS = """
 .dsa-qa-worst { display: grid; gap: 8px;
   grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)); }
-.dsa-qa-worst a { text-decoration: none; color: inherit; font-size: 12px; }
+/* a tile, not a link in a sentence (JOBS_CSS makes those bold) */
+.dsa-qa-worst a { text-decoration: none; color: inherit; font-size: 12px;
+  font-weight: normal; }
 .dsa-qa-worst img { width: 100%; aspect-ratio: 1; object-fit: cover; border-radius: 4px;
   background: rgba(127,127,127,0.15); }
 .dsa-grade-bar { display: inline-block; height: 12px; vertical-align: middle;
@@ -316,8 +318,9 @@ class QAPageView(Viewer):
         if m.error:
             self.alert.param.update(object=f"**QA unavailable**: {html.escape(m.error)}",
                                     visible=True)
+            # Nothing of the range before stays to be read as this one's.
             self.plots[:] = []
-            self.lists.object = ""
+            self.summary.object = self.lists.object = ""
             return
         self.alert.visible = False
         self._render_all(prebuilt)
@@ -326,7 +329,7 @@ class QAPageView(Viewer):
     def _render_all(self, prebuilt: Prebuilt | None = None) -> None:
         m = self.model
         loaded = m.loaded
-        # The texts are the load's whatever section is open.
+        # The texts belong to the load, whichever section is open now.
         texts = (prebuilt.texts if prebuilt is not None and prebuilt.loaded is loaded
                  else self._texts(m))
         if prebuilt is not None and (prebuilt.loaded is not loaded
@@ -393,7 +396,7 @@ class QAPageView(Viewer):
             if METRIC_SECTIONS[name] != section or name in m.loaded.unmeasured:
                 continue
             measured, missing = m.series(name)
-            if measured.empty and len(missing):
+            if measured.empty:  # named in the list below, or no image at all
                 continue
             expected = None
             if name == "noise":
@@ -411,8 +414,9 @@ class QAPageView(Viewer):
         for plot in plots:
             plot.raster()
         if not panes:
-            return [pn.pane.HTML("<div class='dsa-note'>No plot in this section for this "
-                                 "range: see the list below.</div>",
+            why = ("No image was observed in this range." if pts.empty else
+                   "No plot in this section for this range: see the list below.")
+            return [pn.pane.HTML(f"<div class='dsa-note dsa-qa-no-plot'>{why}</div>",
                                  sizing_mode="stretch_width")], plots
         return [pn.GridBox(*panes, ncols=2, sizing_mode="stretch_width")], plots
 
