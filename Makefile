@@ -2,7 +2,8 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-PORT   ?= 5006
+# The README's DSA110_DASH_PORT sets it too (`make run` passes --port, which wins).
+PORT   ?= $(or $(DSA110_DASH_PORT),5006)
 DATA   ?= $(CURDIR)/demo-data
 PYTEST_ARGS ?=
 
