@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from pathlib import Path
 from types import ModuleType
 
 import panel as pn
+from bokeh.settings import settings as bokeh_settings
 
 ROOT = Path(__file__).resolve().parent
 if str(ROOT) not in sys.path:  # `python app.py` from elsewhere still finds dashboards/
@@ -62,6 +64,7 @@ from dsa110_dashboard.views import background  # noqa: E402
 from dsa110_dashboard.views import errors as view_errors  # noqa: E402
 from dsa110_dashboard.views import page_head  # noqa: E402
 from dsa110_dashboard.views import panel_script  # noqa: E402
+from dsa110_dashboard.views import serialization  # noqa: E402
 from dsa110_dashboard.views import sessions as open_sessions  # noqa: E402
 from dsa110_dashboard.views.shell import NavItem, page_shell, session_theme  # noqa: E402
 
@@ -229,6 +232,12 @@ def configure_panel(settings: Settings) -> None:
         pn.config.nthreads = None
     pn.config.nthreads = settings.num_threads
     background.configure(settings.timeouts)
+    serialization.install()  # documents serialized without computing unset defaults
+    # Bokeh checks each new document for development mistakes (and only logs them):
+    # ~20 ms of every session on the event loop before its page goes out (decision
+    # 0091). BOKEH_VALIDATE_DOC=true keeps the checks.
+    if "BOKEH_VALIDATE_DOC" not in os.environ:
+        bokeh_settings.perform_document_validation.set_value(False)
     view_errors.install()
     page_head.install()
     open_sessions.install()

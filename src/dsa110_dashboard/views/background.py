@@ -432,6 +432,9 @@ INTERNALS = (
      "the assets' routes under `panel serve app.py --plugins app`"),
     ("bokeh.server.urls", "", "per_app_patterns",
      "the page routes serve_pages_with replaces the page handler in"),
+    # views/serialization.py (decision 0091): replaced, when it is the known version.
+    ("bokeh.core.has_props", "HasProps", "query_properties_with_values",
+     "serialization.install replaces it with one that skips unset defaults first"),
     # jupyter/offline.py (decision 0078): listed here so that one check names them too.
     ("panel.io.notebook", "", "send", "jupyter.offline wraps it to inline Panel's CSS"),
     ("panel.io.resources", "", "CDN_DIST", "jupyter.offline: Panel's CSS by CDN address"),

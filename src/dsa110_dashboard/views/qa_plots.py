@@ -156,14 +156,16 @@ def flag_ring() -> dict:
 
 def glyph_data(frame: pd.DataFrame) -> dict:
     """The columns every plot's glyphs share: time, image, grade, flag. Per-row strings
-    are few: the serializer visits each in Python and the browser parses each (the
-    colours and the hover's time are made in the browser)."""
+    are few: the browser parses each (the colours and the hover's time are made in the
+    browser). They are NumPy string arrays, not lists: Bokeh walks every item of a list
+    in a model's values, looking for models, each time it collects a document's models
+    (several times per load; decision 0091), and passes an array whole."""
     flags = frame["flag"] if "flag" in frame else pd.Series([None] * len(frame))
     return {"x": mjd_to_unix_ms(frame["mjd"].to_numpy(float)),
             "image_id": frame["image_id"].to_numpy(np.int32),
-            "grade": frame["grade"].astype(str).tolist(),
-            "grade_kind": frame["grade_kind"].astype(str).tolist(),
-            "flag": [f if isinstance(f, str) else "none" for f in flags]}
+            "grade": frame["grade"].to_numpy(str),
+            "grade_kind": frame["grade_kind"].to_numpy(str),
+            "flag": np.array([f if isinstance(f, str) else "none" for f in flags], str)}
 
 
 class SharedSources:
