@@ -435,6 +435,8 @@ INTERNALS = (
     # views/serialization.py (decision 0091): replaced, when it is the known version.
     ("bokeh.core.has_props", "HasProps", "query_properties_with_values",
      "serialization.install replaces it with one that skips unset defaults first"),
+    ("bokeh.core.has_props", "HasProps", "_overridden_defaults",
+     "serialization: the defaults a model's class and its bases override"),
     # jupyter/offline.py (decision 0078): listed here so that one check names them too.
     ("panel.io.notebook", "", "send", "jupyter.offline wraps it to inline Panel's CSS"),
     ("panel.io.resources", "", "CDN_DIST", "jupyter.offline: Panel's CSS by CDN address"),

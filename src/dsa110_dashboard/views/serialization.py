@@ -53,13 +53,14 @@ def query_properties_with_values(self: HasProps,
     themed_keys = set(themed_values) if themed_values is not None else set()
     selected_keys = (set(self._property_values) | set(self._unstable_default_values)
                      | themed_keys)
+    overridden = type(self)._overridden_defaults()  # this class's and its bases'
     result: dict[str, Any] = {}
     for key in self.properties(_with_props=True):
         descriptor = self.lookup(key)
         if not query(descriptor):
             continue
         if (key not in selected_keys and descriptor.property._default is not Undefined
-                and key not in self.__overridden_defaults__):
+                and key not in overridden):
             continue  # a stable default: made, then dropped, by the original
         try:
             value = descriptor.get_value(self)
@@ -86,7 +87,8 @@ def install() -> bool:
     written against; True when in place."""
     if installed():
         return True
-    if source_hash(_original) != KNOWN_SOURCE_SHA256:
+    if (source_hash(_original) != KNOWN_SOURCE_SHA256
+            or not hasattr(HasProps, "_overridden_defaults")):
         log.warning("Bokeh's HasProps.query_properties_with_values is not the one "
                     "views/serialization.py was written for; pages serialize the slow way")
         return False
