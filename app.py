@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from pathlib import Path
 from types import ModuleType
 
 import panel as pn
+from bokeh.settings import SettingProvenance
 from bokeh.settings import settings as bokeh_settings
 
 ROOT = Path(__file__).resolve().parent
@@ -235,9 +235,11 @@ def configure_panel(settings: Settings) -> None:
     serialization.install()  # documents serialized without computing unset defaults
     # Bokeh checks each new document for development mistakes (and only logs them):
     # ~20 ms of every session on the event loop before its page goes out (decision
-    # 0091). BOKEH_VALIDATE_DOC=true keeps the checks.
-    if "BOKEH_VALIDATE_DOC" not in os.environ:
-        bokeh_settings.perform_document_validation.set_value(False)
+    # 0091). Bokeh's own setting (BOKEH_VALIDATE_DOC, its config file) keeps them.
+    checks = bokeh_settings.perform_document_validation
+    if checks.get_value_with_provenance()[1] in (SettingProvenance.DEFAULT,
+                                                 SettingProvenance.GLOBAL_DEFAULT):
+        checks.set_value(False)
     view_errors.install()
     page_head.install()
     open_sessions.install()

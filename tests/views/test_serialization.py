@@ -12,7 +12,9 @@ import pandas as pd
 import pytest
 from bokeh.core.property.descriptors import UnsetValueError
 from bokeh.document import Document
-from bokeh.models import GlyphRenderer
+from bokeh.core.property.singletons import Intrinsic
+from bokeh.settings import SettingProvenance
+from bokeh.models import BoxSelectTool, GlyphRenderer, Plot, TableColumn
 from factories import MJD0, UNIX0, defaults, insert
 
 from dsa110_dashboard.viewmodels.qa import QAModel
@@ -60,17 +62,51 @@ def _serialized(doc: Document) -> str:
 
 @pytest.mark.parametrize("theme", ["default", "dark"])
 def test_a_page_serializes_exactly_as_with_bokehs_own(db, theme):
+    """Ours first, on a document nothing has serialized yet, then Bokeh's, then ours."""
     doc = Document()
     if theme == "dark":  # themed values take another path through the query
         doc.theme = pn.theme.DarkTheme.param.bokeh_theme.default
     doc.add_root(_page(db).get_root(doc))
+    assert serialization.install()
+    ours = _serialized(doc)
     serialization.uninstall()
     bokehs = _serialized(doc)
     assert serialization.install()
-    ours = _serialized(doc)
     kinds = {type(m).__name__ for m in doc.models}
     assert {"figure", "DataTabulator", "TextInput", "Tabs"} <= kinds, kinds
+    assert ours == bokehs == _serialized(doc)
+
+
+def _unmade_defaults() -> list:
+    """Models whose per-model defaults were never made: a property given as Intrinsic
+    (as Bokeh's own DataTable.from_data does) and one deleted."""
+    plot = Plot()
+    del plot.x_range
+    return [TableColumn(field="a", formatter=Intrinsic), plot]
+
+
+def test_defaults_made_during_a_call_count_in_the_next_as_with_bokehs():
+    def calls(model) -> list[list[str]]:
+        return [sorted(model.properties_with_values(include_defaults=False))
+                for _ in range(2)]
+
+    serialization.uninstall()
+    bokehs = [calls(m) for m in _unmade_defaults()]
+    assert serialization.install()
+    ours = [calls(m) for m in _unmade_defaults()]
     assert ours == bokehs
+    assert "formatter" in bokehs[0][1] and "formatter" not in bokehs[0][0]
+
+
+def test_a_query_that_takes_aliases_fails_as_bokehs_does():
+    everything = lambda _descriptor: True  # noqa: E731 - a query
+    serialization.uninstall()
+    with pytest.raises(AttributeError) as bokehs:
+        BoxSelectTool().query_properties_with_values(everything, include_defaults=False)
+    assert serialization.install()
+    with pytest.raises(AttributeError) as ours:
+        BoxSelectTool().query_properties_with_values(everything, include_defaults=False)
+    assert str(ours.value) == str(bokehs.value)
 
 
 def test_a_required_property_left_unset_still_refuses():
@@ -86,6 +122,15 @@ def test_defaults_are_still_given_when_asked_for():
     assert values["visible"] is True and "data_source" in values
 
 
+def restore(setting, before) -> None:
+    """A Bokeh setting as it was: set by a program, or left to the environment."""
+    value, provenance = before
+    if provenance == SettingProvenance.USER_SET:
+        setting.set_value(value)
+    else:
+        setting.unset_value()
+
+
 def test_the_composition_root_installs_it_and_skips_bokehs_document_checks(monkeypatch):
     """app.configure_panel: the faster query in place; Bokeh's per-document checks off
     unless BOKEH_VALIDATE_DOC asks for them (then Bokeh reads the variable itself)."""
@@ -97,17 +142,20 @@ def test_the_composition_root_installs_it_and_skips_bokehs_document_checks(monke
     app = load_app(Path(__file__).resolve().parents[2] / "app.py")
     settings = Settings.load(environ={})
     threads = pn.config.nthreads
+    checks = bokeh_settings.perform_document_validation
+    before = checks.get_value_with_provenance()  # other tests' servers set it too
     try:
         serialization.uninstall()
         monkeypatch.delenv("BOKEH_VALIDATE_DOC", raising=False)
+        checks.unset_value()
         app.configure_panel(settings)
         assert serialization.installed()
-        assert bokeh_settings.perform_document_validation() is False
-        bokeh_settings.perform_document_validation.unset_value()
+        assert checks() is False
+        checks.unset_value()
         monkeypatch.setenv("BOKEH_VALIDATE_DOC", "true")
         app.configure_panel(settings)
-        assert bokeh_settings.perform_document_validation() is True
+        assert checks() is True
     finally:
-        bokeh_settings.perform_document_validation.unset_value()
+        restore(checks, before)
         pn.config.nthreads = None  # the pool configure_panel started, shut down
         pn.config.nthreads = threads

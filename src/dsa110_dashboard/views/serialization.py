@@ -9,11 +9,13 @@ document (figures in the decision).
 
 ``install`` replaces it with the same function with that check first. The result is the
 same dict: a key skipped early is one the original also dropped (not set, no unstable or
-themed default). A property with no default at all, or with a default a subclass
-overrides, still goes through ``get_value``, so that an unset required property still
-raises. Only the function it was written against is replaced (``KNOWN_SOURCE_SHA256``):
-after a Bokeh upgrade that changed it, nothing is, and tests/views/test_serialization.py
-fails until this module is checked against the new one.
+themed default). Every other property still goes through ``get_value`` as before: one
+with no default (an unset required property still raises), one whose default the
+model's class or a base overrides, and one whose default is made per model (Bokeh
+stores it when made, and its later calls include it). Only the function of the Bokeh
+version it was checked against is replaced (``KNOWN_BOKEH_VERSION``,
+``KNOWN_SOURCE_SHA256``): after an upgrade nothing is, and
+tests/views/test_serialization.py fails until this module is checked again.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import bokeh
 from bokeh.core.has_props import HasProps
 from bokeh.core.property.descriptors import PropertyDescriptor, UnsetValueError
 from bokeh.core.property.singletons import Undefined
@@ -31,14 +34,38 @@ from bokeh.core.property.wrappers import PropertyValueContainer
 
 log = logging.getLogger(__name__)
 
-#: The source of ``HasProps.query_properties_with_values`` in Bokeh 3.9.2.
+#: What this module was checked against: Bokeh's version and the source of its
+#: ``HasProps.query_properties_with_values`` there.
+KNOWN_BOKEH_VERSION = "3.9.2"
 KNOWN_SOURCE_SHA256 = "e864a09d384658f4dc59d87fbba3c4893d7f5f60cfa6960edc35c91ec03bc4d8"
 
-_original = HasProps.query_properties_with_values
+# Bokeh's own function, kept on the class: a second import of this module (Panel's
+# --dev reloader drops modules) must find Bokeh's, not the one installed before.
+if "_bokeh_query_properties_with_values" not in HasProps.__dict__:
+    HasProps._bokeh_query_properties_with_values = HasProps.query_properties_with_values
+_original = HasProps._bokeh_query_properties_with_values
+
+#: Per model class, the properties whose value may be left unmade when not set: a
+#: plain property with a stable default of its own class's (no unstable default, which
+#: Bokeh would store when made, no default a class overrides, no property without one).
+_skippable: dict[type, frozenset[str]] = {}
 
 
 def source_hash(function: Callable) -> str:
     return hashlib.sha256(inspect.getsource(function).encode()).hexdigest()
+
+
+def _skippable_of(model: HasProps) -> frozenset[str]:
+    cls = type(model)
+    found = _skippable.get(cls)
+    if found is None:
+        overridden = cls._overridden_defaults()
+        found = _skippable[cls] = frozenset(
+            key for key in cls.properties(_with_props=True)
+            if isinstance(descriptor := model.lookup(key), PropertyDescriptor)
+            and descriptor.property._default is not Undefined
+            and key not in overridden and not descriptor.has_unstable_default(model))
+    return found
 
 
 def query_properties_with_values(self: HasProps,
@@ -53,14 +80,13 @@ def query_properties_with_values(self: HasProps,
     themed_keys = set(themed_values) if themed_values is not None else set()
     selected_keys = (set(self._property_values) | set(self._unstable_default_values)
                      | themed_keys)
-    overridden = type(self)._overridden_defaults()  # this class's and its bases'
+    skippable = _skippable_of(self)
     result: dict[str, Any] = {}
     for key in self.properties(_with_props=True):
         descriptor = self.lookup(key)
         if not query(descriptor):
             continue
-        if (key not in selected_keys and descriptor.property._default is not Undefined
-                and key not in overridden):
+        if key in skippable and key not in selected_keys:
             continue  # a stable default: made, then dropped, by the original
         try:
             value = descriptor.get_value(self)
@@ -78,19 +104,23 @@ def query_properties_with_values(self: HasProps,
     return result
 
 
+query_properties_with_values.dsa110_serialization = True
+
+
 def installed() -> bool:
-    return HasProps.query_properties_with_values is query_properties_with_values
+    return getattr(HasProps.query_properties_with_values, "dsa110_serialization", False)
 
 
 def install() -> bool:
     """Replace Bokeh's function (once per process) if it is the one this module was
-    written against; True when in place."""
+    checked against; True when in place."""
     if installed():
         return True
-    if (source_hash(_original) != KNOWN_SOURCE_SHA256
-            or not hasattr(HasProps, "_overridden_defaults")):
-        log.warning("Bokeh's HasProps.query_properties_with_values is not the one "
-                    "views/serialization.py was written for; pages serialize the slow way")
+    if bokeh.__version__ != KNOWN_BOKEH_VERSION or source_hash(_original) != \
+            KNOWN_SOURCE_SHA256:
+        log.warning("Bokeh %s is not the version views/serialization.py was checked "
+                    "against (%s); pages serialize the slow way", bokeh.__version__,
+                    KNOWN_BOKEH_VERSION)
         return False
     HasProps.query_properties_with_values = query_properties_with_values
     return True
