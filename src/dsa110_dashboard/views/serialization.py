@@ -45,9 +45,9 @@ if "_bokeh_query_properties_with_values" not in HasProps.__dict__:
     HasProps._bokeh_query_properties_with_values = HasProps.query_properties_with_values
 _original = HasProps._bokeh_query_properties_with_values
 
-#: Per model class, the properties whose value may be left unmade when not set: a
-#: plain property with a stable default of its own class's (no unstable default, which
-#: Bokeh would store when made, no default a class overrides, no property without one).
+#: Per model class, the properties whose value may be left unmade when not set: plain
+#: ones (not aliases) with a stable default that no class overrides (not one without a
+#: default, and not one made per model, which Bokeh stores when it makes it).
 _skippable: dict[type, frozenset[str]] = {}
 
 
