@@ -35,28 +35,21 @@ def test_every_page_passes_bokehs_validation(demo_server, demo_dataset, page, ca
     """Bokeh validates a document and logs what it finds: a warning there (a widget in
     fixed sizing mode with no height, say) would be a mistake on every load. The server
     skips the checks (decision 0091); this test turns them on for its loads."""
-    from bokeh.settings import SettingProvenance
     from bokeh.settings import settings as bokeh_settings
+    from restore_settings import restored
 
     with sqlite3.connect(demo_dataset / "pipeline.sqlite3") as conn:
         image_id = conn.execute("SELECT min(id) FROM images").fetchone()[0]
         source_id = conn.execute("SELECT source_id FROM photometry "
                                  "WHERE source_id IS NOT NULL LIMIT 1").fetchone()[0]
     caplog.set_level(logging.WARNING, logger="bokeh.core.validation")
-    checks = bokeh_settings.perform_document_validation
-    value, provenance = checks.get_value_with_provenance()
-    checks.set_value(True)
-    try:
+    with restored(bokeh_settings.perform_document_validation) as checks:
+        checks.set_value(True)
         for path in ["/", "/images", f"/images/{image_id}", "/sources",
                      "/sources/" + urllib.parse.quote(source_id, safe=""), "/health",
                      "/jobs", "/ms", "/calibration", "/qa", "/wall"]:
             page.goto(demo_server.url + path)
             wait_idle(page)
-    finally:  # as it was: set by the server's configure_panel, or by the environment
-        if provenance == SettingProvenance.USER_SET:
-            checks.set_value(value)
-        else:
-            checks.unset_value()
     found = [r.getMessage() for r in caplog.records
              if r.name.startswith("bokeh.core.validation")]
     assert not found, "\n".join(found)

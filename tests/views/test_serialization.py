@@ -13,8 +13,8 @@ import pytest
 from bokeh.core.property.descriptors import UnsetValueError
 from bokeh.document import Document
 from bokeh.core.property.singletons import Intrinsic
-from bokeh.settings import SettingProvenance
 from bokeh.models import BoxSelectTool, GlyphRenderer, Plot, TableColumn
+from restore_settings import restored
 from factories import MJD0, UNIX0, defaults, insert
 
 from dsa110_dashboard.viewmodels.qa import QAModel
@@ -122,15 +122,6 @@ def test_defaults_are_still_given_when_asked_for():
     assert values["visible"] is True and "data_source" in values
 
 
-def restore(setting, before) -> None:
-    """A Bokeh setting as it was: set by a program, or left to the environment."""
-    value, provenance = before
-    if provenance == SettingProvenance.USER_SET:
-        setting.set_value(value)
-    else:
-        setting.unset_value()
-
-
 def test_the_composition_root_installs_it_and_skips_bokehs_document_checks(monkeypatch):
     """app.configure_panel: the faster query in place; Bokeh's per-document checks off
     unless BOKEH_VALIDATE_DOC asks for them (then Bokeh reads the variable itself)."""
@@ -142,20 +133,19 @@ def test_the_composition_root_installs_it_and_skips_bokehs_document_checks(monke
     app = load_app(Path(__file__).resolve().parents[2] / "app.py")
     settings = Settings.load(environ={})
     threads = pn.config.nthreads
-    checks = bokeh_settings.perform_document_validation
-    before = checks.get_value_with_provenance()  # other tests' servers set it too
     try:
-        serialization.uninstall()
-        monkeypatch.delenv("BOKEH_VALIDATE_DOC", raising=False)
-        checks.unset_value()
-        app.configure_panel(settings)
-        assert serialization.installed()
-        assert checks() is False
-        checks.unset_value()
-        monkeypatch.setenv("BOKEH_VALIDATE_DOC", "true")
-        app.configure_panel(settings)
-        assert checks() is True
+        # restored: other tests' servers set the checks too
+        with restored(bokeh_settings.perform_document_validation) as checks:
+            serialization.uninstall()
+            monkeypatch.delenv("BOKEH_VALIDATE_DOC", raising=False)
+            checks.unset_value()
+            app.configure_panel(settings)
+            assert serialization.installed()
+            assert checks() is False
+            checks.unset_value()
+            monkeypatch.setenv("BOKEH_VALIDATE_DOC", "true")
+            app.configure_panel(settings)
+            assert checks() is True
     finally:
-        restore(checks, before)
         pn.config.nthreads = None  # the pool configure_panel started, shut down
         pn.config.nthreads = threads
